@@ -1,0 +1,417 @@
+package calibrate
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Errors of the client; callers branch on them with errors.Is.
+var (
+	// ErrRequestTimeout means a request ran past Client.RequestTimeout.
+	ErrRequestTimeout = errors.New("request timed out")
+	// ErrStalled means no data arrived for Client.StallTimeout mid-stream.
+	ErrStalled = errors.New("stream stalled")
+	// ErrIncomplete means the stream ended before "data: [DONE]".
+	ErrIncomplete = errors.New("stream ended before [DONE]")
+	// ErrNoUsage means the stream had no usage chunk with token counts.
+	ErrNoUsage = errors.New("stream had no usage chunk")
+	// ErrNoModel means the server serves no model or not the one asked for.
+	ErrNoModel = errors.New("model not served")
+)
+
+// HTTPError is a response with a 4xx or 5xx status.
+type HTTPError struct {
+	// Method and URL of the request.
+	Method, URL string
+	// StatusCode is the HTTP status.
+	StatusCode int
+	// Body is the start of the response body.
+	Body string
+}
+
+// Error says what the server answered.
+func (e *HTTPError) Error() string {
+	msg := fmt.Sprintf("%s %s: http %d %s", e.Method, e.URL, e.StatusCode, strings.ToLower(http.StatusText(e.StatusCode)))
+	if e.Body != "" {
+		msg += ": " + e.Body
+	}
+	return msg
+}
+
+// Retryable reports whether err is worth another attempt: timeouts, stalls,
+// cut connections, 5xx and 429 answers. Bad requests, malformed answers and
+// a cancelled context are not.
+func Retryable(err error) bool {
+	var he *HTTPError
+	switch {
+	case err == nil, errors.Is(err, context.Canceled):
+		return false
+	case errors.As(err, &he):
+		return he.StatusCode >= 500 || he.StatusCode == http.StatusTooManyRequests
+	case errors.Is(err, ErrRequestTimeout), errors.Is(err, ErrStalled), errors.Is(err, ErrIncomplete),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return true
+	}
+	var ne net.Error
+	var oe *net.OpError
+	return errors.As(err, &ne) || errors.As(err, &oe)
+}
+
+// Client talks to a vLLM OpenAI-compatible server.
+type Client struct {
+	// BaseURL is the server root, e.g. "http://127.0.0.1:8000".
+	BaseURL string
+	// HTTP is the HTTP client; nil means a client without overall timeout.
+	HTTP *http.Client
+	// RequestTimeout bounds one completion request; 0 means DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// StallTimeout bounds the wait for the next bytes of a stream; 0 means
+	// DefaultStallTimeout.
+	StallTimeout time.Duration
+	// Retries is how many more attempts a retryable failure gets (negative: none).
+	Retries int
+	// RetryDelay is the pause before the first retry, doubled for each next one.
+	RetryDelay time.Duration
+}
+
+// Client defaults.
+const (
+	DefaultRequestTimeout = 5 * time.Minute
+	DefaultStallTimeout   = time.Minute
+	DefaultRetries        = 2
+)
+
+// NewClient returns a Client for baseURL with the default timeouts and retries.
+func NewClient(baseURL string) *Client {
+	return &Client{BaseURL: baseURL, Retries: DefaultRetries, RetryDelay: 200 * time.Millisecond}
+}
+
+func (c *Client) httpClient() *http.Client {
+	if c.HTTP != nil {
+		return c.HTTP
+	}
+	return http.DefaultClient
+}
+
+func (c *Client) url(path string) string { return strings.TrimRight(c.BaseURL, "/") + path }
+
+// Health reports nil when GET /health answers 200.
+func (c *Client) Health(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := c.get(ctx, "/health")
+	return err
+}
+
+// ModelInfo is one entry of /v1/models.
+type ModelInfo struct {
+	// ID is the served model name.
+	ID string `json:"id"`
+	// MaxModelLen is the context length the server allows (0 if not reported).
+	MaxModelLen int `json:"max_model_len"`
+}
+
+// Models lists the served models.
+func (c *Client) Models(ctx context.Context) ([]ModelInfo, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	b, err := c.get(ctx, "/v1/models")
+	if err != nil {
+		return nil, err
+	}
+	var resp struct {
+		Data []ModelInfo `json:"data"`
+	}
+	if err := json.Unmarshal(b, &resp); err != nil {
+		return nil, fmt.Errorf("decode /v1/models: %w: %v", ErrMalformed, err)
+	}
+	return resp.Data, nil
+}
+
+// Model returns the entry of /v1/models for id, or the first served model
+// when id is empty.
+func (c *Client) Model(ctx context.Context, id string) (ModelInfo, error) {
+	models, err := c.Models(ctx)
+	if err != nil {
+		return ModelInfo{}, err
+	}
+	if len(models) == 0 {
+		return ModelInfo{}, fmt.Errorf("%w: /v1/models lists no model", ErrNoModel)
+	}
+	if id == "" {
+		return models[0], nil
+	}
+	var ids []string
+	for _, m := range models {
+		if m.ID == id {
+			return m, nil
+		}
+		ids = append(ids, m.ID)
+	}
+	return ModelInfo{}, fmt.Errorf("%w: %q; the server serves %s", ErrNoModel, id, strings.Join(ids, ", "))
+}
+
+// Version returns the server's vLLM version from /version.
+func (c *Client) Version(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	b, err := c.get(ctx, "/version")
+	if err != nil {
+		return "", err
+	}
+	var v struct {
+		Version string `json:"version"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return "", fmt.Errorf("decode /version: %w: %v", ErrMalformed, err)
+	}
+	return v.Version, nil
+}
+
+func (c *Client) get(ctx context.Context, path string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url(path), nil)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	resp, err := c.httpClient().Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", path, cleanURLError(err))
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if resp.StatusCode >= 400 {
+		return nil, &HTTPError{Method: "GET", URL: path, StatusCode: resp.StatusCode, Body: excerpt(strings.TrimSpace(string(b)), 200)}
+	}
+	return b, nil
+}
+
+// cleanURLError drops the *url.Error wrapper, whose text repeats the URL.
+func cleanURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// CompletionRequest is one streamed completion.
+type CompletionRequest struct {
+	// Model is the served model id.
+	Model string
+	// Prompt is the prompt text.
+	Prompt string
+	// MaxTokens is the exact number of tokens to generate (EOS is ignored).
+	MaxTokens int
+}
+
+// CompletionResult is what one streamed completion measured.
+type CompletionResult struct {
+	// PromptTokens and OutputTokens come from the final usage chunk.
+	PromptTokens, OutputTokens int
+	// Start is when the request was sent.
+	Start time.Time
+	// TTFT is the time from Start to the first chunk with text.
+	TTFT time.Duration
+	// Latency is the time from Start to the last chunk with text.
+	Latency time.Duration
+	// ITLs are the gaps between successive chunks with text.
+	ITLs []time.Duration
+	// Attempts is how many tries the request took.
+	Attempts int
+}
+
+// TPOT is (Latency − TTFT) / (OutputTokens − 1); false with fewer than 2 tokens.
+func (r CompletionResult) TPOT() (time.Duration, bool) {
+	if r.OutputTokens < 2 {
+		return 0, false
+	}
+	return (r.Latency - r.TTFT) / time.Duration(r.OutputTokens-1), true
+}
+
+// Complete streams one completion, retrying retryable failures up to Retries
+// times, and returns its timings.
+func (c *Client) Complete(ctx context.Context, req CompletionRequest) (CompletionResult, error) {
+	delay := c.RetryDelay
+	for attempt := 1; ; attempt++ {
+		res, err := c.completeOnce(ctx, req)
+		res.Attempts = attempt
+		if err == nil {
+			return res, nil
+		}
+		if ctx.Err() != nil {
+			return res, fmt.Errorf("completion: %w", ctx.Err())
+		}
+		if attempt > c.Retries || !Retryable(err) {
+			if attempt > 1 {
+				return res, fmt.Errorf("completion (%d attempts): %w", attempt, err)
+			}
+			return res, fmt.Errorf("completion: %w", err)
+		}
+		if delay > 0 {
+			t := time.NewTimer(delay)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return res, fmt.Errorf("completion: %w", ctx.Err())
+			case <-t.C:
+			}
+			delay *= 2
+		}
+	}
+}
+
+// completionChunk is one streamed event of /v1/completions.
+type completionChunk struct {
+	Choices []struct {
+		Text string `json:"text"`
+	} `json:"choices"`
+	Usage *struct {
+		PromptTokens     *int `json:"prompt_tokens"`
+		CompletionTokens *int `json:"completion_tokens"`
+	} `json:"usage"`
+	Error *struct {
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func (c *Client) completeOnce(parent context.Context, req CompletionRequest) (CompletionResult, error) {
+	var res CompletionResult
+	body, err := json.Marshal(map[string]any{
+		"model":          req.Model,
+		"prompt":         req.Prompt,
+		"max_tokens":     req.MaxTokens,
+		"temperature":    0,
+		"ignore_eos":     true,
+		"stream":         true,
+		"stream_options": map[string]any{"include_usage": true},
+	})
+	if err != nil {
+		return res, fmt.Errorf("encode request: %w", err)
+	}
+	timeout := c.RequestTimeout
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
+	stall := c.StallTimeout
+	if stall <= 0 {
+		stall = DefaultStallTimeout
+	}
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	ctx, cancelTimeout := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("%w after %v", ErrRequestTimeout, timeout))
+	defer cancelTimeout()
+	// The stall timer runs while waiting for headers and for each next read.
+	stallTimer := time.AfterFunc(stall, func() { cancel(fmt.Errorf("%w: no data for %v", ErrStalled, stall)) })
+	defer stallTimer.Stop()
+	// cause returns why ctx ended, if it did, else err.
+	cause := func(err error) error {
+		if parent.Err() != nil {
+			return parent.Err()
+		}
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		return err
+	}
+
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url("/v1/completions"), bytes.NewReader(body))
+	if err != nil {
+		return res, fmt.Errorf("build request: %w", err)
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	hreq.Header.Set("Accept", "text/event-stream")
+	res.Start = time.Now()
+	resp, err := c.httpClient().Do(hreq)
+	if err != nil {
+		return res, cause(cleanURLError(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
+		return res, &HTTPError{Method: "POST", URL: "/v1/completions", StatusCode: resp.StatusCode, Body: excerpt(strings.TrimSpace(string(b)), 200)}
+	}
+	stallTimer.Reset(stall)
+	sse := NewSSEReader(&stallReader{r: resp.Body, t: stallTimer, d: stall})
+	var last time.Time
+	gotUsage, done := false, false
+	for !done {
+		data, err := sse.Next()
+		now := time.Now()
+		if err != nil {
+			switch {
+			case ctx.Err() != nil:
+				return res, cause(err)
+			case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+				return res, fmt.Errorf("%w (after %d output chunks)", ErrIncomplete, len(res.ITLs)+boolInt(!last.IsZero()))
+			case errors.Is(err, ErrMalformed):
+				return res, err
+			}
+			return res, fmt.Errorf("read stream: %w", cause(err))
+		}
+		if bytes.Equal(bytes.TrimSpace(data), []byte("[DONE]")) {
+			done = true
+			break
+		}
+		var ch completionChunk
+		if err := json.Unmarshal(data, &ch); err != nil {
+			return res, fmt.Errorf("%w: chunk is not JSON (%v): %s", ErrMalformed, err, excerpt(string(data), 80))
+		}
+		if ch.Error != nil {
+			return res, fmt.Errorf("%w: server error in stream: %s", ErrMalformed, excerpt(ch.Error.Message, 200))
+		}
+		if len(ch.Choices) > 0 && ch.Choices[0].Text != "" {
+			if last.IsZero() {
+				res.TTFT = now.Sub(res.Start)
+			} else {
+				res.ITLs = append(res.ITLs, now.Sub(last))
+			}
+			last = now
+		}
+		if ch.Usage != nil && ch.Usage.PromptTokens != nil && ch.Usage.CompletionTokens != nil {
+			res.PromptTokens, res.OutputTokens = *ch.Usage.PromptTokens, *ch.Usage.CompletionTokens
+			gotUsage = true
+		}
+	}
+	if !gotUsage {
+		return res, fmt.Errorf("%w (does the server support stream_options.include_usage?)", ErrNoUsage)
+	}
+	if last.IsZero() && res.OutputTokens > 0 {
+		return res, fmt.Errorf("%w: usage reports %d output tokens but no chunk had text", ErrMalformed, res.OutputTokens)
+	}
+	res.Latency = last.Sub(res.Start)
+	return res, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// stallReader re-arms the stall timer after every read that returns data.
+type stallReader struct {
+	r io.Reader
+	t *time.Timer
+	d time.Duration
+}
+
+func (s *stallReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if n > 0 {
+		s.t.Reset(s.d)
+	}
+	return n, err
+}

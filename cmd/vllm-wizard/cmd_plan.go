@@ -1,0 +1,352 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/vllm-wizard/vllm-wizard/baselines"
+	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/detect"
+	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/hub"
+	"github.com/vllm-wizard/vllm-wizard/planner"
+	"github.com/vllm-wizard/vllm-wizard/reports/console"
+)
+
+func init() { subcommands = append(subcommands, newPlanCmd) }
+
+// planFlags are the planning flags shared by plan and generate.
+type planFlags struct {
+	model, revision           string
+	paramsB                   float64
+	dtype, quantization, kvd  string
+	maxModelLen               int
+	gpu                       string
+	gpus                      int
+	vramGB, memBWGBs          float64
+	tp                        int
+	interconnect              string
+	promptTokens, genTokens   int
+	concurrency               int
+	batchingMode              string
+	gpuMemUtil, overheadGB    float64
+	fragmentation, headroomGB float64
+	baselines                 string
+	offline                   bool
+}
+
+func (f *planFlags) register(fs *pflag.FlagSet) {
+	fs.StringVarP(&f.model, "model", "m", "", "model: a catalog id, a path to config.json (or its folder), or a Hugging Face Hub id")
+	fs.StringVar(&f.revision, "revision", "", "Hub revision (branch, tag or commit) to read config.json from")
+	fs.Float64Var(&f.paramsB, "params-b", 0, "override the parameter count, in billions")
+	fs.StringVar(&f.dtype, "dtype", "auto", "weight dtype: auto (bfloat16), bfloat16, float16, float32")
+	fs.StringVarP(&f.quantization, "quantization", "q", "", "weight quantization: none, awq, gptq, int8, fp8, mxfp4 (default: the checkpoint's own, else none)")
+	fs.StringVar(&f.kvd, "kv-cache-dtype", "auto", "KV cache dtype: auto, fp8, fp8_e4m3, fp8_e5m2, bfloat16, float16")
+	fs.IntVar(&f.maxModelLen, "max-model-len", 0, "context length to plan for (default: the longest that fits, up to the model maximum)")
+	fs.StringVar(&f.gpu, "gpu", "", `GPU name from the catalog (e.g. "H100 SXM", "L40S", "4090"), "auto" to detect, or any name with --vram-gb`)
+	fs.IntVar(&f.gpus, "gpus", 1, "number of GPUs")
+	fs.Float64Var(&f.vramGB, "vram-gb", 0, "memory per GPU in GiB, for a GPU the catalog lacks (or to override it)")
+	fs.Float64Var(&f.memBWGBs, "mem-bw-gbs", 0, "memory bandwidth in GB/s, for a GPU the catalog lacks")
+	fs.IntVar(&f.tp, "tensor-parallel-size", 0, "tensor-parallel size (default: recommended)")
+	fs.IntVar(&f.tp, "tp", 0, "shorthand for --tensor-parallel-size")
+	fs.StringVar(&f.interconnect, "interconnect", "auto", "GPU interconnect: auto (from the GPU), nvlink, pcie, unknown")
+	fs.IntVar(&f.promptTokens, "prompt-tokens", 512, "typical prompt length in tokens")
+	fs.IntVar(&f.genTokens, "gen-tokens", 256, "typical generated tokens per request")
+	fs.IntVarP(&f.concurrency, "concurrency", "c", 1, "concurrent sequences to serve")
+	fs.StringVar(&f.batchingMode, "batching-mode", "balanced", "latency, balanced or throughput (sets max-num-seqs and max-num-batched-tokens)")
+	fs.Float64Var(&f.gpuMemUtil, "gpu-memory-utilization", 0, "share of VRAM vLLM may use (default 0.90, 0.88 on consumer cards)")
+	fs.Float64Var(&f.overheadGB, "overhead-gb", -1, "per-GPU overhead in GiB (default: max(1, 2% of VRAM) + 0.25 × (tp − 1))")
+	fs.Float64Var(&f.fragmentation, "fragmentation-factor", 1.15, "KV cache fragmentation multiplier")
+	fs.Float64Var(&f.headroomGB, "headroom-gb", 1.0, "free GiB per GPU a plan must keep to count as fitting")
+	fs.StringVar(&f.baselines, "baselines", "", `baselines: a file written by "calibrate fit", or an embedded set (default, seed)`)
+	fs.BoolVar(&f.offline, "offline", false, "never use the network (Hub config.json only from the cache)")
+}
+
+// resolveModel turns --model into a ModelConfig: a local config.json (or a
+// folder holding one), a catalog entry, or a Hub id.
+func (a *app) resolveModel(ctx context.Context, id, revision string, paramsB float64, offline bool) (planner.ModelConfig, error) {
+	if id == "" {
+		return planner.ModelConfig{}, usagef("--model is required (a catalog id such as meta-llama/Llama-3.1-8B-Instruct, a config.json path, or a Hub id)")
+	}
+	var m planner.ModelConfig
+	var err error
+	if st, serr := os.Stat(id); serr == nil {
+		p := id
+		if st.IsDir() {
+			p = filepath.Join(id, "config.json")
+		}
+		data, rerr := os.ReadFile(p)
+		if rerr != nil {
+			return m, fmt.Errorf("read model config: %w", rerr)
+		}
+		if m, err = planner.ParseConfig(data); err != nil {
+			return m, fmt.Errorf("model config %s: %w", p, err)
+		}
+		m.ID = filepath.Base(filepath.Dir(p))
+		if abs, aerr := filepath.Abs(filepath.Dir(p)); aerr == nil {
+			m.ID = abs
+		}
+	} else if cm, cerr := planner.LookupModel(id); cerr == nil && revision == "" {
+		m = cm
+	} else if hub.ValidRepoID(id) {
+		c := hub.NewFromEnv(a.getenv, offline)
+		data, herr := c.ConfigJSON(ctx, id, revision)
+		if herr != nil {
+			return m, fmt.Errorf("model %q is not in the catalog and its config could not be fetched: %w; pass a local config.json path instead", id, herr)
+		}
+		if m, err = planner.ParseConfig(data); err != nil {
+			return m, fmt.Errorf("config.json of %s: %w", id, err)
+		}
+		m.ID = id
+	} else {
+		return m, fmt.Errorf("unknown model %q: not a file, not in the catalog, and not a Hub id (org/name); closest catalog ids: %s; or pass a path to its config.json",
+			id, strings.Join(closestModels(id, 4), ", "))
+	}
+	if paramsB > 0 {
+		ratio := paramsB / m.ParamsB
+		m.ParamsB = paramsB
+		m.ActiveParamsB *= ratio
+		m.ParamsOverridden = true
+	} else if paramsB < 0 {
+		return m, usagef("--params-b %v must be > 0", paramsB)
+	}
+	return m, nil
+}
+
+func closestModels(id string, n int) []string {
+	q := strings.ToLower(id)
+	if i := strings.LastIndex(q, "/"); i >= 0 {
+		q = q[i+1:]
+	}
+	type c struct {
+		id    string
+		score int
+	}
+	var cs []c
+	for _, mid := range planner.CatalogModelIDs() {
+		l := strings.ToLower(mid[strings.LastIndex(mid, "/")+1:])
+		s := commonPrefix(q, l)*4 - abs(len(l)-len(q))
+		for _, part := range strings.FieldsFunc(q, func(r rune) bool { return r == '-' || r == '.' || r == '_' }) {
+			if len(part) > 1 && strings.Contains(l, part) {
+				s += 3
+			}
+		}
+		cs = append(cs, c{mid, s})
+	}
+	for i := 1; i < len(cs); i++ {
+		for j := i; j > 0 && (cs[j].score > cs[j-1].score || cs[j].score == cs[j-1].score && cs[j].id < cs[j-1].id); j-- {
+			cs[j], cs[j-1] = cs[j-1], cs[j]
+		}
+	}
+	var out []string
+	for i := 0; i < n && i < len(cs); i++ {
+		out = append(out, cs[i].id)
+	}
+	return out
+}
+
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// detectGPUs is the detector used by --gpu auto (tests replace it).
+var detectGPUs = func(ctx context.Context) (detect.System, error) { return detect.Detect(ctx, detect.Options{}) }
+
+// resolveGPU turns --gpu/--vram-gb/--mem-bw-gbs into a GPU, the number of
+// GPUs and the interconnect detection found ("" when not detected).
+func (a *app) resolveGPU(ctx context.Context, name string, gpus int, vramGB, memBW float64) (planner.GPU, int, string, []string, error) {
+	var warn []string
+	if vramGB < 0 || memBW < 0 {
+		return planner.GPU{}, 0, "", nil, usagef("--vram-gb and --mem-bw-gbs must be > 0")
+	}
+	if strings.EqualFold(name, "auto") {
+		sys, err := detectGPUs(ctx)
+		if err != nil {
+			return planner.GPU{}, 0, "", nil, fmt.Errorf("--gpu auto: %w; name the GPU with --gpu instead", err)
+		}
+		if len(sys.GPUs) == 0 {
+			return planner.GPU{}, 0, "", nil, errors.New("--gpu auto: no GPU detected; name the GPU with --gpu instead")
+		}
+		use := sys.GPUs
+		if gpus > 0 && gpus < len(use) {
+			use = use[:gpus]
+		}
+		smallest := use[0]
+		for _, d := range use[1:] {
+			if d.Name != smallest.Name {
+				warn = append(warn, "detected GPUs of different models; planning for the smallest")
+			}
+			if d.MemoryTotalBytes < smallest.MemoryTotalBytes {
+				smallest = d
+			}
+		}
+		g, err := planner.LookupGPU(smallest.Name)
+		if err != nil {
+			g = planner.GPU{Name: smallest.Name, Custom: true, MemBWGBs: memBW}
+			warn = append(warn, fmt.Sprintf("detected %q is not in the GPU catalog: using its detected memory; pass --mem-bw-gbs for a speed estimate", smallest.Name))
+		}
+		if smallest.MemoryTotalBytes > 0 {
+			g.MemoryGiB = smallest.MemoryTotalGiB()
+		}
+		return g, len(use), sys.Interconnect, warn, nil
+	}
+	if name == "" && vramGB == 0 {
+		return planner.GPU{}, 0, "", nil, usagef(`--gpu is required (a catalog name such as "H100 SXM", "auto", or any name with --vram-gb)`)
+	}
+	g, err := planner.LookupGPU(name)
+	switch {
+	case err == nil:
+		if vramGB > 0 {
+			g.MemoryGiB = vramGB
+		}
+		if memBW > 0 {
+			g.MemBWGBs = memBW
+		}
+	case vramGB > 0:
+		if name == "" {
+			name = "custom GPU"
+		}
+		g = planner.GPU{Name: name, MemoryGiB: vramGB, MemBWGBs: memBW, Custom: true}
+		if memBW == 0 {
+			warn = append(warn, "no --mem-bw-gbs for this GPU: memory is planned, speed is not estimated")
+		}
+	default:
+		return planner.GPU{}, 0, "", nil, err
+	}
+	return g, gpus, "", warn, nil
+}
+
+// request builds a planner request from the flags.
+func (a *app) planRequest(ctx context.Context, f *planFlags) (planner.Request, []string, *baselines.Set, error) {
+	bs, err := baselines.Load(f.baselines)
+	if err != nil {
+		return planner.Request{}, nil, nil, err
+	}
+	m, err := a.resolveModel(ctx, f.model, f.revision, f.paramsB, f.offline)
+	if err != nil {
+		return planner.Request{}, nil, nil, err
+	}
+	if f.gpus < 1 {
+		return planner.Request{}, nil, nil, usagef("--gpus %d must be ≥ 1", f.gpus)
+	}
+	g, n, detectedIC, warn, err := a.resolveGPU(ctx, f.gpu, f.gpus, f.vramGB, f.memBWGBs)
+	if err != nil {
+		return planner.Request{}, nil, nil, err
+	}
+	ic := f.interconnect
+	if (ic == "" || ic == "auto") && detectedIC != "" {
+		ic = detectedIC
+	}
+	if ic != "auto" {
+		if _, err := planner.NormalizeInterconnect(ic); err != nil {
+			return planner.Request{}, nil, nil, usageError{err}
+		}
+	}
+	q := f.quantization
+	if q != "" {
+		if q, err = planner.NormalizeQuantization(q); err != nil {
+			return planner.Request{}, nil, nil, usageError{err}
+		}
+	}
+	req := planner.Request{
+		Model: m, GPU: g, NumGPUs: n, TP: f.tp, Dtype: f.dtype, Quantization: q, KVCacheDtype: f.kvd,
+		MaxModelLen: f.maxModelLen, Interconnect: ic, PromptTokens: f.promptTokens, GenTokens: f.genTokens,
+		Concurrency: f.concurrency, BatchingMode: f.batchingMode,
+		Policy:    planner.Policy{GPUMemoryUtilization: f.gpuMemUtil, OverheadGB: f.overheadGB, FragmentationFactor: f.fragmentation, HeadroomGB: f.headroomGB},
+		Baselines: &bs.Baselines,
+	}
+	if err := req.Validate(); err != nil {
+		return req, nil, nil, usageError{err}
+	}
+	return req, warn, bs, nil
+}
+
+// planJSON is the --json shape of a plan.
+type planJSON struct {
+	Feasibility planner.Feasibility  `json:"feasibility"`
+	Config      planner.Config       `json:"config"`
+	Performance *planner.Performance `json:"performance"`
+	Warnings    []string             `json:"warnings"`
+	Model       planner.ModelSummary `json:"model"`
+	GPU         planner.GPU          `json:"gpu"`
+	NumGPUs     int                  `json:"num_gpus"`
+	Baselines   baselinesJSON        `json:"baselines"`
+}
+
+type baselinesJSON struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Hash    string `json:"hash"`
+	Origin  string `json:"origin"`
+}
+
+func newPlanCmd(a *app) *cobra.Command {
+	var f planFlags
+	var asJSON, explain bool
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Check whether a model fits on GPUs, recommend vLLM settings and estimate speed",
+		Example: `  vllm-wizard plan -m meta-llama/Llama-3.1-70B-Instruct --gpu "H100 SXM" --gpus 4 --max-model-len 32768
+  vllm-wizard plan -m Qwen/Qwen3-30B-A3B --gpu L40S --gpus 2 -q fp8 --explain
+  vllm-wizard plan -m ./config.json --gpu "My GPU" --vram-gb 32 --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			resp, bs, err := a.runPlan(cmd.Context(), &f)
+			if err != nil {
+				return err
+			}
+			return a.printPlan(resp, bs, asJSON, explain)
+		},
+	}
+	f.register(cmd.Flags())
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as JSON")
+	cmd.Flags().BoolVar(&explain, "explain", false, "explain each recommended argument and list the estimate's assumptions")
+	return cmd
+}
+
+func (a *app) runPlan(ctx context.Context, f *planFlags) (planner.Response, *baselines.Set, error) {
+	req, warn, bs, err := a.planRequest(ctx, f)
+	if err != nil {
+		return planner.Response{}, nil, err
+	}
+	resp, err := planner.Plan(req)
+	if err != nil {
+		if errors.Is(err, planner.ErrBadRequest) {
+			return resp, nil, usageError{err}
+		}
+		return resp, nil, err
+	}
+	resp.Warnings = append(warn, resp.Warnings...)
+	resp.Baselines = bs.Label()
+	return resp, bs, nil
+}
+
+func (a *app) printPlan(resp planner.Response, bs *baselines.Set, asJSON, explain bool) error {
+	if asJSON {
+		out := planJSON{Feasibility: resp.Feasibility, Config: resp.Config, Performance: resp.Performance, Warnings: resp.Warnings,
+			Model: resp.Model, GPU: resp.GPU, NumGPUs: resp.NumGPUs,
+			Baselines: baselinesJSON{Name: bs.Name, Version: bs.Version, Hash: bs.Hash, Origin: bs.Origin}}
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(out)
+	}
+	return console.WritePlan(a.stdout, &resp, console.Options{Explain: explain})
+}

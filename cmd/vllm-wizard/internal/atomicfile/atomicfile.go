@@ -1,0 +1,108 @@
+// Package atomicfile writes files so that readers see either the old content
+// or the complete new content, never a torn file: data goes to a temporary
+// file in the target folder, which is synced and renamed over the target.
+package atomicfile
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// ErrExists is returned by Create when the target exists and overwriting was
+// not allowed.
+var ErrExists = errors.New("file exists")
+
+// File is a pending atomic write. Write to it, then Commit or Abort.
+type File struct {
+	*os.File
+	target string
+	mode   os.FileMode
+	done   bool
+}
+
+// Options control Create.
+type Options struct {
+	// Overwrite allows replacing an existing target.
+	Overwrite bool
+	// Mode is the final file mode (default 0o644).
+	Mode os.FileMode
+}
+
+// Create starts an atomic write of path.
+func Create(path string, opt Options) (*File, error) {
+	if !opt.Overwrite {
+		if _, err := os.Lstat(path); err == nil {
+			return nil, fmt.Errorf("%s: %w (pass --force to overwrite)", path, ErrExists)
+		}
+	}
+	mode := opt.Mode
+	if mode == 0 {
+		mode = 0o644
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("create temporary file for %s: %w", path, err)
+	}
+	return &File{File: f, target: path, mode: mode}, nil
+}
+
+// TempName is the name of the temporary file being written.
+func (f *File) TempName() string { return f.File.Name() }
+
+// Commit flushes the data to disk and renames the temporary file over the
+// target.
+func (f *File) Commit() error {
+	if f.done {
+		return errors.New("atomicfile: already committed or aborted")
+	}
+	f.done = true
+	tmp := f.File.Name()
+	if err := f.File.Chmod(f.mode); err != nil {
+		f.File.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("chmod %s: %w", tmp, err)
+	}
+	if err := f.File.Sync(); err != nil {
+		f.File.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("sync %s: %w", tmp, err)
+	}
+	if err := f.File.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("close %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, f.target); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("rename %s to %s: %w", tmp, f.target, err)
+	}
+	return nil
+}
+
+// Abort discards the temporary file; it is safe to call after Commit.
+func (f *File) Abort() {
+	if f.done {
+		return
+	}
+	f.done = true
+	f.File.Close()
+	os.Remove(f.File.Name())
+}
+
+// WriteFile writes data to path atomically.
+func WriteFile(path string, data []byte, opt Options) error {
+	f, err := Create(path, opt)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Abort()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Commit()
+}

@@ -1,0 +1,387 @@
+package planner
+
+import (
+	_ "embed"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// ErrUnknownGPU is returned when a GPU name is not in the catalog.
+var ErrUnknownGPU = errors.New("unknown GPU")
+
+// ErrUnknownModel is returned when a model id is not in the catalog.
+var ErrUnknownModel = errors.New("unknown model")
+
+//go:embed catalog/gpus.csv
+var gpusCSV []byte
+
+//go:embed catalog/gpu_aliases.csv
+var gpuAliasesCSV []byte
+
+//go:embed catalog/models.json
+var modelsJSON []byte
+
+// GPU describes one accelerator model. Memory is per GPU.
+type GPU struct {
+	Name              string  `json:"name"`
+	Vendor            string  `json:"vendor,omitempty"`
+	Architecture      string  `json:"architecture,omitempty"`
+	MemoryGiB         float64 `json:"memory_gib"`
+	MemoryType        string  `json:"memory_type,omitempty"`
+	MemBWGBs          float64 `json:"mem_bw_gb_s,omitempty"`
+	BF16TFLOPS        float64 `json:"bf16_dense_tflops,omitempty"`
+	FP8TFLOPS         float64 `json:"fp8_dense_tflops,omitempty"`
+	INT8TOPS          float64 `json:"int8_dense_tops,omitempty"`
+	ComputeCapability string  `json:"compute_capability,omitempty"`
+	ScaleUpLink       string  `json:"scaleup_link,omitempty"`
+	ScaleUpBWGBs      float64 `json:"scaleup_bw_gb_s,omitempty"`
+	PCIeGen           string  `json:"pcie_gen,omitempty"`
+	TDPW              string  `json:"tdp_w,omitempty"`
+	PriceUSDPerHour   float64 `json:"usd_per_gpu_hour,omitempty"`
+	PriceSource       string  `json:"price_source,omitempty"`
+	SpecSource        string  `json:"spec_source,omitempty"`
+	// Consumer marks GeForce/RTX/Titan cards (vLLM leaves them more slack).
+	Consumer bool `json:"consumer,omitempty"`
+	// Custom marks a GPU described on the command line, not from the catalog.
+	Custom bool `json:"custom,omitempty"`
+}
+
+// CC returns the compute capability as a number (8.9, 9.0), or 0 when unknown.
+func (g *GPU) CC() float64 {
+	f, _ := strconv.ParseFloat(g.ComputeCapability, 64)
+	return f
+}
+
+// SupportsFP8 reports whether the GPU has FP8 tensor cores (compute
+// capability ≥ 8.9 on NVIDIA, or a listed FP8 rate).
+func (g *GPU) SupportsFP8() bool {
+	if g.Vendor == "NVIDIA" || g.Vendor == "" {
+		return g.CC() >= 8.9
+	}
+	return g.FP8TFLOPS > 0
+}
+
+// DefaultInterconnect is the link a multi-GPU server of this model usually
+// has: nvlink for SXM/OAM/NVL72 parts with a full scale-up fabric, pcie for
+// cards, unknown for custom GPUs.
+func (g *GPU) DefaultInterconnect() string {
+	if g.Custom {
+		return InterconnectUnknown
+	}
+	l := strings.ToLower(g.ScaleUpLink)
+	switch {
+	case strings.Contains(l, "bridge"), l == "", strings.Contains(l, "none"), strings.Contains(l, "pcie"):
+		return InterconnectPCIe
+	case strings.Contains(l, "nvlink"), strings.Contains(l, "infinity"), strings.Contains(l, "roce"), strings.Contains(l, "ethernet"):
+		return InterconnectNVLink
+	}
+	return InterconnectUnknown
+}
+
+// CatalogModel is one entry of the embedded model catalog.
+type CatalogModel struct {
+	ID                     string          `json:"id"`
+	Aliases                []string        `json:"aliases"`
+	PublishedParamsB       float64         `json:"published_params_b"`
+	PublishedActiveParamsB float64         `json:"published_active_params_b"`
+	Source                 string          `json:"source"`
+	Config                 json.RawMessage `json:"config"`
+}
+
+type catalog struct {
+	gpus       []GPU
+	gpuIndex   map[string]int
+	models     []CatalogModel
+	parsed     []ModelConfig
+	modelIndex map[string]int
+	err        error
+}
+
+// The catalogs are parsed once from embedded data and never change.
+var loadCatalog = sync.OnceValue(func() *catalog {
+	c := &catalog{gpuIndex: map[string]int{}, modelIndex: map[string]int{}}
+	if err := c.loadGPUs(); err != nil {
+		c.err = err
+		return c
+	}
+	if err := c.loadModels(); err != nil {
+		c.err = err
+	}
+	return c
+})
+
+// CatalogError reports a problem with the embedded catalogs (a test asserts nil).
+func CatalogError() error { return loadCatalog().err }
+
+func (c *catalog) loadGPUs() error {
+	recs, err := csv.NewReader(strings.NewReader(string(gpusCSV))).ReadAll()
+	if err != nil {
+		return fmt.Errorf("gpu catalog: %w", err)
+	}
+	if len(recs) < 2 {
+		return errors.New("gpu catalog: empty")
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	get := func(r []string, name string) string {
+		if i, ok := col[name]; ok && i < len(r) {
+			return strings.TrimSpace(r[i])
+		}
+		return ""
+	}
+	for _, r := range recs[1:] {
+		g := GPU{
+			Name:              get(r, "gpu"),
+			Vendor:            get(r, "vendor"),
+			Architecture:      get(r, "architecture"),
+			MemoryGiB:         leadingNumber(get(r, "memory_gb_as_sold")),
+			MemoryType:        get(r, "memory_type"),
+			MemBWGBs:          leadingNumber(get(r, "mem_bw_gb_s")),
+			BF16TFLOPS:        leadingNumber(get(r, "bf16_fp16_dense_tflops")),
+			FP8TFLOPS:         leadingNumber(get(r, "fp8_dense_tflops")),
+			INT8TOPS:          leadingNumber(get(r, "int8_dense_tops")),
+			ComputeCapability: get(r, "compute_capability"),
+			ScaleUpLink:       get(r, "scaleup_link"),
+			ScaleUpBWGBs:      leadingNumber(get(r, "scaleup_bw_gb_s_per_gpu")),
+			PCIeGen:           get(r, "pcie_gen"),
+			TDPW:              get(r, "tdp_w"),
+			PriceUSDPerHour:   leadingNumber(get(r, "cloud_ondemand_usd_per_gpu_hr")),
+			SpecSource:        get(r, "spec_source"),
+		}
+		if g.PriceUSDPerHour > 0 {
+			g.PriceSource = get(r, "cloud_ondemand_usd_per_gpu_hr") + "; " + get(r, "price_source_date")
+		}
+		n := strings.ToLower(g.Name)
+		g.Consumer = strings.HasPrefix(n, "rtx 3") || strings.HasPrefix(n, "rtx 4") || strings.HasPrefix(n, "rtx 5") || strings.Contains(n, "geforce") || strings.Contains(n, "titan")
+		if g.Name == "" || g.MemoryGiB <= 0 {
+			return fmt.Errorf("gpu catalog: row %q has no name or memory", strings.Join(r, ","))
+		}
+		c.gpus = append(c.gpus, g)
+		if err := c.addGPUKey(g.Name, len(c.gpus)-1); err != nil {
+			return err
+		}
+	}
+	aliases, err := csv.NewReader(strings.NewReader(string(gpuAliasesCSV))).ReadAll()
+	if err != nil {
+		return fmt.Errorf("gpu aliases: %w", err)
+	}
+	for i, r := range aliases {
+		if i == 0 || len(r) < 2 {
+			continue
+		}
+		idx, ok := c.gpuIndex[normGPU(r[1])]
+		if !ok {
+			return fmt.Errorf("gpu aliases: %q maps to unknown gpu %q", r[0], r[1])
+		}
+		if err := c.addGPUKey(r[0], idx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *catalog) addGPUKey(name string, idx int) error {
+	k := normGPU(name)
+	if old, ok := c.gpuIndex[k]; ok && old != idx {
+		return fmt.Errorf("gpu catalog: name %q maps to both %q and %q", name, c.gpus[old].Name, c.gpus[idx].Name)
+	}
+	c.gpuIndex[k] = idx
+	return nil
+}
+
+func (c *catalog) loadModels() error {
+	var f struct {
+		Models []CatalogModel `json:"models"`
+	}
+	if err := json.Unmarshal(modelsJSON, &f); err != nil {
+		return fmt.Errorf("model catalog: %w", err)
+	}
+	for _, cm := range f.Models {
+		m, err := ParseConfig(cm.Config)
+		if err != nil {
+			return fmt.Errorf("model catalog %s: %w", cm.ID, err)
+		}
+		m.ID = cm.ID
+		c.models = append(c.models, cm)
+		c.parsed = append(c.parsed, m)
+		idx := len(c.models) - 1
+		for _, name := range append([]string{cm.ID}, cm.Aliases...) {
+			for _, k := range modelKeys(name) {
+				if old, ok := c.modelIndex[k]; ok && old != idx {
+					return fmt.Errorf("model catalog: %q names both %s and %s", name, c.models[old].ID, cm.ID)
+				}
+				c.modelIndex[k] = idx
+			}
+		}
+	}
+	return nil
+}
+
+// GPUs returns the GPU catalog in its file order.
+func GPUs() []GPU {
+	c := loadCatalog()
+	return append([]GPU(nil), c.gpus...)
+}
+
+// LookupGPU finds a GPU by catalog name or alias (case, spaces, dashes and a
+// leading "NVIDIA"/"GeForce" are ignored). An unknown name is an error that
+// lists the closest known names.
+func LookupGPU(name string) (GPU, error) {
+	c := loadCatalog()
+	if c.err != nil {
+		return GPU{}, c.err
+	}
+	if i, ok := c.gpuIndex[normGPU(name)]; ok {
+		return c.gpus[i], nil
+	}
+	return GPU{}, fmt.Errorf("%w %q; closest known: %s; or describe it with --vram-gb (and --mem-bw-gbs)", ErrUnknownGPU, name, strings.Join(c.closestGPUs(name, 5), ", "))
+}
+
+func (c *catalog) closestGPUs(name string, n int) []string {
+	q := normGPU(name)
+	type cand struct {
+		name string
+		d    int
+	}
+	best := map[string]int{}
+	for k, i := range c.gpuIndex {
+		d := editDistance(q, k)
+		if strings.Contains(k, q) || strings.Contains(q, k) {
+			d = min(d, 1+abs(len(k)-len(q))/4)
+		}
+		nm := c.gpus[i].Name
+		if old, ok := best[nm]; !ok || d < old {
+			best[nm] = d
+		}
+	}
+	cands := make([]cand, 0, len(best))
+	for nm, d := range best {
+		cands = append(cands, cand{nm, d})
+	}
+	sort.Slice(cands, func(i, j int) bool {
+		if cands[i].d != cands[j].d {
+			return cands[i].d < cands[j].d
+		}
+		return cands[i].name < cands[j].name
+	})
+	out := []string{}
+	for i := 0; i < len(cands) && i < n; i++ {
+		out = append(out, cands[i].name)
+	}
+	return out
+}
+
+// Models returns the model catalog entries.
+func Models() []CatalogModel {
+	c := loadCatalog()
+	return append([]CatalogModel(nil), c.models...)
+}
+
+// LookupModel finds a catalog model by id or alias. Base and instruct/chat
+// ids of one architecture resolve to the same entry; matching ignores case
+// and the organisation prefix.
+func LookupModel(id string) (ModelConfig, error) {
+	c := loadCatalog()
+	if c.err != nil {
+		return ModelConfig{}, c.err
+	}
+	for _, k := range modelKeys(id) {
+		if i, ok := c.modelIndex[k]; ok {
+			m := c.parsed[i]
+			return m, nil
+		}
+	}
+	return ModelConfig{}, fmt.Errorf("%w %q", ErrUnknownModel, id)
+}
+
+// CatalogModelIDs lists the catalog ids, sorted.
+func CatalogModelIDs() []string {
+	c := loadCatalog()
+	ids := make([]string, 0, len(c.models))
+	for _, m := range c.models {
+		ids = append(ids, m.ID)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// modelKeys returns the lookup keys of a model name: the lower-cased id and
+// the id without its organisation, each also without an instruct/chat suffix.
+func modelKeys(id string) []string {
+	s := strings.ToLower(strings.TrimSpace(id))
+	keys := []string{s}
+	if i := strings.LastIndex(s, "/"); i >= 0 {
+		keys = append(keys, s[i+1:])
+	}
+	for _, k := range keys[:len(keys):len(keys)] {
+		for _, suf := range []string{"-instruct", "-chat", "-it", "-hf", "-chat-hf"} {
+			if strings.HasSuffix(k, suf) {
+				keys = append(keys, strings.TrimSuffix(k, suf))
+			}
+		}
+	}
+	return keys
+}
+
+func normGPU(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.NewReplacer("-", " ", "_", " ", "(", " ", ")", " ", ",", " ").Replace(s)
+	f := strings.Fields(s)
+	for len(f) > 0 && (f[0] == "nvidia" || f[0] == "geforce" || f[0] == "tesla" || f[0] == "amd") {
+		f = f[1:]
+	}
+	return strings.Join(f, " ")
+}
+
+// leadingNumber parses the first number in s ("3.78 (Lambda)", "up to 700",
+// "1,979"); 0 when there is none.
+func leadingNumber(s string) float64 {
+	start := strings.IndexAny(s, "0123456789")
+	if start < 0 {
+		return 0
+	}
+	end := start
+	for end < len(s) && (s[end] >= '0' && s[end] <= '9' || s[end] == '.' || s[end] == ',') {
+		end++
+	}
+	f, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimRight(s[start:end], ".,"), ",", ""), 64)
+	if err != nil {
+		return 0
+	}
+	return f
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

@@ -1,0 +1,485 @@
+package planner
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// ErrBadRequest marks a request the planner cannot plan (bad numbers, a TP
+// size larger than the GPU count): the caller's input is wrong.
+var ErrBadRequest = errors.New("bad request")
+
+// Batching modes.
+const (
+	ModeLatency    = "latency"
+	ModeBalanced   = "balanced"
+	ModeThroughput = "throughput"
+)
+
+// Request is everything Plan needs, already resolved (no I/O).
+type Request struct {
+	Model   ModelConfig
+	GPU     GPU
+	NumGPUs int
+	// TP is the tensor-parallel size (0 = recommend one).
+	TP           int
+	Dtype        string
+	Quantization string // "" = the checkpoint's own, else none
+	KVCacheDtype string
+	// MaxModelLen is the context to plan for (0 = the longest that fits).
+	MaxModelLen  int
+	Interconnect string // "" = the GPU's usual one
+	PromptTokens int
+	GenTokens    int
+	Concurrency  int
+	BatchingMode string
+	Policy       Policy
+	Baselines    *Baselines
+}
+
+// DefaultRequest holds the seed's workload defaults.
+var DefaultRequest = Request{NumGPUs: 1, Dtype: "auto", KVCacheDtype: "auto", PromptTokens: 512, GenTokens: 256, Concurrency: 1, BatchingMode: ModeBalanced, Policy: DefaultPolicy}
+
+// Arg is one recommended `vllm serve` argument and why it has its value.
+type Arg struct {
+	Flag        string `json:"flag"`
+	Value       string `json:"value,omitempty"`
+	Explanation string `json:"explanation"`
+}
+
+// Config is the recommended vLLM configuration.
+type Config struct {
+	Model                string  `json:"model"`
+	TensorParallelSize   int     `json:"tensor_parallel_size"`
+	Dtype                string  `json:"dtype"`
+	Quantization         string  `json:"quantization"`
+	KVCacheDtype         string  `json:"kv_cache_dtype"`
+	MaxModelLen          int     `json:"max_model_len"`
+	GPUMemoryUtilization float64 `json:"gpu_memory_utilization"`
+	MaxNumSeqs           int     `json:"max_num_seqs"`
+	MaxNumBatchedTokens  int     `json:"max_num_batched_tokens"`
+	Interconnect         string  `json:"interconnect"`
+	GPUsUsed             int     `json:"gpus_used"`
+	Replicas             int     `json:"replicas"`
+	// SuggestedQuantization / SuggestedKVCacheDtype are advice, not applied.
+	SuggestedQuantization string `json:"suggested_quantization,omitempty"`
+	SuggestedKVCacheDtype string `json:"suggested_kv_cache_dtype,omitempty"`
+	Args                  []Arg  `json:"args"`
+	ServeCommand          string `json:"serve_command"`
+}
+
+// ModelSummary describes the planned model.
+type ModelSummary struct {
+	ID                    string  `json:"id"`
+	ModelType             string  `json:"model_type,omitempty"`
+	ParamsB               float64 `json:"params_b"`
+	ActiveParamsB         float64 `json:"active_params_b"`
+	NumLayers             int     `json:"num_layers"`
+	NumHeads              int     `json:"num_attention_heads"`
+	NumKVHeads            int     `json:"num_kv_heads"`
+	HeadDim               int     `json:"head_dim"`
+	MaxPositionEmbeddings int     `json:"max_position_embeddings"`
+	MoE                   bool    `json:"moe,omitempty"`
+	MLA                   bool    `json:"mla,omitempty"`
+}
+
+// Performance is the single-stream estimate (the seed's) and the
+// load-aware estimate at the workload's concurrency.
+type Performance struct {
+	PerfEstimate
+	AtLoad *LoadEstimate `json:"at_load,omitempty"`
+}
+
+// Response is a plan: feasibility, configuration, performance, warnings.
+type Response struct {
+	Model       ModelSummary `json:"model"`
+	GPU         GPU          `json:"gpu"`
+	NumGPUs     int          `json:"num_gpus"`
+	Feasibility Feasibility  `json:"feasibility"`
+	Config      Config       `json:"config"`
+	Performance *Performance `json:"performance"`
+	Warnings    []string     `json:"warnings"`
+	Baselines   string       `json:"baselines"`
+}
+
+// Validate checks a request's numbers and names.
+func (r *Request) Validate() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: %s", ErrBadRequest, fmt.Sprintf(format, a...))
+	}
+	switch {
+	case r.Baselines == nil:
+		return bad("no baselines")
+	case r.NumGPUs < 1 || r.NumGPUs > 1024:
+		return bad("gpus = %d must be between 1 and 1024", r.NumGPUs)
+	case r.TP < 0 || r.TP > 1024:
+		return bad("tensor parallel size %d must be between 1 and 1024", r.TP)
+	case r.TP > r.NumGPUs:
+		return bad("tensor parallel size %d needs %d GPUs but only %d were given; raise --gpus or lower --tp", r.TP, r.TP, r.NumGPUs)
+	case r.GPU.MemoryGiB <= 0:
+		return bad("GPU %q has no memory size; pass --vram-gb", r.GPU.Name)
+	case r.PromptTokens < 0 || r.GenTokens < 0:
+		return bad("prompt and generation tokens must be ≥ 0")
+	case r.Concurrency < 0 || r.Concurrency > 1<<20:
+		return bad("concurrency %d out of range", r.Concurrency)
+	case r.MaxModelLen < 0 || r.MaxModelLen > 1<<24:
+		return bad("max model length %d out of range", r.MaxModelLen)
+	case r.Model.ParamsB <= 0:
+		return bad("model %q has no parameter count; pass --params-b", r.Model.ID)
+	}
+	if err := r.Policy.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	switch r.BatchingMode {
+	case "", ModeLatency, ModeBalanced, ModeThroughput:
+	default:
+		return bad("batching mode %q: use latency, balanced or throughput", r.BatchingMode)
+	}
+	return nil
+}
+
+// Plan produces the plan of one request.
+func Plan(req Request) (Response, error) {
+	if err := req.Validate(); err != nil {
+		return Response{}, err
+	}
+	var warn []string
+	m := &req.Model
+	g := &req.GPU
+	b := req.Baselines
+	dtype, err := NormalizeDtype(req.Dtype)
+	if err != nil {
+		return Response{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	quant := req.Quantization
+	if quant == "" {
+		quant = QuantNone
+		if m.NativeQuantization != "" {
+			quant = m.NativeQuantization
+		}
+	}
+	if quant, err = NormalizeQuantization(quant); err != nil {
+		return Response{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	if m.NativeQuantization != "" && quant != m.NativeQuantization {
+		warn = append(warn, fmt.Sprintf("the checkpoint ships %s weights; planning for %s", m.NativeQuantization, quant))
+	}
+	kvd, err := NormalizeKVCacheDtype(req.KVCacheDtype)
+	if err != nil {
+		return Response{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	ic := req.Interconnect
+	if ic == "" || ic == "auto" {
+		ic = g.DefaultInterconnect()
+	}
+	if ic, err = NormalizeInterconnect(ic); err != nil {
+		return Response{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	mode := req.BatchingMode
+	if mode == "" {
+		mode = ModeBalanced
+	}
+	conc := max(req.Concurrency, 1)
+	pol := req.Policy.withDefaults(g)
+	if (kvd == "fp8" || kvd == "fp8_e4m3" || kvd == "fp8_e5m2") && !g.SupportsFP8() && !g.Custom {
+		warn = append(warn, fmt.Sprintf("%s (compute capability %s) has no FP8 tensor cores: an fp8 KV cache is stored in 1 byte but may run slower", g.Name, g.ComputeCapability))
+	}
+	if quant == QuantFP8 && !g.SupportsFP8() && !g.Custom {
+		warn = append(warn, fmt.Sprintf("%s has no FP8 tensor cores: vLLM runs FP8 checkpoints weight-only (Marlin) there", g.Name))
+	}
+
+	// Tensor parallel size.
+	weightsTotal := m.ParamsB * 1e9 * BytesPerParam(dtype, quant)
+	var args []Arg
+	tp, tpWhy := chooseTP(m, g, req.NumGPUs, req.TP, weightsTotal)
+	if req.TP > 0 && tp != req.TP {
+		warn = append(warn, tpWhy)
+	}
+	if tp == 0 {
+		return Response{}, fmt.Errorf("%w: no tensor-parallel size ≤ %d divides %d attention heads and %d KV heads", ErrBadRequest, req.NumGPUs, m.NumHeads, m.NumKVHeads)
+	}
+
+	// Context.
+	modelMax := m.MaxPositionEmbeddings
+	ctx := req.MaxModelLen
+	ctxWhy := ""
+	memIn := MemoryInput{Model: m, GPU: g, TP: tp, Dtype: dtype, Quantization: quant, KVCacheDtype: kvd, Concurrency: conc, Policy: pol}
+	if ctx > 0 && modelMax > 0 && ctx > modelMax {
+		warn = append(warn, fmt.Sprintf("max model length %d exceeds the model's %d positions; clamped", ctx, modelMax))
+		ctx = modelMax
+	}
+	fitCtx := func() int {
+		memIn.ContextLen = 1
+		f := ComputeMemory(memIn)
+		if f.MaxContextAtConcurrency <= 0 {
+			return 0
+		}
+		// Keep the required headroom free.
+		free := (f.VRAMTargetAllocGB - f.WeightsGB - f.OverheadGB - pol.HeadroomGB) * GiB
+		c := int(math.Floor(free / f.KVBytesPerToken / float64(conc)))
+		return max(c/256*256, 0)
+	}()
+	if ctx == 0 {
+		ctx = modelMax
+		if ctx == 0 {
+			ctx = 4096
+			warn = append(warn, "the model states no max_position_embeddings; assuming 4096")
+		}
+		if fitCtx < ctx && fitCtx >= 256 {
+			ctx = fitCtx
+			ctxWhy = fmt.Sprintf("the longest context that fits %d concurrent sequences (model maximum %d)", conc, modelMax)
+		} else if fitCtx < 256 {
+			ctxWhy = "the model maximum; it does not fit (see feasibility)"
+		} else {
+			ctxWhy = "the model maximum; it fits"
+		}
+	} else {
+		ctxWhy = "your value"
+	}
+	memIn.ContextLen = ctx
+	feas := ComputeMemory(memIn)
+	recCtx := ctx
+	if !feas.Fits && fitCtx >= 256 && fitCtx < ctx {
+		recCtx = fitCtx
+		ctxWhy = fmt.Sprintf("lowered from %d, which does not fit %d sequences, to the longest that does", ctx, conc)
+	}
+	if !feas.Fits {
+		warn = append(warn, fmt.Sprintf("does not fit: needs %.1f GiB per GPU of %.1f GiB allocatable (%.1f GiB headroom required)", feas.WeightsGB+feas.KVCacheGB+feas.OverheadGB, feas.VRAMTargetAllocGB, pol.HeadroomGB))
+	}
+	if m.SlidingWindow > 0 && m.SlidingWindow < ctx {
+		warn = append(warn, fmt.Sprintf("the model declares a %d-token sliding window; the KV estimate assumes full attention on every layer (an upper bound)", m.SlidingWindow))
+	}
+
+	// Suggestions.
+	cfg := Config{Model: m.ID, TensorParallelSize: tp, Dtype: dtype, Quantization: quant, KVCacheDtype: kvd, MaxModelLen: recCtx,
+		GPUMemoryUtilization: pol.GPUMemoryUtilization, Interconnect: ic, GPUsUsed: tp, Replicas: max(req.NumGPUs/tp, 1)}
+	if !feas.Fits && quant == QuantNone {
+		awqIn := memIn
+		awqIn.Quantization = QuantAWQ
+		if ComputeMemory(awqIn).Fits {
+			cfg.SuggestedQuantization = QuantAWQ
+			warn = append(warn, "an AWQ (4-bit) checkpoint of this model would fit")
+		}
+	}
+	kvPressure := feas.KVCacheGB / feas.VRAMTargetAllocGB
+	if kvd == "auto" && kvPressure > 0.40 && g.SupportsFP8() {
+		cfg.SuggestedKVCacheDtype = "fp8"
+	}
+	cfg.MaxNumSeqs = conc
+	factor := 1.0
+	switch mode {
+	case ModeBalanced:
+		cfg.MaxNumSeqs = conc + 2
+		factor = 1.25
+	case ModeThroughput:
+		cfg.MaxNumSeqs = conc + 4
+		factor = 1.5
+	}
+	capTok := 16384
+	switch {
+	case g.MemoryGiB >= 40:
+		capTok = 65536
+	case g.MemoryGiB >= 20:
+		capTok = 32768
+	}
+	mnbt := int(float64(req.PromptTokens+req.GenTokens) * float64(conc) * factor)
+	cfg.MaxNumBatchedTokens = max(min(mnbt, capTok), 8192)
+
+	// Arguments with explanations.
+	args = append(args, Arg{Flag: "--tensor-parallel-size", Value: strconv.Itoa(tp), Explanation: tpWhy})
+	if dtype != "auto" {
+		args = append(args, Arg{Flag: "--dtype", Value: dtype, Explanation: "your value"})
+	}
+	if quant != QuantNone && quant != m.NativeQuantization {
+		args = append(args, Arg{Flag: "--quantization", Value: quant, Explanation: fmt.Sprintf("%s weights: %.2f bytes per parameter", quant, BytesPerParam(dtype, quant))})
+	}
+	if kvd != "auto" {
+		args = append(args, Arg{Flag: "--kv-cache-dtype", Value: kvd, Explanation: "your value"})
+	}
+	args = append(args,
+		Arg{Flag: "--max-model-len", Value: strconv.Itoa(recCtx), Explanation: ctxWhy},
+		Arg{Flag: "--gpu-memory-utilization", Value: strconv.FormatFloat(pol.GPUMemoryUtilization, 'f', -1, 64), Explanation: utilWhy(req.Policy, g)},
+		Arg{Flag: "--max-num-seqs", Value: strconv.Itoa(cfg.MaxNumSeqs), Explanation: fmt.Sprintf("%s mode: concurrency %d%s", mode, conc, map[string]string{ModeLatency: "", ModeBalanced: " + 2", ModeThroughput: " + 4"}[mode])},
+		Arg{Flag: "--max-num-batched-tokens", Value: strconv.Itoa(cfg.MaxNumBatchedTokens), Explanation: fmt.Sprintf("(%d prompt + %d generated) × %d sequences × %.2f (%s), capped at %d for %.0f GiB GPUs, at least 8192", req.PromptTokens, req.GenTokens, conc, factor, mode, capTok, g.MemoryGiB)},
+	)
+	if cfg.SuggestedKVCacheDtype != "" {
+		args = append(args, Arg{Flag: "--kv-cache-dtype", Value: "fp8", Explanation: fmt.Sprintf("suggested: the KV cache takes %.0f%% of allocatable memory and %s supports FP8", 100*kvPressure, g.Name)})
+	}
+	cfg.Args = args
+	cfg.ServeCommand = ServeCommand(m.ID, args)
+
+	// Performance.
+	var warnPerf []string
+	perf, perr := EstimatePerformance(b, PerfInput{GPU: g, ParamsB: m.ActiveParamsB, WeightBytes: m.ActiveParamsB * 1e9 * BytesPerParam(dtype, quant),
+		TP: tp, ContextLen: recCtx, PromptTokens: req.PromptTokens, Quantization: quant, Interconnect: ic, NumGPUs: req.NumGPUs, Layers: m.NumLayers})
+	var perfOut *Performance
+	if perr != nil {
+		warnPerf = append(warnPerf, fmt.Sprintf("no performance estimate: %v", perr))
+	} else {
+		if m.IsMoE() {
+			perf.Assumptions = append(perf.Assumptions, fmt.Sprintf("mixture of experts: speed from the %.1fB active parameters, memory from all %.1fB", m.ActiveParamsB, m.ParamsB))
+		}
+		perfOut = &Performance{PerfEstimate: perf}
+		memIn.ContextLen = recCtx
+		atCtx := ComputeMemory(memIn)
+		n := estimateCore(b, mustBase(b, g), &PerfInput{GPU: g, ParamsB: m.ActiveParamsB, WeightBytes: m.ActiveParamsB * 1e9 * BytesPerParam(dtype, quant),
+			TP: tp, ContextLen: recCtx, PromptTokens: req.PromptTokens, Quantization: quant, Interconnect: ic, Layers: m.NumLayers})
+		li := loadInput{gpu: g, tp: tp, activeParamsB: m.ActiveParamsB, quant: quant, kvBytesPerTok: atCtx.KVBytesPerToken / pol.FragmentationFactor,
+			promptTokens: req.PromptTokens, genTokens: req.GenTokens, concurrency: conc, maxConcurrency: atCtx.MaxConcurrencyAtContext, maxNumSeqs: cfg.MaxNumSeqs}
+		ln := loadCore(b, &n, &li)
+		le := ln.estimate(b, conc, g.PriceUSDPerHour, tp)
+		le.Assumptions = loadAssumptions(b, &ln, &li)
+		if ln.batch == 0 {
+			warnPerf = append(warnPerf, "no throughput at load: not even one sequence of this context fits in the KV cache")
+		} else if ln.limitedBy == "kv_cache" {
+			warnPerf = append(warnPerf, fmt.Sprintf("the KV cache holds only %d sequences of %d tokens: %d requested, the rest queue", ln.batch, recCtx, conc))
+		}
+		perfOut.AtLoad = &le
+	}
+	warn = append(warn, warnPerf...)
+	if req.NumGPUs > tp {
+		warn = append(warn, fmt.Sprintf("tensor parallel %d uses %d of %d GPUs: the rest can serve %d more replica(s)", tp, tp, req.NumGPUs, req.NumGPUs/tp-1))
+	}
+	if warn == nil {
+		warn = []string{}
+	}
+	return Response{
+		Model: ModelSummary{ID: m.ID, ModelType: m.ModelType, ParamsB: m.ParamsB, ActiveParamsB: m.ActiveParamsB, NumLayers: m.NumLayers, NumHeads: m.NumHeads,
+			NumKVHeads: m.NumKVHeads, HeadDim: m.HeadDim, MaxPositionEmbeddings: m.MaxPositionEmbeddings, MoE: m.IsMoE(), MLA: m.IsMLA()},
+		GPU: *g, NumGPUs: req.NumGPUs, Feasibility: feas, Config: cfg, Performance: perfOut, Warnings: warn,
+		Baselines: b.Name + " " + b.Version,
+	}, nil
+}
+
+func mustBase(b *Baselines, g *GPU) GPUBaseline {
+	base, _, _ := b.BaselineFor(g)
+	return base
+}
+
+func loadAssumptions(b *Baselines, l *loadNumbers, in *loadInput) []string {
+	if l.batch == 0 {
+		return []string{"no sequence of this context fits in the KV cache"}
+	}
+	a := []string{
+		fmt.Sprintf("continuous batching of %d sequences (requested %d%s)", l.batch, in.concurrency, limitedNote(l.limitedBy)),
+		fmt.Sprintf("decode step = max(single-stream step + %.3f ms KV read per extra sequence, %.3f ms compute per sequence) + %.0f µs per extra sequence",
+			l.kvPerSeqS*1e3, l.computePerSeqS*1e3, b.Load.StepOverheadUsPerSeq),
+		fmt.Sprintf("compute at %.0f%% of dense tensor FLOPS; KV reads at %.0f%% of memory bandwidth; mean context %d tokens", 100*b.Load.ComputeEfficiency, 100*b.Load.KVBandwidthEfficiency, in.promptTokens+in.genTokens/2),
+		"TTFT at load = single-stream TTFT + one decode step of waiting; no queueing beyond the batch",
+	}
+	if in.gpu.PriceUSDPerHour > 0 {
+		a = append(a, fmt.Sprintf("cost at $%.2f per GPU-hour × %d GPUs", in.gpu.PriceUSDPerHour, max(in.tp, 1)))
+	}
+	return a
+}
+
+func limitedNote(by string) string {
+	switch by {
+	case "kv_cache":
+		return ", capped by the KV cache capacity"
+	case "max_num_seqs":
+		return ", capped by max_num_seqs"
+	}
+	return ""
+}
+
+func utilWhy(p Policy, g *GPU) string {
+	if p.GPUMemoryUtilization != 0 {
+		return "your value"
+	}
+	if g.Consumer {
+		return "0.88 on consumer cards, which also drive a display and leave less slack"
+	}
+	return "vLLM's usual 0.90 on data-centre GPUs"
+}
+
+// chooseTP returns the tensor-parallel size and why: the user's value when
+// it splits the heads evenly (else the nearest valid one), otherwise the
+// largest power of two ≤ the GPU count, raised while weights / tp exceed 70 %
+// of one GPU, lowered to a size that divides the heads.
+func chooseTP(m *ModelConfig, g *GPU, gpus, want int, weightsTotal float64) (int, string) {
+	if want > 0 {
+		if m.ValidTP(want) {
+			return want, "your value"
+		}
+		for d := 1; d < 1024; d++ {
+			for _, c := range []int{want + d, want - d} {
+				if c >= 1 && c <= gpus && m.ValidTP(c) {
+					return c, fmt.Sprintf("tensor parallel %d does not divide %d attention heads and %d KV heads; using %d", want, m.NumHeads, m.NumKVHeads, c)
+				}
+			}
+		}
+		return 0, ""
+	}
+	tp := 1
+	for tp*2 <= gpus {
+		tp *= 2
+	}
+	why := fmt.Sprintf("the largest power of two ≤ %d GPUs", gpus)
+	// Prefer the smallest power of two that keeps weights under 70 % of a GPU.
+	small := 1
+	for small < tp && weightsTotal/float64(small) > 0.70*g.MemoryGiB*GiB {
+		small *= 2
+	}
+	if small < tp {
+		tp = small
+		why = fmt.Sprintf("the smallest power of two that keeps weights (%.1f GiB) under 70%% of each GPU", weightsTotal/GiB)
+		if weightsTotal/float64(tp) > 0.70*g.MemoryGiB*GiB {
+			why = fmt.Sprintf("the largest power of two ≤ %d GPUs", gpus)
+		}
+	} else if weightsTotal/float64(tp) > 0.70*g.MemoryGiB*GiB {
+		why += fmt.Sprintf("; weights (%.1f GiB) still exceed 70%% of each GPU", weightsTotal/GiB)
+	}
+	for c := tp; c >= 1; c-- {
+		if m.ValidTP(c) {
+			if c != tp {
+				why += fmt.Sprintf("; lowered to %d, which divides %d attention and %d KV heads", c, m.NumHeads, m.NumKVHeads)
+			}
+			return c, why
+		}
+	}
+	return 0, ""
+}
+
+// ServeCommand renders `vllm serve MODEL ARGS` on one line, shell-quoted.
+func ServeCommand(model string, args []Arg) string {
+	var sb strings.Builder
+	sb.WriteString("vllm serve ")
+	sb.WriteString(ShellQuote(model))
+	seen := map[string]bool{}
+	for _, a := range args {
+		if seen[a.Flag] && a.Flag == "--kv-cache-dtype" {
+			continue
+		}
+		seen[a.Flag] = true
+		sb.WriteByte(' ')
+		sb.WriteString(a.Flag)
+		if a.Value != "" {
+			sb.WriteByte(' ')
+			sb.WriteString(ShellQuote(a.Value))
+		}
+	}
+	return sb.String()
+}
+
+// ShellQuote quotes s for a POSIX shell when it holds anything but safe
+// characters.
+func ShellQuote(s string) string {
+	if s == "" {
+		return "''"
+	}
+	safe := true
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@%+,", r)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
+}

@@ -1,0 +1,11 @@
+// Package parquet writes rows described by a reports.Schema to an Apache
+// Parquet file: zstd-compressed, row groups of MaxRowGroupLength rows,
+// dictionary encoding only on the schema's Dict columns, signed integers and
+// standard logical types only (DuckDB, pandas and pyarrow read it), nullable
+// columns OPTIONAL and the rest REQUIRED, and the schema metadata stored as
+// file key-value metadata.
+//
+// Rows are copied into reused column buffers and handed to the Parquet
+// encoder a batch at a time, so memory stays flat however many rows are
+// written; only the current row group (compressed) is held in memory.
+package parquet

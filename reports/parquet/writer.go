@@ -1,0 +1,298 @@
+package parquet
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	pq "github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/vllm-wizard/vllm-wizard/reports"
+)
+
+// DefaultMaxRowGroupLength is the number of rows per row group (about 1 M).
+const DefaultMaxRowGroupLength = 1 << 20
+
+// DefaultBatchRows is the number of rows buffered before they are encoded.
+const DefaultBatchRows = 1 << 16
+
+// maxBatchStringBytes flushes a batch early once a string column holds this
+// much data, far below the int32 offset limit.
+const maxBatchStringBytes = 1 << 28
+
+// Options tune the Parquet writer; the zero value picks the defaults.
+type Options struct {
+	// MaxRowGroupLength is the number of rows per row group; 0 means
+	// DefaultMaxRowGroupLength.
+	MaxRowGroupLength int64
+	// BatchRows is the number of rows encoded at a time; 0 means
+	// DefaultBatchRows.
+	BatchRows int
+	// CompressionLevel is the zstd level (1 fastest … 22 smallest); 0 means 1,
+	// which keeps the writer well ahead of a sweep.
+	CompressionLevel int
+	// CreatedBy is stored in the file footer's created_by field when set.
+	CreatedBy string
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.MaxRowGroupLength < 0 || o.BatchRows < 0 || o.CompressionLevel < 0 || o.CompressionLevel > 22 {
+		return o, fmt.Errorf("parquet options: MaxRowGroupLength %d, BatchRows %d, CompressionLevel %d: want non-negative values and a level of at most 22",
+			o.MaxRowGroupLength, o.BatchRows, o.CompressionLevel)
+	}
+	if o.MaxRowGroupLength == 0 {
+		o.MaxRowGroupLength = DefaultMaxRowGroupLength
+	}
+	if o.BatchRows == 0 {
+		o.BatchRows = DefaultBatchRows
+	}
+	if int64(o.BatchRows) > o.MaxRowGroupLength {
+		o.BatchRows = int(o.MaxRowGroupLength)
+	}
+	if o.CompressionLevel == 0 {
+		o.CompressionLevel = 1
+	}
+	return o, nil
+}
+
+// colBuf holds one column of the current batch in arrow's physical layout.
+type colBuf struct {
+	kind     reports.Kind
+	nullable bool
+	ints     []int64
+	floats   []float64
+	bits     []byte // bool values
+	valid    []byte // validity bitmap (nullable columns only)
+	nulls    int
+	offsets  []int32
+	data     []byte
+}
+
+type writer[R any] struct {
+	schema reports.Schema[R]
+	opts   Options
+	arrow  *arrow.Schema
+	fw     *pqarrow.FileWriter
+	out    *bufio.Writer
+	cols   []colBuf
+	arrays []arrow.Array
+	n      int   // rows in the current batch
+	rows   int64 // rows written before the current batch
+	err    error
+	closed bool
+}
+
+// noCloser hides Close from pqarrow, which closes writers that have one.
+type noCloser struct{ io.Writer }
+
+// New returns a Writer that encodes rows of schema into a Parquet file on w.
+// The file is complete once Close returns; Close does not close w.
+func New[R any](w io.Writer, schema reports.Schema[R], opts Options) (reports.Writer[R], error) {
+	if err := schema.Validate(); err != nil {
+		return nil, err
+	}
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	keys, values := schema.FileMetadata()
+	fields := make([]arrow.Field, len(schema.Columns))
+	props := []pq.WriterProperty{
+		pq.WithCompression(compress.Codecs.Zstd),
+		pq.WithCompressionLevel(opts.CompressionLevel),
+		pq.WithMaxRowGroupLength(opts.MaxRowGroupLength),
+		pq.WithDictionaryDefault(false),
+		pq.WithStats(true),
+	}
+	if opts.CreatedBy != "" {
+		props = append(props, pq.WithCreatedBy(opts.CreatedBy))
+	}
+	cols := make([]colBuf, len(schema.Columns))
+	for i, c := range schema.Columns {
+		var dt arrow.DataType
+		switch c.Kind {
+		case reports.KindString:
+			dt = arrow.BinaryTypes.String
+			cols[i].offsets = make([]int32, 1, opts.BatchRows+1)
+		case reports.KindInt64:
+			dt = arrow.PrimitiveTypes.Int64
+			cols[i].ints = make([]int64, opts.BatchRows)
+		case reports.KindFloat64:
+			dt = arrow.PrimitiveTypes.Float64
+			cols[i].floats = make([]float64, opts.BatchRows)
+		case reports.KindBool:
+			dt = arrow.FixedWidthTypes.Boolean
+			cols[i].bits = make([]byte, bitutil.BytesForBits(int64(opts.BatchRows)))
+		}
+		fields[i] = arrow.Field{Name: c.Name, Type: dt, Nullable: c.Nullable}
+		cols[i].kind, cols[i].nullable = c.Kind, c.Nullable
+		if c.Nullable {
+			cols[i].valid = make([]byte, bitutil.BytesForBits(int64(opts.BatchRows)))
+		}
+		if c.Dict {
+			props = append(props, pq.WithDictionaryFor(c.Name, true))
+		}
+	}
+	as := arrow.NewSchema(fields, func() *arrow.Metadata { m := arrow.NewMetadata(keys, values); return &m }())
+	out := bufio.NewWriterSize(noCloser{w}, 1<<20)
+	fw, err := pqarrow.NewFileWriter(as, out, pq.NewWriterProperties(props...),
+		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	if err != nil {
+		return nil, fmt.Errorf("create parquet writer: %w", err)
+	}
+	return &writer[R]{schema: schema, opts: opts, arrow: as, fw: fw, out: out, cols: cols, arrays: make([]arrow.Array, len(cols))}, nil
+}
+
+// Write copies rows into the column buffers and encodes every full batch.
+func (w *writer[R]) Write(rows []R) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.closed {
+		return errors.New("parquet: write after close")
+	}
+	cols := w.schema.Columns
+	for ri := range rows {
+		r := &rows[ri]
+		n := w.n
+		big := false
+		for ci := range cols {
+			c := &cols[ci]
+			b := &w.cols[ci]
+			ok := true
+			switch c.Kind {
+			case reports.KindString:
+				s := c.String(r)
+				if s == "" && b.nullable {
+					ok = false
+				}
+				b.data = append(b.data, s...)
+				b.offsets = append(b.offsets, int32(len(b.data)))
+				big = big || len(b.data) >= maxBatchStringBytes
+			case reports.KindInt64:
+				b.ints[n], ok = c.Int(r)
+			case reports.KindFloat64:
+				b.floats[n], ok = c.Float(r)
+			case reports.KindBool:
+				var v bool
+				v, ok = c.Bool(r)
+				if v {
+					b.bits[n>>3] |= 1 << (n & 7)
+				} else {
+					b.bits[n>>3] &^= 1 << (n & 7)
+				}
+			}
+			if b.valid != nil {
+				if ok {
+					b.valid[n>>3] |= 1 << (n & 7)
+				} else {
+					b.valid[n>>3] &^= 1 << (n & 7)
+					b.nulls++
+				}
+			} else if !ok {
+				w.err = reports.MissingValue(c.Name, w.rows+int64(n))
+				return w.err
+			}
+		}
+		w.n++
+		if w.n == w.opts.BatchRows || big {
+			if err := w.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// flush turns the buffered batch into an arrow record over the buffers
+// (no copy) and hands it to the Parquet encoder, which copies what it keeps.
+func (w *writer[R]) flush() error {
+	n := w.n
+	if n == 0 {
+		return nil
+	}
+	for i := range w.cols {
+		b := &w.cols[i]
+		var validity *memory.Buffer
+		nulls := 0
+		if b.valid != nil && b.nulls > 0 {
+			validity = memory.NewBufferBytes(b.valid[:bitutil.BytesForBits(int64(n))])
+			nulls = b.nulls
+		}
+		var data *array.Data
+		switch b.kind {
+		case reports.KindString:
+			if len(b.data) > math.MaxInt32 {
+				w.err = fmt.Errorf("parquet: column %q: %d bytes of strings in one batch exceed the 2 GiB offset limit", w.schema.Columns[i].Name, len(b.data))
+				return w.err
+			}
+			data = array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{validity,
+				memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(b.offsets[:n+1])),
+				memory.NewBufferBytes(b.data)}, nil, nulls, 0)
+		case reports.KindInt64:
+			data = array.NewData(arrow.PrimitiveTypes.Int64, n, []*memory.Buffer{validity,
+				memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(b.ints[:n]))}, nil, nulls, 0)
+		case reports.KindFloat64:
+			data = array.NewData(arrow.PrimitiveTypes.Float64, n, []*memory.Buffer{validity,
+				memory.NewBufferBytes(arrow.Float64Traits.CastToBytes(b.floats[:n]))}, nil, nulls, 0)
+		case reports.KindBool:
+			data = array.NewData(arrow.FixedWidthTypes.Boolean, n, []*memory.Buffer{validity,
+				memory.NewBufferBytes(b.bits[:bitutil.BytesForBits(int64(n))])}, nil, nulls, 0)
+		}
+		w.arrays[i] = array.MakeFromData(data)
+		data.Release()
+	}
+	rec := array.NewRecordBatch(w.arrow, w.arrays, int64(n))
+	err := w.fw.WriteBuffered(rec)
+	rec.Release()
+	for i := range w.arrays {
+		w.arrays[i].Release()
+		w.arrays[i] = nil
+		b := &w.cols[i]
+		b.nulls = 0
+		if b.offsets != nil {
+			b.offsets = b.offsets[:1]
+			b.data = b.data[:0]
+		}
+	}
+	w.rows += int64(n)
+	w.n = 0
+	if err != nil {
+		w.err = fmt.Errorf("write parquet row group: %w", err)
+		return w.err
+	}
+	return nil
+}
+
+// Close encodes the last batch, writes the footer and flushes to w.
+func (w *writer[R]) Close() error {
+	if w.closed {
+		return w.err
+	}
+	w.closed = true
+	if w.err != nil {
+		_ = w.fw.Close()
+		return w.err
+	}
+	if err := w.flush(); err != nil {
+		_ = w.fw.Close()
+		return err
+	}
+	if err := w.fw.Close(); err != nil {
+		w.err = fmt.Errorf("close parquet file: %w", err)
+		return w.err
+	}
+	if err := w.out.Flush(); err != nil {
+		w.err = fmt.Errorf("flush parquet file: %w", err)
+		return w.err
+	}
+	return nil
+}

@@ -1,0 +1,214 @@
+package reports
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Kind is the value type of a column.
+type Kind int
+
+// Column kinds.
+const (
+	KindString Kind = iota
+	KindInt64
+	KindFloat64
+	KindBool
+)
+
+// String returns the lowercase name of the kind.
+func (k Kind) String() string {
+	switch k {
+	case KindString:
+		return "string"
+	case KindInt64:
+		return "int64"
+	case KindFloat64:
+		return "float64"
+	case KindBool:
+		return "bool"
+	default:
+		return fmt.Sprintf("Kind(%d)", int(k))
+	}
+}
+
+// MetaSchemaVersion is the metadata key that versions a schema's columns.
+const MetaSchemaVersion = "schema_version"
+
+// ErrMissingValue is returned by Write when a column that is not Nullable has
+// no value in a row.
+var ErrMissingValue = errors.New("missing value in non-nullable column")
+
+// ErrInvalidSchema is returned when a Schema fails Validate.
+var ErrInvalidSchema = errors.New("invalid schema")
+
+// Column describes one output column and how to read it from a row of type R.
+type Column[R any] struct {
+	// Name is the snake_case column name.
+	Name string
+	// Kind is the value type; exactly the matching accessor must be set.
+	Kind Kind
+	// Nullable marks a column whose value may be absent (accessor ok=false,
+	// or the empty string for KindString).
+	Nullable bool
+	// Dict marks a low-cardinality string column (dictionary-encoded in Parquet).
+	Dict bool
+	// Unit is the unit of the values, e.g. "GiB", "tok/s", "USD/h".
+	Unit string
+	// NumFmt is the Excel number format, e.g. "0.00", "#,##0", "$#,##0.00".
+	NumFmt string
+	// Width is the Excel column width in characters; 0 picks one from the name.
+	Width float64
+	// String reads a KindString value.
+	String func(*R) string
+	// Int reads a KindInt64 value; ok=false means null.
+	Int func(*R) (int64, bool)
+	// Float reads a KindFloat64 value; ok=false means null.
+	Float func(*R) (float64, bool)
+	// Bool reads a KindBool value; ok=false means null.
+	Bool func(*R) (bool, bool)
+}
+
+// Schema is the ordered list of columns written for rows of type R plus
+// file-level metadata (tool version, baselines hash, grid spec, schema version).
+type Schema[R any] struct {
+	// Columns are written in this order.
+	Columns []Column[R]
+	// Metadata is stored as file key-value metadata where the format has it.
+	Metadata map[string]string
+}
+
+// Writer receives rows in order from a single goroutine.
+type Writer[R any] interface {
+	// Write appends rows; the writer does not keep references to the slice.
+	Write(rows []R) error
+	// Close flushes buffered output; it does not close the underlying io.Writer.
+	Close() error
+}
+
+// Validate checks that column names are non-empty snake_case and unique and
+// that each column has exactly the accessor its Kind needs.
+func (s Schema[R]) Validate() error {
+	if len(s.Columns) == 0 {
+		return fmt.Errorf("%w: no columns", ErrInvalidSchema)
+	}
+	seen := make(map[string]bool, len(s.Columns))
+	for i, c := range s.Columns {
+		if !isSnakeCase(c.Name) {
+			return fmt.Errorf("%w: column %d name %q is not snake_case ([a-z][a-z0-9_]*)", ErrInvalidSchema, i, c.Name)
+		}
+		if seen[c.Name] {
+			return fmt.Errorf("%w: duplicate column %q", ErrInvalidSchema, c.Name)
+		}
+		seen[c.Name] = true
+		set := map[Kind]bool{KindString: c.String != nil, KindInt64: c.Int != nil, KindFloat64: c.Float != nil, KindBool: c.Bool != nil}
+		if _, known := set[c.Kind]; !known {
+			return fmt.Errorf("%w: column %q has unknown kind %v", ErrInvalidSchema, c.Name, c.Kind)
+		}
+		for k, has := range set {
+			if k == c.Kind && !has {
+				return fmt.Errorf("%w: column %q of kind %v has no %v accessor", ErrInvalidSchema, c.Name, c.Kind, c.Kind)
+			}
+			if k != c.Kind && has {
+				return fmt.Errorf("%w: column %q of kind %v also sets a %v accessor", ErrInvalidSchema, c.Name, c.Kind, k)
+			}
+		}
+		if c.Dict && c.Kind != KindString {
+			return fmt.Errorf("%w: column %q: Dict is only valid for string columns", ErrInvalidSchema, c.Name)
+		}
+		if c.Width < 0 {
+			return fmt.Errorf("%w: column %q has negative width %v", ErrInvalidSchema, c.Name, c.Width)
+		}
+	}
+	return nil
+}
+
+func isSnakeCase(s string) bool {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// Index returns the position of the named column, or -1.
+func (s Schema[R]) Index(name string) int {
+	for i := range s.Columns {
+		if s.Columns[i].Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// Names returns the column names in order.
+func (s Schema[R]) Names() []string {
+	out := make([]string, len(s.Columns))
+	for i := range s.Columns {
+		out[i] = s.Columns[i].Name
+	}
+	return out
+}
+
+// Fingerprint is a stable hash of the column layout (names, kinds,
+// nullability), used as the schema version when Metadata does not set one.
+func (s Schema[R]) Fingerprint() string {
+	h := sha256.New()
+	for _, c := range s.Columns {
+		fmt.Fprintf(h, "%s\x00%d\x00%t\n", c.Name, c.Kind, c.Nullable)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// FileMetadata returns Metadata as sorted key/value pairs with
+// MetaSchemaVersion always present (Fingerprint when unset).
+func (s Schema[R]) FileMetadata() (keys, values []string) {
+	keys = make([]string, 0, len(s.Metadata)+1)
+	for k := range s.Metadata {
+		keys = append(keys, k)
+	}
+	if _, ok := s.Metadata[MetaSchemaVersion]; !ok {
+		keys = append(keys, MetaSchemaVersion)
+	}
+	sort.Strings(keys)
+	values = make([]string, len(keys))
+	for i, k := range keys {
+		if v, ok := s.Metadata[k]; ok {
+			values[i] = v
+		} else {
+			values[i] = s.Fingerprint()
+		}
+	}
+	return keys, values
+}
+
+// MissingValue returns the error Write reports when column c of row number
+// row (0-based, counted over the whole output) has no value.
+func MissingValue(column string, row int64) error {
+	return fmt.Errorf("column %q row %d: %w (mark the column Nullable or fill it)", column, row, ErrMissingValue)
+}
+
+// NeutralizeFormula returns s prefixed with a single quote when a spreadsheet
+// would read it as a formula (it starts with =, +, -, @, tab or carriage
+// return), following OWASP's CSV-injection advice; other strings are returned
+// unchanged.
+func NeutralizeFormula(s string) string {
+	if NeedsFormulaGuard(s) {
+		return "'" + s
+	}
+	return s
+}
+
+// NeedsFormulaGuard reports whether NeutralizeFormula would change s.
+func NeedsFormulaGuard(s string) bool {
+	return s != "" && strings.IndexByte("=+-@\t\r", s[0]) >= 0
+}
