@@ -233,6 +233,7 @@ func (s *Server) Stop() error {
 			case <-s.exited:
 				t.Stop()
 			case <-t.C:
+				s.stopErr = fmt.Errorf("vllm server still running %v after SIGINT; killed it", s.grace)
 			}
 		}
 		// Kill what is left of the group (workers the server started, or the

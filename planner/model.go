@@ -170,11 +170,30 @@ func parseConfigMap(raw map[string]json.RawMessage) (ModelConfig, error) {
 	if r.err != nil {
 		return ModelConfig{}, fmt.Errorf("%w: %w", ErrInvalidConfig, r.err)
 	}
+	// Some published configs leave fields to transformers' class defaults.
+	if d, ok := modelTypeDefaults[m.ModelType]; ok {
+		if m.VocabSize == 0 {
+			m.VocabSize = d.vocab
+		}
+		if m.MaxPositionEmbeddings == 0 {
+			m.MaxPositionEmbeddings = d.maxPos
+		}
+	}
 	if err := m.validate(); err != nil {
 		return ModelConfig{}, err
 	}
 	m.ParamsB, m.ActiveParamsB = m.ParamCount()
 	return m, nil
+}
+
+// modelTypeDefaults are transformers' config-class defaults for fields that
+// published configs of these families omit.
+var modelTypeDefaults = map[string]struct{ vocab, maxPos int }{
+	"gemma3_text": {262208, 131072}, // Gemma3TextConfig
+	"gemma3":      {262208, 131072},
+	"gemma2":      {256000, 8192}, // Gemma2Config
+	"llama":       {32000, 2048},  // LlamaConfig
+	"mistral":     {32000, 131072},
 }
 
 // validate checks that the fields the planner needs are present.

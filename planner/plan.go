@@ -398,8 +398,8 @@ func utilWhy(p Policy, g *GPU) string {
 
 // chooseTP returns the tensor-parallel size and why: the user's value when
 // it splits the heads evenly (else the nearest valid one), otherwise the
-// largest power of two ≤ the GPU count, raised while weights / tp exceed 70 %
-// of one GPU, lowered to a size that divides the heads.
+// largest power of two ≤ the GPU count (the seed's rule), lowered to a size
+// that divides the heads.
 func chooseTP(m *ModelConfig, g *GPU, gpus, want int, weightsTotal float64) (int, string) {
 	if want > 0 {
 		if m.ValidTP(want) {
@@ -419,19 +419,8 @@ func chooseTP(m *ModelConfig, g *GPU, gpus, want int, weightsTotal float64) (int
 		tp *= 2
 	}
 	why := fmt.Sprintf("the largest power of two ≤ %d GPUs", gpus)
-	// Prefer the smallest power of two that keeps weights under 70 % of a GPU.
-	small := 1
-	for small < tp && weightsTotal/float64(small) > 0.70*g.MemoryGiB*GiB {
-		small *= 2
-	}
-	if small < tp {
-		tp = small
-		why = fmt.Sprintf("the smallest power of two that keeps weights (%.1f GiB) under 70%% of each GPU", weightsTotal/GiB)
-		if weightsTotal/float64(tp) > 0.70*g.MemoryGiB*GiB {
-			why = fmt.Sprintf("the largest power of two ≤ %d GPUs", gpus)
-		}
-	} else if weightsTotal/float64(tp) > 0.70*g.MemoryGiB*GiB {
-		why += fmt.Sprintf("; weights (%.1f GiB) still exceed 70%% of each GPU", weightsTotal/GiB)
+	if weightsTotal/float64(tp) > 0.70*g.MemoryGiB*GiB {
+		why += fmt.Sprintf("; weights (%.1f GiB) still exceed 70%% of each GPU: more GPUs would help", weightsTotal/GiB)
 	}
 	for c := tp; c >= 1; c-- {
 		if m.ValidTP(c) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -111,6 +112,35 @@ func New[R any](w io.Writer, schema reports.Schema[R], opts Options) (reports.Wr
 		pq.WithMaxRowGroupLength(opts.MaxRowGroupLength),
 		pq.WithDictionaryDefault(false),
 		pq.WithStats(true),
+	}
+	if os.Getenv("EXP_NOCOMP") != "" {
+		props = append(props, pq.WithCompression(compress.Codecs.Uncompressed))
+	}
+	if os.Getenv("EXP_V2") != "" {
+		props = append(props, pq.WithDataPageVersion(pq.DataPageV2))
+	}
+	if os.Getenv("EXP_NOSTATS") != "" {
+		props = append(props, pq.WithStats(false))
+	}
+	if os.Getenv("EXP_FSTATS") != "" {
+		for _, c := range schema.Columns {
+			if c.Kind == reports.KindFloat64 {
+				props = append(props, pq.WithStatsFor(c.Name, false))
+			}
+		}
+	}
+	if os.Getenv("EXP_WB") != "" {
+		props = append(props, pq.WithBatchSize(1<<16))
+	}
+	if os.Getenv("EXP_PAGE") != "" {
+		props = append(props, pq.WithDataPageSize(8<<20))
+	}
+	if os.Getenv("EXP_BSS") != "" {
+		for _, c := range schema.Columns {
+			if c.Kind == reports.KindFloat64 {
+				props = append(props, pq.WithEncodingFor(c.Name, pq.Encodings.ByteStreamSplit))
+			}
+		}
 	}
 	if opts.CreatedBy != "" {
 		props = append(props, pq.WithCreatedBy(opts.CreatedBy))

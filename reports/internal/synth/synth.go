@@ -4,7 +4,6 @@ package synth
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/vllm-wizard/vllm-wizard/reports"
 )
@@ -57,11 +56,17 @@ func Make(i int64) Row {
 		r.Status = "does_not_fit"
 		r.Reason = reasons[(u>>8)%uint64(len(reasons))]
 	}
+	// Columns 0-11 depend on a subset of the grid axes (weights on model and
+	// quantization, cost on GPU and TP, …) and repeat across rows; 12-35 are
+	// smooth functions of the whole point, distinct per row like throughput.
+	sub := [3]float64{float64(i%6+1) * float64((i/60)%4+1), float64((i/6)%10+1) * float64(r.TP), float64(r.Context) / 1024}
+	point := float64(u%1_000_003) / 1_000_003
 	for k := range r.F {
-		u ^= u << 13
-		u ^= u >> 7
-		u ^= u << 17
-		r.F[k] = math.Round(float64(u%1_000_000)/100) / 10 * float64(k+1)
+		if k < 12 {
+			r.F[k] = sub[k%3] * (1.5 + float64(k)*0.37)
+		} else {
+			r.F[k] = (sub[0]*13.7 + sub[1]*float64(k)) * (0.5 + point) / (1 + sub[2]/64)
+		}
 		r.FValid[k] = r.Fits || k < 12
 	}
 	return r

@@ -1,0 +1,477 @@
+package calibrate
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vllm-wizard/vllm-wizard/planner"
+)
+
+// Kind is the kind of a file given to import.
+type Kind int
+
+// Kinds of importable files.
+const (
+	// KindMeasurements is this package's format (JSONL or CSV).
+	KindMeasurements Kind = iota + 1
+	// KindBenchServe is a `vllm bench serve --save-result` JSON file.
+	KindBenchServe
+	// KindPublished is the project's published-measurements CSV.
+	KindPublished
+)
+
+// String names the kind.
+func (k Kind) String() string {
+	switch k {
+	case KindMeasurements:
+		return "measurements"
+	case KindBenchServe:
+		return "vllm bench serve result"
+	case KindPublished:
+		return "published measurements"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// DetectKind tells the kind of a file from its content: a JSON object with
+// "output_throughput" is a bench result, a CSV header with
+// "decode_tok_s_per_stream" the published table, anything else measurements.
+func DetectKind(data []byte) Kind {
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) > 0 && trimmed[0] == '{' {
+		var obj map[string]json.RawMessage
+		if json.NewDecoder(bytes.NewReader(trimmed)).Decode(&obj) == nil {
+			if _, ok := obj["output_throughput"]; ok {
+				return KindBenchServe
+			}
+		}
+		return KindMeasurements
+	}
+	first, _, _ := bytes.Cut(data, []byte("\n"))
+	if bytes.Contains(first, []byte("decode_tok_s_per_stream")) {
+		return KindPublished
+	}
+	return KindMeasurements
+}
+
+// MeasurementFormat tells JSONL from CSV by content (a leading '{' is JSONL).
+func MeasurementFormat(data []byte) Format {
+	t := bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\ufeff")))
+	if len(t) > 0 && t[0] == '{' {
+		return JSONL
+	}
+	return CSV
+}
+
+// Skipped is an input record that import could not map, and why.
+type Skipped struct {
+	// Where locates the record, e.g. "row 12".
+	Where string
+	// Reason says why it was skipped.
+	Reason string
+}
+
+// ImportResult is what an importer produced.
+type ImportResult struct {
+	// Measurements are the mapped records, each valid.
+	Measurements []Measurement
+	// Skipped lists the records left out.
+	Skipped []Skipped
+}
+
+// BenchServeOptions gives what a bench result file does not say.
+type BenchServeOptions struct {
+	// Name identifies the file in the source column.
+	Name string
+	// Hardware describes the machine the benchmark ran on (GPU required).
+	Hardware Hardware
+	// VLLMVersion is the server's version; empty uses a "vllm_version"
+	// metadata key of the file if there is one.
+	VLLMVersion string
+}
+
+// benchResult holds the fields of a `vllm bench serve` result that matter.
+type benchResult struct {
+	Date              string          `json:"date"`
+	ModelID           string          `json:"model_id"`
+	NumPrompts        *float64        `json:"num_prompts"`
+	RequestRate       json.RawMessage `json:"request_rate"`
+	MaxConcurrency    *float64        `json:"max_concurrency"`
+	Completed         *float64        `json:"completed"`
+	TotalInputTokens  *float64        `json:"total_input_tokens"`
+	TotalOutputTokens *float64        `json:"total_output_tokens"`
+	OutputThroughput  *float64        `json:"output_throughput"`
+	MeanTTFTms        *float64        `json:"mean_ttft_ms"`
+	MeanTPOTms        *float64        `json:"mean_tpot_ms"`
+	MedianITLms       *float64        `json:"median_itl_ms"`
+	MeanE2ELms        *float64        `json:"mean_e2el_ms"`
+	VLLMVersion       any             `json:"vllm_version"`
+}
+
+// ImportBenchServe maps the JSON objects of a `vllm bench serve
+// --save-result` (or --append-result) file to measurements: concurrency is
+// max_concurrency (or num_prompts for an all-at-once run), token counts are
+// means per completed request, tpot_ms/ttft_ms means, itl_ms the median.
+func ImportBenchServe(r io.Reader, opt BenchServeOptions) (ImportResult, error) {
+	var res ImportResult
+	if strings.TrimSpace(opt.Hardware.GPU) == "" {
+		return res, errors.New("bench result files do not name the GPU: pass --gpu")
+	}
+	dec := json.NewDecoder(r)
+	for k := 1; ; k++ {
+		var b benchResult
+		err := dec.Decode(&b)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return res, fmt.Errorf("result %d: %w: %v", k, ErrMalformed, err)
+		}
+		where := fmt.Sprintf("result %d", k)
+		m, reason := mapBench(b, opt)
+		if reason != "" {
+			res.Skipped = append(res.Skipped, Skipped{Where: where, Reason: reason})
+			continue
+		}
+		m.Source = "vllm bench serve " + opt.Name
+		if k > 1 || dec.More() {
+			m.Source += fmt.Sprintf(" #%d", k)
+		}
+		if err := m.Validate(); err != nil {
+			res.Skipped = append(res.Skipped, Skipped{Where: where, Reason: err.Error()})
+			continue
+		}
+		res.Measurements = append(res.Measurements, m)
+	}
+	return res, nil
+}
+
+// pos returns p's value when it is a finite positive number.
+func pos(p *float64) (float64, bool) {
+	if p == nil || math.IsNaN(*p) || math.IsInf(*p, 0) || *p <= 0 {
+		return 0, false
+	}
+	return *p, true
+}
+
+func mapBench(b benchResult, opt BenchServeOptions) (Measurement, string) {
+	h := opt.Hardware
+	m := Measurement{GPU: h.GPU, GPUCount: h.GPUCount, TP: h.TP, Interconnect: h.Interconnect, ParamsB: h.ParamsB,
+		Quantization: h.Quantization, KVCacheDtype: h.KVCacheDtype, Model: b.ModelID, VLLMVersion: opt.VLLMVersion}
+	if m.Interconnect == "" {
+		m.Interconnect = InterconnectUnknown
+	}
+	if m.VLLMVersion == "" {
+		if v, ok := b.VLLMVersion.(string); ok {
+			m.VLLMVersion = v
+		}
+	}
+	if m.Model == "" {
+		return m, "no model_id"
+	}
+	completed, ok := pos(b.Completed)
+	if !ok {
+		return m, "no completed requests"
+	}
+	rate := strings.Trim(strings.TrimSpace(string(b.RequestRate)), `"`)
+	switch c, hasC := pos(b.MaxConcurrency); {
+	case hasC:
+		m.Concurrency = int(c)
+	case rate == "" || rate == "null" || strings.EqualFold(rate, "inf"):
+		n, ok := pos(b.NumPrompts)
+		if !ok {
+			return m, "all-at-once run without num_prompts: concurrency unknown"
+		}
+		m.Concurrency = int(n)
+	default:
+		return m, fmt.Sprintf("request rate %s req/s without max_concurrency: concurrency unknown", rate)
+	}
+	if v, ok := pos(b.TotalInputTokens); ok {
+		m.PromptTokens = Some(round3(v / completed))
+	}
+	if v, ok := pos(b.TotalOutputTokens); ok {
+		m.OutputTokens = Some(round3(v / completed))
+	}
+	if v, ok := pos(b.MeanTPOTms); ok {
+		m.TPOTms = Some(v)
+		m.DecodeTokS = Some(round3(1000 / v))
+	}
+	if v, ok := pos(b.MedianITLms); ok {
+		m.ITLms = Some(v)
+	}
+	if v, ok := pos(b.MeanTTFTms); ok {
+		m.TTFTms = Some(v)
+		if p, ok := m.PromptTokens.Get(); ok && m.Concurrency == 1 {
+			m.PrefillTokS = Some(round3(p / (v / 1000)))
+		}
+	}
+	if v, ok := pos(b.OutputThroughput); ok {
+		m.OutputTokS = Some(v)
+	}
+	if v, ok := pos(b.MeanE2ELms); ok {
+		if o, ok := m.OutputTokens.Get(); ok {
+			m.RequestTokS = Some(round3(o / (v / 1000)))
+		}
+	}
+	if t, err := time.Parse("20060102-150405", b.Date); err == nil {
+		m.MeasuredAt = t.Format("2006-01-02T15:04:05")
+	}
+	return m, ""
+}
+
+// publishedColumns are the columns ImportPublished reads.
+var publishedColumns = []string{"row_id", "vllm_version", "model", "params_b", "gpu", "num_gpus", "tp",
+	"interconnect", "dtype_quant", "input_tokens", "output_tokens", "batch_or_concurrency",
+	"decode_tok_s_per_stream", "tpot_ms", "itl_ms_median", "output_throughput_tok_s", "prefill_tok_s",
+	"ttft_ms", "e2e_latency_s", "source"}
+
+// ImportPublished maps the project's published-measurements CSV to
+// measurements. Rows whose GPU, concurrency or metrics cannot be mapped are
+// skipped with a reason.
+func ImportPublished(r io.Reader) (ImportResult, error) {
+	var res ImportResult
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return res, fmt.Errorf("read header: %w", err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+	}
+	var missing []string
+	for _, c := range publishedColumns {
+		if _, ok := col[c]; !ok {
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) > 0 {
+		return res, fmt.Errorf("%w: published CSV lacks column(s) %s", ErrMalformed, strings.Join(missing, ", "))
+	}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return res, nil
+		}
+		if err != nil {
+			return res, fmt.Errorf("read published CSV: %w", err)
+		}
+		line, _ := cr.FieldPos(0)
+		get := func(name string) string {
+			if i := col[name]; i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		where := fmt.Sprintf("line %d", line)
+		if id := get("row_id"); id != "" {
+			where = "row " + id
+		}
+		m, reason := mapPublished(get)
+		if reason == "" {
+			if err := m.Validate(); err != nil {
+				reason = err.Error()
+			}
+		}
+		if reason != "" {
+			res.Skipped = append(res.Skipped, Skipped{Where: where, Reason: reason})
+			continue
+		}
+		res.Measurements = append(res.Measurements, m)
+	}
+}
+
+func mapPublished(get func(string) string) (Measurement, string) {
+	var m Measurement
+	gpu, reason := NormalizeGPU(get("gpu"))
+	if reason != "" {
+		return m, reason
+	}
+	m.GPU = gpu
+	m.Model = get("model")
+	if m.Model == "" {
+		return m, "no model"
+	}
+	c, ok := parseConcurrency(get("batch_or_concurrency"))
+	if !ok {
+		return m, fmt.Sprintf("concurrency %q is not a number", get("batch_or_concurrency"))
+	}
+	m.Concurrency = c
+	if n, err := strconv.Atoi(get("num_gpus")); err == nil && n > 0 {
+		m.GPUCount = n
+	}
+	if n, err := strconv.Atoi(get("tp")); err == nil && n > 0 {
+		m.TP = n
+	}
+	m.Interconnect = NormalizeInterconnect(get("interconnect"))
+	m.Quantization, m.KVCacheDtype = parseDtypeQuant(get("dtype_quant"))
+	m.ParamsB = leadingNumber(get("params_b"))
+	m.PromptTokens = tokenCount(get("input_tokens"))
+	m.OutputTokens = tokenCount(get("output_tokens"))
+	m.DecodeTokS = leadingNumber(get("decode_tok_s_per_stream"))
+	m.TPOTms = leadingNumber(get("tpot_ms"))
+	m.ITLms = leadingNumber(get("itl_ms_median"))
+	m.TTFTms = leadingNumber(get("ttft_ms"))
+	m.PrefillTokS = leadingNumber(get("prefill_tok_s"))
+	m.OutputTokS = leadingNumber(get("output_throughput_tok_s"))
+	if e2e, ok := leadingNumber(get("e2e_latency_s")).Get(); ok && e2e > 0 {
+		if out, ok := m.OutputTokens.Get(); ok {
+			m.RequestTokS = Some(round3(out / e2e))
+		}
+	}
+	if !m.DecodeTokS.Valid && !m.TPOTms.Valid && !m.ITLms.Valid && !m.TTFTms.Valid && !m.PrefillTokS.Valid && !m.OutputTokS.Valid {
+		return m, "no metric to keep"
+	}
+	m.VLLMVersion = normalizeVersion(get("vllm_version"))
+	m.Source = get("source")
+	if id := get("row_id"); id != "" {
+		m.Source += "#" + id
+	}
+	return m, ""
+}
+
+var (
+	numberRe     = regexp.MustCompile(`^~?\s*([0-9]+(?:\.[0-9]+)?)(?:$|[\s(])`)
+	avgRe        = regexp.MustCompile(`\bavg\s+([0-9]+(?:\.[0-9]+)?)\b`)
+	concurrentRe = regexp.MustCompile(`^([0-9]+)(?:$|\s+(?:prompts?|requests?|streams?|concurrent)\b|\s*\()`)
+	versionRe    = regexp.MustCompile(`^v?([0-9]+\.[0-9]+(?:\.[0-9]+)?(?:\.post[0-9]+)?)\b`)
+)
+
+// leadingNumber reads "70.2", "~14 (chart-read)" or "232.6 avg (…)"; empty
+// when the cell does not start with a number.
+func leadingNumber(s string) Opt {
+	if m := numberRe.FindStringSubmatch(strings.TrimSpace(s)); m != nil {
+		v, err := strconv.ParseFloat(m[1], 64)
+		if err == nil {
+			return Some(v)
+		}
+	}
+	return Opt{}
+}
+
+// tokenCount reads a token-count cell: a number, or "… avg N".
+func tokenCount(s string) Opt {
+	if v := leadingNumber(s); v.Valid {
+		return v
+	}
+	if m := avgRe.FindStringSubmatch(s); m != nil {
+		v, err := strconv.ParseFloat(m[1], 64)
+		if err == nil {
+			return Some(v)
+		}
+	}
+	return Opt{}
+}
+
+// parseConcurrency reads "64", "320 prompts at once" or "3200 prompts
+// (max-num-seqs 3200)"; rates ("Poisson 32 QPS") and prose are not numbers.
+func parseConcurrency(s string) (int, bool) {
+	m := concurrentRe.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(m[1])
+	return n, err == nil && n > 0
+}
+
+// normalizeVersion turns "v0.6.1 ROCm build" into "0.6.1"; text without a
+// leading version is kept as it is.
+func normalizeVersion(s string) string {
+	if m := versionRe.FindStringSubmatch(s); m != nil {
+		return m[1]
+	}
+	return s
+}
+
+// parseDtypeQuant maps a dtype/quantization description to a quantization
+// (none, awq, gptq, int8, fp8) and a KV-cache dtype (fp8 when stated, else auto).
+func parseDtypeQuant(s string) (quant, kv string) {
+	l := strings.ToLower(s)
+	kv = "auto"
+	if strings.Contains(l, "fp8 kv") {
+		kv = "fp8"
+	}
+	switch {
+	case strings.Contains(l, "awq"):
+		quant = "awq"
+	case strings.Contains(l, "gptq"):
+		quant = "gptq"
+	case strings.Contains(l, "fp8"):
+		quant = "fp8"
+	case strings.Contains(l, "int8"), strings.Contains(l, "w8a8"):
+		quant = "int8"
+	default:
+		quant = "none"
+	}
+	return quant, kv
+}
+
+// NormalizeInterconnect maps a free-text interconnect to nvlink (NVLink,
+// NVSwitch, SXM boards, or AMD Infinity Fabric: a GPU-to-GPU scale-up
+// fabric), pcie, or unknown.
+func NormalizeInterconnect(s string) string {
+	l := strings.ToLower(s)
+	switch {
+	case strings.Contains(l, "nvlink"), strings.Contains(l, "nvswitch"), strings.Contains(l, "sxm"),
+		strings.Contains(l, "infinity fabric"), strings.Contains(l, "xgmi"):
+		return InterconnectNVLink
+	case strings.Contains(l, "pcie"):
+		return InterconnectPCIe
+	}
+	return InterconnectUnknown
+}
+
+// NormalizeGPU maps a free-text GPU description to a catalog name, or
+// returns a reason when that is not clear. The text before any parenthesis
+// names the GPU; the parenthesis may settle the variant ("Polaris nodes are
+// A100-SXM4-40GB"). A bare H100 or H200 is the SXM part and an A100 without
+// memory size the 80GB SXM part, as in the catalog's aliases.
+func NormalizeGPU(raw string) (string, string) {
+	all := strings.ToLower(raw)
+	head, _, _ := strings.Cut(all, "(")
+	head = strings.TrimSpace(head)
+	switch {
+	case raw == "":
+		return "", "no GPU"
+	case strings.Contains(all, "gh200"):
+		return "", fmt.Sprintf("GPU %q (Grace Hopper) has no catalog entry", raw)
+	case strings.Contains(head, "h200"):
+		if strings.Contains(head, "nvl") {
+			return "", fmt.Sprintf("GPU %q (H200 NVL) has no catalog entry", raw)
+		}
+		return "H200 SXM", ""
+	case strings.Contains(head, "h100"):
+		switch {
+		case strings.Contains(head, "nvl"):
+			return "H100 NVL", ""
+		case strings.Contains(head, "pcie"):
+			return "H100 PCIe", ""
+		}
+		return "H100 SXM", ""
+	case strings.Contains(head, "a100"):
+		switch {
+		case strings.Contains(all, "40gb"):
+			return "A100 40GB (SXM4)", ""
+		case strings.Contains(head, "pcie"):
+			return "A100 80GB PCIe", ""
+		}
+		return "A100 80GB SXM", ""
+	}
+	for _, cand := range []string{raw, head} {
+		if g, err := planner.LookupGPU(cand); err == nil {
+			return g.Name, ""
+		}
+	}
+	return "", fmt.Sprintf("GPU %q is not in the catalog", raw)
+}

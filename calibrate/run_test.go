@@ -1,0 +1,341 @@
+package calibrate
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vllm-wizard/vllm-wizard/calibrate/vllmfake"
+)
+
+// testRunConfig is a short protocol against the fake.
+func testRunConfig(url string) RunConfig {
+	cfg := DefaultRunConfig
+	cfg.BaseURL = url
+	cfg.Hardware = Hardware{GPU: "H100 SXM", GPUCount: 1, TP: 1, Interconnect: "nvlink", Quantization: "none", KVCacheDtype: "auto", ParamsB: Some(7)}
+	cfg.Budget = 3 * time.Second
+	cfg.DecodeRuns = 3
+	cfg.PrefillPromptTokens = []int{1024, 4096}
+	cfg.PrefillRuns = 1
+	cfg.ConcurrencyLadder = []int{1, 4, 16}
+	cfg.RequestTimeout = 5 * time.Second
+	cfg.StallTimeout = 500 * time.Millisecond
+	return cfg
+}
+
+type collector struct {
+	mu sync.Mutex
+	ms []Measurement
+	at []time.Time
+}
+
+func (c *collector) sink(m Measurement) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ms = append(c.ms, m)
+	c.at = append(c.at, time.Now())
+	return nil
+}
+
+func (c *collector) bySource(kind string) []Measurement {
+	var out []Measurement
+	for _, m := range c.ms {
+		if strings.Contains(m.Source, ": "+kind) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func within(got, want, frac float64) bool { return math.Abs(got-want) <= frac*want }
+
+func TestRunAgainstFake(t *testing.T) {
+	fcfg := vllmfake.DefaultConfig
+	fcfg.Models = []vllmfake.Model{{ID: "fake/qwen-14b", ParamsB: 14, MaxModelLen: 3000}}
+	fcfg.PrefillTokS7B = 40000
+	fake := vllmfake.Start(fcfg)
+	defer fake.Close()
+	cfg := testRunConfig(fake.URL)
+	var c collector
+	var lines []string
+	start := time.Now()
+	sum, err := Run(context.Background(), cfg, c.sink, func(s string) { lines = append(lines, s) })
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	elapsed := time.Since(start)
+	if len(sum.Errors) > 0 {
+		t.Fatalf("errors: %v", sum.Errors)
+	}
+	if elapsed > cfg.Budget+time.Second {
+		t.Errorf("run took %v, budget %v", elapsed, cfg.Budget)
+	}
+	if sum.Model != "fake/qwen-14b" || sum.VLLMVersion != "0.6.3" || sum.MaxModelLen != 3000 {
+		t.Errorf("summary = %+v", sum)
+	}
+	if sum.Measurements != len(c.ms) {
+		t.Errorf("summary counts %d measurements, sink got %d", sum.Measurements, len(c.ms))
+	}
+	// 14B at exponent 1: 2000 × 7/14 = 1000 tok/s per stream at concurrency 1.
+	wantDecode := fcfg.DecodeTokS(14, 1)
+	decode := c.bySource("decode")
+	if len(decode) != 3 {
+		t.Fatalf("got %d decode rows, want 3", len(decode))
+	}
+	for _, m := range decode {
+		if !within(m.DecodeTokS.V, wantDecode, 0.05) {
+			t.Errorf("decode_tok_s = %v, want %v ± 5%%", m.DecodeTokS.V, wantDecode)
+		}
+		if m.OutputTokens.V != 256 || !within(m.PromptTokens.V, 128, 0.05) {
+			t.Errorf("decode tokens prompt %v output %v, want ≈128 and 256", m.PromptTokens.V, m.OutputTokens.V)
+		}
+		if m.Concurrency != 1 || m.GPU != "H100 SXM" || m.VLLMVersion != "0.6.3" || m.MeasuredAt == "" || !m.ITLms.Valid || !m.TTFTms.Valid {
+			t.Errorf("decode row %+v", m)
+		}
+	}
+	// Prefill: 4096 is capped at 95% of max_model_len 3000 − 1.
+	prefill := c.bySource("prefill")
+	if len(prefill) != 2 {
+		t.Fatalf("got %d prefill rows, want 2", len(prefill))
+	}
+	wantPrefill := fcfg.PrefillTokS(14) // 40000 × 7/14 = 20000 tok/s
+	for i, want := range []float64{1024, 2849} {
+		m := prefill[i]
+		if !within(m.PromptTokens.V, want, 0.03) {
+			t.Errorf("prefill %d: prompt_tokens %v, want %v ± 3%%", i, m.PromptTokens.V, want)
+		}
+		if !within(m.PrefillTokS.V, wantPrefill, 0.15) {
+			t.Errorf("prefill %d: prefill_tok_s %v, want %v ± 15%%", i, m.PrefillTokS.V, wantPrefill)
+		}
+	}
+	if !strings.Contains(strings.Join(sum.Partial, "\n"), "prefill 4096: capped at 2849") {
+		t.Errorf("partial = %q, want the prefill cap", sum.Partial)
+	}
+	ladder := c.bySource("ladder")
+	if len(ladder) != 3 {
+		t.Fatalf("got %d ladder rows, want 3: %+v", len(ladder), ladder)
+	}
+	for i, conc := range []int{1, 4, 16} {
+		m := ladder[i]
+		if m.Concurrency != conc {
+			t.Errorf("ladder %d: concurrency %d, want %d", i, m.Concurrency, conc)
+		}
+		// Each stream decodes at the fake's loaded speed; the aggregate is
+		// about concurrency × that (less the prefill and gaps between requests).
+		perStream := fcfg.DecodeTokS(14, conc)
+		if !within(m.DecodeTokS.V, perStream, 0.1) {
+			t.Errorf("ladder c=%d: decode_tok_s %v, want %v ± 10%%", conc, m.DecodeTokS.V, perStream)
+		}
+		if agg := m.OutputTokS.V; agg < 0.6*perStream*float64(conc) || agg > 1.05*perStream*float64(conc) {
+			t.Errorf("ladder c=%d: output_tok_s %v, want about %v", conc, agg, perStream*float64(conc))
+		}
+	}
+	if len(lines) == 0 || !strings.HasPrefix(lines[0], "[model 1/1 fake/qwen-14b] ") || !strings.Contains(lines[len(lines)-1], "left") {
+		t.Errorf("progress lines %q", lines)
+	}
+	// Results reach the sink as they exist, not at the end.
+	if first := c.at[0].Sub(start); first > elapsed/2 {
+		t.Errorf("first measurement arrived after %v of %v", first, elapsed)
+	}
+}
+
+func TestRunKeepsEarlierResultsOnFailures(t *testing.T) {
+	tests := []struct {
+		name      string
+		fault     vllmfake.Fault
+		wantErr   error
+		wantPhase string
+	}{
+		{"http 500", vllmfake.Fault500, nil, "decode 2/3"},
+		{"stall", vllmfake.FaultStall, ErrStalled, "decode 2/3"},
+		{"malformed", vllmfake.FaultMalformed, ErrMalformed, "decode 2/3"},
+		{"closed mid-stream", vllmfake.FaultCloseMidStream, ErrIncomplete, "decode 2/3"},
+		{"missing usage", vllmfake.FaultNoUsage, ErrNoUsage, "decode 2/3"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := vllmfake.Start(vllmfake.Config{})
+			defer fake.Close()
+			// Requests: 2 probes, 2 warm-ups, decode 1 (5th) succeeds, decode 2
+			// fails on every attempt (6th to 8th), then normal again.
+			fake.SetFault(func(n int) vllmfake.Fault {
+				if n >= 6 && n <= 8 {
+					return tc.fault
+				}
+				return vllmfake.FaultNone
+			})
+			cfg := testRunConfig(fake.URL)
+			cfg.Budget = 2 * time.Second
+			cfg.ConcurrencyLadder = []int{1, 2}
+			var c collector
+			sum, err := Run(context.Background(), cfg, c.sink, nil)
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if len(sum.Errors) != 1 {
+				t.Fatalf("errors = %v, want one", sum.Errors)
+			}
+			pe := sum.Errors[0]
+			if pe.Phase != tc.wantPhase {
+				t.Errorf("phase %q, want %q", pe.Phase, tc.wantPhase)
+			}
+			var he *HTTPError
+			if tc.wantErr == nil && !errors.As(pe.Err, &he) {
+				t.Errorf("error %v is not an *HTTPError", pe.Err)
+			}
+			if tc.wantErr != nil && !errors.Is(pe.Err, tc.wantErr) {
+				t.Errorf("error %v, want %v", pe.Err, tc.wantErr)
+			}
+			if !strings.Contains(pe.Err.Error(), "3 attempts") {
+				t.Errorf("error %q does not say it was retried", pe.Err)
+			}
+			if got := len(c.bySource("decode")); got != 2 {
+				t.Errorf("%d decode rows kept, want 2 (runs 1 and 3)", got)
+			}
+			if got := len(c.bySource("ladder")); got != 2 {
+				t.Errorf("%d ladder rows, want 2", got)
+			}
+		})
+	}
+}
+
+func TestRunServerGone(t *testing.T) {
+	fake := vllmfake.Start(vllmfake.Config{})
+	cfg := testRunConfig(fake.URL)
+	var c collector
+	closed := false
+	sink := func(m Measurement) error {
+		c.sink(m)
+		if !closed {
+			closed = true
+			fake.Close() // the server dies after the first result
+		}
+		return nil
+	}
+	sum, err := Run(context.Background(), cfg, sink, nil)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if len(c.ms) != 1 {
+		t.Errorf("%d rows, want the 1 from before the server died", len(c.ms))
+	}
+	last := sum.Errors[len(sum.Errors)-1]
+	if last.Phase != "health" || !strings.Contains(last.Err.Error(), "giving up") {
+		t.Errorf("errors %v, want a final health error", sum.Errors)
+	}
+}
+
+func TestRunUnreachable(t *testing.T) {
+	cfg := testRunConfig("http://127.0.0.1:1")
+	sum, err := Run(context.Background(), cfg, func(Measurement) error { return nil }, nil)
+	if err == nil || !strings.Contains(err.Error(), "not ready") {
+		t.Fatalf("err = %v, want not ready", err)
+	}
+	if len(sum.Errors) != 1 || sum.Errors[0].Phase != "health" {
+		t.Errorf("errors %v", sum.Errors)
+	}
+}
+
+func TestRunModelNotServed(t *testing.T) {
+	fake := vllmfake.Start(vllmfake.Config{})
+	defer fake.Close()
+	cfg := testRunConfig(fake.URL)
+	cfg.Model = "meta-llama/Llama-3.1-8B"
+	_, err := Run(context.Background(), cfg, func(Measurement) error { return nil }, nil)
+	if !errors.Is(err, ErrNoModel) || !strings.Contains(err.Error(), "fake/llama-7b") {
+		t.Fatalf("err = %v, want ErrNoModel naming the served model", err)
+	}
+}
+
+func TestRunBudgetMarksPartial(t *testing.T) {
+	fcfg := vllmfake.Config{DecodeTokS7B: 500} // 2 ms per token
+	fake := vllmfake.Start(fcfg)
+	defer fake.Close()
+	cfg := testRunConfig(fake.URL)
+	cfg.Budget = 1200 * time.Millisecond
+	cfg.DecodeRuns = 10 // 10 × 0.5 s would be far over the decode share
+	cfg.ConcurrencyLadder = []int{1, 4, 16, 64}
+	var c collector
+	start := time.Now()
+	sum, err := Run(context.Background(), cfg, c.sink, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el > cfg.Budget+cfg.Budget/4+300*time.Millisecond {
+		t.Errorf("run took %v with budget %v", el, cfg.Budget)
+	}
+	p := strings.Join(sum.Partial, "\n")
+	if !strings.Contains(p, "decode: ") || !strings.Contains(p, "ladder c=") {
+		t.Errorf("partial = %q, want decode and ladder cut", sum.Partial)
+	}
+	if len(c.bySource("decode")) == 0 {
+		t.Error("no decode row at all")
+	}
+	if len(sum.Errors) > 0 {
+		t.Errorf("budget cuts are not errors: %v", sum.Errors)
+	}
+}
+
+func TestRunCancel(t *testing.T) {
+	fake := vllmfake.Start(vllmfake.Config{DecodeTokS7B: 200})
+	defer fake.Close()
+	cfg := testRunConfig(fake.URL)
+	cfg.Budget = time.Minute
+	ctx, cancel := context.WithCancel(context.Background())
+	var c collector
+	sink := func(m Measurement) error {
+		c.sink(m)
+		cancel()
+		return nil
+	}
+	start := time.Now()
+	_, err := Run(ctx, cfg, sink, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("cancel took %v", time.Since(start))
+	}
+	if len(c.ms) != 1 {
+		t.Errorf("%d rows, want 1", len(c.ms))
+	}
+}
+
+func TestRunSinkError(t *testing.T) {
+	fake := vllmfake.Start(vllmfake.Config{})
+	defer fake.Close()
+	boom := errors.New("disk full")
+	_, err := Run(context.Background(), testRunConfig(fake.URL), func(Measurement) error { return boom }, nil)
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want the sink's error", err)
+	}
+}
+
+func TestRunConfigValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*RunConfig)
+		want   string
+	}{
+		{"default with url and gpu is valid", func(*RunConfig) {}, ""},
+		{"no url", func(c *RunConfig) { c.BaseURL = "" }, "BaseURL"},
+		{"no gpu", func(c *RunConfig) { c.Hardware.GPU = "" }, "GPU"},
+		{"zero budget", func(c *RunConfig) { c.Budget = 0 }, "Budget"},
+		{"bad ladder", func(c *RunConfig) { c.ConcurrencyLadder = []int{1, 0} }, "concurrency 0"},
+		{"one output token cannot give TPOT", func(c *RunConfig) { c.DecodeOutputTokens = 1 }, "DecodeOutputTokens"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testRunConfig("http://x")
+			tc.mutate(&cfg)
+			err := cfg.Validate()
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Errorf("Validate() = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

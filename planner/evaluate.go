@@ -1,0 +1,531 @@
+package planner
+
+import "math"
+
+// Status is the outcome of evaluating one grid point.
+type Status uint8
+
+// Point statuses.
+const (
+	// StatusOK: the configuration fits and has a plan.
+	StatusOK Status = iota
+	// StatusDoesNotFit: the configuration is valid but exceeds the memory
+	// budget; the feasibility numbers say by how much.
+	StatusDoesNotFit
+	// StatusInvalid: the configuration cannot exist (TP larger than the GPU
+	// count, TP not dividing the heads, a context beyond the model's).
+	StatusInvalid
+)
+
+// String returns the status as written in sweep rows.
+func (s Status) String() string {
+	switch s {
+	case StatusOK:
+		return "ok"
+	case StatusDoesNotFit:
+		return "does_not_fit"
+	case StatusInvalid:
+		return "invalid"
+	}
+	return "unknown"
+}
+
+// Reason says why a point has its status, or notes a gap in an ok row.
+type Reason uint8
+
+// Reasons.
+const (
+	// ReasonNone: nothing to report.
+	ReasonNone Reason = iota
+	// ReasonTPExceedsGPUs: the tensor-parallel size is larger than the GPU count.
+	ReasonTPExceedsGPUs
+	// ReasonTPHeads: the tensor-parallel size does not split the attention
+	// and KV heads evenly.
+	ReasonTPHeads
+	// ReasonContextExceedsModel: the context is longer than the model's
+	// max_position_embeddings.
+	ReasonContextExceedsModel
+	// ReasonOutOfMemory: weights + KV cache + overhead leave less than the
+	// required headroom.
+	ReasonOutOfMemory
+	// ReasonNoPerfBasis: the GPU has no baseline and no bandwidth, so the
+	// performance columns are empty.
+	ReasonNoPerfBasis
+	numReasons
+)
+
+var reasonText = [numReasons]string{
+	ReasonNone:                "",
+	ReasonTPExceedsGPUs:       "tp_exceeds_gpu_count",
+	ReasonTPHeads:             "tp_does_not_divide_heads",
+	ReasonContextExceedsModel: "context_exceeds_model_max",
+	ReasonOutOfMemory:         "exceeds_gpu_memory",
+	ReasonNoPerfBasis:         "no_performance_basis",
+}
+
+var reasonDescription = [numReasons]string{
+	ReasonNone:                "",
+	ReasonTPExceedsGPUs:       "the tensor-parallel size is larger than the GPU count",
+	ReasonTPHeads:             "the tensor-parallel size does not divide the attention heads and KV heads evenly",
+	ReasonContextExceedsModel: "the context is longer than the model's max_position_embeddings",
+	ReasonOutOfMemory:         "weights + KV cache + overhead per GPU leave less than the required headroom",
+	ReasonNoPerfBasis:         "the GPU has no baseline and no memory bandwidth: no performance estimate",
+}
+
+// String returns the reason code written in sweep rows ("" for none).
+func (r Reason) String() string {
+	if r < numReasons {
+		return reasonText[r]
+	}
+	return "unknown"
+}
+
+// Description returns a sentence explaining the reason code.
+func (r Reason) Description() string {
+	if r < numReasons {
+		return reasonDescription[r]
+	}
+	return "unknown reason"
+}
+
+// Point is one configuration to evaluate for a prepared (model, GPU) pair.
+// Strings must already be normalized (NormalizeQuantization,
+// NormalizeKVCacheDtype, NormalizeInterconnect); Evaluate does not parse.
+type Point struct {
+	// TP is the tensor-parallel size (explicit; never re-picked).
+	TP int
+	// GPUCount is the GPUs available; TP > GPUCount is invalid.
+	GPUCount int
+	// ContextLen is the max model length to plan for (> 0).
+	ContextLen int
+	// Quantization is a weight quantization; "" or "auto" = the checkpoint's own.
+	Quantization string
+	// KVCacheDtype is a KV cache dtype ("" = auto).
+	KVCacheDtype string
+	// Interconnect is nvlink, pcie or unknown; "" or "auto" = the GPU's usual one.
+	Interconnect string
+	Concurrency  int
+	PromptTokens int
+	GenTokens    int
+}
+
+// Result is the numeric plan of one point: what Plan would answer for the
+// same request, without strings built or memory allocated.
+type Result struct {
+	Status Status
+	Reason Reason
+	// Quantization, KVCacheDtype and Interconnect are the resolved values.
+	Quantization string
+	KVCacheDtype string
+	Interconnect string
+	// TP and GPUsUsed are the tensor-parallel size and the GPUs one replica uses.
+	TP       int
+	GPUsUsed int
+	// Feasibility is set unless the point is invalid.
+	Feasibility Feasibility
+	// MaxNumSeqs and MaxNumBatchedTokens are the recommended vLLM limits
+	// (balanced batching mode), set when the point is ok.
+	MaxNumSeqs          int
+	MaxNumBatchedTokens int
+	// SuggestFP8KVCache is Plan's advice to add --kv-cache-dtype fp8.
+	SuggestFP8KVCache bool
+	// HasPerf says Perf and Load are set (ok points on GPUs with a
+	// performance basis).
+	HasPerf bool
+	// Perf is the single-stream estimate (Assumptions stays nil).
+	Perf PerfEstimate
+	// Load is the estimate at the point's concurrency (Assumptions stays nil).
+	Load LoadEstimate
+	// USDPerGPUHour is the price used for the cost figures (0 = unknown).
+	USDPerGPUHour float64
+}
+
+// Prepared holds what every point of one (model, GPU, baselines, policy)
+// combination shares, resolved once; it is read-only and safe for concurrent
+// use by many goroutines once CacheContexts (if used) has returned.
+type Prepared struct {
+	model     *ModelConfig
+	gpu       *GPU
+	b         *Baselines
+	pol       Policy // with the GPU's defaults
+	base      GPUBaseline
+	derived   bool
+	hasPerf   bool
+	defaultIC string
+	autoQuant string
+	fp8       bool
+	capTok    int
+
+	// Per-point constants of estimateCore and ComputeMemory, in the same
+	// operation order so the results are bit-identical.
+	vram, alloc       float64
+	baseDecodeSized   float64 // base decode × size factor
+	prefillSizeFactor float64
+	sizeFactor        float64
+	quant             [numQuant]quantConsts
+	tpEff             [numIC]float64
+	allReduceUs       [numIC]float64
+	ctxs              []int
+	ctxFactors        []float64
+}
+
+const (
+	numQuant = 6 // len(Quantizations)
+	numIC    = 3 // nvlink, pcie, unknown
+)
+
+type quantConsts struct {
+	weightsTotal float64 // all parameters × bytes per parameter
+	weightBytes  float64 // active parameters × bytes per parameter
+	speed        float64
+	speedP       float64
+	flops        float64 // tensor FLOP/s per GPU at the load efficiency
+}
+
+func quantIndex(q string) int {
+	switch q {
+	case QuantNone:
+		return 0
+	case QuantAWQ:
+		return 1
+	case QuantGPTQ:
+		return 2
+	case QuantInt8:
+		return 3
+	case QuantFP8:
+		return 4
+	case QuantMXFP4:
+		return 5
+	}
+	return -1
+}
+
+func icIndex(ic string) int {
+	switch ic {
+	case InterconnectNVLink:
+		return 0
+	case InterconnectPCIe:
+		return 1
+	case InterconnectUnknown:
+		return 2
+	}
+	return -1
+}
+
+// Prepare resolves a (model, GPU) pair for Evaluate. The GPU's
+// PriceUSDPerHour is the price the cost figures use. Model and GPU are
+// copied.
+func Prepare(b *Baselines, m ModelConfig, g GPU, policy Policy) *Prepared {
+	p := &Prepared{model: &m, gpu: &g, b: b, pol: policy.withDefaults(&g)}
+	base, derived, err := b.BaselineFor(p.gpu)
+	p.base, p.derived, p.hasPerf = base, derived, err == nil
+	p.defaultIC = g.DefaultInterconnect()
+	p.autoQuant = QuantNone
+	if m.NativeQuantization != "" {
+		p.autoQuant = m.NativeQuantization
+	}
+	p.fp8 = g.SupportsFP8()
+	p.capTok = 16384
+	switch {
+	case g.MemoryGiB >= 40:
+		p.capTok = 65536
+	case g.MemoryGiB >= 20:
+		p.capTok = 32768
+	}
+	p.vram = g.MemoryGiB * GiB
+	p.alloc = p.vram * p.pol.GPUMemoryUtilization
+	params := m.ActiveParamsB
+	if params <= 0 {
+		params = b.ReferenceParamsB
+	}
+	p.sizeFactor = math.Pow(b.ReferenceParamsB/params, b.SizeExponent)
+	p.prefillSizeFactor = p.sizeFactor
+	if b.PrefillSizeExponent != b.SizeExponent {
+		p.prefillSizeFactor = math.Pow(b.ReferenceParamsB/params, b.PrefillSizeExponent)
+	}
+	p.baseDecodeSized = base.DecodeTokS * p.sizeFactor
+	for i, q := range Quantizations[:numQuant] {
+		c := &p.quant[i]
+		c.weightsTotal = m.ParamsB * 1e9 * BytesPerParam("auto", q)
+		c.weightBytes = m.ActiveParamsB * 1e9 * BytesPerParam("auto", q)
+		c.speed = b.QuantizationSpeedup[q]
+		if c.speed == 0 {
+			c.speed = 1
+		}
+		c.speedP = c.speed
+		c.flops = tensorTFLOPS(b, &g, q) * 1e12 * b.Load.ComputeEfficiency
+		if s, ok := b.PrefillQuantizationSpeedup[q]; ok && s > 0 {
+			c.speedP = s
+		}
+	}
+	for i, ic := range Interconnects[:numIC] {
+		p.tpEff[i] = b.TPEfficiency[ic]
+		p.allReduceUs[i] = b.TPAllReduceUsPerLayer[ic]
+	}
+	return p
+}
+
+// CacheContexts precomputes the context factor of the given context lengths
+// so Evaluate skips a math.Pow for them. Call it before sharing p.
+func (p *Prepared) CacheContexts(ctxs []int) {
+	for _, c := range ctxs {
+		f := p.ctxFactor(c)
+		p.ctxs = append(p.ctxs, c)
+		p.ctxFactors = append(p.ctxFactors, f)
+	}
+}
+
+func (p *Prepared) ctxFactor(ctx int) float64 {
+	b := p.b
+	if ctx > b.ContextReferenceTokens && b.ContextExponent > 0 {
+		for i, c := range p.ctxs {
+			if c == ctx {
+				return p.ctxFactors[i]
+			}
+		}
+		return math.Pow(float64(b.ContextReferenceTokens)/float64(ctx), b.ContextExponent)
+	}
+	return 1
+}
+
+// Model returns the prepared model.
+func (p *Prepared) Model() *ModelConfig { return p.model }
+
+// GPU returns the prepared GPU.
+func (p *Prepared) GPU() *GPU { return p.gpu }
+
+// HasPerf reports whether the GPU has a performance basis.
+func (p *Prepared) HasPerf() bool { return p.hasPerf }
+
+// GPUMemoryUtilization is the utilization the plans of this GPU use.
+func (p *Prepared) GPUMemoryUtilization() float64 { return p.pol.GPUMemoryUtilization }
+
+// NativeOrNone is the quantization "auto" resolves to for this model.
+func (p *Prepared) NativeOrNone() string { return p.autoQuant }
+
+// Evaluate plans one point into out. It gives the numbers Plan gives for a
+// request with the same explicit TP and context (balanced batching, dtype
+// auto), but judges instead of adjusting: a TP that does not divide the
+// heads, a TP above the GPU count or a context above the model's maximum is
+// invalid, and a configuration that does not fit is does_not_fit (no
+// performance figures) rather than planned at a shorter context.
+func (p *Prepared) Evaluate(pt *Point, out *Result) {
+	m, g := p.model, p.gpu
+	quant := pt.Quantization
+	if quant == "" || quant == "auto" {
+		quant = p.autoQuant
+	}
+	kvd := pt.KVCacheDtype
+	if kvd == "" {
+		kvd = "auto"
+	}
+	ic := pt.Interconnect
+	if ic == "" || ic == "auto" {
+		ic = p.defaultIC
+	}
+	tp := pt.TP
+	out.Status, out.Reason = StatusOK, ReasonNone
+	out.Quantization, out.KVCacheDtype, out.Interconnect = quant, kvd, ic
+	out.TP, out.GPUsUsed = tp, tp
+	out.USDPerGPUHour = g.PriceUSDPerHour
+	out.MaxNumSeqs, out.MaxNumBatchedTokens, out.SuggestFP8KVCache, out.HasPerf = 0, 0, false, false
+	switch {
+	case tp < 1 || tp > pt.GPUCount:
+		out.Status, out.Reason = StatusInvalid, ReasonTPExceedsGPUs
+	case !m.ValidTP(tp):
+		out.Status, out.Reason = StatusInvalid, ReasonTPHeads
+	case m.MaxPositionEmbeddings > 0 && pt.ContextLen > m.MaxPositionEmbeddings:
+		out.Status, out.Reason = StatusInvalid, ReasonContextExceedsModel
+	}
+	if out.Status == StatusInvalid {
+		out.Feasibility, out.Perf, out.Load = Feasibility{}, PerfEstimate{}, LoadEstimate{}
+		return
+	}
+	qi, ici := quantIndex(quant), icIndex(ic)
+	conc := max(pt.Concurrency, 1)
+	if qi >= 0 {
+		p.memory(&out.Feasibility, qi, kvd, tp, pt.ContextLen, conc)
+	} else {
+		out.Feasibility = ComputeMemory(MemoryInput{Model: m, GPU: g, TP: tp, Dtype: "auto", Quantization: quant,
+			KVCacheDtype: kvd, ContextLen: pt.ContextLen, Concurrency: conc, Policy: p.pol})
+	}
+	f := &out.Feasibility
+	if !f.Fits {
+		out.Status, out.Reason = StatusDoesNotFit, ReasonOutOfMemory
+		out.Perf, out.Load = PerfEstimate{}, LoadEstimate{}
+		return
+	}
+	out.SuggestFP8KVCache = kvd == "auto" && f.KVCacheGB/f.VRAMTargetAllocGB > 0.40 && p.fp8
+	// Balanced mode: concurrency + 2 sequences, 1.25 × the tokens in flight.
+	out.MaxNumSeqs = conc + 2
+	mnbt := int(float64(pt.PromptTokens+pt.GenTokens) * float64(conc) * 1.25)
+	out.MaxNumBatchedTokens = max(min(mnbt, p.capTok), 8192)
+	if !p.hasPerf {
+		out.Reason = ReasonNoPerfBasis
+		out.Perf, out.Load = PerfEstimate{}, LoadEstimate{}
+		return
+	}
+	out.HasPerf = true
+	var n perfNumbers
+	if qi >= 0 && ici >= 0 {
+		p.perf(&n, qi, ici, tp, pt.ContextLen, pt.PromptTokens)
+	} else {
+		in := PerfInput{GPU: g, ParamsB: m.ActiveParamsB, WeightBytes: m.ActiveParamsB * 1e9 * BytesPerParam("auto", quant),
+			TP: tp, ContextLen: pt.ContextLen, PromptTokens: pt.PromptTokens, Quantization: quant, Interconnect: ic, Layers: m.NumLayers}
+		n = estimateCore(p.b, p.base, &in)
+	}
+	out.Perf = PerfEstimate{
+		DecodeTokSRange:  Range{n.decodeLo, n.decodeHi},
+		PrefillTokSRange: Range{n.prefillLo, n.prefillHi},
+		TTFTMsRange:      Range{n.ttftLo, n.ttftHi},
+		DecodeTokS:       n.decode,
+		PrefillTokS:      n.prefill,
+		TTFTMs:           n.ttft,
+		RooflineTokS:     n.roofline,
+		Clamped:          n.clamped,
+		BaselineDerived:  p.derived,
+	}
+	li := loadInput{gpu: g, tp: tp, activeParamsB: m.ActiveParamsB, quant: quant, kvBytesPerTok: f.KVBytesPerToken / p.pol.FragmentationFactor,
+		promptTokens: pt.PromptTokens, genTokens: pt.GenTokens, concurrency: conc, maxConcurrency: f.MaxConcurrencyAtContext, maxNumSeqs: out.MaxNumSeqs}
+	var ln loadNumbers
+	if qi >= 0 {
+		p.load(&ln, &n, &li, qi)
+	} else {
+		ln = loadCore(p.b, &n, &li)
+	}
+	out.Load = ln.estimate(p.b, conc, g.PriceUSDPerHour, tp)
+}
+
+// memory is ComputeMemory with the per-(model, GPU, quantization) products
+// precomputed; the operations and their order are ComputeMemory's.
+func (p *Prepared) memory(f *Feasibility, qi int, kvd string, tp, ctx, conc int) {
+	pol := &p.pol
+	tp = max(tp, 1)
+	weightsTotal := p.quant[qi].weightsTotal
+	weights := weightsTotal / float64(tp)
+	kvTok := p.model.KVBytesPerToken(KVBytesPerElem(kvd, "auto"), tp) * pol.FragmentationFactor
+	kv := kvTok * float64(ctx) * float64(max(conc, 1))
+	overhead := pol.OverheadGB * GiB
+	if pol.OverheadGB < 0 {
+		overhead = max(1.0*GiB, 0.02*p.vram) + 0.25*GiB*float64(tp-1)
+	}
+	alloc := p.alloc
+	headroom := alloc - weights - kv - overhead
+	*f = Feasibility{
+		VRAMPerGPUGB:         p.gpu.MemoryGiB,
+		VRAMTotalGB:          p.gpu.MemoryGiB * float64(tp),
+		VRAMTargetAllocGB:    alloc / GiB,
+		GPUMemoryUtilization: pol.GPUMemoryUtilization,
+		WeightsGB:            weights / GiB,
+		WeightsTotalGB:       weightsTotal / GiB,
+		KVCacheGB:            kv / GiB,
+		OverheadGB:           overhead / GiB,
+		HeadroomGB:           headroom / GiB,
+		RequiredHeadroomGB:   pol.HeadroomGB,
+		KVBytesPerToken:      kvTok,
+		ContextLen:           ctx,
+		Concurrency:          max(conc, 1),
+		TP:                   tp,
+	}
+	f.Fits = headroom >= pol.HeadroomGB*GiB
+	switch {
+	case headroom >= 2*GiB:
+		f.OOMRisk = OOMLow
+	case headroom >= 0:
+		f.OOMRisk = OOMMedium
+	default:
+		f.OOMRisk = OOMHigh
+	}
+	free := alloc - weights - overhead
+	if free > 0 && kvTok > 0 {
+		if ctx > 0 {
+			f.MaxConcurrencyAtContext = int(math.Floor(free / (kvTok * float64(ctx))))
+		}
+		f.MaxContextAtConcurrency = int(math.Floor(free/kvTok)) / f.Concurrency
+	}
+}
+
+// perf is estimateCore with the size, quantization and interconnect factors
+// precomputed; the operations and their order are estimateCore's.
+func (p *Prepared) perf(n *perfNumbers, qi, ici, tp, ctx, prompt int) {
+	b := p.b
+	q := &p.quant[qi]
+	tp = max(tp, 1)
+	n.sizeFactor, n.prefillSizeFactor = p.sizeFactor, p.prefillSizeFactor
+	n.tpFactor = 1
+	if tp > 1 {
+		n.tpFactor = float64(tp) * p.tpEff[ici]
+	}
+	n.ctxFactor = p.ctxFactor(ctx)
+	n.quant, n.quantP = q.speed, q.speedP
+	decode := p.baseDecodeSized * n.tpFactor * n.ctxFactor * n.quant
+	if tp > 1 && p.model.NumLayers > 0 {
+		if us := p.allReduceUs[ici]; us > 0 {
+			n.allReduceMs = float64(p.model.NumLayers) * us / 1e3
+			decode = 1 / (1/decode + n.allReduceMs/1e3)
+		}
+	}
+	prefill := p.base.PrefillTokS * n.prefillSizeFactor * n.tpFactor * n.quantP
+	n.decode, n.prefill = decode, prefill
+	n.decodeLo, n.decodeHi = decode*b.DecodeRange[0], decode*b.DecodeRange[1]
+	n.prefillLo, n.prefillHi = prefill*b.PrefillRange[0], prefill*b.PrefillRange[1]
+	wb := q.weightBytes
+	if wb <= 0 {
+		wb = p.sizeParams() * 1e9 * BytesPerParam("auto", Quantizations[qi])
+	}
+	if p.gpu.MemBWGBs > 0 {
+		n.roofline = p.gpu.MemBWGBs * 1e9 * float64(tp) / wb
+		if n.decodeHi > n.roofline {
+			n.clamped = true
+			n.decodeHi = n.roofline
+			n.decode = min(n.decode, n.roofline)
+			n.decodeLo = min(n.decodeLo, n.roofline)
+		}
+	}
+	pr := float64(max(prompt, 1))
+	n.ttft = pr / n.prefill * 1000
+	n.ttftLo = pr / n.prefillHi * 1000
+	n.ttftHi = pr / n.prefillLo * 1000
+}
+
+// load is loadCore with the tensor rate precomputed; the operations and
+// their order are loadCore's.
+func (p *Prepared) load(l *loadNumbers, n *perfNumbers, in *loadInput, qi int) {
+	b := p.b
+	B := max(in.concurrency, 1)
+	if in.maxNumSeqs > 0 && B > in.maxNumSeqs {
+		B, l.limitedBy = in.maxNumSeqs, "max_num_seqs"
+	}
+	if in.maxConcurrency > 0 && B > in.maxConcurrency {
+		B, l.limitedBy = in.maxConcurrency, "kv_cache"
+	}
+	if in.maxConcurrency == 0 {
+		B, l.limitedBy = 0, "kv_cache"
+	}
+	l.batch = B
+	if B == 0 || n.decode <= 0 {
+		return
+	}
+	tp := float64(max(in.tp, 1))
+	t1 := 1 / n.decode
+	flops := p.quant[qi].flops * tp
+	l.computePerSeqS = 2 * in.activeParamsB * 1e9 / flops
+	meanCtx := float64(in.promptTokens) + float64(in.genTokens)/2
+	if in.gpu.MemBWGBs > 0 {
+		l.kvPerSeqS = in.kvBytesPerTok * meanCtx / (in.gpu.MemBWGBs * 1e9 * b.Load.KVBandwidthEfficiency)
+	}
+	extra := float64(B - 1)
+	mem := t1 + extra*l.kvPerSeqS
+	comp := float64(B) * l.computePerSeqS
+	l.stepS = math.Max(mem, comp) + extra*b.Load.StepOverheadUsPerSeq*1e-6
+	l.computeBound = comp > mem
+	l.out = float64(B) / l.stepS
+	l.ttftMs = n.ttft + l.stepS*1000
+}
+
+func (p *Prepared) sizeParams() float64 {
+	if p.model.ActiveParamsB <= 0 {
+		return p.b.ReferenceParamsB
+	}
+	return p.model.ActiveParamsB
+}

@@ -1,0 +1,217 @@
+package planner_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/vllm-wizard/vllm-wizard/baselines"
+	"github.com/vllm-wizard/vllm-wizard/planner"
+)
+
+type evalCase struct {
+	name   string
+	model  string
+	gpu    string
+	pt     planner.Point
+	status planner.Status
+	reason planner.Reason
+}
+
+// evalCases cover every status and the branches of the estimate: dense and
+// MoE and MLA models, TP over NVLink and PCIe, long contexts (context
+// factor), quantized weights and KV caches, a GPU without a baseline row
+// (derived), and points that must not be planned.
+var evalCases = []evalCase{
+	{name: "llama 8B on one H100, the plain case", model: "meta-llama/Llama-3.1-8B-Instruct", gpu: "H100 SXM",
+		pt: planner.Point{TP: 1, GPUCount: 1, ContextLen: 8192, Quantization: "none", Concurrency: 16, PromptTokens: 512, GenTokens: 256}},
+	{name: "llama 70B tp4 nvlink long context fp8 kv", model: "meta-llama/Llama-3.1-70B-Instruct", gpu: "H100 SXM",
+		pt: planner.Point{TP: 4, GPUCount: 8, ContextLen: 131072, Quantization: "none", KVCacheDtype: "fp8", Concurrency: 4, PromptTokens: 2048, GenTokens: 512}},
+	{name: "llama 70B awq tp2 on L40S over pcie", model: "meta-llama/Llama-3.1-70B-Instruct", gpu: "L40S",
+		pt: planner.Point{TP: 2, GPUCount: 2, ContextLen: 4096, Quantization: "awq", Concurrency: 8, PromptTokens: 1000, GenTokens: 200, Interconnect: "auto"}},
+	{name: "mixtral MoE fp8 weights tp2", model: "mistralai/Mixtral-8x7B-Instruct-v0.1", gpu: "H100 PCIe",
+		pt: planner.Point{TP: 2, GPUCount: 2, ContextLen: 32768, Quantization: "fp8", Concurrency: 4, PromptTokens: 512, GenTokens: 512, Interconnect: "nvlink"}},
+	{name: "qwen3 MoE auto quantization on an AMD GPU (derived baseline)", model: "Qwen/Qwen3-30B-A3B", gpu: "MI300X",
+		pt: planner.Point{TP: 1, GPUCount: 1, ContextLen: 32768, Quantization: "auto", Concurrency: 8, PromptTokens: 512, GenTokens: 256}},
+	{name: "deepseek V3 MLA with its native fp8 on 8 H200", model: "deepseek-ai/DeepSeek-V3", gpu: "H200 SXM",
+		pt: planner.Point{TP: 8, GPUCount: 8, ContextLen: 16384, Quantization: "auto", Concurrency: 8, PromptTokens: 512, GenTokens: 256}},
+	{name: "consumer card gets 0.88 utilization and a small batched-token cap", model: "Qwen/Qwen2.5-7B-Instruct", gpu: "RTX 4090",
+		pt: planner.Point{TP: 1, GPUCount: 1, ContextLen: 4096, Quantization: "gptq", Concurrency: 2, PromptTokens: 128, GenTokens: 128}},
+	{name: "llama 70B bf16 on one L4 does not fit", model: "meta-llama/Llama-3.1-70B-Instruct", gpu: "L4",
+		pt:     planner.Point{TP: 1, GPUCount: 1, ContextLen: 4096, Quantization: "none", Concurrency: 1, PromptTokens: 512, GenTokens: 256},
+		status: planner.StatusDoesNotFit, reason: planner.ReasonOutOfMemory},
+	{name: "tp above the gpu count is invalid", model: "meta-llama/Llama-3.1-8B-Instruct", gpu: "H100 SXM",
+		pt: planner.Point{TP: 4, GPUCount: 2, ContextLen: 4096, Concurrency: 1}, status: planner.StatusInvalid, reason: planner.ReasonTPExceedsGPUs},
+	{name: "tp 3 does not divide 32 heads", model: "meta-llama/Llama-3.1-8B-Instruct", gpu: "H100 SXM",
+		pt: planner.Point{TP: 3, GPUCount: 4, ContextLen: 4096, Concurrency: 1}, status: planner.StatusInvalid, reason: planner.ReasonTPHeads},
+	{name: "context above the model maximum is invalid, not clamped", model: "mistralai/Mistral-7B-Instruct-v0.1", gpu: "H100 SXM",
+		pt: planner.Point{TP: 1, GPUCount: 1, ContextLen: 1 << 20, Concurrency: 1}, status: planner.StatusInvalid, reason: planner.ReasonContextExceedsModel},
+}
+
+func prepare(t testing.TB, b *planner.Baselines, model, gpu string) (*planner.Prepared, planner.ModelConfig, planner.GPU) {
+	t.Helper()
+	m, err := planner.LookupModel(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := planner.LookupGPU(gpu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return planner.Prepare(b, m, g, planner.DefaultPolicy), m, g
+}
+
+// TestEvaluateMatchesPlan checks that the fast path gives Plan's numbers for
+// the same explicit request, field by field (exact float equality: the same
+// operations in the same order).
+func TestEvaluateMatchesPlan(t *testing.T) {
+	b := &baselines.Default().Baselines
+	for _, tc := range evalCases {
+		t.Run(tc.name, func(t *testing.T) {
+			p, m, g := prepare(t, b, tc.model, tc.gpu)
+			var got planner.Result
+			p.Evaluate(&tc.pt, &got)
+			if got.Status != tc.status || got.Reason != tc.reason && tc.status != planner.StatusOK {
+				t.Fatalf("status %v reason %q, want %v %q", got.Status, got.Reason, tc.status, tc.reason)
+			}
+			if got.Status == planner.StatusInvalid {
+				if got.HasPerf || got.Feasibility.Fits || got.Feasibility.WeightsGB != 0 {
+					t.Errorf("invalid point carries numbers: %+v", got)
+				}
+				return
+			}
+			q := tc.pt.Quantization
+			if q == "auto" {
+				q = ""
+			}
+			resp, err := planner.Plan(planner.Request{Model: m, GPU: g, NumGPUs: tc.pt.GPUCount, TP: tc.pt.TP, Dtype: "auto", Quantization: q,
+				KVCacheDtype: tc.pt.KVCacheDtype, MaxModelLen: tc.pt.ContextLen, Interconnect: tc.pt.Interconnect, PromptTokens: tc.pt.PromptTokens,
+				GenTokens: tc.pt.GenTokens, Concurrency: tc.pt.Concurrency, BatchingMode: planner.ModeBalanced, Policy: planner.DefaultPolicy, Baselines: b})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Feasibility != resp.Feasibility {
+				t.Errorf("feasibility\n got %+v\nwant %+v", got.Feasibility, resp.Feasibility)
+			}
+			if got.Quantization != resp.Config.Quantization || got.KVCacheDtype != resp.Config.KVCacheDtype || got.Interconnect != resp.Config.Interconnect || got.GPUsUsed != resp.Config.GPUsUsed {
+				t.Errorf("resolved %s/%s/%s/%d, plan %s/%s/%s/%d", got.Quantization, got.KVCacheDtype, got.Interconnect, got.GPUsUsed,
+					resp.Config.Quantization, resp.Config.KVCacheDtype, resp.Config.Interconnect, resp.Config.GPUsUsed)
+			}
+			if got.Status == planner.StatusDoesNotFit {
+				if got.HasPerf {
+					t.Error("a point that does not fit has performance figures")
+				}
+				return
+			}
+			if got.MaxNumSeqs != resp.Config.MaxNumSeqs || got.MaxNumBatchedTokens != resp.Config.MaxNumBatchedTokens {
+				t.Errorf("limits %d/%d, plan %d/%d", got.MaxNumSeqs, got.MaxNumBatchedTokens, resp.Config.MaxNumSeqs, resp.Config.MaxNumBatchedTokens)
+			}
+			if got.SuggestFP8KVCache != (resp.Config.SuggestedKVCacheDtype == "fp8") {
+				t.Errorf("fp8 KV suggestion %v, plan %q", got.SuggestFP8KVCache, resp.Config.SuggestedKVCacheDtype)
+			}
+			if !got.HasPerf || resp.Performance == nil || resp.Performance.AtLoad == nil {
+				t.Fatalf("performance: evaluate %v, plan %v", got.HasPerf, resp.Performance)
+			}
+			want := resp.Performance.PerfEstimate
+			want.Assumptions = nil
+			if !equalPerf(got.Perf, want) {
+				t.Errorf("perf\n got %+v\nwant %+v", got.Perf, want)
+			}
+			wantLoad := *resp.Performance.AtLoad
+			wantLoad.Assumptions = nil
+			if !equalLoad(got.Load, wantLoad) {
+				t.Errorf("load\n got %+v\nwant %+v", got.Load, wantLoad)
+			}
+			if got.Perf.DecodeTokS <= 0 || got.Load.OutputTokS <= 0 {
+				t.Errorf("non-positive estimate %v / %v", got.Perf.DecodeTokS, got.Load.OutputTokS)
+			}
+		})
+	}
+}
+
+func equalPerf(a, b planner.PerfEstimate) bool {
+	return a.DecodeTokSRange == b.DecodeTokSRange && a.PrefillTokSRange == b.PrefillTokSRange && a.TTFTMsRange == b.TTFTMsRange &&
+		a.DecodeTokS == b.DecodeTokS && a.PrefillTokS == b.PrefillTokS && a.TTFTMs == b.TTFTMs && a.RooflineTokS == b.RooflineTokS &&
+		a.Clamped == b.Clamped && a.BaselineDerived == b.BaselineDerived && len(a.Assumptions) == len(b.Assumptions)
+}
+
+func equalLoad(a, b planner.LoadEstimate) bool {
+	return a.RequestedConcurrency == b.RequestedConcurrency && a.Concurrency == b.Concurrency && a.LimitedBy == b.LimitedBy &&
+		a.OutputTokS == b.OutputTokS && a.OutputTokSRange == b.OutputTokSRange && a.PerStreamTokS == b.PerStreamTokS &&
+		a.TPOTMs == b.TPOTMs && a.TPOTMsRange == b.TPOTMsRange && a.TTFTMs == b.TTFTMs && a.TTFTMsRange == b.TTFTMsRange &&
+		a.ComputeBound == b.ComputeBound && a.USDPerMOutputTokens == b.USDPerMOutputTokens && len(a.Assumptions) == len(b.Assumptions)
+}
+
+// TestEvaluateNoPerfBasis: a custom GPU with memory but no bandwidth fits but
+// has no performance figures, and says so in the reason.
+func TestEvaluateNoPerfBasis(t *testing.T) {
+	b := &baselines.Default().Baselines
+	m, err := planner.LookupModel("Qwen/Qwen2.5-7B-Instruct")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := planner.Prepare(b, m, planner.GPU{Name: "mystery", MemoryGiB: 96, Custom: true}, planner.DefaultPolicy)
+	var r planner.Result
+	p.Evaluate(&planner.Point{TP: 1, GPUCount: 1, ContextLen: 4096, Concurrency: 1, PromptTokens: 512, GenTokens: 256}, &r)
+	if r.Status != planner.StatusOK || r.Reason != planner.ReasonNoPerfBasis || r.HasPerf || !r.Feasibility.Fits {
+		t.Fatalf("got status %v reason %q perf %v fits %v", r.Status, r.Reason, r.HasPerf, r.Feasibility.Fits)
+	}
+	if r.Interconnect != planner.InterconnectUnknown {
+		t.Errorf("custom GPU interconnect %q, want unknown", r.Interconnect)
+	}
+}
+
+// TestEvaluateAllocatesNothing: the fast path must not allocate for any
+// status.
+func TestEvaluateAllocatesNothing(t *testing.T) {
+	b := &baselines.Default().Baselines
+	for _, tc := range evalCases {
+		p, _, _ := prepare(t, b, tc.model, tc.gpu)
+		pt := tc.pt
+		var r planner.Result
+		if n := testing.AllocsPerRun(200, func() { p.Evaluate(&pt, &r) }); n != 0 {
+			t.Errorf("%s: %v allocations per Evaluate", tc.name, n)
+		}
+	}
+}
+
+func TestReasonStrings(t *testing.T) {
+	seen := map[string]bool{}
+	for r := planner.ReasonNone + 1; r.String() != "unknown"; r++ {
+		s := r.String()
+		if s == "" || seen[s] || strings.ContainsAny(s, " ,") || r.Description() == "" {
+			t.Errorf("reason %d: code %q description %q", r, s, r.Description())
+		}
+		seen[s] = true
+	}
+	if len(seen) < 5 {
+		t.Errorf("only %d reasons", len(seen))
+	}
+	for s, want := range map[planner.Status]string{planner.StatusOK: "ok", planner.StatusDoesNotFit: "does_not_fit", planner.StatusInvalid: "invalid"} {
+		if s.String() != want {
+			t.Errorf("status %d = %q, want %q", s, s.String(), want)
+		}
+	}
+}
+
+// BenchmarkEvaluate measures the estimator alone over a mix of points.
+func BenchmarkEvaluate(b *testing.B) {
+	bl := &baselines.Default().Baselines
+	type prep struct {
+		p  *planner.Prepared
+		pt planner.Point
+	}
+	var ps []prep
+	for _, tc := range evalCases {
+		p, _, _ := prepare(b, bl, tc.model, tc.gpu)
+		p.CacheContexts([]int{4096, 8192, 16384, 32768, 131072})
+		ps = append(ps, prep{p, tc.pt})
+	}
+	var r planner.Result
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		x := &ps[i%len(ps)]
+		x.p.Evaluate(&x.pt, &r)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "points/s")
+}

@@ -1,0 +1,389 @@
+package planner_test
+
+import (
+	"errors"
+	"math"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/vllm-wizard/vllm-wizard/baselines"
+	"github.com/vllm-wizard/vllm-wizard/planner"
+)
+
+func seed(t testing.TB) *planner.Baselines {
+	t.Helper()
+	s, err := baselines.Embedded("seed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &s.Baselines
+}
+
+func gpu(t testing.TB, name string) planner.GPU {
+	t.Helper()
+	g, err := planner.LookupGPU(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func model(t testing.TB, id string) planner.ModelConfig {
+	t.Helper()
+	m, err := planner.LookupModel(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol*math.Max(math.Abs(b), 1e-9) }
+
+// The port keeps the seed's formulas: these are the seed's numbers, worked by
+// hand, for the seed baselines.
+func TestEstimatePerformanceMatchesSeed(t *testing.T) {
+	b := seed(t)
+	h100, a100, l40s := gpu(t, "H100 SXM"), gpu(t, "A100 80GB SXM"), gpu(t, "L40S")
+	tests := []struct {
+		name                    string
+		in                      planner.PerfInput
+		decode, decLo, decHi    float64
+		prefill, ttftLo, ttftHi float64
+		clamped                 bool
+	}{
+		{
+			// 350 × (7/7)^0.85 × (2048/4096)^0.3 = 350 × 0.81225 = 284.29;
+			// range 199.0 … 369.6, but the roofline 3350e9 / 14e9 = 239.29
+			// clamps the high end and the mid. Prefill 10000 (6000 … 14000);
+			// TTFT 512/14000 = 36.57 ms … 512/6000 = 85.33 ms.
+			name:   "7B on H100 is clamped to the bandwidth roofline",
+			in:     planner.PerfInput{GPU: &h100, ParamsB: 7, TP: 1, ContextLen: 4096, PromptTokens: 512, Quantization: "none", Interconnect: "nvlink"},
+			decode: 239.2857, decLo: 199.0, decHi: 239.2857, prefill: 10000, ttftLo: 36.571, ttftHi: 85.333, clamped: true,
+		},
+		{
+			// 220 × (7/13)^0.85 × 2 × 0.75 × 1.10 = 220 × 0.59017 × 1.65 = 214.23;
+			// range × 0.7/1.3 = 149.96 … 278.50; roofline 2039e9 × 2 / (13e9 × 0.55) = 570 (no clamp).
+			// Prefill 5000 × 0.59017 × 1.65 = 4868.9; TTFT 512/(4868.9×1.4) … 512/(4868.9×0.6).
+			name:   "13B AWQ on 2 × A100 over PCIe at the reference context",
+			in:     planner.PerfInput{GPU: &a100, ParamsB: 13, TP: 2, ContextLen: 2048, PromptTokens: 512, Quantization: "awq", Interconnect: "pcie"},
+			decode: 214.23, decLo: 149.96, decHi: 278.50, prefill: 4868.9, ttftLo: 75.11, ttftHi: 175.26,
+		},
+		{
+			// 180 × (7/70)^0.85 × 4 × 0.8 × (2048/8192)^0.3 × 1.2 = 180 × 0.14125 × 3.2 × 0.65975 × 1.2 = 64.42;
+			// roofline 864e9 × 4 / 70e9 = 49.37 clamps everything above it.
+			name:   "70B fp8 on 4 × L40S, unknown interconnect, long context",
+			in:     planner.PerfInput{GPU: &l40s, ParamsB: 70, TP: 4, ContextLen: 8192, PromptTokens: 512, Quantization: "fp8", Interconnect: "unknown"},
+			decode: 49.371, decLo: 45.09, decHi: 49.371, prefill: 4000 * 0.14125 * 3.2 * 1.2, ttftLo: 512 / (4000 * 0.14125 * 3.2 * 1.2 * 1.4) * 1000, ttftHi: 512 / (4000 * 0.14125 * 3.2 * 1.2 * 0.6) * 1000, clamped: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := planner.EstimatePerformance(b, tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check := func(what string, got, want float64) {
+				if !near(got, want, 0.002) {
+					t.Errorf("%s = %.4f, want %.4f", what, got, want)
+				}
+			}
+			check("decode", e.DecodeTokS, tt.decode)
+			check("decode low", e.DecodeTokSRange[0], tt.decLo)
+			check("decode high", e.DecodeTokSRange[1], tt.decHi)
+			check("prefill", e.PrefillTokS, tt.prefill)
+			check("ttft low", e.TTFTMsRange[0], tt.ttftLo)
+			check("ttft high", e.TTFTMsRange[1], tt.ttftHi)
+			if e.Clamped != tt.clamped {
+				t.Errorf("clamped = %v, want %v", e.Clamped, tt.clamped)
+			}
+			if len(e.Assumptions) < 6 {
+				t.Errorf("assumptions too thin: %q", e.Assumptions)
+			}
+			if e.DecodeTokSRange[1] > e.RooflineTokS*(1+1e-9) {
+				t.Errorf("decode high %.1f above roofline %.1f", e.DecodeTokSRange[1], e.RooflineTokS)
+			}
+		})
+	}
+}
+
+func TestEstimatePerformanceNeedsABasis(t *testing.T) {
+	b := seed(t)
+	custom := planner.GPU{Name: "Mystery", MemoryGiB: 32, Custom: true}
+	if _, err := planner.EstimatePerformance(b, planner.PerfInput{GPU: &custom, ParamsB: 7}); !errors.Is(err, planner.ErrNoPerfBasis) {
+		t.Fatalf("err = %v, want ErrNoPerfBasis (no silent 80 tok/s default)", err)
+	}
+	// With bandwidth it derives: 0.6 × 1000e9 / 14e9 = 42.86 tok/s for 7B.
+	custom.MemBWGBs = 1000
+	e, err := planner.EstimatePerformance(b, planner.PerfInput{GPU: &custom, ParamsB: 7, ContextLen: 2048, Quantization: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !near(e.DecodeTokS, 42.857, 0.001) || !e.BaselineDerived {
+		t.Errorf("derived decode %.3f (derived=%v), want 42.857", e.DecodeTokS, e.BaselineDerived)
+	}
+	if !strings.Contains(strings.Join(e.Assumptions, "\n"), "derived") {
+		t.Errorf("assumptions do not say the baseline was derived: %q", e.Assumptions)
+	}
+}
+
+// Per-GPU memory of Llama-3.1-70B on 4 × H100 SXM at 32768 tokens:
+// weights 70.55e9 × 2 B / 4 = 32.85 GiB; KV per token per GPU = 2 × (8/4) heads
+// × 128 × 80 layers × 2 B = 81920 B × 1.15 = 94208 B → × 32768 = 2.875 GiB;
+// overhead max(1, 0.02 × 80) + 0.25 × 3 = 2.35 GiB; allocatable 0.9 × 80 = 72.
+func TestComputeMemoryKnownValues(t *testing.T) {
+	m := model(t, "meta-llama/Llama-3.1-70B-Instruct")
+	g := gpu(t, "H100 SXM")
+	f := planner.ComputeMemory(planner.MemoryInput{Model: &m, GPU: &g, TP: 4, Dtype: "auto", Quantization: "none", KVCacheDtype: "auto", ContextLen: 32768, Concurrency: 1, Policy: planner.DefaultPolicy})
+	wantWeights := m.ParamsB * 1e9 * 2 / 4 / planner.GiB
+	checks := []struct {
+		name      string
+		got, want float64
+	}{
+		{"weights", f.WeightsGB, wantWeights},
+		{"kv bytes per token", f.KVBytesPerToken, 94208},
+		{"kv", f.KVCacheGB, 2.875},
+		{"overhead", f.OverheadGB, 2.35},
+		{"allocatable", f.VRAMTargetAllocGB, 72},
+		{"headroom", f.HeadroomGB, 72 - wantWeights - 2.875 - 2.35},
+		// (72 − 32.85 − 2.35) GiB / (94208 B × 32768) = 12.78 → 12.
+		{"max concurrency", float64(f.MaxConcurrencyAtContext), 12},
+	}
+	for _, c := range checks {
+		if !near(c.got, c.want, 0.001) {
+			t.Errorf("%s = %.4f, want %.4f", c.name, c.got, c.want)
+		}
+	}
+	if !f.Fits || f.OOMRisk != planner.OOMLow {
+		t.Errorf("fits=%v risk=%s, want fits with low risk", f.Fits, f.OOMRisk)
+	}
+}
+
+func TestComputeMemoryRisk(t *testing.T) {
+	m := model(t, "meta-llama/Llama-3.1-8B-Instruct")
+	g := gpu(t, "RTX 4090")
+	tests := []struct {
+		name string
+		ctx  int
+		conc int
+		fits bool
+		risk string
+	}{
+		// 24 GiB × 0.88 = 21.12; weights 8.03e9 × 2 = 14.96 GiB; overhead 1 GiB.
+		// 8k × 1: KV 131072 × 1.15 × 8192 = 1.15 GiB → headroom 4.0 → low.
+		{"8B at 8k fits a 4090", 8192, 1, true, planner.OOMLow},
+		// 32k × 1: KV 4.6 GiB → headroom 0.56 → medium, below the 1 GiB required.
+		{"8B at 32k is tight", 32768, 1, false, planner.OOMMedium},
+		// 128k × 1: KV 18.4 GiB → negative headroom.
+		{"8B at 128k does not fit", 131072, 1, false, planner.OOMHigh},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := planner.ComputeMemory(planner.MemoryInput{Model: &m, GPU: &g, TP: 1, Dtype: "auto", Quantization: "none", KVCacheDtype: "auto", ContextLen: tt.ctx, Concurrency: tt.conc, Policy: planner.DefaultPolicy})
+			if f.Fits != tt.fits || f.OOMRisk != tt.risk {
+				t.Errorf("fits=%v risk=%s headroom=%.2f, want fits=%v risk=%s", f.Fits, f.OOMRisk, f.HeadroomGB, tt.fits, tt.risk)
+			}
+			if f.GPUMemoryUtilization != 0.88 {
+				t.Errorf("utilization %.2f, want 0.88 on a consumer card", f.GPUMemoryUtilization)
+			}
+		})
+	}
+}
+
+func baseRequest(t testing.TB, modelID, gpuName string, gpus int) planner.Request {
+	r := planner.DefaultRequest
+	r.Model = model(t, modelID)
+	r.GPU = gpu(t, gpuName)
+	r.NumGPUs = gpus
+	r.Baselines = seed(t)
+	return r
+}
+
+func TestPlanRecommendations(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(r *planner.Request)
+		check func(t *testing.T, resp planner.Response)
+	}{
+		{"70B on 4 × H100 picks TP 4 and fits 32k", func(r *planner.Request) {
+			*r = baseRequest(t, "meta-llama/Llama-3.1-70B-Instruct", "H100 SXM", 4)
+			r.MaxModelLen = 32768
+		}, func(t *testing.T, resp planner.Response) {
+			if resp.Config.TensorParallelSize != 4 || !resp.Feasibility.Fits || resp.Config.MaxModelLen != 32768 {
+				t.Errorf("tp=%d fits=%v len=%d", resp.Config.TensorParallelSize, resp.Feasibility.Fits, resp.Config.MaxModelLen)
+			}
+			if !strings.Contains(resp.Config.ServeCommand, "--tensor-parallel-size 4") {
+				t.Errorf("command %q", resp.Config.ServeCommand)
+			}
+		}},
+		{"seed rule: largest power of two ≤ 6 GPUs, one replica", func(r *planner.Request) {
+			*r = baseRequest(t, "meta-llama/Llama-3.1-8B-Instruct", "H100 SXM", 6)
+		}, func(t *testing.T, resp planner.Response) {
+			if resp.Config.TensorParallelSize != 4 || resp.Config.Replicas != 1 {
+				t.Errorf("tp=%d replicas=%d, want 4 and 1", resp.Config.TensorParallelSize, resp.Config.Replicas)
+			}
+		}},
+		{"Gemma-2-9B has 16 heads, 8 KV heads: 8 GPUs gives TP 8", func(r *planner.Request) {
+			*r = baseRequest(t, "google/gemma-2-9b-it", "L4", 8)
+		}, func(t *testing.T, resp planner.Response) {
+			if resp.Config.TensorParallelSize != 8 {
+				t.Errorf("tp=%d, want 8", resp.Config.TensorParallelSize)
+			}
+		}},
+		{"TP 3 does not divide 64 heads: next valid value, explained", func(r *planner.Request) {
+			*r = baseRequest(t, "meta-llama/Llama-3.1-70B-Instruct", "H100 SXM", 4)
+			r.TP = 3
+		}, func(t *testing.T, resp planner.Response) {
+			if resp.Config.TensorParallelSize != 4 && resp.Config.TensorParallelSize != 2 {
+				t.Errorf("tp=%d, want 2 or 4", resp.Config.TensorParallelSize)
+			}
+			if !strings.Contains(strings.Join(resp.Warnings, "\n"), "does not divide") {
+				t.Errorf("warnings %q lack the explanation", resp.Warnings)
+			}
+		}},
+		{"no max-model-len: longest that fits, at most the model maximum", func(r *planner.Request) {
+			*r = baseRequest(t, "meta-llama/Llama-3.1-8B-Instruct", "RTX 4090", 1)
+		}, func(t *testing.T, resp planner.Response) {
+			if !resp.Feasibility.Fits || resp.Config.MaxModelLen >= 131072 || resp.Config.MaxModelLen < 8192 {
+				t.Errorf("fits=%v len=%d", resp.Feasibility.Fits, resp.Config.MaxModelLen)
+			}
+		}},
+		{"does not fit unquantized: suggests AWQ", func(r *planner.Request) {
+			*r = baseRequest(t, "meta-llama/Llama-3.1-70B-Instruct", "H100 SXM", 1)
+			r.MaxModelLen = 8192
+		}, func(t *testing.T, resp planner.Response) {
+			if resp.Feasibility.Fits || resp.Config.SuggestedQuantization != "awq" {
+				t.Errorf("fits=%v suggested=%q", resp.Feasibility.Fits, resp.Config.SuggestedQuantization)
+			}
+		}},
+		{"latency mode sets max-num-seqs to the concurrency", func(r *planner.Request) {
+			*r = baseRequest(t, "Qwen/Qwen2.5-7B-Instruct", "L40S", 1)
+			r.BatchingMode = planner.ModeLatency
+			r.Concurrency = 16
+			r.MaxModelLen = 8192
+		}, func(t *testing.T, resp planner.Response) {
+			// (512 + 256) × 16 × 1.0 = 12288, under the 65536 cap for 48 GiB.
+			if resp.Config.MaxNumSeqs != 16 || resp.Config.MaxNumBatchedTokens != 12288 {
+				t.Errorf("max_num_seqs=%d batched=%d", resp.Config.MaxNumSeqs, resp.Config.MaxNumBatchedTokens)
+			}
+			if resp.Performance.AtLoad == nil || resp.Performance.AtLoad.Concurrency != 16 {
+				t.Errorf("load estimate missing or wrong: %+v", resp.Performance.AtLoad)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r planner.Request
+			tt.setup(&r)
+			resp, err := planner.Plan(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, resp)
+		})
+	}
+}
+
+func TestPlanBadRequests(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(r *planner.Request)
+	}{
+		{"tp above gpu count", func(r *planner.Request) { r.TP = 8 }},
+		{"zero gpus", func(r *planner.Request) { r.NumGPUs = 0 }},
+		{"bad quantization", func(r *planner.Request) { r.Quantization = "int3" }},
+		{"utilization above 1", func(r *planner.Request) { r.Policy.GPUMemoryUtilization = 1.5 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := baseRequest(t, "meta-llama/Llama-3.1-8B-Instruct", "H100 SXM", 4)
+			tt.setup(&r)
+			if _, err := planner.Plan(r); !errors.Is(err, planner.ErrBadRequest) {
+				t.Fatalf("err = %v, want ErrBadRequest", err)
+			}
+		})
+	}
+}
+
+// Load throughput rises with concurrency and stays below batch × single stream.
+func TestLoadEstimateMonotone(t *testing.T) {
+	prev := 0.0
+	for _, c := range []int{1, 4, 16, 64} {
+		r := baseRequest(t, "meta-llama/Llama-3.1-8B-Instruct", "H100 SXM", 1)
+		r.Concurrency = c
+		r.MaxModelLen = 4096
+		resp, err := planner.Plan(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := resp.Performance.AtLoad
+		if l.OutputTokS <= prev {
+			t.Errorf("concurrency %d: %.0f tok/s not above %.0f", c, l.OutputTokS, prev)
+		}
+		if l.OutputTokS > float64(c)*resp.Performance.DecodeTokS*1.0001 {
+			t.Errorf("concurrency %d: %.0f tok/s above %d × single stream", c, l.OutputTokS, c)
+		}
+		prev = l.OutputTokS
+	}
+}
+
+func TestLookupGPU(t *testing.T) {
+	for _, name := range []string{"H100", "H100 80GB HBM3", "NVIDIA H100 SXM5 80GB", "A100-SXM4-80GB", "RTX 4090", "4090", "nvidia geforce rtx 4090", "h100-sxm"} {
+		if _, err := planner.LookupGPU(name); err != nil {
+			t.Errorf("LookupGPU(%q): %v", name, err)
+		}
+	}
+	_, err := planner.LookupGPU("H1000")
+	if !errors.Is(err, planner.ErrUnknownGPU) || !strings.Contains(err.Error(), "H100") || !strings.Contains(err.Error(), "--vram-gb") {
+		t.Errorf("unknown GPU error %v should list close names and --vram-gb", err)
+	}
+}
+
+func TestCatalogs(t *testing.T) {
+	if err := planner.CatalogError(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(planner.Models()); n < 30 {
+		t.Errorf("model catalog has %d entries, want ≥ 30", n)
+	}
+	if n := len(planner.GPUs()); n < 30 {
+		t.Errorf("GPU catalog has %d entries, want ≥ 30", n)
+	}
+	// Base and instruct ids resolve to one entry.
+	for _, pair := range [][2]string{
+		{"meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.1-8B-Instruct"},
+		{"Qwen/Qwen2.5-7B", "qwen/qwen2.5-7b-instruct"},
+		{"mistralai/Mixtral-8x7B-v0.1", "mistralai/Mixtral-8x7B-Instruct-v0.1"},
+	} {
+		a, errA := planner.LookupModel(pair[0])
+		b, errB := planner.LookupModel(pair[1])
+		if errA != nil || errB != nil || a.ID != b.ID {
+			t.Errorf("%s → %q (%v), %s → %q (%v): want the same entry", pair[0], a.ID, errA, pair[1], b.ID, errB)
+		}
+	}
+	// Every catalog model with a published count is within 3 % of it.
+	for _, cm := range planner.Models() {
+		m, _ := planner.LookupModel(cm.ID)
+		if cm.PublishedParamsB > 0 && !strings.Contains(cm.ID, "gemma-3") && math.Abs(m.ParamsB-cm.PublishedParamsB)/cm.PublishedParamsB > 0.03 {
+			t.Errorf("%s: architecture count %.2fB vs published %.2fB", cm.ID, m.ParamsB, cm.PublishedParamsB)
+		}
+	}
+}
+
+// planner must stay pure: standard library only, and none of the packages
+// that reach the outside world.
+func TestPlannerImportsOnlyStdlib(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{join .Imports "\n"}}`, "github.com/vllm-wizard/vllm-wizard/planner/...").Output()
+	if err != nil {
+		t.Skipf("go list unavailable: %v", err)
+	}
+	forbidden := map[string]bool{"os": true, "net": true, "net/http": true, "io/fs": true, "os/exec": true, "syscall": true, "time": true, "math/rand": true, "unsafe": true}
+	for _, imp := range strings.Fields(string(out)) {
+		if strings.Contains(strings.Split(imp, "/")[0], ".") {
+			t.Errorf("planner imports non-stdlib %q", imp)
+		}
+		if forbidden[imp] {
+			t.Errorf("planner imports %q (no I/O, clock or randomness allowed)", imp)
+		}
+	}
+}
