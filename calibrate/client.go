@@ -312,8 +312,11 @@ func (c *Client) completeOnce(parent context.Context, req CompletionRequest) (Co
 	defer cancel(nil)
 	ctx, cancelTimeout := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("%w after %v", ErrRequestTimeout, timeout))
 	defer cancelTimeout()
-	// The stall timer runs while waiting for headers and for each next read.
-	stallTimer := time.AfterFunc(stall, func() { cancel(fmt.Errorf("%w: no data for %v", ErrStalled, stall)) })
+	// The stall timer bounds the gaps between streamed chunks; it is armed by
+	// the first body bytes (the wait for the first token is prefill and queueing,
+	// bounded by the request timeout).
+	stallTimer := time.AfterFunc(time.Hour, func() { cancel(fmt.Errorf("%w: no data for %v", ErrStalled, stall)) })
+	stallTimer.Stop()
 	defer stallTimer.Stop()
 	// cause returns why ctx ended, if it did, else err.
 	cause := func(err error) error {
@@ -342,7 +345,6 @@ func (c *Client) completeOnce(parent context.Context, req CompletionRequest) (Co
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
 		return res, &HTTPError{Method: "POST", URL: "/v1/completions", StatusCode: resp.StatusCode, Body: excerpt(strings.TrimSpace(string(b)), 200)}
 	}
-	stallTimer.Reset(stall)
 	sse := NewSSEReader(&stallReader{r: resp.Body, t: stallTimer, d: stall})
 	var last time.Time
 	gotUsage, done := false, false

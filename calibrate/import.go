@@ -330,7 +330,7 @@ func mapPublished(get func(string) string) (Measurement, string) {
 			m.RequestTokS = Some(round3(out / e2e))
 		}
 	}
-	if !m.DecodeTokS.Valid && !m.TPOTms.Valid && !m.ITLms.Valid && !m.TTFTms.Valid && !m.PrefillTokS.Valid && !m.OutputTokS.Valid {
+	if !m.DecodeTokS.Valid && !m.TPOTms.Valid && !m.ITLms.Valid && !m.TTFTms.Valid && !m.PrefillTokS.Valid && !m.OutputTokS.Valid && !m.RequestTokS.Valid {
 		return m, "no metric to keep"
 	}
 	m.VLLMVersion = normalizeVersion(get("vllm_version"))

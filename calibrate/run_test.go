@@ -56,10 +56,14 @@ func within(got, want, frac float64) bool { return math.Abs(got-want) <= frac*wa
 func TestRunAgainstFake(t *testing.T) {
 	fcfg := vllmfake.DefaultConfig
 	fcfg.Models = []vllmfake.Model{{ID: "fake/qwen-14b", ParamsB: 14, MaxModelLen: 3000}}
-	fcfg.PrefillTokS7B = 40000
+	// Slow prefill so the fixed cost of a request (a few ms on a loaded
+	// machine) stays small next to the TTFT: 1024 tokens take 205 ms.
+	fcfg.PrefillTokS7B = 10000
 	fake := vllmfake.Start(fcfg)
 	defer fake.Close()
 	cfg := testRunConfig(fake.URL)
+	cfg.Budget = 4 * time.Second
+	cfg.ConcurrencyLadder = []int{1, 4}
 	var c collector
 	var lines []string
 	start := time.Now()
@@ -71,7 +75,7 @@ func TestRunAgainstFake(t *testing.T) {
 	if len(sum.Errors) > 0 {
 		t.Fatalf("errors: %v", sum.Errors)
 	}
-	if elapsed > cfg.Budget+time.Second {
+	if elapsed > cfg.Budget+cfg.Budget/4+500*time.Millisecond {
 		t.Errorf("run took %v, budget %v", elapsed, cfg.Budget)
 	}
 	if sum.Model != "fake/qwen-14b" || sum.VLLMVersion != "0.6.3" || sum.MaxModelLen != 3000 {
@@ -102,24 +106,24 @@ func TestRunAgainstFake(t *testing.T) {
 	if len(prefill) != 2 {
 		t.Fatalf("got %d prefill rows, want 2", len(prefill))
 	}
-	wantPrefill := fcfg.PrefillTokS(14) // 40000 × 7/14 = 20000 tok/s
+	wantPrefill := fcfg.PrefillTokS(14) // 10000 × 7/14 = 5000 tok/s
 	for i, want := range []float64{1024, 2849} {
 		m := prefill[i]
 		if !within(m.PromptTokens.V, want, 0.03) {
 			t.Errorf("prefill %d: prompt_tokens %v, want %v ± 3%%", i, m.PromptTokens.V, want)
 		}
-		if !within(m.PrefillTokS.V, wantPrefill, 0.15) {
-			t.Errorf("prefill %d: prefill_tok_s %v, want %v ± 15%%", i, m.PrefillTokS.V, wantPrefill)
+		if !within(m.PrefillTokS.V, wantPrefill, 0.1) {
+			t.Errorf("prefill %d: prefill_tok_s %v, want %v ± 10%%", i, m.PrefillTokS.V, wantPrefill)
 		}
 	}
 	if !strings.Contains(strings.Join(sum.Partial, "\n"), "prefill 4096: capped at 2849") {
 		t.Errorf("partial = %q, want the prefill cap", sum.Partial)
 	}
 	ladder := c.bySource("ladder")
-	if len(ladder) != 3 {
-		t.Fatalf("got %d ladder rows, want 3: %+v", len(ladder), ladder)
+	if len(ladder) != 2 {
+		t.Fatalf("got %d ladder rows, want 2: %+v; partial: %q", len(ladder), ladder, sum.Partial)
 	}
-	for i, conc := range []int{1, 4, 16} {
+	for i, conc := range []int{1, 4} {
 		m := ladder[i]
 		if m.Concurrency != conc {
 			t.Errorf("ladder %d: concurrency %d, want %d", i, m.Concurrency, conc)
@@ -127,10 +131,11 @@ func TestRunAgainstFake(t *testing.T) {
 		// Each stream decodes at the fake's loaded speed; the aggregate is
 		// about concurrency × that (less the prefill and gaps between requests).
 		perStream := fcfg.DecodeTokS(14, conc)
-		if !within(m.DecodeTokS.V, perStream, 0.1) {
-			t.Errorf("ladder c=%d: decode_tok_s %v, want %v ± 10%%", conc, m.DecodeTokS.V, perStream)
+		// Loose bounds: a loaded 2-core machine delays concurrent streams.
+		if !within(m.DecodeTokS.V, perStream, 0.25) {
+			t.Errorf("ladder c=%d: decode_tok_s %v, want %v ± 25%%", conc, m.DecodeTokS.V, perStream)
 		}
-		if agg := m.OutputTokS.V; agg < 0.6*perStream*float64(conc) || agg > 1.05*perStream*float64(conc) {
+		if agg := m.OutputTokS.V; agg < 0.5*perStream*float64(conc) || agg > 1.05*perStream*float64(conc) {
 			t.Errorf("ladder c=%d: output_tok_s %v, want about %v", conc, agg, perStream*float64(conc))
 		}
 	}
@@ -148,28 +153,29 @@ func TestRunKeepsEarlierResultsOnFailures(t *testing.T) {
 		name      string
 		fault     vllmfake.Fault
 		wantErr   error
-		wantPhase string
+		attempts  int // retryable failures are tried 1 + Retries times
 	}{
-		{"http 500", vllmfake.Fault500, nil, "decode 2/3"},
-		{"stall", vllmfake.FaultStall, ErrStalled, "decode 2/3"},
-		{"malformed", vllmfake.FaultMalformed, ErrMalformed, "decode 2/3"},
-		{"closed mid-stream", vllmfake.FaultCloseMidStream, ErrIncomplete, "decode 2/3"},
-		{"missing usage", vllmfake.FaultNoUsage, ErrNoUsage, "decode 2/3"},
+		{"http 500 is retried", vllmfake.Fault500, nil, 3},
+		{"stall is retried", vllmfake.FaultStall, ErrStalled, 3},
+		{"malformed SSE is not retried", vllmfake.FaultMalformed, ErrMalformed, 1},
+		{"connection closed mid-stream is retried", vllmfake.FaultCloseMidStream, ErrIncomplete, 3},
+		{"missing usage is not retried", vllmfake.FaultNoUsage, ErrNoUsage, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := vllmfake.Start(vllmfake.Config{})
 			defer fake.Close()
-			// Requests: 2 probes, 2 warm-ups, decode 1 (5th) succeeds, decode 2
-			// fails on every attempt (6th to 8th), then normal again.
+			// Requests: 2 probes, 2 warm-ups, decodes 1 and 2 (5th, 6th)
+			// succeed, decode 3 fails on every attempt, then normal again.
 			fake.SetFault(func(n int) vllmfake.Fault {
-				if n >= 6 && n <= 8 {
+				if n >= 7 && n < 7+tc.attempts {
 					return tc.fault
 				}
 				return vllmfake.FaultNone
 			})
 			cfg := testRunConfig(fake.URL)
 			cfg.Budget = 2 * time.Second
+			cfg.StallTimeout = 150 * time.Millisecond
 			cfg.ConcurrencyLadder = []int{1, 2}
 			var c collector
 			sum, err := Run(context.Background(), cfg, c.sink, nil)
@@ -180,8 +186,8 @@ func TestRunKeepsEarlierResultsOnFailures(t *testing.T) {
 				t.Fatalf("errors = %v, want one", sum.Errors)
 			}
 			pe := sum.Errors[0]
-			if pe.Phase != tc.wantPhase {
-				t.Errorf("phase %q, want %q", pe.Phase, tc.wantPhase)
+			if pe.Phase != "decode 3/3" {
+				t.Errorf("phase %q, want decode 3/3", pe.Phase)
 			}
 			var he *HTTPError
 			if tc.wantErr == nil && !errors.As(pe.Err, &he) {
@@ -190,11 +196,11 @@ func TestRunKeepsEarlierResultsOnFailures(t *testing.T) {
 			if tc.wantErr != nil && !errors.Is(pe.Err, tc.wantErr) {
 				t.Errorf("error %v, want %v", pe.Err, tc.wantErr)
 			}
-			if !strings.Contains(pe.Err.Error(), "3 attempts") {
-				t.Errorf("error %q does not say it was retried", pe.Err)
+			if retried := strings.Contains(pe.Err.Error(), "3 attempts"); retried != (tc.attempts == 3) {
+				t.Errorf("error %q: retried = %v, want %v", pe.Err, retried, tc.attempts == 3)
 			}
 			if got := len(c.bySource("decode")); got != 2 {
-				t.Errorf("%d decode rows kept, want 2 (runs 1 and 3)", got)
+				t.Errorf("%d decode rows kept, want 2 (runs 1 and 2)", got)
 			}
 			if got := len(c.bySource("ladder")); got != 2 {
 				t.Errorf("%d ladder rows, want 2", got)

@@ -15,6 +15,7 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/baselines"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/detect"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/hub"
+	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/profile"
 	"github.com/vllm-wizard/vllm-wizard/planner"
 	"github.com/vllm-wizard/vllm-wizard/reports/console"
 )
@@ -39,6 +40,11 @@ type planFlags struct {
 	fragmentation, headroomGB float64
 	baselines                 string
 	offline                   bool
+	// profile is the --profile file; loaded is it once read, and fs is the
+	// flag set, whose Changed flags override the profile.
+	profile string
+	loaded  *profile.Profile
+	fs      *pflag.FlagSet
 }
 
 func (f *planFlags) register(fs *pflag.FlagSet) {
@@ -66,6 +72,8 @@ func (f *planFlags) register(fs *pflag.FlagSet) {
 	fs.Float64Var(&f.headroomGB, "headroom-gb", 1.0, "free GiB per GPU a plan must keep to count as fitting")
 	fs.StringVar(&f.baselines, "baselines", "", `baselines: a file written by "calibrate fit", or an embedded set (default, seed)`)
 	fs.BoolVar(&f.offline, "offline", false, "never use the network (Hub config.json only from the cache)")
+	fs.StringVar(&f.profile, "profile", "", "read the planning inputs from a profile YAML (written by generate); flags given here override it")
+	f.fs = fs
 }
 
 // resolveModel turns --model into a ModelConfig: a local config.json (or a
@@ -184,7 +192,19 @@ func (a *app) resolveGPU(ctx context.Context, name string, gpus int, vramGB, mem
 		if len(sys.GPUs) == 0 {
 			return planner.GPU{}, 0, "", nil, errors.New("--gpu auto: no GPU detected; name the GPU with --gpu instead")
 		}
-		use := sys.GPUs
+		var use []detect.GPU
+		for _, d := range sys.GPUs {
+			// A GPU that failed to answer has no usable name or memory.
+			if d.Name != "" && d.MemoryTotalBytes > 0 {
+				use = append(use, d)
+			}
+		}
+		if len(use) == 0 {
+			return planner.GPU{}, 0, "", nil, errors.New("--gpu auto: no detected GPU reported its name and memory; name the GPU with --gpu instead")
+		}
+		if len(use) < len(sys.GPUs) {
+			warn = append(warn, fmt.Sprintf("%d of %d detected GPUs did not answer and were left out", len(sys.GPUs)-len(use), len(sys.GPUs)))
+		}
 		if gpus > 0 && gpus < len(use) {
 			use = use[:gpus]
 		}
@@ -235,10 +255,14 @@ func (a *app) resolveGPU(ctx context.Context, name string, gpus int, vramGB, mem
 
 // request builds a planner request from the flags.
 func (a *app) planRequest(ctx context.Context, f *planFlags) (planner.Request, []string, *baselines.Set, error) {
+	if err := f.applyProfile(); err != nil {
+		return planner.Request{}, nil, nil, err
+	}
 	bs, err := baselines.Load(f.baselines)
 	if err != nil {
 		return planner.Request{}, nil, nil, err
 	}
+	warn := f.profileBaselinesWarning(bs)
 	m, err := a.resolveModel(ctx, f.model, f.revision, f.paramsB, f.offline)
 	if err != nil {
 		return planner.Request{}, nil, nil, err
@@ -246,10 +270,11 @@ func (a *app) planRequest(ctx context.Context, f *planFlags) (planner.Request, [
 	if f.gpus < 1 {
 		return planner.Request{}, nil, nil, usagef("--gpus %d must be ≥ 1", f.gpus)
 	}
-	g, n, detectedIC, warn, err := a.resolveGPU(ctx, f.gpu, f.gpus, f.vramGB, f.memBWGBs)
+	g, n, detectedIC, gpuWarn, err := a.resolveGPU(ctx, f.gpu, f.gpus, f.vramGB, f.memBWGBs)
 	if err != nil {
 		return planner.Request{}, nil, nil, err
 	}
+	warn = append(warn, gpuWarn...)
 	ic := f.interconnect
 	if (ic == "" || ic == "auto") && detectedIC != "" {
 		ic = detectedIC
@@ -322,20 +347,30 @@ func newPlanCmd(a *app) *cobra.Command {
 }
 
 func (a *app) runPlan(ctx context.Context, f *planFlags) (planner.Response, *baselines.Set, error) {
+	_, resp, bs, err := a.planWithRequest(ctx, f)
+	return resp, bs, err
+}
+
+// planWithRequest is runPlan that also returns the resolved request (generate
+// writes it to profile.yaml).
+func (a *app) planWithRequest(ctx context.Context, f *planFlags) (planner.Request, planner.Response, *baselines.Set, error) {
 	req, warn, bs, err := a.planRequest(ctx, f)
 	if err != nil {
-		return planner.Response{}, nil, err
+		return req, planner.Response{}, nil, err
 	}
 	resp, err := planner.Plan(req)
 	if err != nil {
 		if errors.Is(err, planner.ErrBadRequest) {
-			return resp, nil, usageError{err}
+			return req, resp, nil, usageError{err}
 		}
-		return resp, nil, err
+		return req, resp, nil, err
 	}
 	resp.Warnings = append(warn, resp.Warnings...)
 	resp.Baselines = bs.Label()
-	return resp, bs, nil
+	if err := f.applyVLLMArgs(&resp); err != nil {
+		return req, resp, nil, err
+	}
+	return req, resp, bs, nil
 }
 
 func (a *app) printPlan(resp planner.Response, bs *baselines.Set, asJSON, explain bool) error {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -22,8 +21,16 @@ import (
 // DefaultMaxRowGroupLength is the number of rows per row group (about 1 M).
 const DefaultMaxRowGroupLength = 1 << 20
 
+// DefaultMaxRowGroupBytes caps the compressed size of a row group, which is
+// held in memory until it is complete.
+const DefaultMaxRowGroupBytes = 32 << 20
+
+// DefaultDataPageSize keeps the per-column page buffers small (each column
+// holds about two buffers of this size).
+const DefaultDataPageSize = 256 << 10
+
 // DefaultBatchRows is the number of rows buffered before they are encoded.
-const DefaultBatchRows = 1 << 16
+const DefaultBatchRows = 1 << 14
 
 // maxBatchStringBytes flushes a batch early once a string column holds this
 // much data, far below the int32 offset limit.
@@ -34,6 +41,13 @@ type Options struct {
 	// MaxRowGroupLength is the number of rows per row group; 0 means
 	// DefaultMaxRowGroupLength.
 	MaxRowGroupLength int64
+	// MaxRowGroupBytes starts a new row group once the current one holds this
+	// many compressed bytes, bounding memory for poorly compressible rows;
+	// 0 means DefaultMaxRowGroupBytes, -1 no limit.
+	MaxRowGroupBytes int64
+	// DataPageSize is the target size of a data page before compression; 0
+	// means DefaultDataPageSize. The byte budget sees a page once it is full.
+	DataPageSize int64
 	// BatchRows is the number of rows encoded at a time; 0 means
 	// DefaultBatchRows.
 	BatchRows int
@@ -45,12 +59,17 @@ type Options struct {
 }
 
 func (o Options) withDefaults() (Options, error) {
-	if o.MaxRowGroupLength < 0 || o.BatchRows < 0 || o.CompressionLevel < 0 || o.CompressionLevel > 22 {
-		return o, fmt.Errorf("parquet options: MaxRowGroupLength %d, BatchRows %d, CompressionLevel %d: want non-negative values and a level of at most 22",
-			o.MaxRowGroupLength, o.BatchRows, o.CompressionLevel)
+	if o.MaxRowGroupLength < 0 || o.MaxRowGroupBytes < -1 || o.DataPageSize < 0 || o.BatchRows < 0 || o.CompressionLevel < 0 || o.CompressionLevel > 22 {
+		return o, fmt.Errorf("parquet options %+v: want non-negative sizes (MaxRowGroupBytes may be -1) and a zstd level of at most 22", o)
 	}
 	if o.MaxRowGroupLength == 0 {
 		o.MaxRowGroupLength = DefaultMaxRowGroupLength
+	}
+	if o.MaxRowGroupBytes == 0 {
+		o.MaxRowGroupBytes = DefaultMaxRowGroupBytes
+	}
+	if o.DataPageSize == 0 {
+		o.DataPageSize = DefaultDataPageSize
 	}
 	if o.BatchRows == 0 {
 		o.BatchRows = DefaultBatchRows
@@ -87,6 +106,7 @@ type writer[R any] struct {
 	arrays []arrow.Array
 	n      int   // rows in the current batch
 	rows   int64 // rows written before the current batch
+	cut    bool  // start a new row group before the next batch
 	err    error
 	closed bool
 }
@@ -112,35 +132,7 @@ func New[R any](w io.Writer, schema reports.Schema[R], opts Options) (reports.Wr
 		pq.WithMaxRowGroupLength(opts.MaxRowGroupLength),
 		pq.WithDictionaryDefault(false),
 		pq.WithStats(true),
-	}
-	if os.Getenv("EXP_NOCOMP") != "" {
-		props = append(props, pq.WithCompression(compress.Codecs.Uncompressed))
-	}
-	if os.Getenv("EXP_V2") != "" {
-		props = append(props, pq.WithDataPageVersion(pq.DataPageV2))
-	}
-	if os.Getenv("EXP_NOSTATS") != "" {
-		props = append(props, pq.WithStats(false))
-	}
-	if os.Getenv("EXP_FSTATS") != "" {
-		for _, c := range schema.Columns {
-			if c.Kind == reports.KindFloat64 {
-				props = append(props, pq.WithStatsFor(c.Name, false))
-			}
-		}
-	}
-	if os.Getenv("EXP_WB") != "" {
-		props = append(props, pq.WithBatchSize(1<<16))
-	}
-	if os.Getenv("EXP_PAGE") != "" {
-		props = append(props, pq.WithDataPageSize(8<<20))
-	}
-	if os.Getenv("EXP_BSS") != "" {
-		for _, c := range schema.Columns {
-			if c.Kind == reports.KindFloat64 {
-				props = append(props, pq.WithEncodingFor(c.Name, pq.Encodings.ByteStreamSplit))
-			}
-		}
+		pq.WithDataPageSize(opts.DataPageSize),
 	}
 	if opts.CreatedBy != "" {
 		props = append(props, pq.WithCreatedBy(opts.CreatedBy))
@@ -281,8 +273,19 @@ func (w *writer[R]) flush() error {
 		data.Release()
 	}
 	rec := array.NewRecordBatch(w.arrow, w.arrays, int64(n))
-	err := w.fw.WriteBuffered(rec)
+	var err error
+	if w.cut {
+		// The previous batch filled the row group's byte budget.
+		err = w.fw.NewBufferedRowGroupChecked()
+		w.cut = false
+	}
+	if err == nil {
+		err = w.fw.WriteBuffered(rec)
+	}
 	rec.Release()
+	if err == nil && w.opts.MaxRowGroupBytes > 0 && w.fw.RowGroupTotalCompressedBytes() >= w.opts.MaxRowGroupBytes {
+		w.cut = true
+	}
 	for i := range w.arrays {
 		w.arrays[i].Release()
 		w.arrays[i] = nil

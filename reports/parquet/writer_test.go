@@ -124,6 +124,9 @@ func TestRoundTrip(t *testing.T) {
 		{name: "batches that do not divide the row group reuse buffers across groups", rows: 2500, chunk: 999, opts: parquet.Options{MaxRowGroupLength: 1000, BatchRows: 300}, groups: []int64{1000, 1000, 500}},
 		{name: "one Write call larger than a row group", rows: 2100, chunk: 5000, opts: parquet.Options{MaxRowGroupLength: 1000, BatchRows: 1000}, groups: []int64{1000, 1000, 100}},
 		{name: "default row group holds everything", rows: 3000, chunk: 128, groups: []int64{3000}},
+		{name: "byte budget cuts row groups at batch boundaries", rows: 350, chunk: 64, opts: parquet.Options{MaxRowGroupBytes: 1, DataPageSize: 512, BatchRows: 100}, groups: []int64{100, 100, 100, 50}},
+		{name: "byte budget reached on the last batch leaves no empty group", rows: 300, chunk: 300, opts: parquet.Options{MaxRowGroupBytes: 1, DataPageSize: 512, BatchRows: 100}, groups: []int64{100, 100, 100}},
+		{name: "no byte budget", rows: 2000, chunk: 500, opts: parquet.Options{MaxRowGroupBytes: -1, BatchRows: 100}, groups: []int64{2000}},
 		{name: "highest zstd level", rows: 300, chunk: 7, opts: parquet.Options{CompressionLevel: 22, BatchRows: 16}, groups: []int64{300}},
 	}
 	for _, tc := range tests {

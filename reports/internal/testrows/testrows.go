@@ -65,7 +65,7 @@ var (
 	gpus   = []string{"H100 SXM", "A100 80GB", "L40S"}
 )
 
-// Make returns row i, a pure function of i: every third row is infeasible,
+// Make returns row i, a pure function of i: every fifth row is infeasible,
 // nulls fall on different rows per column and hostile strings cycle through
 // the note column.
 func Make(i int) Row {
@@ -80,7 +80,7 @@ func Make(i int) Row {
 		DecodeOK:  i%6 != 2,
 		Cost:      float64((i*7919)%1000) / 64,
 		CostOK:    i%4 != 3,
-		Fits:      i%3 != 0,
+		Fits:      i%5 != 0,
 		Chunked:   i%2 == 0,
 		ChunkedOK: i%7 != 0,
 	}

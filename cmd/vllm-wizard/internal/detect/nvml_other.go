@@ -13,5 +13,5 @@ type NVMLInterface any
 
 // detectNVML reports that this build has no NVML backend.
 func detectNVML(context.Context, NVMLInterface) (System, error) {
-	return System{}, errors.New("not available in this build (needs cgo on Linux); build with CGO_ENABLED=1")
+	return System{}, errors.New("not in this build (it needs cgo on Linux)")
 }

@@ -171,7 +171,7 @@ func parseQuery(data []byte, fields []string) (System, error) {
 	sys := System{Source: SourceNvidiaSMI, GPUs: []GPU{}}
 	var messages []string
 	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		line := strings.TrimSpace(strings.TrimRight(sc.Text(), "\r"))
 		if line == "" {

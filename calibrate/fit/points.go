@@ -1,0 +1,319 @@
+package fit
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/vllm-wizard/vllm-wizard/calibrate"
+	"github.com/vllm-wizard/vllm-wizard/planner"
+)
+
+// Kind is the measured quantity of a point.
+type Kind int
+
+// Kinds of points.
+const (
+	// Decode is single-stream decode speed (tok/s, concurrency 1).
+	Decode Kind = iota + 1
+	// Prefill is single-request prompt processing speed (tok/s).
+	Prefill
+	// Aggregate is output throughput of all streams at a concurrency (tok/s).
+	Aggregate
+	// TPOT is the time per output token at a concurrency above 1 (ms).
+	TPOT
+)
+
+// Kinds lists the kinds in report order.
+var Kinds = []Kind{Decode, Aggregate, TPOT, Prefill}
+
+// String names the kind as reports write it.
+func (k Kind) String() string {
+	switch k {
+	case Decode:
+		return "decode"
+	case Prefill:
+		return "prefill"
+	case Aggregate:
+		return "aggregate"
+	case TPOT:
+		return "tpot"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Unit is the unit of the kind's values.
+func (k Kind) Unit() string {
+	if k == TPOT {
+		return "ms"
+	}
+	return "tok/s"
+}
+
+// Point is one measured value prepared for prediction: a catalog model and
+// GPU, the configuration and the workload.
+type Point struct {
+	// Kind is what was measured.
+	Kind Kind
+	// Measured is the measured value.
+	Measured float64
+	// Label identifies the point in tables: GPU, model, TP, quantization, load.
+	Label string
+	// Source groups points for cross-validation (the measurement's source
+	// without a trailing "#row").
+	Source string
+	// Record is the measurement's source column as written.
+	Record string
+	// MeasuredModel is the model id as measured; Model the catalog entry it maps to.
+	MeasuredModel string
+	Model         planner.ModelConfig
+	GPU           planner.GPU
+	// TP, Quantization, KVCacheDtype and Interconnect are normalized.
+	TP           int
+	Quantization string
+	KVCacheDtype string
+	Interconnect string
+	// PromptTokens, OutputTokens and ContextLen shape the workload.
+	PromptTokens, OutputTokens, ContextLen int
+	// Concurrency is as measured; EffectiveConcurrency after vLLM's
+	// max_num_seqs and the KV-cache capacity.
+	Concurrency, EffectiveConcurrency int
+	// VLLMVersion is the server version of the measurement.
+	VLLMVersion string
+}
+
+// PrepareOptions sets how measurements become points.
+type PrepareOptions struct {
+	// ExcludeGPUs drops measurements on these catalog GPUs, with the reason.
+	ExcludeGPUs map[string]string
+	// MaxNumSeqs is vLLM's default max_num_seqs: running batches larger than
+	// this queue (vLLM 0.5–0.11 default 256).
+	MaxNumSeqs int
+	// DefaultPromptTokens and DefaultOutputTokens stand in for unreported
+	// mean token counts of a batched run (ShareGPT means, 230 in / 224 out in
+	// the LambdaLabs result files).
+	DefaultPromptTokens, DefaultOutputTokens int
+	// MinPrefillPromptTokens is the shortest prompt whose TTFT measures
+	// prefill speed rather than fixed per-request overhead.
+	MinPrefillPromptTokens int
+}
+
+// DefaultPrepareOptions are the options `calibrate fit` uses.
+var DefaultPrepareOptions = PrepareOptions{MaxNumSeqs: 256, DefaultPromptTokens: 230, DefaultOutputTokens: 224, MinPrefillPromptTokens: 1000}
+
+// Skip is a measurement left out, with the reason.
+type Skip struct {
+	// Record is the measurement's source column (or its index).
+	Record string
+	// Reason says why.
+	Reason string
+}
+
+// Prepare turns measurements into points: one per measured quantity the
+// estimator predicts. Measurements that cannot be mapped are returned as
+// skips with the reason; they are not errors.
+func Prepare(ms []calibrate.Measurement, opt PrepareOptions) ([]Point, []Skip) {
+	if opt.MaxNumSeqs <= 0 {
+		opt.MaxNumSeqs = DefaultPrepareOptions.MaxNumSeqs
+	}
+	var pts []Point
+	var skips []Skip
+	for i := range ms {
+		m := &ms[i]
+		rec := m.Source
+		if rec == "" {
+			rec = fmt.Sprintf("record %d", i+1)
+		}
+		skip := func(format string, a ...any) {
+			skips = append(skips, Skip{Record: rec, Reason: fmt.Sprintf(format, a...)})
+		}
+		g, err := planner.LookupGPU(m.GPU)
+		if err != nil {
+			skip("GPU %q is not in the catalog", m.GPU)
+			continue
+		}
+		if why, ok := opt.ExcludeGPUs[g.Name]; ok {
+			skip("GPU %s excluded: %s", g.Name, why)
+			continue
+		}
+		pb, _ := m.ParamsB.Get()
+		model, how, err := MapModel(m.Model, pb)
+		if err != nil {
+			skip("%v", err)
+			continue
+		}
+		_ = how
+		q, err := planner.NormalizeQuantization(orDefault(m.Quantization, planner.QuantNone))
+		if err != nil {
+			skip("%v", err)
+			continue
+		}
+		kvd, err := planner.NormalizeKVCacheDtype(orDefault(m.KVCacheDtype, "auto"))
+		if err != nil {
+			skip("%v", err)
+			continue
+		}
+		ic, err := planner.NormalizeInterconnect(orDefault(m.Interconnect, planner.InterconnectUnknown))
+		if err != nil {
+			skip("%v", err)
+			continue
+		}
+		tp := max(m.TP, 1)
+		if !model.ValidTP(tp) {
+			skip("tp %d does not divide the heads of %s", tp, model.ID)
+			continue
+		}
+		conc := max(m.Concurrency, 1)
+		prompt, out := tokens(m.PromptTokens, opt.DefaultPromptTokens, conc), tokens(m.OutputTokens, opt.DefaultOutputTokens, conc)
+		ctx := max(prompt+out, 1)
+		if model.MaxPositionEmbeddings > 0 && ctx > model.MaxPositionEmbeddings {
+			ctx = model.MaxPositionEmbeddings
+		}
+		base := Point{Source: groupOf(m.Source), Record: rec, MeasuredModel: m.Model, Model: model, GPU: g, TP: tp,
+			Quantization: q, KVCacheDtype: kvd, Interconnect: ic, PromptTokens: prompt, OutputTokens: out, ContextLen: ctx,
+			Concurrency: conc, VLLMVersion: m.VLLMVersion}
+		eff, reason := effectiveConcurrency(&base, opt.MaxNumSeqs)
+		if reason != "" {
+			skip("%s", reason)
+			continue
+		}
+		base.EffectiveConcurrency = eff
+		add := func(k Kind, v float64) {
+			if v <= 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+				return
+			}
+			p := base
+			p.Kind, p.Measured = k, v
+			p.Label = label(&p)
+			pts = append(pts, p)
+		}
+		n := len(pts)
+		if conc == 1 {
+			if v, ok := m.DecodeTokS.Get(); ok {
+				add(Decode, v)
+			} else if v, ok := m.TPOTms.Get(); ok && v > 0 {
+				add(Decode, 1000/v)
+			}
+			if p, ok := m.PromptTokens.Get(); ok && p >= float64(opt.MinPrefillPromptTokens) {
+				if v, ok := m.PrefillTokS.Get(); ok {
+					add(Prefill, v)
+				} else if t, ok := m.TTFTms.Get(); ok && t > 0 {
+					add(Prefill, p/(t/1000))
+				}
+			}
+		} else {
+			if v, ok := m.OutputTokS.Get(); ok {
+				add(Aggregate, v)
+			}
+			if v, ok := m.TPOTms.Get(); ok {
+				add(TPOT, v)
+			}
+		}
+		if len(pts) == n {
+			skip("no quantity the estimator predicts (decode at concurrency 1, throughput or TPOT under load, prefill of a prompt ≥ %d tokens)", opt.MinPrefillPromptTokens)
+		}
+	}
+	return pts, skips
+}
+
+func orDefault(s, def string) string {
+	if strings.TrimSpace(s) == "" {
+		return def
+	}
+	return s
+}
+
+func tokens(o calibrate.Opt, def, conc int) int {
+	if v, ok := o.Get(); ok && v >= 1 {
+		return int(math.Round(v))
+	}
+	if conc == 1 && def > 0 {
+		return def
+	}
+	return max(def, 1)
+}
+
+// groupOf is the source without a trailing "#row" suffix.
+func groupOf(src string) string {
+	if i := strings.LastIndex(src, "#"); i > 0 {
+		return strings.TrimSpace(src[:i])
+	}
+	return src
+}
+
+func label(p *Point) string {
+	s := fmt.Sprintf("%s %s", p.GPU.Name, shortModel(p.MeasuredModel))
+	if p.TP > 1 {
+		s += fmt.Sprintf(" tp%d", p.TP)
+	}
+	if p.Quantization != planner.QuantNone {
+		s += " " + p.Quantization
+	}
+	if p.Concurrency > 1 {
+		s += fmt.Sprintf(" c%d", p.Concurrency)
+	}
+	if p.PromptTokens > 4096 {
+		s += fmt.Sprintf(" in%dk", p.PromptTokens/1000)
+	}
+	return s
+}
+
+func shortModel(id string) string {
+	if i := strings.LastIndex(id, "/"); i >= 0 {
+		return id[i+1:]
+	}
+	return id
+}
+
+// effectiveConcurrency caps the measured concurrency at max_num_seqs and at
+// what the KV cache holds at the point's context (vLLM queues the rest).
+func effectiveConcurrency(p *Point, maxSeqs int) (int, string) {
+	b := probeBaselines()
+	prep := planner.Prepare(b, p.Model, p.GPU, planner.DefaultPolicy)
+	c := min(p.Concurrency, maxSeqs)
+	var res planner.Result
+	for {
+		pt := planner.Point{TP: p.TP, GPUCount: p.TP, ContextLen: p.ContextLen, Quantization: p.Quantization, KVCacheDtype: p.KVCacheDtype,
+			Interconnect: p.Interconnect, Concurrency: c, PromptTokens: p.PromptTokens, GenTokens: p.OutputTokens}
+		prep.Evaluate(&pt, &res)
+		switch res.Status {
+		case planner.StatusInvalid:
+			return 0, fmt.Sprintf("configuration invalid for the planner: %s", res.Reason.Description())
+		case planner.StatusOK:
+			return c, ""
+		}
+		if c == 1 {
+			return 0, fmt.Sprintf("%s does not fit %d× %s by the planner's memory model", p.Model.ID, p.TP, p.GPU.Name)
+		}
+		if mc := res.Feasibility.MaxConcurrencyAtContext; mc >= 1 && mc < c {
+			c = mc
+		} else {
+			c = max(c*9/10, 1)
+		}
+	}
+}
+
+// Summary counts points per kind and lists GPUs and vLLM versions.
+func Summary(pts []Point) (perKind map[Kind]int, gpus, versions, sources []string) {
+	perKind = map[Kind]int{}
+	gs, vs, ss := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for i := range pts {
+		perKind[pts[i].Kind]++
+		gs[pts[i].GPU.Name] = true
+		if pts[i].VLLMVersion != "" {
+			vs[pts[i].VLLMVersion] = true
+		}
+		ss[pts[i].Source] = true
+	}
+	return perKind, sortedKeys(gs), sortedKeys(vs), sortedKeys(ss)
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,42 @@
+package fit
+
+import "github.com/vllm-wizard/vllm-wizard/planner"
+
+// Prediction is the planner's estimate of a point's quantity.
+type Prediction struct {
+	// Value is the central estimate; Low and High the stated range.
+	Value, Low, High float64
+	// OK is false when the planner gave no figure for the point.
+	OK bool
+}
+
+// Inside reports whether v lies in the stated range.
+func (p Prediction) Inside(v float64) bool {
+	return p.OK && v >= p.Low*(1-1e-9) && v <= p.High*(1+1e-9)
+}
+
+// Predict estimates the point's measured quantity with baselines b, through
+// the planner's numeric evaluation of the point's configuration.
+func Predict(b *planner.Baselines, p *Point) Prediction {
+	prep := planner.Prepare(b, p.Model, p.GPU, planner.DefaultPolicy)
+	pt := planner.Point{TP: p.TP, GPUCount: p.TP, ContextLen: p.ContextLen, Quantization: p.Quantization, KVCacheDtype: p.KVCacheDtype,
+		Interconnect: p.Interconnect, Concurrency: max(p.EffectiveConcurrency, 1), PromptTokens: p.PromptTokens, GenTokens: p.OutputTokens}
+	var res planner.Result
+	prep.Evaluate(&pt, &res)
+	if !res.HasPerf {
+		return Prediction{}
+	}
+	var out Prediction
+	switch p.Kind {
+	case Decode:
+		out = Prediction{res.Perf.DecodeTokS, res.Perf.DecodeTokSRange[0], res.Perf.DecodeTokSRange[1], true}
+	case Prefill:
+		out = Prediction{res.Perf.PrefillTokS, res.Perf.PrefillTokSRange[0], res.Perf.PrefillTokSRange[1], true}
+	case Aggregate:
+		out = Prediction{res.Load.OutputTokS, res.Load.OutputTokSRange[0], res.Load.OutputTokSRange[1], true}
+	case TPOT:
+		out = Prediction{res.Load.TPOTMs, res.Load.TPOTMsRange[0], res.Load.TPOTMsRange[1], true}
+	}
+	out.OK = out.OK && out.Value > 0
+	return out
+}

@@ -1,0 +1,269 @@
+package fit
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/vllm-wizard/vllm-wizard/planner"
+)
+
+func pct(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }
+
+func num(v float64) string {
+	switch {
+	case v == 0:
+		return "—"
+	case math.Abs(v) >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case math.Abs(v) >= 10:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.3g", v)
+}
+
+func predText(p Prediction) string {
+	if !p.OK {
+		return "—"
+	}
+	return num(p.Value)
+}
+
+func errText(p Prediction, measured float64) string {
+	if !p.OK {
+		return "—"
+	}
+	return fmt.Sprintf("%+.0f%%", 100*(p.Value-measured)/measured)
+}
+
+// WriteFit writes the before/after table per point, the error summary per
+// kind and the fitted values with their spread.
+func WriteFit(w io.Writer, r *Build) error {
+	tw := tabwriter.NewWriter(w, 2, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "KIND\tPOINT\tMEASURED\tBEFORE\tERR\tAFTER\tERR\tHELD OUT\tERR")
+	for i, p := range r.Points {
+		held := "—\t—"
+		if r.CV != nil && len(r.CV.Held) == len(r.Points) {
+			h := r.CV.Held[i].Pred
+			held = predText(h) + "\t" + errText(h, p.Point.Measured)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s\t%s\t%s\t%s\n", p.Point.Kind, p.Point.Label, num(p.Point.Measured), p.Point.Kind.Unit(),
+			predText(p.Before), errText(p.Before, p.Point.Measured), predText(p.After), errText(p.After, p.Point.Measured), held)
+	}
+	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, "KIND\tN\tMAPE BEFORE\tMAPE AFTER\tMEDIAN APE AFTER\tIN RANGE AFTER\tHELD-OUT MAPE\tHELD-OUT IN RANGE")
+	for _, k := range Kinds {
+		b, a := PointStats(r.Points, k, false), PointStats(r.Points, k, true)
+		if a.N == 0 {
+			continue
+		}
+		ho, hc := "—", "—"
+		if r.CV != nil && len(r.CV.Held) > 0 {
+			s := Stats(r.CV.Held, k)
+			if s.N > 0 {
+				ho, hc = pct(s.MAPE), pct(s.Coverage)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", k, a.N, pct(b.MAPE), pct(a.MAPE), pct(a.MedianAPE), pct(a.Coverage), ho, hc)
+	}
+	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, "PARAMETER\tBEFORE\tAFTER\t± S.E.\tLEAVE-ONE-SOURCE-OUT RANGE")
+	for _, p := range r.Params {
+		se, cv := "—", "—"
+		if p.SE > 0 {
+			se = fmt.Sprintf("%.2g", p.SE)
+		}
+		if p.CVLow != p.CVHigh {
+			cv = fmt.Sprintf("%.4g … %.4g", p.CVLow, p.CVHigh)
+		}
+		fmt.Fprintf(tw, "%s\t%.4g\t%.4g\t%s\t%s\n", p.Name, p.Before, p.After, se, cv)
+	}
+	b := r.Baselines
+	fmt.Fprintf(tw, "decode_range\t\t%.3g … %.3g\t\t\n", b.DecodeRange[0], b.DecodeRange[1])
+	fmt.Fprintf(tw, "load_range\t\t%.3g … %.3g\t\t\n", b.LoadRange[0], b.LoadRange[1])
+	fmt.Fprintf(tw, "derived.decode_bandwidth_efficiency\t\t%.4g\t\t\n", b.Derived.DecodeBandwidthEfficiency)
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write fit report: %w", err)
+	}
+	for _, d := range r.Derived {
+		if _, err := fmt.Fprintf(w, "note: %s\n", d); err != nil {
+			return fmt.Errorf("write fit report: %w", err)
+		}
+	}
+	return nil
+}
+
+// Validation is predicted vs measured for a set of points.
+type Validation struct {
+	Points []Held
+}
+
+func (v *Validation) stats(k Kind) ErrorStats { return Stats(v.Points, k) }
+
+// ValidationJSON is the machine-readable form of a validation.
+type ValidationJSON struct {
+	Baselines string           `json:"baselines"`
+	Points    []ValidatedPoint `json:"points"`
+	Summary   []KindSummary    `json:"summary"`
+}
+
+// ValidatedPoint is one point of a validation.
+type ValidatedPoint struct {
+	Kind      string  `json:"kind"`
+	Label     string  `json:"label"`
+	Source    string  `json:"source"`
+	Measured  float64 `json:"measured"`
+	Predicted float64 `json:"predicted,omitempty"`
+	Low       float64 `json:"low,omitempty"`
+	High      float64 `json:"high,omitempty"`
+	APE       float64 `json:"ape,omitempty"`
+	InRange   bool    `json:"in_range"`
+}
+
+// KindSummary is the error summary of one kind.
+type KindSummary struct {
+	Kind      string  `json:"kind"`
+	N         int     `json:"n"`
+	MAPE      float64 `json:"mape"`
+	MedianAPE float64 `json:"median_ape"`
+	InRange   float64 `json:"in_range"`
+}
+
+// JSON returns the validation in machine-readable form.
+func (v *Validation) JSON(label string) ValidationJSON {
+	out := ValidationJSON{Baselines: label, Points: []ValidatedPoint{}, Summary: []KindSummary{}}
+	for _, h := range v.Points {
+		vp := ValidatedPoint{Kind: h.Point.Kind.String(), Label: h.Point.Label, Source: h.Point.Record, Measured: h.Point.Measured}
+		if h.Pred.OK {
+			vp.Predicted, vp.Low, vp.High = h.Pred.Value, h.Pred.Low, h.Pred.High
+			vp.APE = math.Abs(h.Pred.Value-h.Point.Measured) / h.Point.Measured
+			vp.InRange = h.Pred.Inside(h.Point.Measured)
+		}
+		out.Points = append(out.Points, vp)
+	}
+	for _, k := range Kinds {
+		if s := v.stats(k); s.N > 0 {
+			out.Summary = append(out.Summary, KindSummary{Kind: k.String(), N: s.N, MAPE: s.MAPE, MedianAPE: s.MedianAPE, InRange: s.Coverage})
+		}
+	}
+	return out
+}
+
+// ValidatePoints predicts every point with baselines b.
+func ValidatePoints(b *planner.Baselines, pts []Point) *Validation {
+	v := &Validation{}
+	for i := range pts {
+		v.Points = append(v.Points, Held{Point: &pts[i], Pred: Predict(b, &pts[i])})
+	}
+	return v
+}
+
+// WriteValidation writes predicted vs measured per point and the summary.
+func WriteValidation(w io.Writer, v *Validation, label string) error {
+	tw := tabwriter.NewWriter(w, 2, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "baselines: %s\n\n", label)
+	fmt.Fprintln(tw, "KIND\tPOINT\tMEASURED\tPREDICTED\tRANGE\tERR\tIN RANGE")
+	for _, h := range v.Points {
+		rng, in := "—", "—"
+		if h.Pred.OK {
+			rng = num(h.Pred.Low) + " … " + num(h.Pred.High)
+			in = "no"
+			if h.Pred.Inside(h.Point.Measured) {
+				in = "yes"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s\t%s\t%s\n", h.Point.Kind, h.Point.Label, num(h.Point.Measured), h.Point.Kind.Unit(), predText(h.Pred), rng, errText(h.Pred, h.Point.Measured), in)
+	}
+	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, "KIND\tN\tMAPE\tMEDIAN APE\tIN RANGE")
+	for _, k := range Kinds {
+		if s := v.stats(k); s.N > 0 {
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", k, s.N, pct(s.MAPE), pct(s.MedianAPE), pct(s.Coverage))
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write validation: %w", err)
+	}
+	return nil
+}
+
+// WriteAccuracy writes the leave-one-source-out accuracy report as
+// Markdown: per source and kind n, MAPE, median APE and coverage, the
+// totals, and how the figures were made.
+func WriteAccuracy(w io.Writer, r *Build, command string) error {
+	if r.CV == nil || len(r.CV.Sources) < 2 {
+		return fmt.Errorf("accuracy report: needs cross-validation over at least two sources")
+	}
+	var sb strings.Builder
+	b := r.Baselines
+	fmt.Fprintf(&sb, "# How accurate is it?\n\n")
+	fmt.Fprintf(&sb, "<!-- generated by `%s`; do not edit -->\n\n", command)
+	fmt.Fprintf(&sb, "Leave-one-source-out cross-validation of baselines %q (%s) on the published measurements: for each source, the baselines are fitted without that source's rows and then predict them. The figures say how wrong the tool is for a setup it has not seen.\n\n", b.Name, b.Version)
+	fmt.Fprintf(&sb, "| kind | n | MAPE | median APE | inside the stated range |\n|---|---:|---:|---:|---:|\n")
+	for _, k := range []Kind{Decode, Aggregate, TPOT, Prefill} {
+		if s := Stats(r.CV.Held, k); s.N > 0 {
+			fmt.Fprintf(&sb, "| %s | %d | %s | %s | %s |\n", kindTitle(k), s.N, pct(s.MAPE), pct(s.MedianAPE), pct(s.Coverage))
+		}
+	}
+	fmt.Fprintf(&sb, "\nStated ranges: single-stream decode × %.3g … %.3g, throughput under load × %.3g … %.3g — the bands that hold %.0f %% of the held-out errors.\n\n", b.DecodeRange[0], b.DecodeRange[1], b.LoadRange[0], b.LoadRange[1], 100*RangeShare)
+	fmt.Fprintf(&sb, "## Per source\n\n| source | kind | n | MAPE | median APE | inside the range |\n|---|---|---:|---:|---:|---:|\n")
+	for _, s := range r.CV.Sources {
+		var held []Held
+		for _, h := range r.CV.Held {
+			if h.Point.Source == s {
+				held = append(held, h)
+			}
+		}
+		for _, k := range []Kind{Decode, Aggregate, TPOT, Prefill} {
+			if st := Stats(held, k); st.N > 0 {
+				fmt.Fprintf(&sb, "| %s | %s | %d | %s | %s | %s |\n", mdEscape(s), k, st.N, pct(st.MAPE), pct(st.MedianAPE), pct(st.Coverage))
+			}
+		}
+	}
+	fmt.Fprintf(&sb, "\n## Per point (held out)\n\n| source | kind | point | measured | predicted | error |\n|---|---|---|---:|---:|---:|\n")
+	for _, h := range r.CV.Held {
+		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(shortSource(h.Point.Source)), h.Point.Kind, mdEscape(h.Point.Label), num(h.Point.Measured), predText(h.Pred), errText(h.Pred, h.Point.Measured))
+	}
+	fmt.Fprintf(&sb, "\n## Fit on all sources\n\n| kind | n | MAPE | median APE |\n|---|---:|---:|---:|\n")
+	for _, k := range []Kind{Decode, Aggregate, TPOT, Prefill} {
+		if s := PointStats(r.Points, k, true); s.N > 0 {
+			fmt.Fprintf(&sb, "| %s | %d | %s | %s |\n", kindTitle(k), s.N, pct(s.MAPE), pct(s.MedianAPE))
+		}
+	}
+	if p := b.Provenance; p != nil && len(p.Notes) > 0 {
+		fmt.Fprintf(&sb, "\nNotes:\n\n")
+		for _, n := range p.Notes {
+			fmt.Fprintf(&sb, "- %s\n", n)
+		}
+	}
+	_, err := io.WriteString(w, sb.String())
+	if err != nil {
+		return fmt.Errorf("write accuracy report: %w", err)
+	}
+	return nil
+}
+
+func kindTitle(k Kind) string {
+	switch k {
+	case Decode:
+		return "single-stream decode tok/s"
+	case Aggregate:
+		return "aggregate output tok/s at concurrency"
+	case TPOT:
+		return "TPOT at concurrency"
+	case Prefill:
+		return "prefill tok/s"
+	}
+	return k.String()
+}
+
+func shortSource(s string) string {
+	if len(s) > 60 {
+		return s[:57] + "…"
+	}
+	return s
+}
+
+func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }

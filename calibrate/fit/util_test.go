@@ -1,0 +1,15 @@
+package fit
+
+import (
+	"os"
+	"testing"
+)
+
+func mustRead(t testing.TB, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}

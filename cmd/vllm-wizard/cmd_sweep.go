@@ -1,0 +1,389 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/vllm-wizard/vllm-wizard/baselines"
+	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/atomicfile"
+	"github.com/vllm-wizard/vllm-wizard/reports"
+	"github.com/vllm-wizard/vllm-wizard/reports/parquet"
+	"github.com/vllm-wizard/vllm-wizard/reports/tabular"
+	"github.com/vllm-wizard/vllm-wizard/reports/xlsx"
+	"github.com/vllm-wizard/vllm-wizard/sweep"
+)
+
+func init() { subcommands = append(subcommands, newSweepCmd) }
+
+// sweepEstimator picks the estimator of a run; tests replace it with a slow
+// or failing one.
+var sweepEstimator = func(s *sweep.Space) sweep.Estimator { return s }
+
+type sweepFlags struct {
+	grid                                 string
+	models, gpus, quants, kvds, ics      []string
+	contexts, promptTokens, genTokens    []string
+	tp, gpuCounts, concurrency           []string
+	out, format, shard, prices, baseline string
+	force, quiet, dryRun, summaryOnly    bool
+	workers                              int
+}
+
+func newSweepCmd(a *app) *cobra.Command {
+	var f sweepFlags
+	cmd := &cobra.Command{
+		Use:   "sweep --grid FILE --out FILE",
+		Short: "Evaluate a grid of models × GPUs × TP × contexts × quantizations, one row per point",
+		Long: `Evaluate every point of a grid and write one row per point to Parquet, xlsx,
+CSV or JSONL (chosen by the --out extension or --format).
+
+The grid comes from a YAML file (--grid) and/or flags; a flag replaces that
+axis of the file. Points that cannot run are rows with status does_not_fit or
+invalid and a reason. --shard i/n writes a contiguous slice of the grid, so n
+machines can each write a part; the parts concatenated in shard order equal
+the whole run.`,
+		Example: `  vllm-wizard sweep --grid examples/procurement.yaml --out procurement.parquet
+  vllm-wizard sweep --models meta-llama/Llama-3.1-8B-Instruct,Qwen/Qwen2.5-72B-Instruct \
+      --gpus "H100 SXM,L40S" --tp 1,2,4,8 --contexts 4k,32k,128k --quantizations none,awq,fp8 --out grid.xlsx
+  vllm-wizard sweep --grid big.yaml --shard 3/8 --out part-3.parquet`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runSweep(cmd, &f) },
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.grid, "grid", "", "grid YAML file (see examples/procurement.yaml)")
+	fs.StringSliceVar(&f.models, "models", nil, "catalog model ids, comma-separated")
+	fs.StringSliceVar(&f.gpus, "gpus", nil, `GPU names, comma-separated (e.g. "H100 SXM,L40S")`)
+	fs.StringSliceVar(&f.tp, "tp", nil, "tensor-parallel sizes, e.g. 1,2,4,8 (a-b is a range)")
+	fs.StringSliceVar(&f.contexts, "contexts", nil, "context lengths, e.g. 4k,32k,131072 (k = 1024)")
+	fs.StringSliceVar(&f.quants, "quantizations", nil, "weight quantizations: auto (the checkpoint's own), none, awq, gptq, int8, fp8, mxfp4")
+	fs.StringSliceVar(&f.gpuCounts, "gpu-counts", nil, "GPUs available per point (default: each TP size's own)")
+	fs.StringSliceVar(&f.kvds, "kv-cache-dtypes", nil, "KV cache dtypes: auto, fp8, fp8_e4m3, fp8_e5m2, bfloat16, float16")
+	fs.StringSliceVar(&f.concurrency, "concurrency", nil, "concurrent sequences (default 1), e.g. 1,8,32 or 1-64")
+	fs.StringSliceVar(&f.promptTokens, "prompt-tokens", nil, "prompt lengths in tokens (default 512)")
+	fs.StringSliceVar(&f.genTokens, "gen-tokens", nil, "generated tokens per request (default 256)")
+	fs.StringSliceVar(&f.ics, "interconnect", nil, "interconnects: auto (the GPU's usual one), nvlink, pcie, unknown")
+	fs.StringVarP(&f.out, "out", "o", "", "output file (.parquet, .xlsx, .csv, .jsonl), or - for CSV/JSONL on stdout")
+	fs.StringVar(&f.format, "format", "", "output format, overriding the extension: parquet, xlsx, csv, jsonl")
+	fs.BoolVar(&f.force, "force", false, "overwrite an existing output file")
+	fs.IntVar(&f.workers, "workers", 0, "estimator goroutines (default: GOMAXPROCS)")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar and no status lines on stderr")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "validate the grid, print the point count and exit")
+	fs.StringVar(&f.shard, "shard", "", "write only slice i of n of the grid (0-based), e.g. 0/4")
+	fs.StringVar(&f.prices, "prices", "", "CSV of GPU prices (columns gpu,usd_per_gpu_hour) overriding the catalog's")
+	fs.StringVar(&f.baseline, "baselines", "", "baselines: an embedded set name or a file (default: the grid's, else default)")
+	fs.BoolVar(&f.summaryOnly, "summary-only", false, "xlsx: write only the Summary and Chart sheets (for sweeps over 1,048,575 rows)")
+	return cmd
+}
+
+// sweepGrid builds the grid from the file and the flags; flags replace axes.
+func (f *sweepFlags) sweepGrid(cmd *cobra.Command) (sweep.Grid, string, error) {
+	var g sweep.Grid
+	dir := ""
+	if f.grid != "" {
+		data, err := os.ReadFile(f.grid)
+		if err != nil {
+			return g, "", fmt.Errorf("read grid: %w", err)
+		}
+		if g, err = sweep.ParseGrid(data); err != nil {
+			return g, "", usageError{fmt.Errorf("grid %s: %w", f.grid, err)}
+		}
+		dir = filepath.Dir(f.grid)
+	}
+	fs := cmd.Flags()
+	tokens := func(flag string, vs []string, dst *[]sweep.Tokens) error {
+		if !fs.Changed(flag) {
+			return nil
+		}
+		out := make([]sweep.Tokens, 0, len(vs))
+		for _, v := range vs {
+			t, err := sweep.ParseTokens(v)
+			if err != nil {
+				return usagef("--%s: %w", flag, err)
+			}
+			out = append(out, t)
+		}
+		*dst = out
+		return nil
+	}
+	set := func(flag string, vs []string, dst *[]string) {
+		if fs.Changed(flag) {
+			*dst = vs
+		}
+	}
+	setInts := func(flag string, vs []string, dst *[]int) error {
+		if !fs.Changed(flag) {
+			return nil
+		}
+		out, err := parseIntList(vs)
+		if err != nil {
+			return usagef("--%s: %w", flag, err)
+		}
+		*dst = out
+		return nil
+	}
+	set("models", f.models, &g.Models)
+	set("gpus", f.gpus, &g.GPUs)
+	set("quantizations", f.quants, &g.Quantizations)
+	set("kv-cache-dtypes", f.kvds, &g.KVCacheDtypes)
+	set("interconnect", f.ics, &g.Interconnects)
+	for _, t := range []struct {
+		flag string
+		vs   []string
+		dst  *[]int
+	}{{"tp", f.tp, &g.TP}, {"gpu-counts", f.gpuCounts, &g.GPUCounts}, {"concurrency", f.concurrency, &g.Concurrency}} {
+		if err := setInts(t.flag, t.vs, t.dst); err != nil {
+			return g, "", err
+		}
+	}
+	for _, t := range []struct {
+		flag string
+		vs   []string
+		dst  *[]sweep.Tokens
+	}{{"contexts", f.contexts, &g.Contexts}, {"prompt-tokens", f.promptTokens, &g.PromptTokens}, {"gen-tokens", f.genTokens, &g.GenTokens}} {
+		if err := tokens(t.flag, t.vs, t.dst); err != nil {
+			return g, "", err
+		}
+	}
+	return g, dir, nil
+}
+
+// sweepMemoryLimit is the Go soft memory limit of a sweep (GOMEMLIMIT
+// overrides it).
+const sweepMemoryLimit = 200 << 20
+
+// maxRange bounds the values one a-b range may expand to.
+const maxRange = 1 << 21
+
+// parseIntList parses integers and inclusive ranges ("1,2,4", "1-64").
+func parseIntList(vs []string) ([]int, error) {
+	var out []int
+	for _, v := range vs {
+		v = strings.TrimSpace(v)
+		a, b, isRange := strings.Cut(v, "-")
+		lo, err1 := strconv.Atoi(strings.TrimSpace(a))
+		hi, err2 := lo, error(nil)
+		if isRange {
+			hi, err2 = strconv.Atoi(strings.TrimSpace(b))
+		}
+		if err1 != nil || err2 != nil || (isRange && (hi < lo || hi-lo >= maxRange)) {
+			return nil, fmt.Errorf("%q is not a whole number or a range a-b (a ≤ b, at most %d values)", v, maxRange)
+		}
+		for x := lo; x <= hi; x++ {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
+// relTo resolves a path named in the grid file against the file's folder.
+func relTo(dir, p string) string {
+	if p == "" || dir == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
+	ctx := cmd.Context()
+	g, dir, err := f.sweepGrid(cmd)
+	if err != nil {
+		return err
+	}
+	// Baselines and prices: the flag, else the grid file's entry.
+	blName := f.baseline
+	if blName == "" && g.Baselines != "" {
+		blName = g.Baselines
+		if p := relTo(dir, blName); fileExists(p) {
+			blName = p
+		}
+	}
+	bl, err := baselines.Load(blName)
+	if err != nil {
+		return usageError{err}
+	}
+	pricesPath := f.prices
+	if pricesPath == "" {
+		pricesPath = relTo(dir, g.Prices)
+	}
+	var prices map[string]float64
+	if pricesPath != "" {
+		pf, err := os.Open(pricesPath)
+		if err != nil {
+			return usagef("prices: %w", err)
+		}
+		prices, err = sweep.ParsePrices(pf)
+		pf.Close()
+		if err != nil {
+			return usagef("prices %s: %w", pricesPath, err)
+		}
+	}
+	space, err := sweep.NewSpace(g, &bl.Baselines, prices)
+	if err != nil {
+		return usageError{err}
+	}
+	var shard sweep.Shard
+	if f.shard != "" {
+		if shard, err = sweep.ParseShard(f.shard); err != nil {
+			return usagef("--shard: %w", err)
+		}
+	}
+	lo, hi := shard.Range(space.Len())
+	count := hi - lo
+	desc := space.Describe()
+	if shard.Count > 1 {
+		desc += fmt.Sprintf("; shard %s: %s points, indices %d to %d", shard, group(count), lo, hi-1)
+	}
+	if f.dryRun {
+		fmt.Fprintln(a.stdout, desc)
+		return nil
+	}
+
+	// Output.
+	if f.out == "" {
+		return usagef("--out is required: a .parquet, .xlsx, .csv or .jsonl file, or - for stdout")
+	}
+	var format reports.Format
+	if f.out == "-" && f.format == "" {
+		format = reports.FormatCSV
+	} else if format, err = reports.FormatFromPath(f.out, f.format); err != nil {
+		return usageError{err}
+	}
+	if f.out == "-" && format != reports.FormatCSV && format != reports.FormatJSONL {
+		return usagef("--out -: stdout takes csv or jsonl, not %s; name a file", format)
+	}
+	if f.summaryOnly && format != reports.FormatXLSX {
+		return usagef("--summary-only applies to xlsx output only")
+	}
+	if format == reports.FormatXLSX && !f.summaryOnly {
+		if err := xlsx.CheckRows(count); err != nil {
+			return usageError{err}
+		}
+	}
+	if !f.quiet {
+		fmt.Fprintln(a.stderr, "sweep:", desc)
+	}
+
+	meta := map[string]string{"tool": "vllm-wizard " + version, "baselines": bl.Name + " " + bl.Version, "baselines_hash": bl.Hash,
+		"points": fmt.Sprint(space.Len()), "shard": shard.String(), "index_range": fmt.Sprintf("%d-%d", lo, hi)}
+	if spec, err := yaml.Marshal(space.Grid); err == nil {
+		meta["grid"] = string(spec)
+	}
+	schema := sweepSchema(bl.Name+" "+bl.Version, bl.Hash, meta)
+
+	var out io.Writer = a.stdout
+	var file *atomicfile.File
+	if f.out != "-" {
+		if file, err = atomicfile.Create(f.out, atomicfile.Options{Overwrite: f.force}); err != nil {
+			if errors.Is(err, atomicfile.ErrExists) {
+				return usageError{err}
+			}
+			return err
+		}
+		defer file.Abort() // a no-op after Commit
+		out = file
+	}
+	w, err := newSweepWriter(out, format, schema, f.summaryOnly, filepath.Dir(f.out))
+	if err != nil {
+		return err
+	}
+
+	// The live heap of a sweep is about 100 MiB whatever its size; a soft
+	// limit keeps the garbage collector from letting RSS double it.
+	if a.getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(sweepMemoryLimit))
+	}
+	var bar *progressbar.ProgressBar
+	opt := sweep.Options{Workers: f.workers, Shard: shard}
+	if a.stderrIsTerminal && !f.quiet {
+		bar = progressbar.NewOptions64(count, progressbar.OptionSetWriter(a.stderr), progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"),
+			progressbar.OptionSetDescription("sweep"), progressbar.OptionClearOnFinish())
+		opt.Progress = func(n int) { _ = bar.Add(n) }
+	}
+	start := time.Now()
+	st, err := sweep.Run(ctx, space, sweepEstimator(space), w, opt)
+	if bar != nil {
+		_ = bar.Exit()
+	}
+	if err != nil {
+		_ = w.Close()
+		return sweepErr(ctx, err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", f.out, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if file != nil {
+		if err := file.Commit(); err != nil {
+			return err
+		}
+	}
+	if !f.quiet {
+		secs := time.Since(start).Seconds()
+		fmt.Fprintf(a.stderr, "sweep: wrote %s rows in %.2f s (%s rows/s) to %s\n", group(st.Rows), secs, group(int64(float64(st.Rows)/max(secs, 1e-9))), f.out)
+	}
+	return nil
+}
+
+// sweepErr keeps cancellation recognisable (exit 130) and names the rest.
+func sweepErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		return fmt.Errorf("sweep interrupted; no output written: %w", context.Canceled)
+	}
+	return fmt.Errorf("sweep: %w", err)
+}
+
+func newSweepWriter(w io.Writer, format reports.Format, schema reports.Schema[sweep.Row], summaryOnly bool, dir string) (reports.Writer[sweep.Row], error) {
+	switch format {
+	case reports.FormatParquet:
+		// Row groups of 128 Ki rows keep the encoder's buffers (and RSS) small.
+		return parquet.New(w, schema, parquet.Options{CreatedBy: "vllm-wizard " + version, MaxRowGroupLength: 1 << 17})
+	case reports.FormatXLSX:
+		return xlsx.New(w, schema, xlsx.Options{
+			SummaryOnly: summaryOnly,
+			TempDir:     dir,
+			ColorScales: []xlsx.ColorScale{{Column: "load_output_tok_s_mid", HigherIsBetter: true}, {Column: "usd_per_m_output_tokens"}},
+			Summary: xlsx.Summary{GroupBy: []string{"model", "gpu"}, Status: "status", OK: "ok", Minimize: "usd_per_m_output_tokens",
+				Maximize: "load_output_tok_s_mid", ChartSeries: "model", ChartCategory: "gpu"},
+		})
+	case reports.FormatCSV, reports.FormatJSONL:
+		return tabular.New(w, format, schema, tabular.Options{})
+	}
+	return nil, fmt.Errorf("unsupported format %s", format)
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+// group writes n with thousands separators.
+func group(n int64) string {
+	s := fmt.Sprint(n)
+	neg := ""
+	if n < 0 {
+		neg, s = "-", s[1:]
+	}
+	out := make([]byte, 0, len(s)+len(s)/3)
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return neg + string(out)
+}

@@ -1,0 +1,604 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/vllm-wizard/vllm-wizard/baselines"
+	"github.com/vllm-wizard/vllm-wizard/reports"
+	"github.com/vllm-wizard/vllm-wizard/sweep"
+)
+
+const sweepGrid = "testdata/sweep/grid.yaml"
+
+// cell is one decoded value; null cells have only null set.
+type cell struct {
+	null bool
+	s    string
+	i    int64
+	f    float64
+	b    bool
+}
+
+// expectedCells runs the grid in memory and renders every row through the
+// sweep schema: what each output format must hold.
+func expectedCells(t *testing.T) (reports.Schema[sweep.Row], [][]cell) {
+	t.Helper()
+	data, err := os.ReadFile(sweepGrid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := sweep.ParseGrid(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, err := os.Open(filepath.Join("testdata/sweep", g.Prices))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	prices, err := sweep.ParsePrices(pf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bl := baselines.Default()
+	s, err := sweep.NewSpace(g, &bl.Baselines, prices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := sweepSchema(bl.Name+" "+bl.Version, bl.Hash, nil)
+	var out [][]cell
+	_, err = sweep.Run(context.Background(), s, s, sweep.SinkFunc(func(rows []sweep.Row) error {
+		for i := range rows {
+			r := &rows[i]
+			cells := make([]cell, len(schema.Columns))
+			for ci, c := range schema.Columns {
+				var x cell
+				ok := true
+				switch c.Kind {
+				case reports.KindString:
+					x.s = c.String(r)
+					ok = !(c.Nullable && x.s == "")
+				case reports.KindInt64:
+					x.i, ok = c.Int(r)
+				case reports.KindFloat64:
+					x.f, ok = c.Float(r)
+				case reports.KindBool:
+					x.b, ok = c.Bool(r)
+				}
+				if !ok {
+					x = cell{null: true}
+				}
+				cells[ci] = x
+			}
+			out = append(out, cells)
+		}
+		return nil
+	}), sweep.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return schema, out
+}
+
+// parseCell reads a text cell ("" = null) of the given kind.
+func parseCell(t *testing.T, kind reports.Kind, s string) cell {
+	t.Helper()
+	if s == "" {
+		return cell{null: true}
+	}
+	var c cell
+	var err error
+	switch kind {
+	case reports.KindString:
+		c.s = s
+	case reports.KindInt64:
+		c.i, err = strconv.ParseInt(s, 10, 64)
+	case reports.KindFloat64:
+		c.f, err = strconv.ParseFloat(s, 64)
+	case reports.KindBool:
+		c.b, err = strconv.ParseBool(s)
+	}
+	if err != nil {
+		t.Fatalf("cell %q: %v", s, err)
+	}
+	return c
+}
+
+func readCSV(t *testing.T, schema reports.Schema[sweep.Row], data []byte) [][]cell {
+	t.Helper()
+	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(recs[0], ",") != strings.Join(schema.Names(), ",") {
+		t.Fatalf("csv header %v", recs[0])
+	}
+	var out [][]cell
+	for _, rec := range recs[1:] {
+		row := make([]cell, len(rec))
+		for i, v := range rec {
+			if schema.Columns[i].Kind == reports.KindString && strings.HasPrefix(v, "'") {
+				v = v[1:] // the formula guard's prefix
+			}
+			row[i] = parseCell(t, schema.Columns[i].Kind, v)
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+func readJSONL(t *testing.T, schema reports.Schema[sweep.Row], data []byte) [][]cell {
+	t.Helper()
+	var out [][]cell
+	for _, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+		dec := json.NewDecoder(strings.NewReader(line))
+		dec.UseNumber()
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		row := make([]cell, len(schema.Columns))
+		for i, c := range schema.Columns {
+			v, ok := m[c.Name]
+			if !ok {
+				t.Fatalf("jsonl line lacks %s", c.Name)
+			}
+			switch x := v.(type) {
+			case nil:
+				row[i] = cell{null: true}
+			case string:
+				row[i] = cell{s: x}
+			case bool:
+				row[i] = cell{b: x}
+			case json.Number:
+				row[i] = parseCell(t, c.Kind, x.String())
+			}
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+func readParquet(t *testing.T, schema reports.Schema[sweep.Row], path string) [][]cell {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tbl, err := pqarrow.ReadTable(context.Background(), f, nil, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Release()
+	n := int(tbl.NumRows())
+	out := make([][]cell, n)
+	for i := range out {
+		out[i] = make([]cell, len(schema.Columns))
+	}
+	for ci, c := range schema.Columns {
+		if got := tbl.Schema().Field(ci).Name; got != c.Name {
+			t.Fatalf("parquet column %d is %s, want %s", ci, got, c.Name)
+		}
+		row := 0
+		for _, chunk := range tbl.Column(ci).Data().Chunks() {
+			for j := 0; j < chunk.Len(); j++ {
+				x := &out[row][ci]
+				row++
+				if chunk.IsNull(j) {
+					x.null = true
+					continue
+				}
+				switch a := chunk.(type) {
+				case *array.String:
+					x.s = a.Value(j)
+				case *array.Int64:
+					x.i = a.Value(j)
+				case *array.Float64:
+					x.f = a.Value(j)
+				case *array.Boolean:
+					x.b = a.Value(j)
+				case *array.Dictionary:
+					x.s = a.Dictionary().(*array.String).Value(a.GetValueIndex(j))
+				default:
+					t.Fatalf("column %s: unexpected arrow type %v", c.Name, chunk.DataType())
+				}
+			}
+		}
+	}
+	pr, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	if kv := pr.MetaData().KeyValueMetadata(); kv.FindValue("baselines_hash") == nil || kv.FindValue("grid") == nil {
+		t.Errorf("parquet metadata lacks baselines_hash or grid: %v", kv.Keys())
+	}
+	return out
+}
+
+func readXLSX(t *testing.T, schema reports.Schema[sweep.Row], path string) [][]cell {
+	t.Helper()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("Sweep", excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(rows[0], ",") != strings.Join(schema.Names(), ",") {
+		t.Fatalf("xlsx header %v", rows[0])
+	}
+	var out [][]cell
+	for _, r := range rows[1:] {
+		row := make([]cell, len(schema.Columns))
+		for i, c := range schema.Columns {
+			v := ""
+			if i < len(r) {
+				v = r[i]
+			}
+			row[i] = parseCell(t, c.Kind, v)
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+func compareCells(t *testing.T, format string, schema reports.Schema[sweep.Row], got, want [][]cell) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d rows, want %d", format, len(got), len(want))
+	}
+	bad := 0
+	for r := range want {
+		for c := range want[r] {
+			g, w := got[r][c], want[r][c]
+			same := g == w
+			if !same && !g.null && !w.null && schema.Columns[c].Kind == reports.KindFloat64 {
+				same = math.Abs(g.f-w.f) <= 1e-12*math.Abs(w.f)
+			}
+			if !same && bad < 10 {
+				t.Errorf("%s row %d column %s: got %+v, want %+v", format, r, schema.Columns[c].Name, g, w)
+				bad++
+			}
+		}
+	}
+}
+
+// TestSweepFormatsRoundTrip writes the grid in every format and reads each
+// back, cell by cell, against the rows of an in-memory run.
+func TestSweepFormatsRoundTrip(t *testing.T) {
+	schema, want := expectedCells(t)
+	nulls, oks := 0, 0
+	for _, r := range want {
+		if r[schema.Index("decode_tok_s_mid")].null {
+			nulls++
+		}
+		if r[schema.Index("status")].s == "ok" {
+			oks++
+		}
+	}
+	if nulls == 0 || oks == 0 {
+		t.Fatalf("test grid has %d null perf rows and %d ok rows; want both", nulls, oks)
+	}
+	dir := t.TempDir()
+	for _, format := range []string{"parquet", "xlsx", "csv", "jsonl"} {
+		t.Run(format, func(t *testing.T) {
+			path := filepath.Join(dir, "out."+format)
+			stdout, stderr, code := cli(t, "sweep", "--grid", sweepGrid, "--out", path, "--workers", "3")
+			if code != 0 {
+				t.Fatalf("exit %d: %s%s", code, stdout, stderr)
+			}
+			if !strings.Contains(stderr, "wrote 216 rows") || !strings.Contains(stderr, "rows/s") || !strings.Contains(stderr, path) {
+				t.Errorf("final line missing: %q", stderr)
+			}
+			var got [][]cell
+			switch format {
+			case "parquet":
+				got = readParquet(t, schema, path)
+			case "xlsx":
+				got = readXLSX(t, schema, path)
+			default:
+				data, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if format == "csv" {
+					got = readCSV(t, schema, data)
+				} else {
+					got = readJSONL(t, schema, data)
+				}
+			}
+			compareCells(t, format, schema, got, want)
+		})
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 4 {
+		t.Errorf("%d files in the output folder, want the 4 outputs", len(ents))
+	}
+}
+
+// TestSweepShardUnion: --shard i/3 parts concatenated equal the whole run.
+func TestSweepShardUnion(t *testing.T) {
+	whole, stderr, code := cli(t, "sweep", "--grid", sweepGrid, "--out", "-", "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.SplitAfter(whole, "\n")
+	var union strings.Builder
+	union.WriteString(lines[0])
+	for i := range 3 {
+		part, stderr, code := cli(t, "sweep", "--grid", sweepGrid, "--out", "-", "--format", "csv", "--shard", fmt.Sprintf("%d/3", i), "--quiet")
+		if code != 0 {
+			t.Fatalf("shard %d: exit %d: %s", i, code, stderr)
+		}
+		pl := strings.SplitAfter(part, "\n")
+		if pl[0] != lines[0] {
+			t.Fatalf("shard %d header differs", i)
+		}
+		if len(pl) < 10 {
+			t.Fatalf("shard %d has %d lines", i, len(pl))
+		}
+		union.WriteString(strings.Join(pl[1:], ""))
+	}
+	if union.String() != whole {
+		t.Error("the union of the shards differs from the unsharded output")
+	}
+}
+
+func TestSweepDryRun(t *testing.T) {
+	stdout, stderr, code := cli(t, "sweep", "--grid", sweepGrid, "--tp", "1,2,4,8", "--dry-run")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	golden(t, "sweep/dry-run.golden", stdout)
+	stdout, _, code = cli(t, "sweep", "--grid", sweepGrid, "--shard", "1/4", "--dry-run")
+	if code != 0 || !strings.Contains(stdout, "shard 1/4: 54 points, indices 54 to 107") {
+		t.Errorf("shard dry run: exit %d, %q", code, stdout)
+	}
+}
+
+// TestSweepErrors: bad input is refused before any work, with exit 2 and a
+// message that names the axis (or key) and the bad value.
+func TestSweepErrors(t *testing.T) {
+	dir := t.TempDir()
+	exists := filepath.Join(dir, "exists.csv")
+	if err := os.WriteFile(exists, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badKey := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(badKey, []byte("models: [gpt2]\ngpus: [L4]\ntp: [1]\ncontexts: [1k]\ncontext: [2k]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"sweep", "--models", "meta-llama/Llama-3.1-8B-Instruct", "--gpus", "L4", "--tp", "1", "--contexts", "4k"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"tp zero", append(base, "--tp", "0", "--dry-run"), []string{"tp", "value 0"}},
+		{"context with a bad suffix", append(base, "--contexts", "4q", "--dry-run"), []string{"--contexts", `"4q"`}},
+		{"unknown quantization", append(base, "--quantizations", "int3", "--dry-run"), []string{"quantizations", "int3"}},
+		{"unknown model lists suggestions", append(base, "--models", "llama-3.1-8c", "--dry-run"), []string{"models", "llama-3.1-8c", "closest known", "Llama-3.1-8B"}},
+		{"unknown GPU lists suggestions", append(base, "--gpus", "H1000", "--dry-run"), []string{"gpus", "H1000", "closest known"}},
+		{"unknown key in the grid file", []string{"sweep", "--grid", badKey, "--dry-run"}, []string{"context", "line 5", "not found"}},
+		{"xlsx over the sheet limit", append(base, "--concurrency", "1-1048576", "--out", filepath.Join(dir, "x.xlsx")), []string{"1,048,575", "--summary-only"}},
+		{"out missing", base, []string{"--out is required"}},
+		{"existing output without --force", append(base, "--out", exists), []string{"--force"}},
+		{"parquet to stdout", append(base, "--out", "-", "--format", "parquet"), []string{"stdout"}},
+		{"bad shard", append(base, "--shard", "3/3", "--dry-run"), []string{"--shard", "3/3"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := cli(t, tc.args...)
+			if code != exitUsage {
+				t.Fatalf("exit %d, want %d: %s", code, exitUsage, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr %q lacks %q", stderr, w)
+				}
+			}
+		})
+	}
+	if data, _ := os.ReadFile(exists); string(data) != "x" {
+		t.Error("the existing file was touched")
+	}
+}
+
+// TestSweepXLSXLimit: a sweep over Excel's row limit fails before any work
+// and names the way out; --summary-only writes the summary instead.
+func TestSweepXLSXLimit(t *testing.T) {
+	dir := t.TempDir()
+	conc := make([]string, 0, 1100)
+	for i := 1; i <= 1100; i++ {
+		conc = append(conc, strconv.Itoa(i))
+	}
+	args := []string{"sweep", "--models", "meta-llama/Llama-3.1-8B-Instruct", "--gpus", "L4,H100 SXM", "--tp", "1", "--contexts", "1k,2k,4k,8k,16k,32k,64k,128k",
+		"--prompt-tokens", "128,256,512,1024,2048,4096,8192,16384,32768,65536", "--gen-tokens", "128,256,512,1024,2048,4096", "--concurrency", strings.Join(conc, ",")}
+	start := time.Now()
+	_, stderr, code := cli(t, append(args, "--out", filepath.Join(dir, "big.xlsx"), "--quiet")...)
+	if code != exitUsage || !strings.Contains(stderr, "Parquet") || !strings.Contains(stderr, "--summary-only") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if time.Since(start) > 2*time.Second {
+		t.Errorf("refusal took %v: it must come before the work", time.Since(start))
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("files left: %v", ents)
+	}
+}
+
+// slowEstimator evaluates normally and cancels the run after some points,
+// well before the grid's end.
+func cancellingEstimator(cancel context.CancelFunc, after int64) func(*sweep.Space) sweep.Estimator {
+	var n atomic.Int64
+	return func(s *sweep.Space) sweep.Estimator {
+		return sweep.EstimateFunc(func(p *sweep.Point, r *sweep.Row) error {
+			if n.Add(1) == after {
+				cancel()
+			}
+			return s.Estimate(p, r)
+		})
+	}
+}
+
+// TestSweepCancelLeavesNothing: cancelling mid-run exits 130 and leaves
+// neither the output nor its temporary file, in every format.
+func TestSweepCancelLeavesNothing(t *testing.T) {
+	old := sweepEstimator
+	t.Cleanup(func() { sweepEstimator = old })
+	for _, format := range []string{"parquet", "xlsx", "csv", "jsonl"} {
+		t.Run(format, func(t *testing.T) {
+			dir := t.TempDir()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			sweepEstimator = cancellingEstimator(cancel, 3000)
+			var out, errb bytes.Buffer
+			code := run(ctx, []string{"sweep", "--grid", sweepGrid, "--concurrency", "1-1000", "--out", filepath.Join(dir, "out."+format)},
+				strings.NewReader(""), &out, &errb)
+			if code != exitInterrupted {
+				t.Fatalf("exit %d, want %d: %s", code, exitInterrupted, errb.String())
+			}
+			if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+				t.Errorf("left behind: %v", ents)
+			}
+		})
+	}
+}
+
+// TestSweepInterruptHelper is the child process of TestSweepSIGINT: it runs
+// the CLI like main does, with SIGINT cancelling the context.
+func TestSweepInterruptHelper(t *testing.T) {
+	if os.Getenv("VLLM_WIZARD_SWEEP_HELPER") != "1" {
+		t.Skip("helper process for TestSweepSIGINT")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	args := strings.Split(os.Getenv("VLLM_WIZARD_SWEEP_ARGS"), "\x1f")
+	os.Exit(run(ctx, args, os.Stdin, os.Stdout, os.Stderr))
+}
+
+// TestSweepSIGINT sends SIGINT to a process in the middle of a large sweep:
+// it must exit 130 and leave no output and no temporary file.
+func TestSweepSIGINT(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "part-0.parquet")
+	args := []string{"sweep", "--models", "meta-llama/Llama-3.1-8B-Instruct,Qwen/Qwen2.5-7B-Instruct", "--gpus", "H100 SXM,L4,L40S",
+		"--tp", "1,2,4", "--contexts", "1k,2k,4k,8k,16k,32k", "--concurrency", "1-20000", "--out", out, "--workers", "2"}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSweepInterruptHelper$")
+	cmd.Env = append(os.Environ(), "VLLM_WIZARD_SWEEP_HELPER=1", "VLLM_WIZARD_SWEEP_ARGS="+strings.Join(args, "\x1f"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the temporary output file: the sweep is under way.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ents, _ := os.ReadDir(dir)
+		if len(ents) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("no temporary file appeared: %s", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("the sweep did not stop within 20 s of SIGINT")
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit: %v, want code %d; stderr: %s", err, exitInterrupted, stderr.String())
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("left behind: %v", ents)
+	}
+}
+
+// benchSweep runs a 368,640-point grid into a format's writer on io.Discard
+// and reports rows/s.
+func benchSweep(b *testing.B, format reports.Format) {
+	g := sweep.Grid{
+		Models:        []string{"meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Llama-3.1-70B-Instruct", "Qwen/Qwen3-30B-A3B", "deepseek-ai/DeepSeek-V3"},
+		GPUs:          []string{"H100 SXM", "H200 SXM", "L40S", "A100 80GB SXM", "MI300X"},
+		TP:            []int{1, 2, 4, 8},
+		Contexts:      []sweep.Tokens{4096, 32768, 131072},
+		Quantizations: []string{"none", "awq", "fp8"},
+		Concurrency:   []int{1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512},
+		PromptTokens:  []sweep.Tokens{256, 1024, 2048, 8192},
+		GenTokens:     []sweep.Tokens{128, 256, 512, 1024},
+	}
+	if format == reports.FormatXLSX {
+		g.GenTokens = g.GenTokens[:1] // 92,160 rows: xlsx is two orders slower
+	}
+	bl := baselines.Default()
+	s, err := sweep.NewSpace(g, &bl.Baselines, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var rows int64
+	b.ResetTimer()
+	for range b.N {
+		w, err := newSweepWriter(discard{}, format, sweepSchema("default", bl.Hash, nil), false, b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, err := sweep.Run(context.Background(), s, s, w, sweep.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+		rows += st.Rows
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(s.Len()), "rows/op")
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+func BenchmarkSweepParquet(b *testing.B) { benchSweep(b, reports.FormatParquet) }
+func BenchmarkSweepXLSX(b *testing.B)    { benchSweep(b, reports.FormatXLSX) }
+func BenchmarkSweepCSV(b *testing.B)     { benchSweep(b, reports.FormatCSV) }

@@ -1,0 +1,14 @@
+// Package tabular writes rows described by a reports.Schema as CSV (header
+// row, RFC 4180 quoting via encoding/csv) or JSON Lines (one object per row,
+// keys in column order).
+//
+// Nulls are an empty CSV cell and JSON null; non-finite floats are written as
+// null too. Floats use the shortest representation that round-trips
+// (strconv 'g', -1) unless Options.FloatPrecision asks for fixed decimals.
+//
+// CSV string cells that a spreadsheet would evaluate as a formula (leading
+// =, +, -, @, tab or carriage return) are prefixed with a single quote, as
+// OWASP advises for CSV injection, unless Options.RawStrings is set; the
+// quote is visible to programs that read the file, so pass RawStrings when
+// the CSV only feeds code. JSONL strings are never altered.
+package tabular

@@ -1,0 +1,70 @@
+package tabular
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzJSONString checks appendJSONString against encoding/json: the output
+// must be valid JSON and decode to the input (with invalid UTF-8 replaced).
+func FuzzJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain", `q"uote`, `back\slash`, "nl\n\r\t", "\x00\x1f\x7f", "\u2028\u2029", "ü漢🚀", "\xff\xfe", "a\xc3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b := appendJSONString(nil, s)
+		var got string
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatalf("invalid JSON %q for %q: %v", b, s, err)
+		}
+		want := s
+		if !utf8.ValidString(s) {
+			want = string([]rune(s)) // invalid bytes → U+FFFD, as encoding/json does
+		}
+		if got != want {
+			t.Fatalf("round trip %q → %s → %q", s, b, got)
+		}
+	})
+}
+
+// FuzzJSONFloat checks appendJSONFloat: valid JSON that reads back as the same
+// float64 (shortest form) or within the fixed precision; null for non-finite.
+func FuzzJSONFloat(f *testing.F) {
+	for _, v := range []float64{0, -0.0, 1, 0.1, 1e21, 1e-7, math.MaxFloat64, math.SmallestNonzeroFloat64, -123.456} {
+		f.Add(v, uint8(0))
+	}
+	f.Add(math.NaN(), uint8(0))
+	f.Add(math.Inf(-1), uint8(3))
+	f.Fuzz(func(t *testing.T, v float64, p uint8) {
+		prec := -1
+		if p%18 != 0 {
+			prec = int(p % 18)
+		}
+		b := appendJSONFloat(nil, v, prec)
+		var got *float64
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatalf("invalid JSON %q for %v: %v", b, v, err)
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			if got != nil {
+				t.Fatalf("%v encoded as %s, want null", v, b)
+			}
+			return
+		}
+		if got == nil {
+			t.Fatalf("%v encoded as null", v)
+		}
+		if prec < 0 && *got != v {
+			t.Fatalf("%v → %s → %v", v, b, *got)
+		}
+		if prec >= 0 {
+			want, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', prec, 64), 64)
+			if *got != want {
+				t.Fatalf("%v at %d decimals → %s → %v, want %v", v, prec, b, *got, want)
+			}
+		}
+	})
+}

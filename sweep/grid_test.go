@@ -1,0 +1,192 @@
+package sweep_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/vllm-wizard/vllm-wizard/baselines"
+	"github.com/vllm-wizard/vllm-wizard/sweep"
+)
+
+func TestParseGrid(t *testing.T) {
+	const base = "models: [meta-llama/Llama-3.1-8B-Instruct]\ngpus: [L4]\ntp: [1, 2]\n"
+	for _, tc := range []struct {
+		name string
+		yaml string
+		want []string // substrings of the error; nil = valid
+		len  int64
+	}{
+		{name: "minimal grid takes the defaults", yaml: base + "contexts: [4k, 8192]\n", len: 4},
+		{name: "k and m suffixes", yaml: base + "contexts: [4K, 1m]\nprompt_tokens: [2k]\n", len: 4},
+		{name: "unknown key names itself and its line", yaml: base + "contexts: [4k]\ncontext_len: [4k]\n", want: []string{"line 5", "context_len"}},
+		{name: "wrong type names the line", yaml: base + "contexts: [4k]\nconcurrency: many\n", want: []string{"line 5"}},
+		{name: "bad token count", yaml: base + "contexts: [4x]\n", want: []string{"line 4", `"4x"`}},
+		{name: "negative token count", yaml: base + "contexts: [-5]\n", want: []string{`"-5"`}},
+		{name: "empty file", yaml: "", want: []string{"empty"}},
+		{name: "two documents", yaml: base + "contexts: [4k]\n---\nmodels: [x]\n", want: []string{"more than one"}},
+		{name: "tp out of range names the axis", yaml: base + "contexts: [4k]\ngpu_counts: [0]\n", want: []string{"gpu_counts", "value 0"}},
+		{name: "duplicate context after k expansion", yaml: base + "contexts: [4k, 4096]\n", want: []string{"contexts", "4096", "twice"}},
+		{name: "quantization spelling", yaml: base + "contexts: [4k]\nquantizations: [bf16, awq_marlin]\n", len: 4},
+		{name: "two spellings of one quantization", yaml: base + "contexts: [4k]\nquantizations: [bf16, none]\n", want: []string{"quantizations", "repeats"}},
+		{name: "bad kv dtype", yaml: base + "contexts: [4k]\nkv_cache_dtypes: [int2]\n", want: []string{"kv_cache_dtypes", "int2"}},
+		{name: "bad interconnect", yaml: base + "contexts: [4k]\ninterconnect: [infiniband]\n", want: []string{"interconnect", "infiniband"}},
+		{name: "bad policy", yaml: base + "contexts: [4k]\npolicy: {gpu_memory_utilization: 2}\n", want: []string{"policy", "utilization"}},
+		{name: "unknown policy key", yaml: base + "contexts: [4k]\npolicy: {utilisation: 0.9}\n", want: []string{"utilisation"}},
+		{name: "missing contexts", yaml: base, want: []string{"contexts"}},
+		{name: "custom GPU without memory", yaml: base + "contexts: [4k]\ncustom_gpus: [{name: x}]\n", want: []string{"custom_gpus", "vram_gb"}},
+		{name: "custom GPU by name", yaml: "models: [Qwen/Qwen3-8B]\ngpus: [mine]\ntp: [1]\ncontexts: [1k]\ncustom_gpus: [{name: mine, vram_gb: 24}]\n", len: 1},
+		{name: "unknown model", yaml: "models: [llama-9]\ngpus: [L4]\ntp: [1]\ncontexts: [1k]\n", want: []string{"models", "llama-9", "closest known"}},
+		{name: "same GPU twice under two names", yaml: "models: [Qwen/Qwen3-8B]\ngpus: [L4, nvidia l4]\ntp: [1]\ncontexts: [1k]\n", want: []string{"gpus", "same GPU"}},
+		{name: "ranges are for flags, not token counts", yaml: base + "contexts: [1-1]\n", want: []string{`"1-1"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g, err := sweep.ParseGrid([]byte(tc.yaml))
+			var s *sweep.Space
+			if err == nil {
+				s, err = sweep.NewSpace(g, &baselines.Default().Baselines, nil)
+			}
+			if tc.want == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s.Len() != tc.len {
+					t.Errorf("Len = %d, want %d", s.Len(), tc.len)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !errors.Is(err, sweep.ErrBadGrid) {
+				t.Errorf("error %v is not ErrBadGrid", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestParsePrices(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		csv  string
+		want map[string]float64
+		err  string
+	}{
+		{name: "extra columns and a BOM", csv: "\ufeffgpu,usd_per_gpu_hour,note\nH100 SXM,2.5,x\nL4, 0.4 ,y\n", want: map[string]float64{"H100 SXM": 2.5, "L4": 0.4}},
+		{name: "columns in any order", csv: "usd_per_gpu_hour,gpu\n1,L4\n", want: map[string]float64{"L4": 1}},
+		{name: "missing column", csv: "gpu,price\nL4,1\n", err: "usd_per_gpu_hour"},
+		{name: "negative price names the line", csv: "gpu,usd_per_gpu_hour\nL4,-1\n", err: "line 2"},
+		{name: "duplicate GPU", csv: "gpu,usd_per_gpu_hour\nL4,1\nl4,2\n", err: "already priced on line 2"},
+		{name: "empty", csv: "", err: "empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := sweep.ParsePrices(strings.NewReader(tc.csv))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) || !errors.Is(err, sweep.ErrBadPrices) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+			for k, v := range tc.want {
+				if got[k] != v {
+					t.Errorf("%s = %v, want %v", k, got[k], v)
+				}
+			}
+		})
+	}
+}
+
+// TestPricesOverrideCatalog: a --prices entry replaces the catalog price and
+// flows into the cost per million tokens.
+func TestPricesOverrideCatalog(t *testing.T) {
+	g := sweep.Grid{Models: []string{"meta-llama/Llama-3.1-8B-Instruct"}, GPUs: []string{"H100 SXM"}, TP: []int{1}, Contexts: []sweep.Tokens{4096}}
+	bl := &baselines.Default().Baselines
+	cost := func(prices map[string]float64) (float64, float64) {
+		s, err := sweep.NewSpace(g, bl, prices)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r sweep.Row
+		var p sweep.Point
+		s.PointAt(0, &p)
+		if err := s.Estimate(&p, &r); err != nil {
+			t.Fatal(err)
+		}
+		return r.USDPerGPUHour, r.Load.USDPerMOutputTokens
+	}
+	p1, c1 := cost(nil)
+	p2, c2 := cost(map[string]float64{"nvidia h100 sxm": 2 * p1})
+	if p1 <= 0 || p2 != 2*p1 || c2 != 2*c1 || c1 <= 0 {
+		t.Errorf("catalog %v → %v $/M; doubled %v → %v $/M", p1, c1, p2, c2)
+	}
+	if _, err := sweep.NewSpace(g, bl, map[string]float64{"H1000": 1}); err == nil || !strings.Contains(err.Error(), "prices") {
+		t.Errorf("unknown priced GPU: %v", err)
+	}
+}
+
+func FuzzParseGrid(f *testing.F) {
+	f.Add([]byte("models: [Qwen/Qwen3-8B]\ngpus: [L4]\ntp: [1]\ncontexts: [1k]\n"))
+	f.Add([]byte("models: [a]\ncontexts: [4k, 1m, -1]\npolicy: {headroom_gb: 1}\ncustom_gpus: [{name: x, vram_gb: 1}]\n"))
+	f.Add([]byte("tp: [1, 2, 99999999999999999999]\n"))
+	f.Add([]byte("{"))
+	bl := &baselines.Default().Baselines
+	f.Fuzz(func(t *testing.T, data []byte) {
+		g, err := sweep.ParseGrid(data)
+		if err != nil {
+			if !errors.Is(err, sweep.ErrBadGrid) {
+				t.Fatalf("error %v is not ErrBadGrid", err)
+			}
+			return
+		}
+		s, err := sweep.NewSpace(g, bl, nil)
+		if err != nil {
+			if !errors.Is(err, sweep.ErrBadGrid) {
+				t.Fatalf("error %v is not ErrBadGrid", err)
+			}
+			return
+		}
+		if s.Len() <= 0 || s.Len() > sweep.MaxPoints {
+			t.Fatalf("Len %d", s.Len())
+		}
+		// The first and last points evaluate without panicking.
+		var p sweep.Point
+		var r sweep.Row
+		for _, i := range []int64{0, s.Len() - 1} {
+			s.PointAt(i, &p)
+			if err := s.Estimate(&p, &r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+func FuzzParsePrices(f *testing.F) {
+	f.Add("gpu,usd_per_gpu_hour\nH100 SXM,2.5\n")
+	f.Add("usd_per_gpu_hour,gpu\n1e309,L4\n")
+	f.Add("gpu,usd_per_gpu_hour\n\"a\nb\",1\n")
+	f.Fuzz(func(t *testing.T, data string) {
+		m, err := sweep.ParsePrices(strings.NewReader(data))
+		if err != nil {
+			if !errors.Is(err, sweep.ErrBadPrices) {
+				t.Fatalf("error %v is not ErrBadPrices", err)
+			}
+			return
+		}
+		for k, v := range m {
+			if k == "" || v < 0 || v != v {
+				t.Fatalf("entry %q = %v", k, v)
+			}
+		}
+	})
+}

@@ -1,0 +1,209 @@
+package sweep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/bits"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Estimator turns a point into a row. It must overwrite every field of r
+// (rows are reused) and be safe for concurrent use.
+type Estimator interface {
+	Estimate(p *Point, r *Row) error
+}
+
+// EstimateFunc adapts a function to Estimator.
+type EstimateFunc func(p *Point, r *Row) error
+
+// Estimate calls f.
+func (f EstimateFunc) Estimate(p *Point, r *Row) error { return f(p, r) }
+
+// Sink receives rows in index order from one goroutine. It must not keep
+// the slice: its rows are reused after Write returns.
+type Sink interface {
+	Write(rows []Row) error
+}
+
+// SinkFunc adapts a function to Sink.
+type SinkFunc func(rows []Row) error
+
+// Write calls f.
+func (f SinkFunc) Write(rows []Row) error { return f(rows) }
+
+// DefaultChunkSize is the number of points a worker evaluates at a time.
+const DefaultChunkSize = 8192
+
+// Options tune Run; the zero value uses GOMAXPROCS workers, the default
+// chunk size, the whole grid and no progress reports.
+type Options struct {
+	// Workers is the number of estimator goroutines (0 = GOMAXPROCS).
+	Workers int
+	// ChunkSize is the points per work item (0 = DefaultChunkSize).
+	ChunkSize int
+	// Shard selects a slice of the grid (zero value = all of it).
+	Shard Shard
+	// Progress, when set, is called from the writer goroutine with the
+	// number of rows just written.
+	Progress func(rows int)
+}
+
+// Stats describes a finished run.
+type Stats struct {
+	// Rows is the number of rows written; First is the index of the first.
+	Rows  int64
+	First int64
+}
+
+// Shard is slice Index of Count (0 ≤ Index < Count) of a grid: the points
+// with indices in [Len·Index/Count, Len·(Index+1)/Count), a contiguous range,
+// so the shards' outputs concatenated in shard order equal the whole grid.
+type Shard struct {
+	Index, Count int
+}
+
+// ParseShard parses "i/n" (0-based i, e.g. 0/4 … 3/4).
+func ParseShard(s string) (Shard, error) {
+	i, n, ok := strings.Cut(strings.TrimSpace(s), "/")
+	a, err1 := strconv.Atoi(strings.TrimSpace(i))
+	b, err2 := strconv.Atoi(strings.TrimSpace(n))
+	if !ok || err1 != nil || err2 != nil || b < 1 || a < 0 || a >= b {
+		return Shard{}, fmt.Errorf("shard %q: want i/n with 0 ≤ i < n, e.g. 0/4 (i is 0-based, like a Kubernetes completion index)", s)
+	}
+	return Shard{Index: a, Count: b}, nil
+}
+
+// String returns "i/n".
+func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, max(s.Count, 1)) }
+
+// Range returns the indices [lo, hi) of the shard in a grid of total points.
+func (s Shard) Range(total int64) (lo, hi int64) {
+	if s.Count <= 1 {
+		return 0, total
+	}
+	at := func(i int) int64 {
+		h, l := bits.Mul64(uint64(total), uint64(i))
+		q, _ := bits.Div64(h, l, uint64(s.Count))
+		return int64(q)
+	}
+	return at(s.Index), at(s.Index + 1)
+}
+
+type chunk struct {
+	lo, hi int64
+	rows   []Row
+	ready  chan error
+}
+
+// Run evaluates the points of space (the shard's slice of them) with est and
+// writes the rows to sink in index order, whatever the number of workers.
+// Points are generated from their indices as the work goes, chunks are
+// fanned out to a bounded pool, and one goroutine writes. Row buffers are
+// reused, so memory stays flat however large the grid. It stops at the
+// first error, or when ctx is cancelled (returning ctx.Err()).
+func Run(ctx context.Context, space *Space, est Estimator, sink Sink, opt Options) (Stats, error) {
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	size := opt.ChunkSize
+	if size <= 0 {
+		size = DefaultChunkSize
+	}
+	if opt.Shard.Count > 0 && (opt.Shard.Index < 0 || opt.Shard.Index >= opt.Shard.Count) {
+		return Stats{}, fmt.Errorf("shard %s out of range", opt.Shard)
+	}
+	lo, hi := opt.Shard.Range(space.Len())
+	st := Stats{First: lo}
+	if hi <= lo {
+		return st, ctx.Err()
+	}
+	if n := hi - lo; n < int64(size) {
+		size = int(n)
+	}
+	nbuf := 2*workers + 2
+	free := make(chan *chunk, nbuf)
+	for range nbuf {
+		free <- &chunk{rows: make([]Row, size), ready: make(chan error, 1)}
+	}
+	ordered := make(chan *chunk, nbuf)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { // producer: hands out chunks in index order
+		defer close(ordered)
+		var pool errgroup.Group
+		pool.SetLimit(workers)
+		defer pool.Wait()
+		for start := lo; start < hi; start += int64(size) {
+			var c *chunk
+			select {
+			case c = <-free:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			c.lo, c.hi = start, min(start+int64(size), hi)
+			select {
+			case ordered <- c:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			pool.Go(func() error {
+				c.ready <- fill(gctx, space, est, c)
+				return nil
+			})
+		}
+		return nil
+	})
+	g.Go(func() error { // writer: the only goroutine that touches sink
+		for c := range ordered {
+			var err error
+			select {
+			case err = <-c.ready:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			if err != nil {
+				return err
+			}
+			n := int(c.hi - c.lo)
+			if err := sink.Write(c.rows[:n]); err != nil {
+				return err
+			}
+			st.Rows += int64(n)
+			if opt.Progress != nil {
+				opt.Progress(n)
+			}
+			free <- c
+		}
+		return nil
+	})
+	err := g.Wait()
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		err = fmt.Errorf("%w (%w)", ctx.Err(), err)
+	}
+	return st, err
+}
+
+// fill evaluates the points of c, checking for cancellation every 256 points.
+func fill(ctx context.Context, space *Space, est Estimator, c *chunk) error {
+	var p Point
+	space.PointAt(c.lo, &p)
+	rows := c.rows[:c.hi-c.lo]
+	for i := range rows {
+		if i&255 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := est.Estimate(&p, &rows[i]); err != nil {
+			return fmt.Errorf("point %d: %w", p.Index, err)
+		}
+		space.Next(&p)
+	}
+	return nil
+}

@@ -1,0 +1,310 @@
+package sweep
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/vllm-wizard/vllm-wizard/planner"
+)
+
+// Axis numbers a grid axis; a point's index is a mixed-radix number whose
+// digits are the positions on the axes, AxisModel the most significant and
+// AxisGenTokens the least.
+type Axis int
+
+// Axes, outermost first.
+const (
+	AxisModel Axis = iota
+	AxisGPU
+	AxisGPUCount
+	AxisTP
+	AxisContext
+	AxisQuantization
+	AxisKVCacheDtype
+	AxisInterconnect
+	AxisConcurrency
+	AxisPromptTokens
+	AxisGenTokens
+	NumAxes
+)
+
+var axisNames = [NumAxes]string{"models", "gpus", "gpu_counts", "tp", "contexts", "quantizations", "kv_cache_dtypes",
+	"interconnect", "concurrency", "prompt_tokens", "gen_tokens"}
+
+// String returns the grid-file key of the axis.
+func (a Axis) String() string {
+	if a >= 0 && a < NumAxes {
+		return axisNames[a]
+	}
+	return fmt.Sprintf("Axis(%d)", int(a))
+}
+
+// Point is one grid point: its index and its position on every axis.
+type Point struct {
+	Index int64
+	Pos   [NumAxes]int32
+}
+
+// Row is the result of one point: the inputs, resolved, and the plan.
+type Row struct {
+	Index int64
+	// Model is the catalog model id; GPU the catalog (or custom) GPU name.
+	Model        string
+	GPU          string
+	GPUCount     int
+	ContextLen   int
+	Concurrency  int
+	PromptTokens int
+	GenTokens    int
+	// ParamsB and ActiveParamsB are the model's parameter counts (billions).
+	ParamsB       float64
+	ActiveParamsB float64
+	// NativeQuantization is the checkpoint's own weight format ("" = none).
+	NativeQuantization string
+	// Result holds the status, the resolved quantization, KV dtype,
+	// interconnect and TP, and the numbers.
+	planner.Result
+}
+
+// Space is a resolved grid: models and GPUs looked up once, each (model,
+// GPU) pair prepared once, and the mapping between point indices and
+// points. It is read-only after NewSpace and serves as the default Estimator.
+type Space struct {
+	// Grid is the normalized grid.
+	Grid     Grid
+	Models   []planner.ModelConfig
+	GPUs     []planner.GPU
+	prepared []*planner.Prepared
+	lens     [NumAxes]int64
+	total    int64
+}
+
+// NewSpace validates and resolves g: every model and GPU is looked up once
+// (unknown names are errors listing the closest known ones), prices (GPU
+// name → USD per GPU-hour, from a --prices file) override the catalog's,
+// and each (model, GPU) pair is prepared for the estimator.
+func NewSpace(g Grid, b *planner.Baselines, prices map[string]float64) (*Space, error) {
+	g, err := g.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	if b == nil {
+		return nil, fmt.Errorf("%w: no baselines", ErrBadGrid)
+	}
+	s := &Space{Grid: g}
+	seenModel := map[string]string{}
+	for _, id := range g.Models {
+		m, err := planner.LookupModel(id)
+		if err != nil {
+			return nil, fmt.Errorf("%w: models: %w; closest known: %s", ErrBadGrid, err, strings.Join(closestModels(id, 5), ", "))
+		}
+		if prev, ok := seenModel[m.ID]; ok {
+			return nil, fmt.Errorf("%w: models: %q and %q are the same model %s", ErrBadGrid, prev, id, m.ID)
+		}
+		seenModel[m.ID] = id
+		s.Models = append(s.Models, m)
+	}
+	custom := map[string]planner.GPU{}
+	for _, c := range g.CustomGPUs {
+		custom[strings.ToLower(c.Name)] = c.GPU()
+	}
+	resolveGPU := func(name string) (planner.GPU, error) {
+		if c, ok := custom[strings.ToLower(strings.TrimSpace(name))]; ok {
+			return c, nil
+		}
+		return planner.LookupGPU(name)
+	}
+	seenGPU := map[string]string{}
+	for _, name := range g.GPUs {
+		gpu, err := resolveGPU(name)
+		if err != nil {
+			return nil, fmt.Errorf("%w: gpus: %w", ErrBadGrid, err)
+		}
+		if prev, ok := seenGPU[gpu.Name]; ok {
+			return nil, fmt.Errorf("%w: gpus: %q and %q are the same GPU %s", ErrBadGrid, prev, name, gpu.Name)
+		}
+		seenGPU[gpu.Name] = name
+		s.GPUs = append(s.GPUs, gpu)
+	}
+	if len(prices) > 0 {
+		names := make([]string, 0, len(prices))
+		for n := range prices {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			gpu, err := resolveGPU(n)
+			if err != nil {
+				return nil, fmt.Errorf("%w: prices: %w", ErrBadGrid, err)
+			}
+			for i := range s.GPUs {
+				if s.GPUs[i].Name == gpu.Name {
+					s.GPUs[i].PriceUSDPerHour = prices[n]
+				}
+			}
+		}
+	}
+	pol := g.Policy.Policy()
+	ctxs := tokensInts(g.Contexts)
+	s.prepared = make([]*planner.Prepared, 0, len(s.Models)*len(s.GPUs))
+	for _, m := range s.Models {
+		for _, gpu := range s.GPUs {
+			p := planner.Prepare(b, m, gpu, pol)
+			p.CacheContexts(ctxs)
+			s.prepared = append(s.prepared, p)
+		}
+	}
+	s.lens = [NumAxes]int64{int64(len(s.Models)), int64(len(s.GPUs)), int64(max(len(g.GPUCounts), 1)), int64(len(g.TP)),
+		int64(len(g.Contexts)), int64(len(g.Quantizations)), int64(len(g.KVCacheDtypes)), int64(len(g.Interconnects)),
+		int64(len(g.Concurrency)), int64(len(g.PromptTokens)), int64(len(g.GenTokens))}
+	if s.total, err = g.pointCount(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Len is the number of points.
+func (s *Space) Len() int64 { return s.total }
+
+// AxisLen is the number of values on an axis (1 for gpu_counts when the GPU
+// count follows the TP size).
+func (s *Space) AxisLen(a Axis) int64 { return s.lens[a] }
+
+// Describe names the grid's size, e.g. "1,280 points = 2 models × 4 GPUs × …".
+func (s *Space) Describe() string {
+	var parts []string
+	for a := Axis(0); a < NumAxes; a++ {
+		if a == AxisGPUCount && len(s.Grid.GPUCounts) == 0 {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%d %s", s.lens[a], a))
+	}
+	return fmt.Sprintf("%s points = %s", groupDigits(s.total), strings.Join(parts, " × "))
+}
+
+func groupDigits(n int64) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// PointAt sets p to the point with index i (0 ≤ i < Len).
+func (s *Space) PointAt(i int64, p *Point) {
+	p.Index = i
+	for a := NumAxes - 1; a >= 0; a-- {
+		l := s.lens[a]
+		p.Pos[a] = int32(i % l)
+		i /= l
+	}
+}
+
+// Next advances p to the point with the following index.
+func (s *Space) Next(p *Point) {
+	p.Index++
+	for a := NumAxes - 1; a >= 0; a-- {
+		p.Pos[a]++
+		if int64(p.Pos[a]) < s.lens[a] {
+			return
+		}
+		p.Pos[a] = 0
+	}
+}
+
+// Estimate evaluates a point with the planner's fast path (Space is the
+// default Estimator). It never fails.
+func (s *Space) Estimate(p *Point, r *Row) error {
+	g := &s.Grid
+	mi, gi := p.Pos[AxisModel], p.Pos[AxisGPU]
+	prep := s.prepared[int(mi)*len(s.GPUs)+int(gi)]
+	m := prep.Model()
+	tp := g.TP[p.Pos[AxisTP]]
+	gc := tp
+	if len(g.GPUCounts) > 0 {
+		gc = g.GPUCounts[p.Pos[AxisGPUCount]]
+	}
+	pt := planner.Point{
+		TP:           tp,
+		GPUCount:     gc,
+		ContextLen:   int(g.Contexts[p.Pos[AxisContext]]),
+		Quantization: g.Quantizations[p.Pos[AxisQuantization]],
+		KVCacheDtype: g.KVCacheDtypes[p.Pos[AxisKVCacheDtype]],
+		Interconnect: g.Interconnects[p.Pos[AxisInterconnect]],
+		Concurrency:  g.Concurrency[p.Pos[AxisConcurrency]],
+		PromptTokens: int(g.PromptTokens[p.Pos[AxisPromptTokens]]),
+		GenTokens:    int(g.GenTokens[p.Pos[AxisGenTokens]]),
+	}
+	r.Index = p.Index
+	r.Model = m.ID
+	r.GPU = prep.GPU().Name
+	r.GPUCount = gc
+	r.ContextLen = pt.ContextLen
+	r.Concurrency = pt.Concurrency
+	r.PromptTokens = pt.PromptTokens
+	r.GenTokens = pt.GenTokens
+	r.ParamsB, r.ActiveParamsB = m.ParamsB, m.ActiveParamsB
+	r.NativeQuantization = m.NativeQuantization
+	prep.Evaluate(&pt, &r.Result)
+	return nil
+}
+
+// closestModels returns up to n catalog ids nearest to id: ids containing
+// it first, then by edit distance of the name without its organisation.
+func closestModels(id string, n int) []string {
+	base := func(s string) string {
+		s = strings.ToLower(strings.TrimSpace(s))
+		if i := strings.LastIndex(s, "/"); i >= 0 {
+			s = s[i+1:]
+		}
+		for _, suf := range []string{"-instruct", "-chat-hf", "-chat", "-it", "-hf"} {
+			s = strings.TrimSuffix(s, suf)
+		}
+		return s
+	}
+	q := base(id)
+	type cand struct {
+		id string
+		d  int
+	}
+	var cs []cand
+	for _, c := range planner.CatalogModelIDs() {
+		k := base(c)
+		d := editDistance(q, k)
+		if q != "" && (strings.Contains(k, q) || strings.Contains(q, k)) {
+			d = 0
+		}
+		cs = append(cs, cand{c, d})
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].d < cs[j].d })
+	out := []string{}
+	for i := 0; i < len(cs) && i < n; i++ {
+		out = append(out, cs[i].id)
+	}
+	return out
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
