@@ -365,8 +365,8 @@ func loadAssumptions(b *Baselines, l *loadNumbers, in *loadInput) []string {
 	}
 	a := []string{
 		fmt.Sprintf("continuous batching of %d sequences (requested %d%s)", l.batch, in.concurrency, limitedNote(l.limitedBy)),
-		fmt.Sprintf("decode step = max(single-stream step + %.3f ms KV read per extra sequence, %.3f ms compute per sequence) + %.0f µs per extra sequence",
-			l.kvPerSeqS*1e3, l.computePerSeqS*1e3, b.Load.StepOverheadUsPerSeq),
+		fmt.Sprintf("decode step = max(single-stream step + %.3f ms KV read per extra sequence, %.3f ms compute per sequence × (1 + %d prompt / %d generated tokens of prefill)) + %.0f µs per extra sequence",
+			l.kvPerSeqS*1e3, l.computePerSeqS*1e3, in.promptTokens, max(in.genTokens, 1), b.Load.StepOverheadUsPerSeq),
 		fmt.Sprintf("compute at %.0f%% of dense tensor FLOPS; KV reads at %.0f%% of memory bandwidth; mean context %d tokens", 100*b.Load.ComputeEfficiency, 100*b.Load.KVBandwidthEfficiency, in.promptTokens+in.genTokens/2),
 		"TTFT at load = single-stream TTFT + one decode step of waiting; no queueing beyond the batch",
 	}

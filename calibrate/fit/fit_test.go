@@ -154,3 +154,14 @@ func BenchmarkPredict(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "points/s")
 }
+
+func FuzzDataDate(f *testing.F) {
+	f.Add([]byte("blog 2024-09-05, build_20251006"))
+	f.Add([]byte("2024-13-40 20249999"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d := DataDate(data)
+		if d != "" && (len(d) != 10 || d[4] != '-' || d[7] != '-') {
+			t.Fatalf("DataDate = %q", d)
+		}
+	})
+}

@@ -1,6 +1,6 @@
 // Package parquet writes rows described by a reports.Schema to an Apache
 // Parquet file: zstd-compressed, row groups of MaxRowGroupLength rows (about
-// 1 M) or MaxRowGroupBytes compressed bytes (32 MiB), whichever comes first,
+// 1 M) or MaxRowGroupBytes compressed bytes (24 MiB), whichever comes first,
 // dictionary encoding only on the schema's Dict columns, signed integers and
 // standard logical types only (DuckDB, pandas and pyarrow read it), nullable
 // columns OPTIONAL and the rest REQUIRED, and the schema metadata stored as

@@ -23,7 +23,7 @@ const DefaultMaxRowGroupLength = 1 << 20
 
 // DefaultMaxRowGroupBytes caps the compressed size of a row group, which is
 // held in memory until it is complete.
-const DefaultMaxRowGroupBytes = 32 << 20
+const DefaultMaxRowGroupBytes = 24 << 20
 
 // DefaultDataPageSize keeps the per-column page buffers small (each column
 // holds about two buffers of this size).

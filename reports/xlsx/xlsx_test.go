@@ -195,6 +195,12 @@ func TestSweepSheet(t *testing.T) {
 		if err != nil || st.CustomNumFmt == nil || *st.CustomNumFmt != "$#,##0.00" {
 			t.Errorf("H2 style %+v, %v; want $#,##0.00", st, err)
 		}
+		if id, _ := f.GetCellStyle(xlsx.SheetSweep, "A1"); true {
+			st, err := f.GetStyle(id)
+			if err != nil || st.Font == nil || !st.Font.Bold {
+				t.Errorf("header style %+v, %v; want bold", st, err)
+			}
+		}
 		if v, _ := f.GetCellValue(xlsx.SheetSweep, "F2"); v != "4,096" {
 			t.Errorf("F2 formatted %q, want 4,096", v)
 		}

@@ -133,6 +133,7 @@ type Error struct {
 	Err error
 }
 
+// Error formats the problem as FILE:LINE: message.
 func (e *Error) Error() string {
 	if e.Line > 0 {
 		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
@@ -140,6 +141,7 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %v", e.File, e.Err)
 }
 
+// Unwrap returns the underlying problem.
 func (e *Error) Unwrap() error { return e.Err }
 
 var (

@@ -1,0 +1,154 @@
+package calibrate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vllm-wizard/vllm-wizard/calibrate/vllmfake"
+)
+
+func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
+
+// childPID finds the worker pid the fake server logs.
+func childPID(t *testing.T, s *Server) int {
+	t.Helper()
+	re := regexp.MustCompile(`child pid (\d+)`)
+	for _, l := range s.Logs() {
+		if m := re.FindStringSubmatch(l); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			return n
+		}
+	}
+	t.Fatalf("no child pid in logs %q", s.Logs())
+	return 0
+}
+
+func installFake(t *testing.T, env ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := vllmfake.InstallFakeVLLM(dir, env...); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	return dir
+}
+
+func TestLaunchAndStop(t *testing.T) {
+	tests := []struct {
+		name      string
+		env       []string
+		cancelCtx bool // stop by cancelling the context instead of Stop
+		wantErr   string
+	}{
+		{"stop", []string{vllmfake.EnvSpawnChild + "=1"}, false, ""},
+		{"context cancelled", []string{vllmfake.EnvSpawnChild + "=1"}, true, ""},
+		{"server ignores SIGINT and is killed", []string{vllmfake.EnvIgnoreSIGINT + "=1"}, false, "killed it"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			installFake(t, tc.env...)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			srv, err := Launch(ctx, LaunchConfig{Model: "org/m-7b", TP: 2, HealthTimeout: 20 * time.Second, StopGrace: 300 * time.Millisecond, ExtraArgs: []string{"--max-model-len", "2048"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(srv.Args[1:6], " "); got != "serve org/m-7b --tensor-parallel-size 2 --host" {
+				t.Errorf("args %q", srv.Args)
+			}
+			m, err := NewClient(srv.URL).Model(ctx, "org/m-7b")
+			if err != nil || m.MaxModelLen != 2048 {
+				t.Fatalf("served model %+v, %v; want max_model_len 2048 from the pass-through args", m, err)
+			}
+			pids := []int{srv.Pid()}
+			if strings.Contains(strings.Join(tc.env, " "), vllmfake.EnvSpawnChild) {
+				pids = append(pids, childPID(t, srv))
+			}
+			if tc.cancelCtx {
+				cancel()
+				select {
+				case <-srv.Exited():
+				case <-time.After(5 * time.Second):
+					t.Fatal("server still running 5s after ctx was cancelled")
+				}
+			}
+			err = srv.Stop()
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Errorf("Stop() = %v, want %q", err, tc.wantErr)
+			}
+			// The worker ignores SIGINT; only the group SIGKILL ends it. Give the
+			// kernel a moment to reap it (it is init's child now).
+			deadline := time.Now().Add(2 * time.Second)
+			for _, pid := range pids {
+				for alive(pid) && time.Now().Before(deadline) && !zombie(pid) {
+					time.Sleep(20 * time.Millisecond)
+				}
+				if alive(pid) && !zombie(pid) {
+					t.Errorf("process %d still running after Stop", pid)
+				}
+			}
+		})
+	}
+}
+
+// zombie reports whether pid has exited but is not reaped yet.
+func zombie(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	_, rest, _ := strings.Cut(string(b), ") ")
+	return strings.HasPrefix(rest, "Z")
+}
+
+func TestLaunchFailures(t *testing.T) {
+	t.Run("exits early", func(t *testing.T) {
+		installFake(t, vllmfake.EnvExitEarly+"=ValueError: bfloat16 is not supported on this GPU")
+		_, err := Launch(context.Background(), LaunchConfig{Model: "m", HealthTimeout: 20 * time.Second})
+		if !errors.Is(err, ErrServerExited) || !strings.Contains(err.Error(), "bfloat16 is not supported") {
+			t.Errorf("err = %v; want ErrServerExited with the last log lines", err)
+		}
+	})
+	t.Run("health timeout", func(t *testing.T) {
+		cfg, _ := jsonConfig(vllmfake.Config{ReadyAfter: time.Hour})
+		installFake(t, vllmfake.EnvConfig+"="+cfg)
+		start := time.Now()
+		_, err := Launch(context.Background(), LaunchConfig{Model: "m", HealthTimeout: 700 * time.Millisecond, StopGrace: time.Second})
+		if err == nil || !strings.Contains(err.Error(), "not ready after 700ms") || !strings.Contains(err.Error(), "Uvicorn running") {
+			t.Errorf("err = %v; want a health timeout with the log", err)
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Errorf("took %v", time.Since(start))
+		}
+	})
+	t.Run("not on PATH", func(t *testing.T) {
+		t.Setenv("PATH", t.TempDir())
+		_, err := Launch(context.Background(), LaunchConfig{Model: "m"})
+		if !errors.Is(err, ErrVLLMNotFound) || !strings.Contains(err.Error(), "--endpoint") {
+			t.Errorf("err = %v", err)
+		}
+	})
+}
+
+func TestRingBuffer(t *testing.T) {
+	b := newRingBuffer(3)
+	for i := 1; i <= 5; i++ {
+		b.Add(strconv.Itoa(i))
+	}
+	if got := strings.Join(b.Lines(), ","); got != "3,4,5" {
+		t.Errorf("lines %q, want 3,4,5", got)
+	}
+}
+
+func jsonConfig(c vllmfake.Config) (string, error) {
+	b, err := json.Marshal(c)
+	return string(b), err
+}
