@@ -395,7 +395,9 @@ func normalizeVersion(s string) string {
 }
 
 // parseDtypeQuant maps a dtype/quantization description to a quantization
-// (none, awq, gptq, int8, fp8) and a KV-cache dtype (fp8 when stated, else auto).
+// (none, awq, gptq, int8, fp8) and a KV-cache dtype (fp8 when stated, else
+// auto). GPTQ with 8-bit weights ("GPTQ-Int8") is int8: the planner's gptq
+// is the 4-bit format.
 func parseDtypeQuant(s string) (quant, kv string) {
 	l := strings.ToLower(s)
 	kv = "auto"
@@ -403,6 +405,9 @@ func parseDtypeQuant(s string) (quant, kv string) {
 		kv = "fp8"
 	}
 	switch {
+	case strings.Contains(l, "gptq") && (strings.Contains(l, "int8") || strings.Contains(l, "8bit") || strings.Contains(l, "8-bit")):
+		// GPTQ-Int8 stores 8-bit weights: one byte per parameter, like int8.
+		quant = "int8"
 	case strings.Contains(l, "awq"):
 		quant = "awq"
 	case strings.Contains(l, "gptq"):

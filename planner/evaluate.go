@@ -516,10 +516,11 @@ func (p *Prepared) load(l *loadNumbers, n *perfNumbers, in *loadInput, qi int) {
 	}
 	extra := float64(B - 1)
 	mem := t1 + extra*l.kvPerSeqS
+	comp := float64(B) * l.computePerSeqS
 	// Each output token brings prompt/gen prompt tokens to prefill, which
-	// ride in the same steps (chunked prefill): compute covers both.
-	comp := float64(B) * l.computePerSeqS * (1 + float64(in.promptTokens)/float64(max(in.genTokens, 1)))
-	l.stepS = math.Max(mem, comp) + extra*b.Load.StepOverheadUsPerSeq*1e-6
+	// ride in the same steps at the prefill rate (compute-bound GEMMs).
+	l.prefillPerStepS = float64(B) * float64(in.promptTokens) / float64(max(in.genTokens, 1)) / n.prefill
+	l.stepS = math.Abs(mem) + comp + l.prefillPerStepS + extra*b.Load.StepOverheadUsPerSeq*1e-6
 	l.computeBound = comp > mem
 	l.out = float64(B) / l.stepS
 	l.ttftMs = n.ttft + l.stepS*1000

@@ -45,6 +45,8 @@ type loadNumbers struct {
 	computeBound   bool
 	computePerSeqS float64
 	kvPerSeqS      float64
+	// prefillPerStepS is the prefill time each step carries.
+	prefillPerStepS float64
 }
 
 // tensorTFLOPS is the dense tensor rate that batched decode runs at.
@@ -59,10 +61,11 @@ func tensorTFLOPS(b *Baselines, g *GPU, quant string) float64 {
 }
 
 // loadCore models one decode step for a batch of B sequences as
-// max(t1 + (B−1)·kv, B·(1 + prompt/gen)·compute) + (B−1)·overhead, where t1
-// is the single-stream step time, kv the time to read one sequence's KV
-// cache at its mean context and compute the time for 2 FLOPs per active
-// parameter per token (the decoded one and its share of prefill).
+// max(t1 + (B−1)·kv, B·compute) + B·(prompt/gen)/prefill + (B−1)·overhead,
+// where t1 is the single-stream step time, kv the time to read one
+// sequence's KV cache at its mean context, compute the time for 2 FLOPs per
+// active parameter of the decoded token, and prefill the single-stream
+// prefill rate that each output token's share of prompt tokens runs at.
 func loadCore(b *Baselines, n *perfNumbers, in *loadInput) loadNumbers {
 	var l loadNumbers
 	B := max(in.concurrency, 1)
@@ -89,10 +92,11 @@ func loadCore(b *Baselines, n *perfNumbers, in *loadInput) loadNumbers {
 	}
 	extra := float64(B - 1)
 	mem := t1 + extra*l.kvPerSeqS
+	comp := float64(B) * l.computePerSeqS
 	// Each output token brings prompt/gen prompt tokens to prefill, which
-	// ride in the same steps (chunked prefill): compute covers both.
-	comp := float64(B) * l.computePerSeqS * (1 + float64(in.promptTokens)/float64(max(in.genTokens, 1)))
-	l.stepS = math.Max(mem, comp) + extra*b.Load.StepOverheadUsPerSeq*1e-6
+	// ride in the same steps at the prefill rate (compute-bound GEMMs).
+	l.prefillPerStepS = float64(B) * float64(in.promptTokens) / float64(max(in.genTokens, 1)) / n.prefill
+	l.stepS = math.Abs(mem) + comp + l.prefillPerStepS + extra*b.Load.StepOverheadUsPerSeq*1e-6
 	l.computeBound = comp > mem
 	l.out = float64(B) / l.stepS
 	l.ttftMs = n.ttft + l.stepS*1000

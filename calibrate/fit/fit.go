@@ -25,6 +25,12 @@ type Options struct {
 	// Ridge pulls each variable towards its parent value (a weak prior that
 	// keeps barely identified parameters finite).
 	Ridge float64
+	// PriorWeight scales the pull of the parent's values on the parameters
+	// that declare a prior spread (priorSD): each adds PriorWeight ·
+	// ((x − x_parent) / priorSD)² to the loss, where one point in the
+	// quadratic zone of the loss adds (log error / LossScale)². 0 turns the
+	// priors off; the parent is then only a start and a fallback.
+	PriorWeight float64
 	// MaxIterations bounds the Gauss-Newton iterations.
 	MaxIterations int
 	// DeriveUnmeasured replaces what the data do not measure with values
@@ -37,7 +43,7 @@ type Options struct {
 }
 
 // DefaultOptions are the options `calibrate fit` uses.
-var DefaultOptions = Options{LossScale: 0.1, Ridge: 1e-3, MaxIterations: 60, Weights: map[Kind]float64{TPOT: 0.5}}
+var DefaultOptions = Options{LossScale: 0.1, Ridge: 1e-3, PriorWeight: 1, MaxIterations: 60, Weights: map[Kind]float64{TPOT: 0.5}}
 
 // ParamFit is one fitted parameter.
 type ParamFit struct {
@@ -77,7 +83,7 @@ type objective struct {
 	pts   []Point
 	w     []float64
 	scale float64
-	ridge float64
+	ridge []float64 // per variable
 	x0    []float64
 	// cache of the last Jacobian
 	jx  []float64
@@ -109,7 +115,7 @@ func (o *objective) f(x []float64) float64 {
 	}
 	for i := range x {
 		d := x[i] - o.x0[i]
-		s += o.ridge * d * d
+		s += o.ridge[i] * d * d
 	}
 	return s
 }
@@ -139,7 +145,7 @@ func (o *objective) grad(g, x []float64) {
 	o.jacobian(x)
 	m, n := o.jac.Dims()
 	for j := 0; j < n; j++ {
-		g[j] = 2 * o.ridge * (x[j] - o.x0[j])
+		g[j] = 2 * o.ridge[j] * (x[j] - o.x0[j])
 	}
 	for i := 0; i < m; i++ {
 		c := 2 * drho(o.r[i]*o.r[i]) * o.r[i]
@@ -162,7 +168,7 @@ func (o *objective) hess(h *mat.SymDense, x []float64) {
 	}
 	h.SymOuterK(1, wj.T())
 	for j := 0; j < n; j++ {
-		h.SetSym(j, j, h.At(j, j)+2*o.ridge)
+		h.SetSym(j, j, h.At(j, j)+2*o.ridge[j])
 	}
 }
 
@@ -200,7 +206,14 @@ func Fit(parent *planner.Baselines, pts []Point, opt Options) (*Result, error) {
 				w[i] = v
 			}
 		}
-		o := &objective{b: b, ps: ps, pts: pts, w: w, scale: opt.LossScale, ridge: opt.Ridge, x0: x0}
+		ridge := make([]float64, len(ps))
+		for i, p := range ps {
+			ridge[i] = opt.Ridge
+			if p.priorSD > 0 && opt.PriorWeight > 0 {
+				ridge[i] += opt.PriorWeight / (p.priorSD * p.priorSD)
+			}
+		}
+		o := &objective{b: b, ps: ps, pts: pts, w: w, scale: opt.LossScale, ridge: ridge, x0: x0}
 		prob := optimize.Problem{Func: o.f, Grad: o.grad, Hess: o.hess}
 		settings := &optimize.Settings{MajorIterations: opt.MaxIterations, GradientThreshold: 1e-7,
 			Converger: &optimize.FunctionConverge{Absolute: 1e-9, Relative: 1e-9, Iterations: 5}}

@@ -56,6 +56,16 @@ type param struct {
 	// start overrides get for the initial value when > 0 (a parameter the
 	// parent leaves at 0).
 	start float64
+	// priorSD is the spread of the parent's value as a prior, in the
+	// optimisation variable (log units for positive values, logit units for
+	// bounded ones); 0 = no prior beyond the tiny ridge.
+	priorSD float64
+}
+
+// withPrior returns p with a prior spread.
+func (p param) withPrior(sd float64) param {
+	p.priorSD = sd
+	return p
 }
 
 func gpuDecodeParam(g string) param {
@@ -81,6 +91,15 @@ func scalarParam(name string, tr transform, p func(*planner.Baselines) *float64)
 		get: func(b *planner.Baselines) float64 { return *p(b) },
 		set: func(b *planner.Baselines, v float64) { *p(b) = v }}
 }
+
+// Prior spreads of the physically derived parameters: a factor of e^0.7 ≈ 2
+// either way for positive values (log units), one logit unit for
+// efficiencies and exponents. The per-GPU baselines and the size exponent
+// have none: every fit measures them.
+const (
+	priorSDLog   = 0.7
+	priorSDLogit = 1.0
+)
 
 // identified lists the parameters the points identify, in a fixed order,
 // and adds baseline rows for measured GPUs the parent lacks.
@@ -154,24 +173,24 @@ func identified(b *planner.Baselines, pts []Point) []param {
 		return b.TPAllReduceUsPerLayer
 	}
 	for _, ic := range sortedKeys(tpIC) {
-		ps = append(ps, mapParam("tp_efficiency", bounded(0, 1.5), tpEff, ic, 0))
+		ps = append(ps, mapParam("tp_efficiency", bounded(0, 1.5), tpEff, ic, 0).withPrior(priorSDLogit))
 		if len(tpCombos[ic]) >= 2 {
-			ps = append(ps, mapParam("tp_allreduce_us_per_layer", positive, allReduce, ic, 20))
+			ps = append(ps, mapParam("tp_allreduce_us_per_layer", positive, allReduce, ic, 20).withPrior(priorSDLog))
 		}
 	}
 	if longCtx > 0 {
-		ps = append(ps, scalarParam("context_exponent", unit, func(b *planner.Baselines) *float64 { return &b.ContextExponent }))
+		ps = append(ps, scalarParam("context_exponent", unit, func(b *planner.Baselines) *float64 { return &b.ContextExponent }).withPrior(priorSDLogit))
 	}
 	for _, q := range sortedKeys(quants) {
-		ps = append(ps, mapParam("quantization_speedup", positive, func(b *planner.Baselines) map[string]float64 { return b.QuantizationSpeedup }, q, 0))
+		ps = append(ps, mapParam("quantization_speedup", positive, func(b *planner.Baselines) map[string]float64 { return b.QuantizationSpeedup }, q, 0).withPrior(priorSDLog))
 	}
 	if load >= 1 {
-		ps = append(ps, scalarParam("load.compute_efficiency", unit, func(b *planner.Baselines) *float64 { return &b.Load.ComputeEfficiency }))
+		ps = append(ps, scalarParam("load.compute_efficiency", unit, func(b *planner.Baselines) *float64 { return &b.Load.ComputeEfficiency }).withPrior(priorSDLogit))
 	}
 	if load >= 3 {
 		ps = append(ps,
-			scalarParam("load.kv_bandwidth_efficiency", unit, func(b *planner.Baselines) *float64 { return &b.Load.KVBandwidthEfficiency }),
-			param{name: "load.step_overhead_us_per_seq", tr: positive, start: 20,
+			scalarParam("load.kv_bandwidth_efficiency", unit, func(b *planner.Baselines) *float64 { return &b.Load.KVBandwidthEfficiency }).withPrior(priorSDLogit),
+			param{name: "load.step_overhead_us_per_seq", tr: positive, start: 20, priorSD: priorSDLog,
 				get: func(b *planner.Baselines) float64 { return b.Load.StepOverheadUsPerSeq },
 				set: func(b *planner.Baselines, v float64) { b.Load.StepOverheadUsPerSeq = v }})
 	}

@@ -31,7 +31,7 @@ const DefaultSetCommand = "vllm-wizard calibrate fit --preset default baselines/
 // DefaultSet is how the embedded default baselines are made from
 // baselines/data/public-measurements.csv (`make baselines`).
 var DefaultSet = Preset{
-	Parent:      "seed",
+	Parent:      "prior",
 	Name:        "default",
 	Version:     "default-1",
 	Description: "Fitted by `vllm-wizard calibrate fit --preset default` to the published vLLM measurements in baselines/data/public-measurements.csv; GPUs without measurements derive from bandwidth and TFLOPS through the fitted efficiencies.",
@@ -40,7 +40,7 @@ var DefaultSet = Preset{
 	},
 	Notes: []string{
 		"GH200 rows are skipped: the GPU is not in the catalog",
-		"no published row times the prefill of a prompt ≥ 1000 tokens at concurrency 1: prefill is derived from dense BF16 TFLOPS at the seed's compute efficiency",
+		"no published row times the prefill of a prompt ≥ 1000 tokens at concurrency 1: prefill is derived from dense BF16 TFLOPS at the prior's compute efficiency",
 		"date: the latest date the published data carry, so regeneration is reproducible",
 	},
 }

@@ -15,12 +15,18 @@ func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); re
 var _ io.Writer = (*countingWriter)(nil)
 
 // BenchmarkParquetWriter writes b.N rows of the 53-column synthetic sweep row
-// in chunks of 4096, as the sweep's writer goroutine does.
+// in chunks of 4096, as the sweep's writer goroutine does, encoding columns
+// on 1 goroutine and on GOMAXPROCS goroutines.
 func BenchmarkParquetWriter(b *testing.B) {
+	b.Run("serial", func(b *testing.B) { benchParquet(b, 1) })
+	b.Run("parallel", func(b *testing.B) { benchParquet(b, 0) })
+}
+
+func benchParquet(b *testing.B, parallelism int) {
 	ring := synth.Ring(1 << 16)
 	const chunk = 4096
 	var out countingWriter
-	w, err := parquet.New(&out, synth.Schema(), parquet.Options{})
+	w, err := parquet.New(&out, synth.Schema(), parquet.Options{Parallelism: parallelism})
 	if err != nil {
 		b.Fatal(err)
 	}

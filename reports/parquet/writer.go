@@ -2,17 +2,25 @@ package parquet
 
 import (
 	"bufio"
+	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	pq "github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/vllm-wizard/vllm-wizard/reports"
@@ -23,7 +31,7 @@ const DefaultMaxRowGroupLength = 1 << 20
 
 // DefaultMaxRowGroupBytes caps the compressed size of a row group, which is
 // held in memory until it is complete.
-const DefaultMaxRowGroupBytes = 24 << 20
+const DefaultMaxRowGroupBytes = 16 << 20
 
 // DefaultDataPageSize keeps the per-column page buffers small (each column
 // holds about two buffers of this size).
@@ -56,6 +64,10 @@ type Options struct {
 	CompressionLevel int
 	// CreatedBy is stored in the file footer's created_by field when set.
 	CreatedBy string
+	// Parallelism is the number of goroutines that encode columns of a batch
+	// at once; 0 means GOMAXPROCS, capped at 8; 1 encodes on the caller's
+	// goroutine only.
+	Parallelism int
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -64,6 +76,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxRowGroupLength == 0 {
 		o.MaxRowGroupLength = DefaultMaxRowGroupLength
+	}
+	if o.Parallelism < 0 {
+		return o, fmt.Errorf("parquet options: parallelism %d: want 0 (automatic) or more", o.Parallelism)
+	}
+	if o.Parallelism == 0 {
+		o.Parallelism = min(runtime.GOMAXPROCS(0), 8)
 	}
 	if o.MaxRowGroupBytes == 0 {
 		o.MaxRowGroupBytes = DefaultMaxRowGroupBytes
@@ -94,24 +112,30 @@ type colBuf struct {
 	nulls    int
 	offsets  []int32
 	data     []byte
+	def      []int16 // definition levels (nullable columns only)
 }
 
 type writer[R any] struct {
 	schema reports.Schema[R]
 	opts   Options
-	arrow  *arrow.Schema
-	fw     *pqarrow.FileWriter
+	fw     *file.Writer
+	rgw    file.BufferedRowGroupWriter
+	rgRows int64 // rows in the current row group
 	out    *bufio.Writer
 	cols   []colBuf
 	arrays []arrow.Array
+	ctxs   []context.Context // one arrow write context per encoding goroutine
+	errs   []error
 	n      int   // rows in the current batch
+	limit  int   // rows the current batch may hold
 	rows   int64 // rows written before the current batch
 	cut    bool  // start a new row group before the next batch
 	err    error
 	closed bool
 }
 
-// noCloser hides Close from pqarrow, which closes writers that have one.
+// noCloser hides Close from the Parquet writer, which closes sinks that have
+// one.
 type noCloser struct{ io.Writer }
 
 // New returns a Writer that encodes rows of schema into a Parquet file on w.
@@ -158,19 +182,52 @@ func New[R any](w io.Writer, schema reports.Schema[R], opts Options) (reports.Wr
 		cols[i].kind, cols[i].nullable = c.Kind, c.Nullable
 		if c.Nullable {
 			cols[i].valid = make([]byte, bitutil.BytesForBits(int64(opts.BatchRows)))
+			cols[i].def = make([]int16, opts.BatchRows)
 		}
 		if c.Dict {
 			props = append(props, pq.WithDictionaryFor(c.Name, true))
 		}
 	}
-	as := arrow.NewSchema(fields, func() *arrow.Metadata { m := arrow.NewMetadata(keys, values); return &m }())
+	as := arrow.NewSchema(fields, nil)
+	wprops := pq.NewWriterProperties(props...)
+	aprops := pqarrow.NewArrowWriterProperties()
+	pqs, err := pqarrow.ToParquet(as, wprops, aprops)
+	if err != nil {
+		return nil, fmt.Errorf("parquet schema: %w", err)
+	}
+	meta := make(metadata.KeyValueMetadata, 0, len(keys)+1)
+	for i := range keys {
+		if err := meta.Append(keys[i], values[i]); err != nil {
+			return nil, fmt.Errorf("parquet metadata %q: %w", keys[i], err)
+		}
+	}
+	// ARROW:schema lets pyarrow and pandas restore the exact arrow types.
+	stored := arrow.NewSchema(fields, func() *arrow.Metadata { m := arrow.NewMetadata(keys, values); return &m }())
+	if err := meta.Append("ARROW:schema", base64.StdEncoding.EncodeToString(flight.SerializeSchema(stored, memory.DefaultAllocator))); err != nil {
+		return nil, fmt.Errorf("parquet metadata: %w", err)
+	}
 	out := bufio.NewWriterSize(noCloser{w}, 1<<20)
-	fw, err := pqarrow.NewFileWriter(as, out, pq.NewWriterProperties(props...),
-		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	fw, err := file.NewParquetWriterWithError(out, pqs.Root(), file.WithWriterProps(wprops), file.WithWriteMetadata(meta))
 	if err != nil {
 		return nil, fmt.Errorf("create parquet writer: %w", err)
 	}
-	return &writer[R]{schema: schema, opts: opts, arrow: as, fw: fw, out: out, cols: cols, arrays: make([]arrow.Array, len(cols))}, nil
+	x := &writer[R]{schema: schema, opts: opts, fw: fw, out: out, cols: cols, arrays: make([]arrow.Array, len(cols)),
+		ctxs: make([]context.Context, opts.Parallelism), errs: make([]error, len(cols))}
+	for i := range x.ctxs {
+		x.ctxs[i] = pqarrow.NewArrowWriteContext(context.Background(), &aprops)
+	}
+	x.limit = x.batchLimit()
+	return x, nil
+}
+
+// batchLimit is the number of rows the next batch may take: a batch never
+// straddles two row groups.
+func (w *writer[R]) batchLimit() int {
+	left := w.opts.MaxRowGroupLength - w.rgRows
+	if w.rgw == nil || w.cut || left <= 0 {
+		left = w.opts.MaxRowGroupLength // encode starts a new row group
+	}
+	return int(min(int64(w.opts.BatchRows), left))
 }
 
 // Write copies rows into the column buffers and encodes every full batch.
@@ -215,8 +272,10 @@ func (w *writer[R]) Write(rows []R) error {
 			if b.valid != nil {
 				if ok {
 					b.valid[n>>3] |= 1 << (n & 7)
+					b.def[n] = 1
 				} else {
 					b.valid[n>>3] &^= 1 << (n & 7)
+					b.def[n] = 0
 					b.nulls++
 				}
 			} else if !ok {
@@ -225,7 +284,7 @@ func (w *writer[R]) Write(rows []R) error {
 			}
 		}
 		w.n++
-		if w.n == w.opts.BatchRows || big {
+		if w.n == w.limit || big {
 			if err := w.flush(); err != nil {
 				return err
 			}
@@ -272,20 +331,7 @@ func (w *writer[R]) flush() error {
 		w.arrays[i] = array.MakeFromData(data)
 		data.Release()
 	}
-	rec := array.NewRecordBatch(w.arrow, w.arrays, int64(n))
-	var err error
-	if w.cut {
-		// The previous batch filled the row group's byte budget.
-		err = w.fw.NewBufferedRowGroupChecked()
-		w.cut = false
-	}
-	if err == nil {
-		err = w.fw.WriteBuffered(rec)
-	}
-	rec.Release()
-	if err == nil && w.opts.MaxRowGroupBytes > 0 && w.fw.RowGroupTotalCompressedBytes() >= w.opts.MaxRowGroupBytes {
-		w.cut = true
-	}
+	err := w.encode(n)
 	for i := range w.arrays {
 		w.arrays[i].Release()
 		w.arrays[i] = nil
@@ -299,8 +345,64 @@ func (w *writer[R]) flush() error {
 	w.rows += int64(n)
 	w.n = 0
 	if err != nil {
-		w.err = fmt.Errorf("write parquet row group: %w", err)
-		return w.err
+		w.err = err
+		return err
+	}
+	w.limit = w.batchLimit()
+	return nil
+}
+
+// encode writes the batch's arrays into the current row group, starting a
+// new one first when the last is full, one column per goroutine at a time.
+func (w *writer[R]) encode(n int) error {
+	if w.rgw == nil || w.cut || w.rgRows >= w.opts.MaxRowGroupLength {
+		if w.rgw != nil {
+			if err := w.rgw.Close(); err != nil {
+				return fmt.Errorf("close parquet row group: %w", err)
+			}
+		}
+		rgw, err := w.fw.AppendBufferedRowGroupChecked()
+		if err != nil {
+			return fmt.Errorf("start parquet row group: %w", err)
+		}
+		w.rgw, w.rgRows, w.cut = rgw, 0, false
+	}
+	column := func(ctx context.Context, i int) error {
+		cw, err := w.rgw.Column(i)
+		if err != nil {
+			return err
+		}
+		b := &w.cols[i]
+		var def []int16
+		if b.def != nil {
+			def = b.def[:n]
+		}
+		return pqarrow.WriteArrowToColumn(ctx, cw, w.arrays[i], def, nil, b.nullable)
+	}
+	if p := len(w.ctxs); p <= 1 {
+		for i := range w.cols {
+			w.errs[i] = column(w.ctxs[0], i)
+		}
+	} else {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for g := range p {
+			wg.Go(func() {
+				for i := int(next.Add(1) - 1); i < len(w.cols); i = int(next.Add(1) - 1) {
+					w.errs[i] = column(w.ctxs[g], i)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	for i, err := range w.errs {
+		if err != nil {
+			return fmt.Errorf("encode parquet column %q: %w", w.schema.Columns[i].Name, err)
+		}
+	}
+	w.rgRows += int64(n)
+	if w.opts.MaxRowGroupBytes > 0 && w.rgw.TotalCompressedBytes() >= w.opts.MaxRowGroupBytes {
+		w.cut = true
 	}
 	return nil
 }
@@ -312,12 +414,16 @@ func (w *writer[R]) Close() error {
 	}
 	w.closed = true
 	if w.err != nil {
-		_ = w.fw.Close()
 		return w.err
 	}
 	if err := w.flush(); err != nil {
-		_ = w.fw.Close()
 		return err
+	}
+	if w.rgw != nil {
+		if err := w.rgw.Close(); err != nil {
+			w.err = fmt.Errorf("close parquet row group: %w", err)
+			return w.err
+		}
 	}
 	if err := w.fw.Close(); err != nil {
 		w.err = fmt.Errorf("close parquet file: %w", err)

@@ -127,6 +127,8 @@ func TestRoundTrip(t *testing.T) {
 		{name: "byte budget cuts row groups at batch boundaries", rows: 350, chunk: 64, opts: parquet.Options{MaxRowGroupBytes: 1, DataPageSize: 512, BatchRows: 100}, groups: []int64{100, 100, 100, 50}},
 		{name: "byte budget reached on the last batch leaves no empty group", rows: 300, chunk: 300, opts: parquet.Options{MaxRowGroupBytes: 1, DataPageSize: 512, BatchRows: 100}, groups: []int64{100, 100, 100}},
 		{name: "no byte budget", rows: 2000, chunk: 500, opts: parquet.Options{MaxRowGroupBytes: -1, BatchRows: 100}, groups: []int64{2000}},
+		{name: "columns encoded by 4 goroutines", rows: 2500, chunk: 333, opts: parquet.Options{MaxRowGroupLength: 1000, BatchRows: 300, Parallelism: 4}, groups: []int64{1000, 1000, 500}},
+		{name: "columns encoded on the caller's goroutine", rows: 2500, chunk: 333, opts: parquet.Options{MaxRowGroupLength: 1000, BatchRows: 300, Parallelism: 1}, groups: []int64{1000, 1000, 500}},
 		{name: "highest zstd level", rows: 300, chunk: 7, opts: parquet.Options{CompressionLevel: 22, BatchRows: 16}, groups: []int64{300}},
 	}
 	for _, tc := range tests {
@@ -334,7 +336,9 @@ func TestErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := parquet.New(&bytes.Buffer{}, sc, parquet.Options{CompressionLevel: 23}); err == nil {
-		t.Error("zstd level 23 accepted")
+	for _, o := range []parquet.Options{{CompressionLevel: 23}, {Parallelism: -1}, {MaxRowGroupBytes: -2}, {BatchRows: -1}} {
+		if _, err := parquet.New(&bytes.Buffer{}, sc, o); err == nil {
+			t.Errorf("options %+v accepted", o)
+		}
 	}
 }
