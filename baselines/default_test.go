@@ -2,7 +2,9 @@ package baselines_test
 
 import (
 	"bytes"
+	"math"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/vllm-wizard/vllm-wizard/baselines"
@@ -70,5 +72,62 @@ func TestDefaultIsPhysical(t *testing.T) {
 	}
 	if d.RangeCoverage < 0.8 {
 		t.Errorf("range coverage %v below 80 %%", d.RangeCoverage)
+	}
+}
+
+// TestPriorIsDerived checks the prior set the default is fitted from: it is
+// the default's parent, its quantization speedups follow the stated
+// arithmetic 1 / ((1 − η) + η · bytes per parameter / 2) with η its derived
+// decode bandwidth efficiency, and each group of values has its reason.
+func TestPriorIsDerived(t *testing.T) {
+	p, err := baselines.Embedded("prior")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fit.DefaultSet.Parent; got != "prior" {
+		t.Errorf("default preset parent %q, want prior", got)
+	}
+	if d := baselines.Default(); d.Provenance == nil || d.Provenance.Parent != "embedded:prior" || d.Provenance.ParentHash != p.Hash {
+		t.Errorf("default provenance does not name the prior (%s): %+v", p.Hash, d.Provenance)
+	}
+	eta := p.Derived.DecodeBandwidthEfficiency
+	for _, q := range planner.Quantizations {
+		want := 1 / ((1 - eta) + eta*planner.BytesPerParam("auto", q)/2)
+		if got := p.QuantizationSpeedup[q]; math.Abs(got-want) > 0.006 {
+			t.Errorf("prior quantization_speedup[%s] = %v, the stated arithmetic gives %.3f", q, got, want)
+		}
+	}
+	notes := strings.Join(p.Provenance.Notes, "\n")
+	for _, field := range []string{"decode_bandwidth_efficiency", "prefill_compute_efficiency", "flops_per_byte", "size_exponent", "tp_efficiency",
+		"tp_allreduce_us_per_layer", "context_exponent", "quantization_speedup", "prefill_quantization_speedup", "load.compute_efficiency",
+		"load.kv_bandwidth_efficiency", "load.step_overhead_us_per_seq"} {
+		if !strings.Contains(notes, field+" ") && !strings.Contains(notes, field+":") {
+			t.Errorf("prior provenance gives no reason for %s", field)
+		}
+	}
+}
+
+// TestValidateOptionalMaps: the optional per-method and per-interconnect
+// maps are validated like the required ones.
+func TestValidateOptionalMaps(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(b *planner.Baselines)
+	}{
+		{"zero prefill speedup would divide TTFT by zero", func(b *planner.Baselines) { b.PrefillQuantizationSpeedup = map[string]float64{"awq": 0} }},
+		{"negative all-reduce cost would speed decode up", func(b *planner.Baselines) { b.TPAllReduceUsPerLayer = map[string]float64{"nvlink": -1} }},
+		{"NaN all-reduce cost", func(b *planner.Baselines) { b.TPAllReduceUsPerLayer = map[string]float64{"pcie": math.NaN()} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := baselines.Embedded("prior")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := p.Baselines
+			tc.edit(&b)
+			if err := b.Validate(); err == nil {
+				t.Error("Validate accepted it")
+			}
+		})
 	}
 }

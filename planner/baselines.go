@@ -151,6 +151,16 @@ func (b *Baselines) Validate() error {
 			return fmt.Errorf("baselines: quantization_speedup[%s] missing or ≤ 0", q)
 		}
 	}
+	for _, q := range sortedKeys(b.PrefillQuantizationSpeedup) {
+		if s := b.PrefillQuantizationSpeedup[q]; !(s > 0) {
+			return fmt.Errorf("baselines: prefill_quantization_speedup[%s] = %v must be > 0", q, s)
+		}
+	}
+	for _, ic := range sortedKeys(b.TPAllReduceUsPerLayer) {
+		if us := b.TPAllReduceUsPerLayer[ic]; !(us >= 0) {
+			return fmt.Errorf("baselines: tp_allreduce_us_per_layer[%s] = %v must be ≥ 0", ic, us)
+		}
+	}
 	if b.ContextReferenceTokens <= 0 || b.ContextExponent < 0 {
 		return errors.New("baselines: context_reference_tokens must be > 0 and context_exponent ≥ 0")
 	}
@@ -195,4 +205,13 @@ func (b *Baselines) BaselineFor(g *GPU) (GPUBaseline, bool, error) {
 	}
 	prefill := b.Derived.PrefillComputeEfficiency * tflops * 1e12 / (2 * b.ReferenceParamsB * 1e9)
 	return GPUBaseline{DecodeTokS: decode, PrefillTokS: prefill, Source: how}, true, nil
+}
+
+func sortedKeys(m map[string]float64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -517,10 +517,15 @@ func (p *Prepared) load(l *loadNumbers, n *perfNumbers, in *loadInput, qi int) {
 	extra := float64(B - 1)
 	mem := t1 + extra*l.kvPerSeqS
 	comp := float64(B) * l.computePerSeqS
+	// t1 already holds the first sequence's FLOPs.
+	extraComp := extra * l.computePerSeqS
 	// Each output token brings prompt/gen prompt tokens to prefill, which
 	// ride in the same steps at the prefill rate (compute-bound GEMMs).
 	l.prefillPerStepS = float64(B) * float64(in.promptTokens) / float64(max(in.genTokens, 1)) / n.prefill
-	l.stepS = math.Abs(mem) + comp + l.prefillPerStepS + extra*b.Load.StepOverheadUsPerSeq*1e-6
+	// The step's kernels run one after another: weight streaming (t1),
+	// attention's KV reads, the batch's GEMM FLOPs and the prefill share add
+	// up rather than overlap (see docs/accuracy.md).
+	l.stepS = mem + extraComp + l.prefillPerStepS + extra*b.Load.StepOverheadUsPerSeq*1e-6
 	l.computeBound = comp > mem
 	l.out = float64(B) / l.stepS
 	l.ttftMs = n.ttft + l.stepS*1000

@@ -1,7 +1,5 @@
 package planner
 
-import "math"
-
 // LoadEstimate is throughput and latency at the workload's concurrency under
 // continuous batching, capped by the KV cache capacity.
 type LoadEstimate struct {
@@ -61,11 +59,13 @@ func tensorTFLOPS(b *Baselines, g *GPU, quant string) float64 {
 }
 
 // loadCore models one decode step for a batch of B sequences as
-// max(t1 + (B−1)·kv, B·compute) + B·(prompt/gen)/prefill + (B−1)·overhead,
+// t1 + (B−1)·(kv + compute + overhead) + B·(prompt/gen)/prefill,
 // where t1 is the single-stream step time, kv the time to read one
 // sequence's KV cache at its mean context, compute the time for 2 FLOPs per
-// active parameter of the decoded token, and prefill the single-stream
-// prefill rate that each output token's share of prompt tokens runs at.
+// active parameter of the decoded token at the load compute efficiency, and
+// prefill the single-stream prefill rate that each output token's share of
+// prompt tokens runs at. The step is compute-bound when B·compute exceeds
+// the memory time t1 + (B−1)·kv.
 func loadCore(b *Baselines, n *perfNumbers, in *loadInput) loadNumbers {
 	var l loadNumbers
 	B := max(in.concurrency, 1)
@@ -93,10 +93,15 @@ func loadCore(b *Baselines, n *perfNumbers, in *loadInput) loadNumbers {
 	extra := float64(B - 1)
 	mem := t1 + extra*l.kvPerSeqS
 	comp := float64(B) * l.computePerSeqS
+	// t1 already holds the first sequence's FLOPs.
+	extraComp := extra * l.computePerSeqS
 	// Each output token brings prompt/gen prompt tokens to prefill, which
 	// ride in the same steps at the prefill rate (compute-bound GEMMs).
 	l.prefillPerStepS = float64(B) * float64(in.promptTokens) / float64(max(in.genTokens, 1)) / n.prefill
-	l.stepS = math.Abs(mem) + comp + l.prefillPerStepS + extra*b.Load.StepOverheadUsPerSeq*1e-6
+	// The step's kernels run one after another: weight streaming (t1),
+	// attention's KV reads, the batch's GEMM FLOPs and the prefill share add
+	// up rather than overlap (see docs/accuracy.md).
+	l.stepS = mem + extraComp + l.prefillPerStepS + extra*b.Load.StepOverheadUsPerSeq*1e-6
 	l.computeBound = comp > mem
 	l.out = float64(B) / l.stepS
 	l.ttftMs = n.ttft + l.stepS*1000

@@ -78,12 +78,6 @@ func BuildBaselines(parent *planner.Baselines, pts []Point, opt BuildOptions) (*
 		if lo, hi, ok := Band(cv.Ratios(Aggregate, TPOT), RangeShare); ok {
 			b.LoadRange = [2]float64{lo, hi}
 		}
-		for _, k := range Kinds {
-			s := Stats(cv.Held, k)
-			if s.N > 0 {
-				cvNotes[k.String()] = fmt.Sprintf("n=%d MAPE=%.1f%% median APE=%.1f%% in range=%.0f%%", s.N, 100*s.MAPE, 100*s.MedianAPE, 100*s.Coverage)
-			}
-		}
 		roundAll(b)
 		if err := b.Validate(); err != nil {
 			return nil, fmt.Errorf("baselines with fitted ranges are invalid: %w", err)
@@ -96,6 +90,13 @@ func BuildBaselines(parent *planner.Baselines, pts []Point, opt BuildOptions) (*
 			h := &cv.Held[i]
 			if h.Pred.OK {
 				h.Pred.Low, h.Pred.High = rangeOf(b, h.Point.Kind, h.Pred.Value)
+			}
+		}
+		// The coverage is of the final (rounded) ranges, as docs/accuracy.md states it.
+		for _, k := range Kinds {
+			s := Stats(cv.Held, k)
+			if s.N > 0 {
+				cvNotes[k.String()] = fmt.Sprintf("n=%d MAPE=%.1f%% median APE=%.1f%% in range=%.0f%%", s.N, 100*s.MAPE, 100*s.MedianAPE, 100*s.Coverage)
 			}
 		}
 	}

@@ -311,7 +311,7 @@ func effectiveConcurrency(p *Point, maxSeqs int) (int, string) {
 // N − c that run while the queue lasts see c, the last c see c·ln 2 on
 // average (E[(1 − e^−x)/x] over x ~ Exp(1)).
 func burstBatch(k Kind, n, c int) int {
-	if c <= 0 || n <= c && n <= 1 {
+	if c <= 0 || n <= 1 {
 		return c
 	}
 	nf, cf := float64(n), float64(c)
