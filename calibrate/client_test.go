@@ -53,8 +53,15 @@ func TestClientErrors(t *testing.T) {
 	}
 
 	// A server that never answers trips the request timeout, not a hang.
-	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	stop := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-stop:
+		}
+	}))
 	defer hang.Close()
+	defer close(stop)
 	hc := &Client{BaseURL: hang.URL, RequestTimeout: 100 * time.Millisecond, Retries: 1}
 	start := time.Now()
 	_, err = hc.Complete(context.Background(), CompletionRequest{Model: "m", Prompt: "a", MaxTokens: 2})

@@ -118,10 +118,10 @@ func ReadCSV(r io.Reader) ([]Measurement, error) {
 		if err == io.EOF {
 			return out, nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			return out, fmt.Errorf("read record: %w", err)
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) != len(header) {
 			return out, fmt.Errorf("line %d: %w: %d fields, header has %d", line, ErrInvalidMeasurement, len(rec), len(header))
 		}

@@ -46,18 +46,20 @@ func TestLaunchAndStop(t *testing.T) {
 		name      string
 		env       []string
 		cancelCtx bool // stop by cancelling the context instead of Stop
+		grace     time.Duration
 		wantErr   string
 	}{
-		{"stop", []string{vllmfake.EnvSpawnChild + "=1"}, false, ""},
-		{"context cancelled", []string{vllmfake.EnvSpawnChild + "=1"}, true, ""},
-		{"server ignores SIGINT and is killed", []string{vllmfake.EnvIgnoreSIGINT + "=1"}, false, "killed it"},
+		// A race-instrumented fake can take a while to exit, hence 5s of grace.
+		{"stop", []string{vllmfake.EnvSpawnChild + "=1"}, false, 5 * time.Second, ""},
+		{"context cancelled", []string{vllmfake.EnvSpawnChild + "=1"}, true, 5 * time.Second, ""},
+		{"server ignores SIGINT and is killed", []string{vllmfake.EnvIgnoreSIGINT + "=1"}, false, 300 * time.Millisecond, "killed it"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			installFake(t, tc.env...)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			srv, err := Launch(ctx, LaunchConfig{Model: "org/m-7b", TP: 2, HealthTimeout: 20 * time.Second, StopGrace: 300 * time.Millisecond, ExtraArgs: []string{"--max-model-len", "2048"}})
+			srv, err := Launch(ctx, LaunchConfig{Model: "org/m-7b", TP: 2, HealthTimeout: 20 * time.Second, StopGrace: tc.grace, ExtraArgs: []string{"--max-model-len", "2048"}})
 			if err != nil {
 				t.Fatal(err)
 			}

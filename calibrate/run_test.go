@@ -150,10 +150,10 @@ func TestRunAgainstFake(t *testing.T) {
 
 func TestRunKeepsEarlierResultsOnFailures(t *testing.T) {
 	tests := []struct {
-		name      string
-		fault     vllmfake.Fault
-		wantErr   error
-		attempts  int // retryable failures are tried 1 + Retries times
+		name     string
+		fault    vllmfake.Fault
+		wantErr  error
+		attempts int // retryable failures are tried 1 + Retries times
 	}{
 		{"http 500 is retried", vllmfake.Fault500, nil, 3},
 		{"stall is retried", vllmfake.FaultStall, ErrStalled, 3},
@@ -163,6 +163,7 @@ func TestRunKeepsEarlierResultsOnFailures(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			fake := vllmfake.Start(vllmfake.Config{})
 			defer fake.Close()
 			// Requests: 2 probes, 2 warm-ups, decodes 1 and 2 (5th, 6th)

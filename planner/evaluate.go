@@ -385,7 +385,7 @@ func (p *Prepared) Evaluate(pt *Point, out *Result) {
 		Clamped:          n.clamped,
 		BaselineDerived:  p.derived,
 	}
-	li := loadInput{gpu: g, tp: tp, activeParamsB: m.ActiveParamsB, quant: quant, kvBytesPerTok: f.KVBytesPerToken / p.pol.FragmentationFactor,
+	li := loadInput{gpu: g, tp: tp, activeParamsB: m.ActiveParamsB, totalParamsB: m.ParamsB, numExperts: m.NumExperts, expertsPerTok: m.ExpertsPerToken, quant: quant, kvBytesPerTok: f.KVBytesPerToken / p.pol.FragmentationFactor,
 		promptTokens: pt.PromptTokens, genTokens: pt.GenTokens, concurrency: conc, maxConcurrency: f.MaxConcurrencyAtContext, maxNumSeqs: out.MaxNumSeqs}
 	var ln loadNumbers
 	if qi >= 0 {
@@ -515,7 +515,7 @@ func (p *Prepared) load(l *loadNumbers, n *perfNumbers, in *loadInput, qi int) {
 		l.kvPerSeqS = in.kvBytesPerTok * meanCtx / (in.gpu.MemBWGBs * 1e9 * b.Load.KVBandwidthEfficiency)
 	}
 	extra := float64(B - 1)
-	mem := t1 + extra*l.kvPerSeqS
+	mem := t1*moeReadFactor(in, B) + extra*l.kvPerSeqS
 	comp := float64(B) * l.computePerSeqS
 	// t1 already holds the first sequence's FLOPs.
 	extraComp := extra * l.computePerSeqS

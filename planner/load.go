@@ -1,5 +1,7 @@
 package planner
 
+import "math"
+
 // LoadEstimate is throughput and latency at the workload's concurrency under
 // continuous batching, capped by the KV cache capacity.
 type LoadEstimate struct {
@@ -25,6 +27,9 @@ type loadInput struct {
 	gpu            *GPU
 	tp             int
 	activeParamsB  float64
+	totalParamsB   float64 // all parameters (MoE: every expert)
+	numExperts     int
+	expertsPerTok  int
 	quant          string
 	kvBytesPerTok  float64 // per GPU, without fragmentation
 	promptTokens   int
@@ -91,7 +96,7 @@ func loadCore(b *Baselines, n *perfNumbers, in *loadInput) loadNumbers {
 		l.kvPerSeqS = in.kvBytesPerTok * meanCtx / (in.gpu.MemBWGBs * 1e9 * b.Load.KVBandwidthEfficiency)
 	}
 	extra := float64(B - 1)
-	mem := t1 + extra*l.kvPerSeqS
+	mem := t1*moeReadFactor(in, B) + extra*l.kvPerSeqS
 	comp := float64(B) * l.computePerSeqS
 	// t1 already holds the first sequence's FLOPs.
 	extraComp := extra * l.computePerSeqS
@@ -128,4 +133,20 @@ func (l *loadNumbers) estimate(b *Baselines, requested int, price float64, gpusU
 		e.USDPerMOutputTokens = price * float64(gpusUsed) / (l.out * 3600) * 1e6
 	}
 	return e
+}
+
+// moeReadFactor is how many more weight bytes a decode step of B sequences
+// reads than a single sequence does. Dense models read every weight once per
+// step whatever B is (1). A mixture-of-experts model reads its shared
+// weights plus each expert some token of the batch routed to: with k of E
+// experts per token chosen uniformly, E·(1 − (1 − k/E)^B) experts.
+func moeReadFactor(in *loadInput, B int) float64 {
+	E, k := float64(in.numExperts), float64(in.expertsPerTok)
+	if B <= 1 || in.numExperts <= in.expertsPerTok || in.expertsPerTok <= 0 || in.totalParamsB <= in.activeParamsB || in.activeParamsB <= 0 {
+		return 1
+	}
+	perExpert := (in.totalParamsB - in.activeParamsB) / (E - k)
+	shared := in.activeParamsB - k*perExpert
+	touched := E * (1 - math.Pow(1-k/E, float64(B)))
+	return (shared + touched*perExpert) / in.activeParamsB
 }

@@ -327,7 +327,7 @@ func Plan(req Request) (Response, error) {
 		atCtx := ComputeMemory(memIn)
 		n := estimateCore(b, mustBase(b, g), &PerfInput{GPU: g, ParamsB: m.ActiveParamsB, WeightBytes: m.ActiveParamsB * 1e9 * BytesPerParam(dtype, quant),
 			TP: tp, ContextLen: recCtx, PromptTokens: req.PromptTokens, Quantization: quant, Interconnect: ic, Layers: m.NumLayers})
-		li := loadInput{gpu: g, tp: tp, activeParamsB: m.ActiveParamsB, quant: quant, kvBytesPerTok: atCtx.KVBytesPerToken / pol.FragmentationFactor,
+		li := loadInput{gpu: g, tp: tp, activeParamsB: m.ActiveParamsB, totalParamsB: m.ParamsB, numExperts: m.NumExperts, expertsPerTok: m.ExpertsPerToken, quant: quant, kvBytesPerTok: atCtx.KVBytesPerToken / pol.FragmentationFactor,
 			promptTokens: req.PromptTokens, genTokens: req.GenTokens, concurrency: conc, maxConcurrency: atCtx.MaxConcurrencyAtContext, maxNumSeqs: cfg.MaxNumSeqs}
 		ln := loadCore(b, &n, &li)
 		le := ln.estimate(b, conc, g.PriceUSDPerHour, tp)
@@ -365,8 +365,8 @@ func loadAssumptions(b *Baselines, l *loadNumbers, in *loadInput) []string {
 	}
 	a := []string{
 		fmt.Sprintf("continuous batching of %d sequences (requested %d%s)", l.batch, in.concurrency, limitedNote(l.limitedBy)),
-		fmt.Sprintf("decode step = max(single-stream step + %.3f ms KV read per extra sequence, %.3f ms compute per sequence × (1 + %d prompt / %d generated tokens of prefill)) + %.0f µs per extra sequence",
-			l.kvPerSeqS*1e3, l.computePerSeqS*1e3, in.promptTokens, max(in.genTokens, 1), b.Load.StepOverheadUsPerSeq),
+		fmt.Sprintf("decode step = single-stream step%s + per extra sequence (%.3f ms KV read + %.3f ms compute + %.0f µs scheduling) + %.3f ms prefilling %d prompt tokens per %d generated",
+			moeNote(in, l.batch), l.kvPerSeqS*1e3, l.computePerSeqS*1e3, b.Load.StepOverheadUsPerSeq, l.prefillPerStepS*1e3, in.promptTokens, max(in.genTokens, 1)),
 		fmt.Sprintf("compute at %.0f%% of dense tensor FLOPS; KV reads at %.0f%% of memory bandwidth; mean context %d tokens", 100*b.Load.ComputeEfficiency, 100*b.Load.KVBandwidthEfficiency, in.promptTokens+in.genTokens/2),
 		"TTFT at load = single-stream TTFT + one decode step of waiting; no queueing beyond the batch",
 	}
@@ -374,6 +374,13 @@ func loadAssumptions(b *Baselines, l *loadNumbers, in *loadInput) []string {
 		a = append(a, fmt.Sprintf("cost at $%.2f per GPU-hour × %d GPUs", in.gpu.PriceUSDPerHour, max(in.tp, 1)))
 	}
 	return a
+}
+
+func moeNote(in *loadInput, batch int) string {
+	if f := moeReadFactor(in, batch); f > 1.0001 {
+		return fmt.Sprintf(" × %.2f (a batch of %d reads more experts than one token)", f, batch)
+	}
+	return ""
 }
 
 func limitedNote(by string) string {

@@ -57,6 +57,10 @@ type Column[R any] struct {
 	Nullable bool
 	// Dict marks a low-cardinality string column (dictionary-encoded in Parquet).
 	Dict bool
+	// DictValues optionally lists the values a Dict column is expected to
+	// take, so a writer can build its dictionary up front; other values are
+	// still written, only less cheaply.
+	DictValues []string
 	// Unit is the unit of the values, e.g. "GiB", "tok/s", "USD/h".
 	Unit string
 	// NumFmt is the Excel number format, e.g. "0.00", "#,##0", "$#,##0.00".
@@ -119,6 +123,18 @@ func (s Schema[R]) Validate() error {
 		}
 		if c.Dict && c.Kind != KindString {
 			return fmt.Errorf("%w: column %q: Dict is only valid for string columns", ErrInvalidSchema, c.Name)
+		}
+		if len(c.DictValues) > 0 {
+			if !c.Dict {
+				return fmt.Errorf("%w: column %q: DictValues needs Dict", ErrInvalidSchema, c.Name)
+			}
+			vals := make(map[string]bool, len(c.DictValues))
+			for _, v := range c.DictValues {
+				if vals[v] {
+					return fmt.Errorf("%w: column %q: duplicate dictionary value %q", ErrInvalidSchema, c.Name, v)
+				}
+				vals[v] = true
+			}
 		}
 		if c.Width < 0 {
 			return fmt.Errorf("%w: column %q has negative width %v", ErrInvalidSchema, c.Name, c.Width)

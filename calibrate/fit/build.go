@@ -69,14 +69,14 @@ func BuildBaselines(parent *planner.Baselines, pts []Point, opt BuildOptions) (*
 			}
 		}
 		if lo, hi, ok := Band(cv.Ratios(Decode), RangeShare); ok {
-			b.DecodeRange = [2]float64{lo, hi}
-			b.RangeCoverage = Coverage(cv.Ratios(Decode), roundSig(lo, 3), roundSig(hi, 3))
+			b.DecodeRange = outward(lo, hi)
+			b.RangeCoverage = Coverage(cv.Ratios(Decode), b.DecodeRange[0], b.DecodeRange[1])
 		}
 		if lo, hi, ok := Band(cv.Ratios(Prefill), RangeShare); ok {
-			b.PrefillRange = [2]float64{lo, hi}
+			b.PrefillRange = outward(lo, hi)
 		}
 		if lo, hi, ok := Band(cv.Ratios(Aggregate, TPOT), RangeShare); ok {
-			b.LoadRange = [2]float64{lo, hi}
+			b.LoadRange = outward(lo, hi)
 		}
 		roundAll(b)
 		if err := b.Validate(); err != nil {
@@ -148,6 +148,25 @@ func BuildBaselines(parent *planner.Baselines, pts []Point, opt BuildOptions) (*
 		return nil, err
 	}
 	return out, nil
+}
+
+// outward rounds a range to the 3 significant digits files keep, low end
+// down and high end up, so rounding never drops a point the band held.
+func outward(lo, hi float64) [2]float64 {
+	return [2]float64{roundSigDir(lo, 3, math.Floor), roundSigDir(hi, 3, math.Ceil)}
+}
+
+func roundSigDir(v float64, n int, f func(float64) float64) float64 {
+	if v <= 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return v
+	}
+	s := math.Pow(10, float64(n-1)-math.Floor(math.Log10(v)))
+	// The tiny nudge keeps an exact 3-digit value (0.75 stored as
+	// 0.7499999…) from moving a step.
+	if r := math.Round(v * s); math.Abs(v*s-r) < 1e-9 {
+		return r / s
+	}
+	return f(v*s) / s
 }
 
 func rangeOf(b *planner.Baselines, k Kind, v float64) (float64, float64) {

@@ -43,7 +43,7 @@ var DefaultSet = Preset{
 		"load step = single-stream step + (B − 1) × KV read + B × GEMM compute + B × (prompt / output tokens) at the prefill rate + (B − 1) × per-sequence overhead: the kernels run one after another, so the terms add",
 		"bursts: a stated concurrency N above max_num_seqs (256) is N prompts sent at once; with ShareGPT-like output lengths (taken as exponential) the running batch c = min(256, KV capacity) drains once the queue is empty, so throughput is predicted at the time-weighted batch N / ((N − c)/c + H(c)) and mean TPOT at the request-weighted c·(1 − (c/N)(1 − ln 2)) (LambdaLabs' 320 prompts: 50 and 193)",
 		"GPTQ-Int8 rows are int8 (8-bit weights), not gptq (the 4-bit format)",
-		"known gaps: a mixture-of-experts model at batch > 1 reads nearly all experts' weights every step but the load model reads only the active ones (the Mixtral rows); vLLM ≤ 0.5 and ≥ 0.6 share one per-sequence overhead; single-stream H100 rows of vLLM 0.11 run faster than those of vLLM 0.4–0.5",
+		"known gaps: vLLM ≤ 0.5 and ≥ 0.6 share one per-sequence overhead; single-stream H100 rows of vLLM 0.11 run faster than those of vLLM 0.4–0.5",
 		"GH200 rows are skipped: the GPU is not in the catalog",
 		"no published row times the prefill of a prompt ≥ 1000 tokens at concurrency 1: prefill is derived from dense BF16 TFLOPS at the prior's compute efficiency",
 		"date: the latest date the published data carry, so regeneration is reproducible",

@@ -1,7 +1,6 @@
 package vllmfake
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -150,8 +149,6 @@ func ServeMain(args []string, stdout, stderr io.Writer) int {
 	go srv.Serve(ln)
 	sig := <-sigs
 	fmt.Fprintf(stdout, "INFO Shutting down (%v)\n", sig)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	srv.Shutdown(ctx)
+	srv.Close()
 	return 0
 }

@@ -19,6 +19,26 @@ func nullStrCol(name string, f func(*sweep.Row) string) sweepColumn {
 	return sweepColumn{Name: name, Kind: reports.KindString, Dict: true, Nullable: true, String: f}
 }
 
+// withValues seeds a Dict column's dictionary with the values it can take.
+func withValues(c sweepColumn, vals ...string) sweepColumn {
+	c.DictValues = vals
+	return c
+}
+
+// statusValues and reasonValues are every status and non-empty reason the
+// planner reports.
+func statusValues() []string {
+	return []string{planner.StatusOK.String(), planner.StatusDoesNotFit.String(), planner.StatusInvalid.String()}
+}
+
+func reasonValues() []string {
+	var out []string
+	for r := planner.ReasonNone + 1; r.String() != planner.Reason(255).String(); r++ {
+		out = append(out, r.String())
+	}
+	return out
+}
+
 func intCol(name, unit, numFmt string, f func(*sweep.Row) int) sweepColumn {
 	return sweepColumn{Name: name, Kind: reports.KindInt64, Unit: unit, NumFmt: numFmt, Int: func(r *sweep.Row) (int64, bool) { return int64(f(r)), true }}
 }
@@ -71,8 +91,8 @@ func sweepSchema(baselinesLabel, baselinesHash string, meta map[string]string) r
 		intCol("prompt_tokens", "tokens", "#,##0", func(r *sweep.Row) int { return r.PromptTokens }),
 		intCol("gen_tokens", "tokens", "#,##0", func(r *sweep.Row) int { return r.GenTokens }),
 		strCol("interconnect", true, 0, func(r *sweep.Row) string { return r.Interconnect }),
-		strCol("status", true, 0, func(r *sweep.Row) string { return r.Status.String() }),
-		nullStrCol("reason", func(r *sweep.Row) string { return r.Reason.String() }),
+		withValues(strCol("status", true, 0, func(r *sweep.Row) string { return r.Status.String() }), statusValues()...),
+		withValues(nullStrCol("reason", func(r *sweep.Row) string { return r.Reason.String() }), reasonValues()...),
 		floatCol("params_b", "billions", "0.00", always(func(r *sweep.Row) float64 { return r.ParamsB })),
 		floatCol("active_params_b", "billions", "0.00", always(func(r *sweep.Row) float64 { return r.ActiveParamsB })),
 		floatCol("weights_gib", gib, "0.00", feas(func(f *planner.Feasibility) float64 { return f.WeightsGB })),
@@ -80,12 +100,12 @@ func sweepSchema(baselinesLabel, baselinesHash string, meta map[string]string) r
 		floatCol("overhead_gib", gib, "0.00", feas(func(f *planner.Feasibility) float64 { return f.OverheadGB })),
 		floatCol("headroom_gib", gib, "0.00", feas(func(f *planner.Feasibility) float64 { return f.HeadroomGB })),
 		floatCol("vram_per_gpu_gib", gib, "0.0", feas(func(f *planner.Feasibility) float64 { return f.VRAMPerGPUGB })),
-		nullStrCol("oom_risk", func(r *sweep.Row) string {
+		withValues(nullStrCol("oom_risk", func(r *sweep.Row) string {
 			if !planned(r) {
 				return ""
 			}
 			return r.Feasibility.OOMRisk
-		}),
+		}), planner.OOMLow, planner.OOMMedium, planner.OOMHigh),
 		nullIntCol("max_concurrency_at_context", "sequences", "#,##0", func(r *sweep.Row) (int, bool) {
 			return r.Feasibility.MaxConcurrencyAtContext, planned(r)
 		}),
@@ -128,8 +148,8 @@ func sweepSchema(baselinesLabel, baselinesHash string, meta map[string]string) r
 		floatCol("usd_per_m_output_tokens", "USD per million output tokens", "$#,##0.000", func(r *sweep.Row) (float64, bool) {
 			return r.Load.USDPerMOutputTokens, r.HasPerf && r.Load.USDPerMOutputTokens > 0
 		}),
-		strCol("baselines", true, 0, func(*sweep.Row) string { return baselinesLabel }),
-		strCol("baselines_hash", true, 0, func(*sweep.Row) string { return baselinesHash }),
+		withValues(strCol("baselines", true, 0, func(*sweep.Row) string { return baselinesLabel }), baselinesLabel),
+		withValues(strCol("baselines_hash", true, 0, func(*sweep.Row) string { return baselinesHash }), baselinesHash),
 	}
 	md := map[string]string{reports.MetaSchemaVersion: sweepSchemaVersion}
 	for k, v := range meta {
