@@ -253,7 +253,7 @@ func (c *catalog) closestGPUs(name string, n int) []string {
 	}
 	best := map[string]int{}
 	for k, i := range c.gpuIndex {
-		d := editDistance(q, k)
+		d := EditDistance(q, k)
 		if strings.Contains(k, q) || strings.Contains(q, k) {
 			d = min(d, 1+abs(len(k)-len(q))/4)
 		}
@@ -359,7 +359,9 @@ func leadingNumber(s string) float64 {
 	return f
 }
 
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance between two strings (bytes), used
+// to suggest the closest known name for a typo.
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {

@@ -275,7 +275,7 @@ func closestModels(id string, n int) []string {
 	var cs []cand
 	for _, c := range planner.CatalogModelIDs() {
 		k := base(c)
-		d := editDistance(q, k)
+		d := planner.EditDistance(q, k)
 		if q != "" && (strings.Contains(k, q) || strings.Contains(q, k)) {
 			d = 0
 		}
@@ -289,22 +289,3 @@ func closestModels(id string, n int) []string {
 	return out
 }
 
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
