@@ -288,4 +288,3 @@ func closestModels(id string, n int) []string {
 	}
 	return out
 }
-
