@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -56,7 +57,9 @@ func countSource(ms []calibrate.Measurement, kind string) int {
 }
 
 func TestCalibrateRunEndpoint(t *testing.T) {
-	fake := vllmfake.Start(vllmfake.Config{Models: []vllmfake.Model{{ID: "fake/llama-7b", ParamsB: 7, MaxModelLen: 4096}}})
+	// 800 tok/s (1.25 ms per token): slow enough that a loaded CI machine's
+	// scheduling jitter stays well inside the 5 % tolerance.
+	fake := vllmfake.Start(vllmfake.Config{Models: []vllmfake.Model{{ID: "fake/llama-7b", ParamsB: 7, MaxModelLen: 4096}}, DecodeTokS7B: 800})
 	defer fake.Close()
 	for _, ext := range []string{"jsonl", "csv"} {
 		t.Run(ext, func(t *testing.T) {
@@ -81,13 +84,23 @@ func TestCalibrateRunEndpoint(t *testing.T) {
 				t.Errorf("%d ladder rows, want 2", n)
 			}
 			want := fake.Config().DecodeTokS(7, 1)
+			var decode []float64
 			for _, m := range ms {
 				if m.GPU != "H100 SXM" || m.TP != 1 || m.GPUCount != 1 || m.Interconnect != "nvlink" || m.ParamsB != calibrate.Some(7) || m.VLLMVersion != "0.6.3" {
 					t.Errorf("row hardware %+v", m)
 				}
-				if strings.HasSuffix(m.Source, ": decode") && math.Abs(m.DecodeTokS.V-want) > 0.05*want {
-					t.Errorf("decode_tok_s %v, want %v ± 5%%", m.DecodeTokS.V, want)
+				if strings.HasSuffix(m.Source, ": decode") {
+					decode = append(decode, m.DecodeTokS.V)
 				}
+			}
+			// The median of the runs, as a calibration would use it: one run
+			// descheduled by a busy machine must not fail the test.
+			sort.Float64s(decode)
+			if len(decode) == 0 {
+				t.Fatal("no decode rows")
+			}
+			if med := decode[len(decode)/2]; math.Abs(med-want) > 0.05*want {
+				t.Errorf("median decode_tok_s %v (runs %v), want %v ± 5%%", med, decode, want)
 			}
 			// A second run appends (the CSV header is not repeated).
 			code, _, stderr = runCLI(t, context.Background(), append(args[:len(args)-4], "--budget", "1s", "--concurrency-ladder", "1", "--out", out)...)
