@@ -23,10 +23,9 @@ import (
 // The truth (120 tok/s for a 7B model on an H100 SXM, exponent 0.70) is far
 // from the parents (prior: 143.6 tok/s derived, 0.85; seed: 350 tok/s, 0.85)
 // and from the default set (≈141 tok/s, 0.87), so passing means the fit
-// moved to the data. It stays
-// below the H100's bandwidth roofline for every model, where the estimator
-// would clamp: 32.8B → 120 × (7/32.8)^0.70 = 40.7 tok/s < 3350 GB/s / 65.5 GB
-// = 51 tok/s.
+// moved to the data. It stays below the H100's bandwidth roofline for every
+// model, where the estimator would clamp: 32.8B → 120 × (7/32.8)^0.70 =
+// 40.7 tok/s < 3350 GB/s / 65.5 GB = 51 tok/s.
 //
 // Timing: a token takes 1/speed, 4.8 ms (3.2B) to 24.6 ms (32.8B), ±5 %
 // seeded jitter. The fake schedules each chunk at an absolute deadline from
@@ -184,6 +183,13 @@ func TestLiveRunThenFitRecoversFake(t *testing.T) {
 			if b.GPUs[gpu].PrefillTokS != parent.GPUs[gpu].PrefillTokS || b.PrefillSizeExponent != parent.PrefillSizeExponent || b.Load != parent.Load {
 				t.Errorf("unidentified parameters moved: %s prefill %v, prefill exponent %v, load %+v",
 					gpu, b.GPUs[gpu].PrefillTokS, b.PrefillSizeExponent, b.Load)
+			}
+			// GPUs without measurements are not fitted: they keep the
+			// parent's rows (the fit once capped them at 70 % of their roofline).
+			for name, row := range parent.GPUs {
+				if name != gpu && b.GPUs[name] != row {
+					t.Errorf("unmeasured %s moved: %+v → %+v", name, row, b.GPUs[name])
+				}
 			}
 		}},
 	} {

@@ -335,12 +335,11 @@ func startDecode(b *planner.Baselines, pts []Point) {
 		if err != nil {
 			continue
 		}
-		v := row.DecodeTokS
-		if n[name] > 0 {
-			v = math.Exp(sum[name] / float64(n[name]))
-		} else if _, measured := sum[name]; !measured && len(n) == 0 {
+		if n[name] == 0 {
+			// Not measured: not fitted, so it keeps the parent's value.
 			continue
 		}
+		v := math.Exp(sum[name] / float64(n[name]))
 		if g.MemBWGBs > 0 {
 			v = math.Min(v, 0.7*g.MemBWGBs*1e9/(b.ReferenceParamsB*1e9*2))
 		}
