@@ -5,7 +5,7 @@ BIN     ?= vllm-wizard
 PKGS    := ./...
 FUZZTIME ?= 10s
 
-.PHONY: all build test vet fmt-check bench bench-sweep bench-rss fuzz baselines accuracy lint clean
+.PHONY: all build test vet fmt-check bench bench-sweep bench-rss fuzz baselines accuracy clean
 
 all: build
 
