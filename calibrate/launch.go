@@ -240,6 +240,10 @@ func (s *Server) Stop() error {
 		// server itself when it ignored SIGINT).
 		killGroup(s.cmd)
 		<-s.exited
+		// Give the group's workers the moment SIGKILL takes, so none is
+		// alive when Stop returns. A group that lingers (zombies an init
+		// that does not reap) is not an error of the benchmark.
+		waitGroupGone(s.cmd, s.grace)
 	})
 	return s.stopErr
 }

@@ -397,52 +397,9 @@ func (p *Prepared) Evaluate(pt *Point, out *Result) {
 }
 
 // memory is ComputeMemory with the per-(model, GPU, quantization) products
-// precomputed; the operations and their order are ComputeMemory's.
+// precomputed.
 func (p *Prepared) memory(f *Feasibility, qi int, kvd string, tp, ctx, conc int) {
-	pol := &p.pol
-	tp = max(tp, 1)
-	weightsTotal := p.quant[qi].weightsTotal
-	weights := weightsTotal / float64(tp)
-	kvTok := p.model.KVBytesPerToken(KVBytesPerElem(kvd, "auto"), tp) * pol.FragmentationFactor
-	kv := kvTok * float64(ctx) * float64(max(conc, 1))
-	overhead := pol.OverheadGB * GiB
-	if pol.OverheadGB < 0 {
-		overhead = max(1.0*GiB, 0.02*p.vram) + 0.25*GiB*float64(tp-1)
-	}
-	alloc := p.alloc
-	headroom := alloc - weights - kv - overhead
-	*f = Feasibility{
-		VRAMPerGPUGB:         p.gpu.MemoryGiB,
-		VRAMTotalGB:          p.gpu.MemoryGiB * float64(tp),
-		VRAMTargetAllocGB:    alloc / GiB,
-		GPUMemoryUtilization: pol.GPUMemoryUtilization,
-		WeightsGB:            weights / GiB,
-		WeightsTotalGB:       weightsTotal / GiB,
-		KVCacheGB:            kv / GiB,
-		OverheadGB:           overhead / GiB,
-		HeadroomGB:           headroom / GiB,
-		RequiredHeadroomGB:   pol.HeadroomGB,
-		KVBytesPerToken:      kvTok,
-		ContextLen:           ctx,
-		Concurrency:          max(conc, 1),
-		TP:                   tp,
-	}
-	f.Fits = headroom >= pol.HeadroomGB*GiB
-	switch {
-	case headroom >= 2*GiB:
-		f.OOMRisk = OOMLow
-	case headroom >= 0:
-		f.OOMRisk = OOMMedium
-	default:
-		f.OOMRisk = OOMHigh
-	}
-	free := alloc - weights - overhead
-	if free > 0 && kvTok > 0 {
-		if ctx > 0 {
-			f.MaxConcurrencyAtContext = int(math.Floor(free / (kvTok * float64(ctx))))
-		}
-		f.MaxContextAtConcurrency = int(math.Floor(free/kvTok)) / f.Concurrency
-	}
+	memoryCore(f, p.model, p.gpu, &p.pol, p.vram, p.alloc, p.quant[qi].weightsTotal, KVBytesPerElem(kvd, "auto"), tp, ctx, conc)
 }
 
 // perf is estimateCore with the size, quantization and interconnect factors
@@ -458,77 +415,20 @@ func (p *Prepared) perf(n *perfNumbers, qi, ici, tp, ctx, prompt int) {
 	}
 	n.ctxFactor = p.ctxFactor(ctx)
 	n.quant, n.quantP = q.speed, q.speedP
-	decode := p.baseDecodeSized * n.tpFactor * n.ctxFactor * n.quant
+	us := 0.0
 	if tp > 1 && p.model.NumLayers > 0 {
-		if us := p.allReduceUs[ici]; us > 0 {
-			n.allReduceMs = float64(p.model.NumLayers) * us / 1e3
-			decode = 1 / (1/decode + n.allReduceMs/1e3)
-		}
+		us = p.allReduceUs[ici]
 	}
-	prefill := p.base.PrefillTokS * n.prefillSizeFactor * n.tpFactor * n.quantP
-	n.decode, n.prefill = decode, prefill
-	n.decodeLo, n.decodeHi = decode*b.DecodeRange[0], decode*b.DecodeRange[1]
-	n.prefillLo, n.prefillHi = prefill*b.PrefillRange[0], prefill*b.PrefillRange[1]
 	wb := q.weightBytes
 	if wb <= 0 {
 		wb = p.sizeParams() * 1e9 * BytesPerParam("auto", Quantizations[qi])
 	}
-	if p.gpu.MemBWGBs > 0 {
-		n.roofline = p.gpu.MemBWGBs * 1e9 * float64(tp) / wb
-		if n.decodeHi > n.roofline {
-			n.clamped = true
-			n.decodeHi = n.roofline
-			n.decode = min(n.decode, n.roofline)
-			n.decodeLo = min(n.decodeLo, n.roofline)
-		}
-	}
-	pr := float64(max(prompt, 1))
-	n.ttft = pr / n.prefill * 1000
-	n.ttftLo = pr / n.prefillHi * 1000
-	n.ttftHi = pr / n.prefillLo * 1000
+	perfTail(b, n, p.baseDecodeSized, p.base.PrefillTokS, us, p.model.NumLayers, tp, p.gpu.MemBWGBs, wb, prompt)
 }
 
-// load is loadCore with the tensor rate precomputed; the operations and
-// their order are loadCore's.
+// load is loadCore with the tensor rate precomputed.
 func (p *Prepared) load(l *loadNumbers, n *perfNumbers, in *loadInput, qi int) {
-	b := p.b
-	B := max(in.concurrency, 1)
-	if in.maxNumSeqs > 0 && B > in.maxNumSeqs {
-		B, l.limitedBy = in.maxNumSeqs, "max_num_seqs"
-	}
-	if in.maxConcurrency > 0 && B > in.maxConcurrency {
-		B, l.limitedBy = in.maxConcurrency, "kv_cache"
-	}
-	if in.maxConcurrency == 0 {
-		B, l.limitedBy = 0, "kv_cache"
-	}
-	l.batch = B
-	if B == 0 || n.decode <= 0 {
-		return
-	}
-	tp := float64(max(in.tp, 1))
-	t1 := 1 / n.decode
-	flops := p.quant[qi].flops * tp
-	l.computePerSeqS = 2 * in.activeParamsB * 1e9 / flops
-	meanCtx := float64(in.promptTokens) + float64(in.genTokens)/2
-	if in.gpu.MemBWGBs > 0 {
-		l.kvPerSeqS = in.kvBytesPerTok * meanCtx / (in.gpu.MemBWGBs * 1e9 * b.Load.KVBandwidthEfficiency)
-	}
-	extra := float64(B - 1)
-	mem := t1*moeReadFactor(in, B) + extra*l.kvPerSeqS
-	comp := float64(B) * l.computePerSeqS
-	// t1 already holds the first sequence's FLOPs.
-	extraComp := extra * l.computePerSeqS
-	// Each output token brings prompt/gen prompt tokens to prefill, which
-	// ride in the same steps at the prefill rate (compute-bound GEMMs).
-	l.prefillPerStepS = float64(B) * float64(in.promptTokens) / float64(max(in.genTokens, 1)) / n.prefill
-	// The step's kernels run one after another: weight streaming (t1),
-	// attention's KV reads, the batch's GEMM FLOPs and the prefill share add
-	// up rather than overlap (see docs/accuracy.md).
-	l.stepS = mem + extraComp + l.prefillPerStepS + extra*b.Load.StepOverheadUsPerSeq*1e-6
-	l.computeBound = comp > mem
-	l.out = float64(B) / l.stepS
-	l.ttftMs = n.ttft + l.stepS*1000
+	loadStep(p.b, l, n, in, p.quant[qi].flops)
 }
 
 func (p *Prepared) sizeParams() float64 {

@@ -73,6 +73,13 @@ func tensorTFLOPS(b *Baselines, g *GPU, quant string) float64 {
 // the memory time t1 + (B−1)·kv.
 func loadCore(b *Baselines, n *perfNumbers, in *loadInput) loadNumbers {
 	var l loadNumbers
+	loadStep(b, &l, n, in, tensorTFLOPS(b, in.gpu, in.quant)*1e12*b.Load.ComputeEfficiency)
+	return l
+}
+
+// loadStep is loadCore's arithmetic with the per-GPU tensor rate (at the load
+// efficiency) given, shared with the sweep's fast path.
+func loadStep(b *Baselines, l *loadNumbers, n *perfNumbers, in *loadInput, flopsPerGPU float64) {
 	B := max(in.concurrency, 1)
 	if in.maxNumSeqs > 0 && B > in.maxNumSeqs {
 		B, l.limitedBy = in.maxNumSeqs, "max_num_seqs"
@@ -85,11 +92,11 @@ func loadCore(b *Baselines, n *perfNumbers, in *loadInput) loadNumbers {
 	}
 	l.batch = B
 	if B == 0 || n.decode <= 0 {
-		return l
+		return
 	}
 	tp := float64(max(in.tp, 1))
 	t1 := 1 / n.decode
-	flops := tensorTFLOPS(b, in.gpu, in.quant) * 1e12 * b.Load.ComputeEfficiency * tp
+	flops := flopsPerGPU * tp
 	l.computePerSeqS = 2 * in.activeParamsB * 1e9 / flops
 	meanCtx := float64(in.promptTokens) + float64(in.genTokens)/2
 	if in.gpu.MemBWGBs > 0 {
@@ -110,7 +117,6 @@ func loadCore(b *Baselines, n *perfNumbers, in *loadInput) loadNumbers {
 	l.computeBound = comp > mem
 	l.out = float64(B) / l.stepS
 	l.ttftMs = n.ttft + l.stepS*1000
-	return l
 }
 
 func (l *loadNumbers) estimate(b *Baselines, requested int, price float64, gpusUsed int) LoadEstimate {

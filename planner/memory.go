@@ -222,21 +222,29 @@ const (
 // × (tp − 1).
 func ComputeMemory(in MemoryInput) Feasibility {
 	p := in.Policy.withDefaults(in.GPU)
-	tp := max(in.TP, 1)
 	vram := in.GPU.MemoryGiB * GiB
-	alloc := vram * p.GPUMemoryUtilization
-	weightsTotal := in.Model.ParamsB * 1e9 * BytesPerParam(in.Dtype, in.Quantization)
+	var f Feasibility
+	memoryCore(&f, in.Model, in.GPU, &p, vram, vram*p.GPUMemoryUtilization,
+		in.Model.ParamsB*1e9*BytesPerParam(in.Dtype, in.Quantization), KVBytesPerElem(in.KVCacheDtype, in.Dtype),
+		in.TP, in.ContextLen, in.Concurrency)
+	return f
+}
+
+// memoryCore is ComputeMemory's arithmetic, shared with the sweep's fast
+// path (which precomputes vram, alloc and weightsTotal); p has its defaults.
+func memoryCore(f *Feasibility, m *ModelConfig, g *GPU, p *Policy, vram, alloc, weightsTotal, kvElem float64, tp, ctx, conc int) {
+	tp = max(tp, 1)
 	weights := weightsTotal / float64(tp)
-	kvTok := in.Model.KVBytesPerToken(KVBytesPerElem(in.KVCacheDtype, in.Dtype), tp) * p.FragmentationFactor
-	kv := kvTok * float64(in.ContextLen) * float64(max(in.Concurrency, 1))
+	kvTok := m.KVBytesPerToken(kvElem, tp) * p.FragmentationFactor
+	kv := kvTok * float64(ctx) * float64(max(conc, 1))
 	overhead := p.OverheadGB * GiB
 	if p.OverheadGB < 0 {
 		overhead = max(1.0*GiB, 0.02*vram) + 0.25*GiB*float64(tp-1)
 	}
 	headroom := alloc - weights - kv - overhead
-	f := Feasibility{
-		VRAMPerGPUGB:         in.GPU.MemoryGiB,
-		VRAMTotalGB:          in.GPU.MemoryGiB * float64(tp),
+	*f = Feasibility{
+		VRAMPerGPUGB:         g.MemoryGiB,
+		VRAMTotalGB:          g.MemoryGiB * float64(tp),
 		VRAMTargetAllocGB:    alloc / GiB,
 		GPUMemoryUtilization: p.GPUMemoryUtilization,
 		WeightsGB:            weights / GiB,
@@ -246,8 +254,8 @@ func ComputeMemory(in MemoryInput) Feasibility {
 		HeadroomGB:           headroom / GiB,
 		RequiredHeadroomGB:   p.HeadroomGB,
 		KVBytesPerToken:      kvTok,
-		ContextLen:           in.ContextLen,
-		Concurrency:          max(in.Concurrency, 1),
+		ContextLen:           ctx,
+		Concurrency:          max(conc, 1),
 		TP:                   tp,
 	}
 	f.Fits = headroom >= p.HeadroomGB*GiB
@@ -261,10 +269,9 @@ func ComputeMemory(in MemoryInput) Feasibility {
 	}
 	free := alloc - weights - overhead
 	if free > 0 && kvTok > 0 {
-		if in.ContextLen > 0 {
-			f.MaxConcurrencyAtContext = int(math.Floor(free / (kvTok * float64(in.ContextLen))))
+		if ctx > 0 {
+			f.MaxConcurrencyAtContext = int(math.Floor(free / (kvTok * float64(ctx))))
 		}
 		f.MaxContextAtConcurrency = int(math.Floor(free/kvTok)) / f.Concurrency
 	}
-	return f
 }

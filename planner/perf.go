@@ -88,26 +88,40 @@ func estimateCore(b *Baselines, base GPUBaseline, in *PerfInput) perfNumbers {
 	if q, ok := b.PrefillQuantizationSpeedup[in.Quantization]; ok && q > 0 {
 		n.quantP = q
 	}
-	decode := base.DecodeTokS * n.sizeFactor * n.tpFactor * n.ctxFactor * n.quant
+	us := 0.0
 	if tp > 1 && in.Layers > 0 {
-		if us := b.TPAllReduceUsPerLayer[ic]; us > 0 {
-			n.allReduceMs = float64(in.Layers) * us / 1e3
-			decode = 1 / (1/decode + n.allReduceMs/1e3)
-		}
+		us = b.TPAllReduceUsPerLayer[ic]
 	}
-	prefill := base.PrefillTokS * n.prefillSizeFactor * n.tpFactor * n.quantP
-	n.decode, n.prefill = decode, prefill
-	n.decodeLo, n.decodeHi = decode*b.DecodeRange[0], decode*b.DecodeRange[1]
-	n.prefillLo, n.prefillHi = prefill*b.PrefillRange[0], prefill*b.PrefillRange[1]
-
 	// Single-stream decode reads every weight once per token: it cannot beat
 	// bandwidth × tp / weight bytes.
 	wb := in.WeightBytes
 	if wb <= 0 {
 		wb = params * 1e9 * BytesPerParam("auto", in.Quantization)
 	}
-	if in.GPU != nil && in.GPU.MemBWGBs > 0 {
-		n.roofline = in.GPU.MemBWGBs * 1e9 * float64(tp) / wb
+	bw := 0.0
+	if in.GPU != nil {
+		bw = in.GPU.MemBWGBs
+	}
+	perfTail(b, &n, base.DecodeTokS*n.sizeFactor, base.PrefillTokS, us, in.Layers, tp, bw, wb, in.PromptTokens)
+	return n
+}
+
+// perfTail applies the tensor-parallel, context and quantization factors
+// already in n to the size-scaled baselines, adds the all-reduce cost,
+// forms the ranges, clamps decode to the bandwidth roofline and derives TTFT.
+// estimateCore and the sweep's fast path share it.
+func perfTail(b *Baselines, n *perfNumbers, decodeSized, basePrefill, allReduceUs float64, layers, tp int, bwGBs, weightBytes float64, prompt int) {
+	decode := decodeSized * n.tpFactor * n.ctxFactor * n.quant
+	if allReduceUs > 0 {
+		n.allReduceMs = float64(layers) * allReduceUs / 1e3
+		decode = 1 / (1/decode + n.allReduceMs/1e3)
+	}
+	prefill := basePrefill * n.prefillSizeFactor * n.tpFactor * n.quantP
+	n.decode, n.prefill = decode, prefill
+	n.decodeLo, n.decodeHi = decode*b.DecodeRange[0], decode*b.DecodeRange[1]
+	n.prefillLo, n.prefillHi = prefill*b.PrefillRange[0], prefill*b.PrefillRange[1]
+	if bwGBs > 0 {
+		n.roofline = bwGBs * 1e9 * float64(tp) / weightBytes
 		if n.decodeHi > n.roofline {
 			n.clamped = true
 			n.decodeHi = n.roofline
@@ -115,11 +129,10 @@ func estimateCore(b *Baselines, base GPUBaseline, in *PerfInput) perfNumbers {
 			n.decodeLo = min(n.decodeLo, n.roofline)
 		}
 	}
-	prompt := float64(max(in.PromptTokens, 1))
-	n.ttft = prompt / n.prefill * 1000
-	n.ttftLo = prompt / n.prefillHi * 1000
-	n.ttftHi = prompt / n.prefillLo * 1000
-	return n
+	pr := float64(max(prompt, 1))
+	n.ttft = pr / n.prefill * 1000
+	n.ttftLo = pr / n.prefillHi * 1000
+	n.ttftHi = pr / n.prefillLo * 1000
 }
 
 // EstimatePerformance estimates single-stream decode, prefill and TTFT

@@ -229,23 +229,34 @@ func TestCalibrateRunLaunch(t *testing.T) {
 	})
 }
 
-// assertNoProcess fails when a process (server or worker) still runs exe.
+// assertNoProcess fails when a process (server or worker) still runs exe
+// two seconds after the command returned.
 func assertNoProcess(t *testing.T, exe string) {
 	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
+	if _, err := os.ReadDir("/proc"); err != nil {
 		t.Skip("no /proc to look for leftover processes")
 	}
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
+	var alive []int
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		alive = alive[:0]
+		entries, _ := os.ReadDir("/proc")
+		for _, e := range entries {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			// A zombie has no exe link, so a match is really running.
+			if target, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe")); err == nil && target == exe {
+				alive = append(alive, pid)
+			}
 		}
-		if target, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe")); err == nil && target == exe {
-			// A zombie has no exe link, so this process is really running.
-			t.Errorf("process %d (%s) still runs after the command returned", pid, exe)
-			syscall.Kill(pid, syscall.SIGKILL)
+		if len(alive) == 0 || time.Now().After(deadline) {
+			break
 		}
+	}
+	for _, pid := range alive {
+		t.Errorf("process %d (%s) still runs 2 s after the command returned", pid, exe)
+		syscall.Kill(pid, syscall.SIGKILL)
 	}
 }
 
