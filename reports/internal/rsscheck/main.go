@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command rsscheck writes N synthetic sweep rows with one of the report
 // writers and prints throughput and peak RSS, to check that memory stays flat
 // as rows grow:
