@@ -231,75 +231,10 @@ func GPUs() []GPU {
 	return append([]GPU(nil), c.gpus...)
 }
 
-// LookupGPU finds a GPU by catalog name or alias (case, spaces, dashes and a
-// leading "NVIDIA"/"GeForce" are ignored). An unknown name is an error that
-// lists the closest known names.
-func LookupGPU(name string) (GPU, error) {
-	c := loadCatalog()
-	if c.err != nil {
-		return GPU{}, c.err
-	}
-	if i, ok := c.gpuIndex[normGPU(name)]; ok {
-		return c.gpus[i], nil
-	}
-	return GPU{}, fmt.Errorf("%w %q; closest known: %s; or describe it with --vram-gb (and --mem-bw-gbs)", ErrUnknownGPU, name, strings.Join(c.closestGPUs(name, 5), ", "))
-}
-
-func (c *catalog) closestGPUs(name string, n int) []string {
-	q := normGPU(name)
-	type cand struct {
-		name string
-		d    int
-	}
-	best := map[string]int{}
-	for k, i := range c.gpuIndex {
-		d := EditDistance(q, k)
-		if strings.Contains(k, q) || strings.Contains(q, k) {
-			d = min(d, 1+abs(len(k)-len(q))/4)
-		}
-		nm := c.gpus[i].Name
-		if old, ok := best[nm]; !ok || d < old {
-			best[nm] = d
-		}
-	}
-	cands := make([]cand, 0, len(best))
-	for nm, d := range best {
-		cands = append(cands, cand{nm, d})
-	}
-	sort.Slice(cands, func(i, j int) bool {
-		if cands[i].d != cands[j].d {
-			return cands[i].d < cands[j].d
-		}
-		return cands[i].name < cands[j].name
-	})
-	out := []string{}
-	for i := 0; i < len(cands) && i < n; i++ {
-		out = append(out, cands[i].name)
-	}
-	return out
-}
-
 // Models returns the model catalog entries.
 func Models() []CatalogModel {
 	c := loadCatalog()
 	return append([]CatalogModel(nil), c.models...)
-}
-
-// LookupModel finds a catalog model by id or alias. Base and instruct/chat
-// ids of one architecture resolve to the same entry; matching ignores case
-// and the organisation prefix.
-func LookupModel(id string) (ModelConfig, error) {
-	c := loadCatalog()
-	if c.err != nil {
-		return ModelConfig{}, c.err
-	}
-	for _, k := range modelKeys(id) {
-		if i, ok := c.modelIndex[k]; ok {
-			m := c.parsed[i]
-			return m, nil
-		}
-	}
-	return ModelConfig{}, fmt.Errorf("%w %q", ErrUnknownModel, id)
 }
 
 // CatalogModelIDs lists the catalog ids, sorted.
@@ -357,33 +292,4 @@ func leadingNumber(s string) float64 {
 		return 0
 	}
 	return f
-}
-
-// EditDistance is the Levenshtein distance between two strings (bytes), used
-// to suggest the closest known name for a typo.
-func EditDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
-
-func abs(x int) int {
-	if x < 0 {
-		return -x
-	}
-	return x
 }

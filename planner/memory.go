@@ -57,19 +57,6 @@ func NormalizeQuantization(q string) (string, error) {
 	return "", fmt.Errorf("unknown quantization %q; use one of %s", q, strings.Join(Quantizations, ", "))
 }
 
-// NormalizeInterconnect maps user spellings to an interconnect constant.
-func NormalizeInterconnect(s string) (string, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "nvlink", "nvswitch", "sxm", "xgmi", "infinity-fabric":
-		return InterconnectNVLink, nil
-	case "pcie", "pci", "pci-e":
-		return InterconnectPCIe, nil
-	case "", "unknown":
-		return InterconnectUnknown, nil
-	}
-	return "", fmt.Errorf("unknown interconnect %q; use nvlink, pcie or unknown", s)
-}
-
 // NormalizeKVCacheDtype validates a KV cache dtype.
 func NormalizeKVCacheDtype(s string) (string, error) {
 	s = strings.ToLower(strings.TrimSpace(s))
@@ -81,7 +68,7 @@ func NormalizeKVCacheDtype(s string) (string, error) {
 			return s, nil
 		}
 	}
-	return "", fmt.Errorf("unknown kv cache dtype %q; use one of %s", s, strings.Join(KVCacheDtypes, ", "))
+	return "", fmt.Errorf("unknown kv cache dtype %q%s; use one of %s", s, didYouMean(s, KVCacheDtypes), strings.Join(KVCacheDtypes, ", "))
 }
 
 // NormalizeDtype validates a model dtype ("auto" = bfloat16).
