@@ -294,11 +294,14 @@ func ImportPublished(r io.Reader) (ImportResult, error) {
 
 func mapPublished(get func(string) string) (Measurement, string) {
 	var m Measurement
-	gpu, reason := NormalizeGPU(get("gpu"))
-	if reason != "" {
-		return m, reason
+	if get("gpu") == "" {
+		return m, "no GPU"
 	}
-	m.GPU = gpu
+	g, err := planner.LookupGPU(get("gpu"))
+	if err != nil {
+		return m, err.Error()
+	}
+	m.GPU = g.Name
 	m.Model = get("model")
 	if m.Model == "" {
 		return m, "no model"
@@ -314,7 +317,10 @@ func mapPublished(get func(string) string) (Measurement, string) {
 	if n, err := strconv.Atoi(get("tp")); err == nil && n > 0 {
 		m.TP = n
 	}
-	m.Interconnect = NormalizeInterconnect(get("interconnect"))
+	// The table's free text ("n/a", "not stated") that names no fabric is unknown.
+	if m.Interconnect, err = planner.NormalizeInterconnect(get("interconnect")); err != nil {
+		m.Interconnect = InterconnectUnknown
+	}
 	m.Quantization, m.KVCacheDtype = parseDtypeQuant(get("dtype_quant"))
 	m.ParamsB = leadingNumber(get("params_b"))
 	m.PromptTokens = tokenCount(get("input_tokens"))
@@ -420,63 +426,4 @@ func parseDtypeQuant(s string) (quant, kv string) {
 		quant = "none"
 	}
 	return quant, kv
-}
-
-// NormalizeInterconnect maps a free-text interconnect to nvlink (NVLink,
-// NVSwitch, SXM boards, or AMD Infinity Fabric: a GPU-to-GPU scale-up
-// fabric), pcie, or unknown.
-func NormalizeInterconnect(s string) string {
-	l := strings.ToLower(s)
-	switch {
-	case strings.Contains(l, "nvlink"), strings.Contains(l, "nvswitch"), strings.Contains(l, "sxm"),
-		strings.Contains(l, "infinity fabric"), strings.Contains(l, "xgmi"):
-		return InterconnectNVLink
-	case strings.Contains(l, "pcie"):
-		return InterconnectPCIe
-	}
-	return InterconnectUnknown
-}
-
-// NormalizeGPU maps a free-text GPU description to a catalog name, or
-// returns a reason when that is not clear. The text before any parenthesis
-// names the GPU; the parenthesis may settle the variant ("Polaris nodes are
-// A100-SXM4-40GB"). A bare H100 or H200 is the SXM part and an A100 without
-// memory size the 80GB SXM part, as in the catalog's aliases.
-func NormalizeGPU(raw string) (string, string) {
-	all := strings.ToLower(raw)
-	head, _, _ := strings.Cut(all, "(")
-	head = strings.TrimSpace(head)
-	switch {
-	case raw == "":
-		return "", "no GPU"
-	case strings.Contains(all, "gh200"):
-		return "", fmt.Sprintf("GPU %q (Grace Hopper) has no catalog entry", raw)
-	case strings.Contains(head, "h200"):
-		if strings.Contains(head, "nvl") {
-			return "", fmt.Sprintf("GPU %q (H200 NVL) has no catalog entry", raw)
-		}
-		return "H200 SXM", ""
-	case strings.Contains(head, "h100"):
-		switch {
-		case strings.Contains(head, "nvl"):
-			return "H100 NVL", ""
-		case strings.Contains(head, "pcie"):
-			return "H100 PCIe", ""
-		}
-		return "H100 SXM", ""
-	case strings.Contains(head, "a100"):
-		switch {
-		case strings.Contains(all, "40gb"):
-			return "A100 40GB (SXM4)", ""
-		case strings.Contains(head, "pcie"):
-			return "A100 80GB PCIe", ""
-		}
-		return "A100 80GB SXM", ""
-	}
-	for _, cand := range []string{raw, head} {
-		if g, err := planner.LookupGPU(cand); err == nil {
-			return g.Name, ""
-		}
-	}
-	return "", fmt.Sprintf("GPU %q is not in the catalog", raw)
 }

@@ -116,18 +116,30 @@ func TestImportPublished(t *testing.T) {
 }
 
 func TestNormalizers(t *testing.T) {
-	gpus := []struct{ in, want string }{
-		{"H100 SXM 80GB (nvidia-smi in repo llama.cpp/H100/README shows 'H100 80GB HBM3')", "H100 SXM"},
-		{"A100 (Argonne Polaris; variant not stated in repo, Polaris nodes are A100-SXM4-40GB)", "A100 40GB (SXM4)"},
-		{"A100 80GB (form factor not stated)", "A100 80GB SXM"},
-		{"H100 PCIe", "H100 PCIe"},
-		{"MI300X", "MI300X"},
-		{"GH200 (H100-class GPU, 96GB HBM3)", ""},
-		{"Imaginary 9000", ""},
+	// The GPU and interconnect columns go through planner's names
+	// (planner.LookupGPU, planner.NormalizeInterconnect; tested there); the
+	// importer adds that a missing GPU is "no GPU" and that free text naming
+	// no fabric is unknown.
+	row := func(gpu, ic string) func(string) string {
+		return func(c string) string {
+			return map[string]string{"gpu": gpu, "interconnect": ic, "model": "m", "batch_or_concurrency": "1", "decode_tok_s_per_stream": "10"}[c]
+		}
+	}
+	gpus := []struct{ in, want, reason string }{
+		{"H100 SXM 80GB (nvidia-smi in repo llama.cpp/H100/README shows 'H100 80GB HBM3')", "H100 SXM", ""},
+		{"A100 (Argonne Polaris; variant not stated in repo, Polaris nodes are A100-SXM4-40GB)", "A100 40GB (SXM4)", ""},
+		{"GH200 (H100-class GPU, 96GB HBM3)", "", `unknown GPU "GH200 (H100-class GPU, 96GB HBM3)"; closest known: `},
+		{"", "", "no GPU"},
 	}
 	for _, g := range gpus {
-		if got, reason := NormalizeGPU(g.in); got != g.want || (got == "") == (reason == "") {
-			t.Errorf("NormalizeGPU(%q) = %q, %q; want %q", g.in, got, reason, g.want)
+		m, reason := mapPublished(row(g.in, "n/a"))
+		if g.want != "" && (m.GPU != g.want || reason != "") || g.want == "" && !strings.HasPrefix(reason, g.reason) {
+			t.Errorf("GPU %q → %q, reason %q; want %q, reason %q…", g.in, m.GPU, reason, g.want, g.reason)
+		}
+	}
+	for in, want := range map[string]string{"n/a": "unknown", "not stated": "unknown", "SXM4 NVLink (Polaris node)": "nvlink", "Infinity Fabric": "nvlink", "PCIe Gen4": "pcie"} {
+		if m, _ := mapPublished(row("H100", in)); m.Interconnect != want {
+			t.Errorf("interconnect %q → %q, want %q", in, m.Interconnect, want)
 		}
 	}
 	conc := []struct {
@@ -146,11 +158,6 @@ func TestNormalizers(t *testing.T) {
 	for _, c := range quant {
 		if q, kv := parseDtypeQuant(c.in); q != c.q || kv != c.kv {
 			t.Errorf("parseDtypeQuant(%q) = %s, %s", c.in, q, kv)
-		}
-	}
-	for in, want := range map[string]string{"n/a": "unknown", "SXM4 NVLink (Polaris node)": "nvlink", "Infinity Fabric": "nvlink", "PCIe Gen4": "pcie"} {
-		if got := NormalizeInterconnect(in); got != want {
-			t.Errorf("NormalizeInterconnect(%q) = %q, want %q", in, got, want)
 		}
 	}
 	if v := leadingNumber("~14 (chart-read)"); v != Some(14) {

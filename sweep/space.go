@@ -97,7 +97,7 @@ func NewSpace(g Grid, b *planner.Baselines, prices map[string]float64) (*Space, 
 	for _, id := range g.Models {
 		m, err := planner.LookupModel(id)
 		if err != nil {
-			return nil, fmt.Errorf("%w: models: %w; closest known: %s", ErrBadGrid, err, strings.Join(closestModels(id, 5), ", "))
+			return nil, fmt.Errorf("%w: models: %w", ErrBadGrid, err)
 		}
 		if prev, ok := seenModel[m.ID]; ok {
 			return nil, fmt.Errorf("%w: models: %q and %q are the same model %s", ErrBadGrid, prev, id, m.ID)
@@ -180,19 +180,24 @@ func (s *Space) Describe() string {
 		}
 		parts = append(parts, fmt.Sprintf("%d %s", s.lens[a], a))
 	}
-	return fmt.Sprintf("%s points = %s", groupDigits(s.total), strings.Join(parts, " × "))
+	return fmt.Sprintf("%s points = %s", GroupDigits(s.total), strings.Join(parts, " × "))
 }
 
-func groupDigits(n int64) string {
+// GroupDigits writes n with thousands separators (1280 → "1,280").
+func GroupDigits(n int64) string {
 	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
+	neg := ""
+	if n < 0 {
+		neg, s = "-", s[1:]
 	}
-	return b.String()
+	out := make([]byte, 0, len(s)+len(s)/3)
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return neg + string(out)
 }
 
 // PointAt sets p to the point with index i (0 ≤ i < Len).
@@ -252,39 +257,4 @@ func (s *Space) Estimate(p *Point, r *Row) error {
 	r.NativeQuantization = m.NativeQuantization
 	prep.Evaluate(&pt, &r.Result)
 	return nil
-}
-
-// closestModels returns up to n catalog ids nearest to id: ids containing
-// it first, then by edit distance of the name without its organisation.
-func closestModels(id string, n int) []string {
-	base := func(s string) string {
-		s = strings.ToLower(strings.TrimSpace(s))
-		if i := strings.LastIndex(s, "/"); i >= 0 {
-			s = s[i+1:]
-		}
-		for _, suf := range []string{"-instruct", "-chat-hf", "-chat", "-it", "-hf"} {
-			s = strings.TrimSuffix(s, suf)
-		}
-		return s
-	}
-	q := base(id)
-	type cand struct {
-		id string
-		d  int
-	}
-	var cs []cand
-	for _, c := range planner.CatalogModelIDs() {
-		k := base(c)
-		d := planner.EditDistance(q, k)
-		if q != "" && (strings.Contains(k, q) || strings.Contains(q, k)) {
-			d = 0
-		}
-		cs = append(cs, cand{c, d})
-	}
-	sort.SliceStable(cs, func(i, j int) bool { return cs[i].d < cs[j].d })
-	out := []string{}
-	for i := 0; i < len(cs) && i < n; i++ {
-		out = append(out, cs[i].id)
-	}
-	return out
 }

@@ -21,12 +21,6 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/planner"
 )
 
-func init() { subcommands = append(subcommands, newCalibrateCmd) }
-
-// calibrateSubcommands lists constructors of further calibrate subcommands
-// (fit, validate); their files append to it in an init function.
-var calibrateSubcommands []func(*app) *cobra.Command
-
 // newCalibrateCmd is the calibrate parent command.
 func newCalibrateCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
@@ -36,10 +30,7 @@ func newCalibrateCmd(a *app) *cobra.Command {
 vllm bench serve results (import), into one measurement format (JSONL or CSV)
 that refits the estimator's baselines.`,
 	}
-	cmd.AddCommand(newCalibrateRunCmd(a), newCalibrateImportCmd(a))
-	for _, add := range calibrateSubcommands {
-		cmd.AddCommand(add(a))
-	}
+	cmd.AddCommand(newCalibrateRunCmd(a), newCalibrateImportCmd(a), newCalibrateFitCmd(a), newCalibrateValidateCmd(a))
 	return cmd
 }
 
@@ -64,10 +55,12 @@ func (h *hwFlags) register(cmd *cobra.Command) {
 }
 
 func (h *hwFlags) validate() error {
-	switch h.interconnect {
-	case "", calibrate.InterconnectNVLink, calibrate.InterconnectPCIe, calibrate.InterconnectUnknown:
-	default:
-		return usagef("--interconnect %q: want nvlink, pcie or unknown", h.interconnect)
+	if h.interconnect != "" {
+		ic, err := planner.NormalizeInterconnect(h.interconnect)
+		if err != nil {
+			return usagef("--interconnect: %w", err)
+		}
+		h.interconnect = ic
 	}
 	if h.gpuCount < 0 {
 		return usagef("--gpu-count %d: want ≥ 1", h.gpuCount)
@@ -93,14 +86,14 @@ func (h *hwFlags) paramsFor(i, n int) (calibrate.Opt, error) {
 	return calibrate.Opt{}, usagef("--params-b has %d values for %d models: give one, or one per --model", len(h.paramsB), n)
 }
 
-// catalogGPU normalises a GPU name to its catalog name, warning when it is
-// not in the catalog.
+// catalogGPU is planner.GPUName, warning (with the closest known names)
+// when the catalog lacks the GPU.
 func (a *app) catalogGPU(name string) string {
-	if g, err := planner.LookupGPU(name); err == nil {
-		return g.Name
+	n, err := planner.GPUName(name)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "warning: %v; measurements keep the name as given\n", err)
 	}
-	fmt.Fprintf(a.stderr, "warning: GPU %q is not in the catalog; measurements keep the name as given\n", name)
-	return name
+	return n
 }
 
 type calibrateRunFlags struct {

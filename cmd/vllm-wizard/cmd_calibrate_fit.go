@@ -17,10 +17,6 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/planner"
 )
 
-func init() {
-	calibrateSubcommands = append(calibrateSubcommands, newCalibrateFitCmd, newCalibrateValidateCmd)
-}
-
 type fitFlags struct {
 	from, out, preset, name, version, date, accuracy string
 	exclude                                          []string
@@ -89,7 +85,8 @@ func (a *app) runCalibrateFit(cmd *cobra.Command, args []string, f *fitFlags) er
 		if len(f.exclude) > 0 {
 			po.ExcludeGPUs = map[string]string{}
 			for _, g := range f.exclude {
-				po.ExcludeGPUs[canonicalGPU(g)] = "excluded with --exclude-gpu"
+				name, _ := planner.GPUName(g) // a GPU the catalog lacks is excluded by the name as given
+				po.ExcludeGPUs[name] = "excluded with --exclude-gpu"
 			}
 		}
 		var pts []fit.Point
@@ -148,14 +145,6 @@ func (a *app) runCalibrateFit(cmd *cobra.Command, args []string, f *fitFlags) er
 		fmt.Fprintf(a.stdout, "wrote %s\n", f.accuracy)
 	}
 	return nil
-}
-
-// canonicalGPU maps a GPU name to its catalog name when it has one.
-func canonicalGPU(name string) string {
-	if g, err := planner.LookupGPU(name); err == nil {
-		return g.Name
-	}
-	return name
 }
 
 func newCalibrateValidateCmd(a *app) *cobra.Command {

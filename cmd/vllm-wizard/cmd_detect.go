@@ -14,11 +14,6 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/planner"
 )
 
-// detectSystem is the detector behind `vllm-wizard detect` (tests replace it).
-var detectSystem = detect.Detect
-
-func init() { subcommands = append(subcommands, newDetectCmd) }
-
 func newDetectCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -36,7 +31,7 @@ exits 0.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			sys, err := detectSystem(cmd.Context(), detect.Options{})
+			sys, err := a.detect(cmd.Context(), detect.Options{})
 			if err != nil {
 				if !errors.Is(err, detect.ErrNoGPU) {
 					return fmt.Errorf("detect GPUs: %w", err)

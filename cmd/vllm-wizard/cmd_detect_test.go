@@ -13,12 +13,10 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/detect"
 )
 
-// useDetector replaces the detector of `vllm-wizard detect` for one test.
-func useDetector(t *testing.T, d func(context.Context, detect.Options) (detect.System, error)) {
+// cliDetect is cli with the app's GPU detection replaced by d.
+func cliDetect(t *testing.T, d func(context.Context, detect.Options) (detect.System, error), args ...string) (string, string, int) {
 	t.Helper()
-	old := detectSystem
-	detectSystem = d
-	t.Cleanup(func() { detectSystem = old })
+	return cliApp(t, func(a *app) { a.detectSystem = d }, args...)
 }
 
 // recordedSMI returns a detector that runs the real detect.Detect with NVML
@@ -98,8 +96,7 @@ func TestDetectCmd(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			useDetector(t, tt.detector)
-			stdout, stderr, code := cli(t, tt.args...)
+			stdout, stderr, code := cliDetect(t, tt.detector, tt.args...)
 			if code != tt.wantCode {
 				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tt.wantCode, stderr)
 			}
@@ -119,8 +116,7 @@ func TestDetectCmd(t *testing.T) {
 // TestDetectCmdJSONShape decodes the JSON back: a script must find the GPUs,
 // the interconnect and the snake_case fields where the docs say.
 func TestDetectCmdJSONShape(t *testing.T) {
-	useDetector(t, recordedSMI(t, "h100x8.csv", "h100x8.nvlink.txt", "h100x8.summary.txt"))
-	stdout, _, code := cli(t, "detect", "--json")
+	stdout, _, code := cliDetect(t, recordedSMI(t, "h100x8.csv", "h100x8.nvlink.txt", "h100x8.summary.txt"), "detect", "--json")
 	if code != exitOK {
 		t.Fatalf("exit %d", code)
 	}

@@ -17,8 +17,6 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/reports/artifacts"
 )
 
-func init() { subcommands = append(subcommands, newGenerateCmd) }
-
 // profileFile is the file name of the profile artifact.
 const profileFile = "profile.yaml"
 

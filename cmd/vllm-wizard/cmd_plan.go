@@ -20,8 +20,6 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/reports/console"
 )
 
-func init() { subcommands = append(subcommands, newPlanCmd) }
-
 // planFlags are the planning flags shared by plan and generate.
 type planFlags struct {
 	model, revision           string
@@ -106,15 +104,17 @@ func (a *app) resolveModel(ctx context.Context, id, revision string, paramsB flo
 		c := hub.NewFromEnv(a.getenv, offline)
 		data, herr := c.ConfigJSON(ctx, id, revision)
 		if herr != nil {
-			return m, fmt.Errorf("model %q is not in the catalog and its config could not be fetched: %w; pass a local config.json path instead", id, herr)
+			return m, fmt.Errorf("model %q is not in the catalog and its config could not be fetched: %w; pass a local config.json path instead%s", id, herr, closestKnown(cerr))
 		}
 		if m, err = planner.ParseConfig(data); err != nil {
 			return m, fmt.Errorf("config.json of %s: %w", id, err)
 		}
 		m.ID = id
+	} else if cerr == nil {
+		return m, usagef("--revision %q needs a Hub id (org/name); %q is a catalog id", revision, id)
 	} else {
-		return m, fmt.Errorf("unknown model %q: not a file, not in the catalog, and not a Hub id (org/name); closest catalog ids: %s; or pass a path to its config.json",
-			id, strings.Join(closestModels(id, 4), ", "))
+		// cerr is the catalog's *planner.NameError: it lists the closest ids.
+		return m, fmt.Errorf("%w; not a file and not a Hub id (org/name) either: pass a catalog id or a path to its config.json", cerr)
 	}
 	if paramsB > 0 {
 		ratio := paramsB / m.ParamsB
@@ -127,55 +127,14 @@ func (a *app) resolveModel(ctx context.Context, id, revision string, paramsB flo
 	return m, nil
 }
 
-func closestModels(id string, n int) []string {
-	q := strings.ToLower(id)
-	if i := strings.LastIndex(q, "/"); i >= 0 {
-		q = q[i+1:]
+// closestKnown is "; closest known: …" when err is a planner.NameError.
+func closestKnown(err error) string {
+	var ne *planner.NameError
+	if errors.As(err, &ne) && len(ne.Closest) > 0 {
+		return "; closest known: " + strings.Join(ne.Closest, ", ")
 	}
-	type c struct {
-		id    string
-		score int
-	}
-	var cs []c
-	for _, mid := range planner.CatalogModelIDs() {
-		l := strings.ToLower(mid[strings.LastIndex(mid, "/")+1:])
-		s := commonPrefix(q, l)*4 - abs(len(l)-len(q))
-		for _, part := range strings.FieldsFunc(q, func(r rune) bool { return r == '-' || r == '.' || r == '_' }) {
-			if len(part) > 1 && strings.Contains(l, part) {
-				s += 3
-			}
-		}
-		cs = append(cs, c{mid, s})
-	}
-	for i := 1; i < len(cs); i++ {
-		for j := i; j > 0 && (cs[j].score > cs[j-1].score || cs[j].score == cs[j-1].score && cs[j].id < cs[j-1].id); j-- {
-			cs[j], cs[j-1] = cs[j-1], cs[j]
-		}
-	}
-	var out []string
-	for i := 0; i < n && i < len(cs); i++ {
-		out = append(out, cs[i].id)
-	}
-	return out
+	return ""
 }
-
-func commonPrefix(a, b string) int {
-	n := 0
-	for n < len(a) && n < len(b) && a[n] == b[n] {
-		n++
-	}
-	return n
-}
-
-func abs(x int) int {
-	if x < 0 {
-		return -x
-	}
-	return x
-}
-
-// detectGPUs is the detector used by --gpu auto (tests replace it).
-var detectGPUs = func(ctx context.Context) (detect.System, error) { return detect.Detect(ctx, detect.Options{}) }
 
 // resolveGPU turns --gpu/--vram-gb/--mem-bw-gbs into a GPU, the number of
 // GPUs and the interconnect detection found ("" when not detected).
@@ -185,7 +144,7 @@ func (a *app) resolveGPU(ctx context.Context, name string, gpus int, vramGB, mem
 		return planner.GPU{}, 0, "", nil, usagef("--vram-gb and --mem-bw-gbs must be > 0")
 	}
 	if strings.EqualFold(name, "auto") {
-		sys, err := detectGPUs(ctx)
+		sys, err := a.detect(ctx, detect.Options{})
 		if err != nil {
 			return planner.GPU{}, 0, "", nil, fmt.Errorf("--gpu auto: %w; name the GPU with --gpu instead", err)
 		}
@@ -248,7 +207,7 @@ func (a *app) resolveGPU(ctx context.Context, name string, gpus int, vramGB, mem
 			warn = append(warn, "no --mem-bw-gbs for this GPU: memory is planned, speed is not estimated")
 		}
 	default:
-		return planner.GPU{}, 0, "", nil, err
+		return planner.GPU{}, 0, "", nil, fmt.Errorf("%w; or describe it with --vram-gb (and --mem-bw-gbs)", err)
 	}
 	return g, gpus, "", warn, nil
 }

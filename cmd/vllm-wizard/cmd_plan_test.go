@@ -76,7 +76,7 @@ func TestPlanErrors(t *testing.T) {
 	}{
 		{"unknown GPU lists close names", []string{"plan", "-m", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "H1000"}, exitError, []string{"unknown GPU", "H100 SXM", "--vram-gb"}},
 		{"unknown model offline says how to fix", []string{"plan", "-m", "nobody/nothing-7b", "--gpu", "H100", "--offline"}, exitError, []string{"not in the catalog", "config.json"}},
-		{"unknown bare model lists catalog ids", []string{"plan", "-m", "llama-9-8b", "--gpu", "H100"}, exitError, []string{"unknown model", "closest catalog ids"}},
+		{"unknown bare model lists catalog ids", []string{"plan", "-m", "llama-9-8b", "--gpu", "H100"}, exitError, []string{"unknown model", "closest known", "config.json"}},
 		{"no model is a usage error", []string{"plan", "--gpu", "H100"}, exitUsage, []string{"--model is required"}},
 		{"tp above gpus is a usage error", []string{"plan", "-m", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "H100", "--gpus", "2", "--tp", "4"}, exitUsage, []string{"raise --gpus"}},
 		{"bad flag is a usage error", []string{"plan", "--no-such-flag"}, exitUsage, []string{"unknown flag"}},
@@ -121,13 +121,11 @@ func TestPlanHubFetch(t *testing.T) {
 }
 
 func TestPlanGPUAuto(t *testing.T) {
-	old := detectGPUs
-	defer func() { detectGPUs = old }()
-	detectGPUs = func(context.Context) (detect.System, error) {
+	eight := func(context.Context, detect.Options) (detect.System, error) {
 		g := detect.GPU{Name: "NVIDIA H100 80GB HBM3", MemoryTotalBytes: 81559 << 20}
 		return detect.System{GPUs: []detect.GPU{g, g, g, g, g, g, g, g}, Interconnect: "nvlink"}, nil
 	}
-	out, errOut, code := cli(t, "plan", "-m", "meta-llama/Llama-3.1-70B-Instruct", "--gpu", "auto", "--gpus", "4", "--json")
+	out, errOut, code := cliDetect(t, eight, "plan", "-m", "meta-llama/Llama-3.1-70B-Instruct", "--gpu", "auto", "--gpus", "4", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -140,8 +138,8 @@ func TestPlanGPUAuto(t *testing.T) {
 	if v.GPU.Name != "H100 SXM" || v.NumGPUs != 4 || v.Config.Interconnect != "nvlink" {
 		t.Errorf("auto: gpu %q × %d over %q, want H100 SXM × 4 over nvlink", v.GPU.Name, v.NumGPUs, v.Config.Interconnect)
 	}
-	detectGPUs = func(context.Context) (detect.System, error) { return detect.System{}, detect.ErrNoGPU }
-	_, errOut, code = cli(t, "plan", "-m", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "auto")
+	none := func(context.Context, detect.Options) (detect.System, error) { return detect.System{}, detect.ErrNoGPU }
+	_, errOut, code = cliDetect(t, none, "plan", "-m", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "auto")
 	if code == 0 || !strings.Contains(errOut, "name the GPU with --gpu") || !errors.Is(detect.ErrNoGPU, detect.ErrNoGPU) {
 		t.Errorf("no GPU: exit %d, stderr %q", code, errOut)
 	}

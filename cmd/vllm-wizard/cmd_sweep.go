@@ -25,8 +25,6 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/sweep"
 )
 
-func init() { subcommands = append(subcommands, newSweepCmd) }
-
 // sweepEstimator picks the estimator of a run; tests replace it with a slow
 // or failing one.
 var sweepEstimator = func(s *sweep.Space) sweep.Estimator { return s }
@@ -243,7 +241,7 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 	count := hi - lo
 	desc := space.Describe()
 	if shard.Count > 1 {
-		desc += fmt.Sprintf("; shard %s: %s points, indices %d to %d", shard, group(count), lo, hi-1)
+		desc += fmt.Sprintf("; shard %s: %s points, indices %d to %d", shard, sweep.GroupDigits(count), lo, hi-1)
 	}
 	if f.dryRun {
 		fmt.Fprintln(a.stdout, desc)
@@ -334,7 +332,7 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 	}
 	if !f.quiet {
 		secs := time.Since(start).Seconds()
-		fmt.Fprintf(a.stderr, "sweep: wrote %s rows in %.2f s (%s rows/s) to %s\n", group(st.Rows), secs, group(int64(float64(st.Rows)/max(secs, 1e-9))), f.out)
+		fmt.Fprintf(a.stderr, "sweep: wrote %s rows in %.2f s (%s rows/s) to %s\n", sweep.GroupDigits(st.Rows), secs, sweep.GroupDigits(int64(float64(st.Rows)/max(secs, 1e-9))), f.out)
 	}
 	return nil
 }
@@ -369,21 +367,4 @@ func newSweepWriter(w io.Writer, format reports.Format, schema reports.Schema[sw
 func fileExists(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && !st.IsDir()
-}
-
-// group writes n with thousands separators.
-func group(n int64) string {
-	s := fmt.Sprint(n)
-	neg := ""
-	if n < 0 {
-		neg, s = "-", s[1:]
-	}
-	out := make([]byte, 0, len(s)+len(s)/3)
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	return neg + string(out)
 }

@@ -21,6 +21,16 @@ func cli(t *testing.T, args ...string) (string, string, int) {
 	return out.String(), errb.String(), code
 }
 
+// cliApp is cli with the app's seams (detection, environment) set by setup.
+func cliApp(t *testing.T, setup func(*app), args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	a := newApp(strings.NewReader(""), &out, &errb)
+	setup(a)
+	code := a.run(context.Background(), args)
+	return out.String(), errb.String(), code
+}
+
 // golden compares got with testdata/NAME, rewriting it under -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()

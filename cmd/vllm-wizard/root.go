@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/detect"
 )
 
 // Exit codes.
@@ -31,6 +33,23 @@ type app struct {
 	getenv func(string) string
 	// stderrIsTerminal reports whether progress bars may be drawn.
 	stderrIsTerminal bool
+	// detectSystem finds this machine's GPUs for `detect` and --gpu auto
+	// (tests replace it; nil is detect.Detect).
+	detectSystem func(context.Context, detect.Options) (detect.System, error)
+}
+
+// newApp is the app of a process with these streams and the real
+// environment and GPU detection.
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
+	return &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, stderrIsTerminal: isTerminal(stderr), detectSystem: detect.Detect}
+}
+
+// detect runs the app's GPU detection.
+func (a *app) detect(ctx context.Context, opt detect.Options) (detect.System, error) {
+	if a.detectSystem == nil {
+		return detect.Detect(ctx, opt)
+	}
+	return a.detectSystem(ctx, opt)
 }
 
 // usageError marks an error caused by bad flags or arguments (exit 2).
@@ -46,8 +65,7 @@ func usagef(format string, a ...any) error {
 
 // run executes the CLI with args and returns the process exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, stderrIsTerminal: isTerminal(stderr)}
-	return a.run(ctx, args)
+	return newApp(stdin, stdout, stderr).run(ctx, args)
 }
 
 func (a *app) run(ctx context.Context, args []string) int {
@@ -81,12 +99,17 @@ func (a *app) newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	for _, add := range subcommands {
-		root.AddCommand(add(a))
-	}
+	root.AddCommand(a.commands()...)
 	return root
 }
 
-// subcommands lists the constructors of every subcommand; each cmd_*.go file
-// appends its own in an init function, so files can be added independently.
-var subcommands []func(*app) *cobra.Command
+// commands lists every subcommand of the root (help sorts them by name).
+func (a *app) commands() []*cobra.Command {
+	return []*cobra.Command{
+		newPlanCmd(a),
+		newGenerateCmd(a),
+		newSweepCmd(a),
+		newCalibrateCmd(a),
+		newDetectCmd(a),
+	}
+}

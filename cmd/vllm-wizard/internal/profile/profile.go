@@ -288,7 +288,7 @@ func (p *parser) check(n *yaml.Node, t reflect.Type, path string) error {
 			ft, ok := fields[k.Value]
 			if !ok {
 				msg := fmt.Sprintf("unknown key %q in %s", k.Value, where(path))
-				if s := closest(k.Value, names); s != "" {
+				if s := planner.DidYouMean(k.Value, names); s != "" {
 					msg += fmt.Sprintf(" (did you mean %q?)", s)
 				}
 				return p.errf(k.Line, "%s; known keys: %s", msg, strings.Join(names, ", "))
@@ -360,17 +360,6 @@ func (p *parser) check(n *yaml.Node, t reflect.Type, path string) error {
 		return p.errf(n.Line, "%s must not contain a NUL character", where(path))
 	}
 	return nil
-}
-
-// closest returns the known name nearest to s when it is a likely typo.
-func closest(s string, names []string) string {
-	best, bestD := "", 3
-	for _, n := range names {
-		if d := planner.EditDistance(s, n); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	return best
 }
 
 // normalize makes empty collections nil, so a profile re-marshals to the
