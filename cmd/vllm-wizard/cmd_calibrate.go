@@ -62,6 +62,11 @@ func (h *hwFlags) validate() error {
 		}
 		h.interconnect = ic
 	}
+	kv, err := planner.NormalizeKVCacheDtype(h.kvCacheDtype)
+	if err != nil {
+		return usagef("--kv-cache-dtype: %w", err)
+	}
+	h.kvCacheDtype = kv
 	if h.gpuCount < 0 {
 		return usagef("--gpu-count %d: want ≥ 1", h.gpuCount)
 	}
