@@ -50,6 +50,14 @@ func TestSameTypoSameSuggestions(t *testing.T) {
 			return append([]string{"calibrate", "import", bench, "--out", filepath.Join(dir, "m.jsonl")}, extra...)
 		}
 	}
+	gpuCmds := func(gpu string) map[string]cmdArgs {
+		return map[string]cmdArgs{
+			"plan":             plan("-m", model, "--gpu", gpu),
+			"generate":         generate("-m", model, "--gpu", gpu),
+			"sweep":            sweep("--models", model, "--gpus", gpu),
+			"calibrate import": importBench("--gpu", gpu),
+		}
+	}
 	tests := []struct {
 		name string
 		typo string
@@ -59,26 +67,8 @@ func TestSameTypoSameSuggestions(t *testing.T) {
 		didYouMean string
 		cmds       map[string]cmdArgs
 	}{
-		{
-			name: "GPU with transposed letters", typo: "H100 SMX",
-			want: planner.SuggestGPUs("H100 SMX", planner.SuggestCount),
-			cmds: map[string]cmdArgs{
-				"plan":             plan("-m", model, "--gpu", "H100 SMX"),
-				"generate":         generate("-m", model, "--gpu", "H100 SMX"),
-				"sweep":            sweep("--models", model, "--gpus", "H100 SMX"),
-				"calibrate import": importBench("--gpu", "H100 SMX"),
-			},
-		},
-		{
-			name: "GPU with a digit too many", typo: "H1000",
-			want: planner.SuggestGPUs("H1000", planner.SuggestCount),
-			cmds: map[string]cmdArgs{
-				"plan":             plan("-m", model, "--gpu", "H1000"),
-				"generate":         generate("-m", model, "--gpu", "H1000"),
-				"sweep":            sweep("--models", model, "--gpus", "H1000"),
-				"calibrate import": importBench("--gpu", "H1000"),
-			},
-		},
+		{name: "GPU with transposed letters", typo: "H100 SMX", want: planner.SuggestGPUs("H100 SMX", planner.SuggestCount), cmds: gpuCmds("H100 SMX")},
+		{name: "GPU with a digit too many", typo: "H1000", want: planner.SuggestGPUs("H1000", planner.SuggestCount), cmds: gpuCmds("H1000")},
 		{
 			name: "bare model id", typo: "llama-3.1-8c",
 			want: planner.SuggestModels("llama-3.1-8c", planner.SuggestCount),
