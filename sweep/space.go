@@ -119,7 +119,7 @@ func NewSpace(g Grid, b *planner.Baselines, prices map[string]float64) (*Space, 
 	for _, name := range g.GPUs {
 		gpu, err := resolveGPU(name)
 		if err != nil {
-			return nil, fmt.Errorf("%w: gpus: %w", ErrBadGrid, err)
+			return nil, fmt.Errorf("%w: gpus: %w; or describe it under custom_gpus in a --grid file", ErrBadGrid, err)
 		}
 		if prev, ok := seenGPU[gpu.Name]; ok {
 			return nil, fmt.Errorf("%w: gpus: %q and %q are the same GPU %s", ErrBadGrid, prev, name, gpu.Name)
