@@ -3,9 +3,7 @@ package planner
 import (
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
-	"strings"
 )
 
 // ErrBadRequest marks a request the planner cannot plan (bad numbers, a TP
@@ -28,7 +26,10 @@ type Request struct {
 	TP           int
 	Dtype        string
 	Quantization string // "" = the checkpoint's own, else none
-	KVCacheDtype string
+	// QuantizedModel is the id of a checkpoint already in Quantization's
+	// format (an AWQ build of Model, say): the command serves it.
+	QuantizedModel string
+	KVCacheDtype   string
 	// MaxModelLen is the context to plan for (0 = the longest that fits).
 	MaxModelLen  int
 	Interconnect string // "" = the GPU's usual one
@@ -67,8 +68,17 @@ type Config struct {
 	// SuggestedQuantization / SuggestedKVCacheDtype are advice, not applied.
 	SuggestedQuantization string `json:"suggested_quantization,omitempty"`
 	SuggestedKVCacheDtype string `json:"suggested_kv_cache_dtype,omitempty"`
-	Args                  []Arg  `json:"args"`
-	ServeCommand          string `json:"serve_command"`
+	// CheckpointRequirement names the checkpoint the command needs ("" =
+	// Model as published).
+	CheckpointRequirement string `json:"checkpoint_requirement,omitempty"`
+	// NoCommandReason says why no serve command is emitted ("" = one is).
+	NoCommandReason string `json:"no_command_reason,omitempty"`
+	// Suggestions are advice not applied to the command.
+	Suggestions []string `json:"suggestions,omitempty"`
+	Args        []Arg    `json:"args"`
+	// ServeCommand is the `vllm serve` line, rendered by reports/artifacts
+	// (empty when NoCommandReason is set).
+	ServeCommand string `json:"serve_command"`
 }
 
 // ModelSummary describes the planned model.
@@ -121,8 +131,8 @@ func (r *Request) Validate() error {
 		return bad("tensor parallel size %d needs %d GPUs but only %d were given; raise --gpus or lower --tp", r.TP, r.TP, r.NumGPUs)
 	case r.GPU.MemoryGiB <= 0:
 		return bad("GPU %q has no memory size; pass --vram-gb", r.GPU.Name)
-	case r.PromptTokens < 0 || r.GenTokens < 0:
-		return bad("prompt and generation tokens must be ≥ 0")
+	case r.PromptTokens < 0 || r.GenTokens < 0 || r.PromptTokens > 1<<24 || r.GenTokens > 1<<24:
+		return bad("prompt and generation tokens must be between 0 and %d", 1<<24)
 	case r.Concurrency < 0 || r.Concurrency > 1<<20:
 		return bad("concurrency %d out of range", r.Concurrency)
 	case r.MaxModelLen < 0 || r.MaxModelLen > 1<<24:
@@ -164,9 +174,7 @@ func Plan(req Request) (Response, error) {
 	if quant, err = NormalizeQuantization(quant); err != nil {
 		return Response{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
-	if m.NativeQuantization != "" && quant != m.NativeQuantization {
-		warn = append(warn, fmt.Sprintf("the checkpoint ships %s weights; planning for %s", m.NativeQuantization, quant))
-	}
+	qf, _ := LookupQuant(quant)
 	kvd, err := NormalizeKVCacheDtype(req.KVCacheDtype)
 	if err != nil {
 		return Response{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
@@ -184,12 +192,13 @@ func Plan(req Request) (Response, error) {
 	}
 	conc := max(req.Concurrency, 1)
 	pol := req.Policy.withDefaults(g)
-	if (kvd == "fp8" || kvd == "fp8_e4m3" || kvd == "fp8_e5m2") && !g.SupportsFP8() && !g.Custom {
+	if IsFP8KV(kvd) && !g.SupportsFP8() && !g.Custom {
 		warn = append(warn, fmt.Sprintf("%s (compute capability %s) has no FP8 tensor cores: an fp8 KV cache is stored in 1 byte but may run slower", g.Name, g.ComputeCapability))
 	}
-	if quant == QuantFP8 && !g.SupportsFP8() && !g.Custom {
-		warn = append(warn, fmt.Sprintf("%s has no FP8 tensor cores: vLLM runs FP8 checkpoints weight-only (Marlin) there", g.Name))
+	if quant == QuantFP8 && !g.SupportsFP8() && !g.Custom && g.VendorKind() == VendorNVIDIA && g.CC() >= 8.0 {
+		warn = append(warn, fmt.Sprintf("%s has no FP8 tensor cores: vLLM runs FP8 weight-only (Marlin) there", g.Name))
 	}
+	serveModel, ckptReq, noCmd := checkpointRule(m, &qf, req.QuantizedModel, g)
 
 	// Tensor parallel size.
 	weightsTotal := m.ParamsB * 1e9 * BytesPerParam(dtype, quant)
@@ -202,39 +211,52 @@ func Plan(req Request) (Response, error) {
 		return Response{}, fmt.Errorf("%w: no tensor-parallel size ≤ %d divides %d attention heads and %d KV heads", ErrBadRequest, req.NumGPUs, m.NumHeads, m.NumKVHeads)
 	}
 
+	// Scheduler limits size the profiling run; the memory is computed with
+	// the largest max_num_seqs the recommendation can reach, then the
+	// limits are set from the pool.
+	_, defSeqs := DefaultBatchLimits(g)
+	lim0 := RecommendLimits(g, mode, conc, MaxNumSeqsCeiling, req.PromptTokens+req.GenTokens)
+	memIn := MemoryInput{Model: m, GPU: g, TP: tp, Dtype: dtype, Quantization: quant, KVCacheDtype: kvd, Concurrency: conc,
+		PromptTokens: req.PromptTokens, GenTokens: req.GenTokens, MaxNumBatchedTokens: lim0.MaxNumBatchedTokens,
+		MaxNumSeqs: max(lim0.MaxNumSeqs, min(defSeqs, MaxNumSeqsCeiling)), Policy: pol}
+
 	// Context.
 	modelMax := m.MaxPositionEmbeddings
 	ctx := req.MaxModelLen
 	ctxWhy := ""
-	memIn := MemoryInput{Model: m, GPU: g, TP: tp, Dtype: dtype, Quantization: quant, KVCacheDtype: kvd, Concurrency: conc, Policy: pol}
 	if ctx > 0 && modelMax > 0 && ctx > modelMax {
 		warn = append(warn, fmt.Sprintf("max model length %d exceeds the model's %d positions; clamped", ctx, modelMax))
 		ctx = modelMax
 	}
-	fitCtx := func() int {
-		memIn.ContextLen = 1
-		f := ComputeMemory(memIn)
-		if f.MaxContextAtConcurrency <= 0 {
-			return 0
+	// fitCtx is the longest context (a multiple of 256) vLLM admits.
+	fitCtx := func(hi int) int {
+		admits := func(c int) bool { memIn.ContextLen = c; return ComputeMemory(memIn).Fits }
+		lo := 0
+		hi /= 256
+		for lo < hi {
+			mid := (lo + hi + 1) / 2
+			if admits(mid * 256) {
+				lo = mid
+			} else {
+				hi = mid - 1
+			}
 		}
-		// Keep the required headroom free.
-		free := (f.VRAMTargetAllocGB - f.WeightsGB - f.OverheadGB - pol.HeadroomGB) * GiB
-		c := int(math.Floor(free / f.KVBytesPerToken / float64(conc)))
-		return max(c/256*256, 0)
-	}()
+		return lo * 256
+	}
 	if ctx == 0 {
 		ctx = modelMax
 		if ctx == 0 {
 			ctx = 4096
 			warn = append(warn, "the model states no max_position_embeddings; assuming 4096")
 		}
-		if fitCtx < ctx && fitCtx >= 256 {
-			ctx = fitCtx
-			ctxWhy = fmt.Sprintf("the longest context that fits %d concurrent sequences (model maximum %d)", conc, modelMax)
-		} else if fitCtx < 256 {
-			ctxWhy = "the model maximum; it does not fit (see feasibility)"
+		memIn.ContextLen = ctx
+		if ComputeMemory(memIn).Fits {
+			ctxWhy = "the model maximum; vLLM admits it"
+		} else if fc := fitCtx(ctx); fc >= 256 {
+			ctx = fc
+			ctxWhy = fmt.Sprintf("the longest context whose one sequence fits the KV pool (model maximum %d)", modelMax)
 		} else {
-			ctxWhy = "the model maximum; it fits"
+			ctxWhy = "the model maximum; it does not fit (see feasibility)"
 		}
 	} else {
 		ctxWhy = "your value"
@@ -242,74 +264,65 @@ func Plan(req Request) (Response, error) {
 	memIn.ContextLen = ctx
 	feas := ComputeMemory(memIn)
 	recCtx := ctx
-	if !feas.Fits && fitCtx >= 256 && fitCtx < ctx {
-		recCtx = fitCtx
-		ctxWhy = fmt.Sprintf("lowered from %d, which does not fit %d sequences, to the longest that does", ctx, conc)
-	}
 	if !feas.Fits {
-		warn = append(warn, fmt.Sprintf("does not fit: needs %.1f GiB per GPU of %.1f GiB allocatable (%.1f GiB headroom required)", feas.WeightsGB+feas.KVCacheGB+feas.OverheadGB, feas.VRAMTargetAllocGB, pol.HeadroomGB))
+		if fc := fitCtx(ctx); fc >= 256 && fc < ctx {
+			recCtx = fc
+			ctxWhy = fmt.Sprintf("lowered from %d, whose one sequence does not fit the KV pool, to the longest that does", ctx)
+		}
+		warn = append(warn, fmt.Sprintf("does not fit: one %d-token sequence needs %.2f GiB of KV per GPU; the pool after weights (%.1f GiB), activations (%.2f), CUDA graphs (%.2f) and other memory (%.2f) is %.2f GiB of %.1f GiB allocatable",
+			ctx, feas.KVOneSequenceGB, feas.WeightsGB, feas.ActivationGB, feas.CUDAGraphGB, feas.NonTorchGB, feas.KVPoolGB, feas.VRAMTargetAllocGB))
 	}
-	if m.SlidingWindow > 0 && m.SlidingWindow < ctx {
-		warn = append(warn, fmt.Sprintf("the model declares a %d-token sliding window; the KV estimate assumes full attention on every layer (an upper bound)", m.SlidingWindow))
+	if n := feas.SlidingLayers; n > 0 && m.SlidingWindow < ctx {
+		warn = append(warn, fmt.Sprintf("%d of %d layers use a %d-token sliding window and hold only that much KV (vLLM's hybrid KV cache manager)", n, m.NumLayers, m.SlidingWindow))
+	}
+
+	// Limits from the pool.
+	lim := RecommendLimits(g, mode, conc, feas.SustainableConcurrency, feas.RequestTokens)
+	if feas.Fits && feas.SustainableConcurrency < conc {
+		warn = append(warn, fmt.Sprintf("the KV pool holds %d requests of %d tokens, fewer than the %d requested: the rest queue", feas.SustainableConcurrency, feas.RequestTokens, conc))
 	}
 
 	// Suggestions.
-	cfg := Config{Model: m.ID, TensorParallelSize: tp, Dtype: dtype, Quantization: quant, KVCacheDtype: kvd, MaxModelLen: recCtx,
-		GPUMemoryUtilization: pol.GPUMemoryUtilization, Interconnect: ic, GPUsUsed: tp, Replicas: max(req.NumGPUs/tp, 1)}
+	cfg := Config{Model: serveModel, TensorParallelSize: tp, Dtype: dtype, Quantization: quant, KVCacheDtype: kvd, MaxModelLen: recCtx,
+		GPUMemoryUtilization: pol.GPUMemoryUtilization, Interconnect: ic, GPUsUsed: tp, Replicas: max(req.NumGPUs/tp, 1),
+		MaxNumSeqs: lim.MaxNumSeqs, MaxNumBatchedTokens: lim.MaxNumBatchedTokens, CheckpointRequirement: ckptReq, NoCommandReason: noCmd}
+	if noCmd != "" {
+		warn = append(warn, "no serve command: "+noCmd)
+	}
 	if !feas.Fits && quant == QuantNone {
 		awqIn := memIn
 		awqIn.Quantization = QuantAWQ
 		if ComputeMemory(awqIn).Fits {
 			cfg.SuggestedQuantization = QuantAWQ
-			warn = append(warn, "an AWQ (4-bit) checkpoint of this model would fit")
+			cfg.Suggestions = append(cfg.Suggestions, "an AWQ (4-bit) checkpoint of this model would fit: plan with -q awq --quantized-model ID")
 		}
 	}
-	kvPressure := feas.KVCacheGB / feas.VRAMTargetAllocGB
-	if kvd == "auto" && kvPressure > 0.40 && g.SupportsFP8() {
+	if SuggestFP8KV(kvd, g, &feas) {
 		cfg.SuggestedKVCacheDtype = "fp8"
+		fp8In := memIn
+		fp8In.KVCacheDtype = "fp8"
+		f8 := ComputeMemory(fp8In)
+		cfg.Suggestions = append(cfg.Suggestions, fmt.Sprintf("--kv-cache-dtype fp8 would halve the KV per token: %d sustainable requests instead of %d (plan with it to see memory and speed)", f8.SustainableConcurrency, feas.SustainableConcurrency))
 	}
-	cfg.MaxNumSeqs = conc
-	factor := 1.0
-	switch mode {
-	case ModeBalanced:
-		cfg.MaxNumSeqs = conc + 2
-		factor = 1.25
-	case ModeThroughput:
-		cfg.MaxNumSeqs = conc + 4
-		factor = 1.5
-	}
-	capTok := 16384
-	switch {
-	case g.MemoryGiB >= 40:
-		capTok = 65536
-	case g.MemoryGiB >= 20:
-		capTok = 32768
-	}
-	mnbt := int(float64(req.PromptTokens+req.GenTokens) * float64(conc) * factor)
-	cfg.MaxNumBatchedTokens = max(min(mnbt, capTok), 8192)
 
 	// Arguments with explanations.
 	args = append(args, Arg{Flag: "--tensor-parallel-size", Value: strconv.Itoa(tp), Explanation: tpWhy})
 	if dtype != "auto" {
 		args = append(args, Arg{Flag: "--dtype", Value: dtype, Explanation: "your value"})
 	}
-	if quant != QuantNone && quant != m.NativeQuantization {
-		args = append(args, Arg{Flag: "--quantization", Value: quant, Explanation: fmt.Sprintf("%s weights: %.2f bytes per parameter", quant, BytesPerParam(dtype, quant))})
+	if qf.VLLMMethod != "" && !qf.PreQuantized && m.NativeQuantization == "" && req.QuantizedModel == "" {
+		args = append(args, Arg{Flag: "--quantization", Value: qf.VLLMMethod, Explanation: fmt.Sprintf("%s: %.2f bytes per parameter", qf.Note, qf.BytesPerParam)})
 	}
 	if kvd != "auto" {
-		args = append(args, Arg{Flag: "--kv-cache-dtype", Value: kvd, Explanation: "your value"})
+		args = append(args, Arg{Flag: "--kv-cache-dtype", Value: kvd, Explanation: "your value; memory and speed are planned with it"})
 	}
 	args = append(args,
 		Arg{Flag: "--max-model-len", Value: strconv.Itoa(recCtx), Explanation: ctxWhy},
 		Arg{Flag: "--gpu-memory-utilization", Value: strconv.FormatFloat(pol.GPUMemoryUtilization, 'f', -1, 64), Explanation: utilWhy(req.Policy, g)},
-		Arg{Flag: "--max-num-seqs", Value: strconv.Itoa(cfg.MaxNumSeqs), Explanation: fmt.Sprintf("%s mode: concurrency %d%s", mode, conc, map[string]string{ModeLatency: "", ModeBalanced: " + 2", ModeThroughput: " + 4"}[mode])},
-		Arg{Flag: "--max-num-batched-tokens", Value: strconv.Itoa(cfg.MaxNumBatchedTokens), Explanation: fmt.Sprintf("(%d prompt + %d generated) × %d sequences × %.2f (%s), capped at %d for %.0f GiB GPUs, at least 8192", req.PromptTokens, req.GenTokens, conc, factor, mode, capTok, g.MemoryGiB)},
+		Arg{Flag: "--max-num-seqs", Value: strconv.Itoa(cfg.MaxNumSeqs), Explanation: lim.MaxNumSeqsWhy},
+		Arg{Flag: "--max-num-batched-tokens", Value: strconv.Itoa(cfg.MaxNumBatchedTokens), Explanation: lim.MaxNumBatchedTokensWhy},
 	)
-	if cfg.SuggestedKVCacheDtype != "" {
-		args = append(args, Arg{Flag: "--kv-cache-dtype", Value: "fp8", Explanation: fmt.Sprintf("suggested: the KV cache takes %.0f%% of allocatable memory and %s supports FP8", 100*kvPressure, g.Name)})
-	}
 	cfg.Args = args
-	cfg.ServeCommand = ServeCommand(m.ID, args)
 
 	// Performance.
 	var warnPerf []string
@@ -325,17 +338,21 @@ func Plan(req Request) (Response, error) {
 		perfOut = &Performance{PerfEstimate: perf}
 		memIn.ContextLen = recCtx
 		atCtx := ComputeMemory(memIn)
+		sustain := atCtx.SustainableConcurrency
+		if !atCtx.Fits {
+			sustain = 0
+		}
 		n := estimateCore(b, mustBase(b, g), &PerfInput{GPU: g, ParamsB: m.ActiveParamsB, WeightBytes: m.ActiveParamsB * 1e9 * BytesPerParam(dtype, quant),
 			TP: tp, ContextLen: recCtx, PromptTokens: req.PromptTokens, Quantization: quant, Interconnect: ic, Layers: m.NumLayers})
 		li := loadInput{gpu: g, tp: tp, activeParamsB: m.ActiveParamsB, totalParamsB: m.ParamsB, numExperts: m.NumExperts, expertsPerTok: m.ExpertsPerToken, quant: quant, kvBytesPerTok: atCtx.KVBytesPerToken / pol.FragmentationFactor,
-			promptTokens: req.PromptTokens, genTokens: req.GenTokens, concurrency: conc, maxConcurrency: atCtx.MaxConcurrencyAtContext, maxNumSeqs: cfg.MaxNumSeqs}
+			promptTokens: req.PromptTokens, genTokens: req.GenTokens, concurrency: conc, maxConcurrency: sustain, maxNumSeqs: cfg.MaxNumSeqs}
 		ln := loadCore(b, &n, &li)
 		le := ln.estimate(b, conc, g.PriceUSDPerHour, tp)
 		le.Assumptions = loadAssumptions(b, &ln, &li)
 		if ln.batch == 0 {
 			warnPerf = append(warnPerf, "no throughput at load: not even one sequence of this context fits in the KV cache")
 		} else if ln.limitedBy == "kv_cache" {
-			warnPerf = append(warnPerf, fmt.Sprintf("the KV cache holds only %d sequences of %d tokens: %d requested, the rest queue", ln.batch, recCtx, conc))
+			warnPerf = append(warnPerf, fmt.Sprintf("throughput at load runs %d sequences at once, the KV pool's capacity at %d tokens per request", ln.batch, atCtx.RequestTokens))
 		}
 		perfOut.AtLoad = &le
 	}
@@ -440,42 +457,29 @@ func chooseTP(m *ModelConfig, g *GPU, gpus, want int, weightsTotal float64) (int
 	return 0, ""
 }
 
-// ServeCommand renders `vllm serve MODEL ARGS` on one line, shell-quoted.
-func ServeCommand(model string, args []Arg) string {
-	var sb strings.Builder
-	sb.WriteString("vllm serve ")
-	sb.WriteString(ShellQuote(model))
-	seen := map[string]bool{}
-	for _, a := range args {
-		if seen[a.Flag] && a.Flag == "--kv-cache-dtype" {
-			continue
+// checkpointRule decides which checkpoint the command serves and whether
+// vLLM can load the format at all: a pre-quantized format needs a checkpoint
+// in it (the model's own, or --quantized-model); a quantized checkpoint
+// loads only in its own format; kernels must exist for the GPU.
+func checkpointRule(m *ModelConfig, qf *QuantFormat, quantized string, g *GPU) (model, requirement, noCommand string) {
+	model = m.ID
+	native := m.NativeQuantization
+	if ok, why := QuantOnGPU(qf.Name, g); !ok {
+		return model, "", why
+	}
+	if quantized != "" {
+		if qf.Name == QuantNone {
+			return model, "", fmt.Sprintf("--quantized-model %s was given without a quantization (-q)", quantized)
 		}
-		seen[a.Flag] = true
-		sb.WriteByte(' ')
-		sb.WriteString(a.Flag)
-		if a.Value != "" {
-			sb.WriteByte(' ')
-			sb.WriteString(ShellQuote(a.Value))
-		}
+		return quantized, fmt.Sprintf("%s checkpoint %s", qf.Name, quantized), ""
 	}
-	return sb.String()
-}
-
-// ShellQuote quotes s for a POSIX shell when it holds anything but safe
-// characters.
-func ShellQuote(s string) string {
-	if s == "" {
-		return "''"
+	switch {
+	case native != "" && qf.Name != native:
+		return model, fmt.Sprintf("a %s checkpoint of %s", qf.Name, m.ID),
+			fmt.Sprintf("%s ships %s weights and vLLM loads it only as %s; pass --quantized-model ID of a %s checkpoint (memory and speed are planned for %s)", m.ID, native, native, qf.Name, qf.Name)
+	case qf.PreQuantized && native != qf.Name:
+		return model, fmt.Sprintf("a %s checkpoint of %s", qf.Name, m.ID),
+			fmt.Sprintf("%s needs a pre-quantized checkpoint and %s is unquantized; pass --quantized-model ID of a %s build of it (memory and speed are planned for %s)", qf.Name, m.ID, qf.Name, qf.Name)
 	}
-	safe := true
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@%+,", r)) {
-			safe = false
-			break
-		}
-	}
-	if safe {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
+	return model, "", ""
 }

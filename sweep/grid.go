@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -119,21 +118,10 @@ func (c CustomGPU) GPU() planner.GPU {
 // (×1024²) suffix: 4k, 32K, 131072, 1m.
 type Tokens int
 
-// ParseTokens parses a token count ("4k" = 4096).
+// ParseTokens parses a token count ("4k" = 4096) with planner.ParseSize.
 func ParseTokens(s string) (Tokens, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	mult := int64(1)
-	switch {
-	case strings.HasSuffix(t, "k"):
-		mult, t = 1024, strings.TrimSuffix(t, "k")
-	case strings.HasSuffix(t, "m"):
-		mult, t = 1024*1024, strings.TrimSuffix(t, "m")
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || n < 0 || n > MaxTokens/mult {
-		return 0, fmt.Errorf("%q is not a token count (a whole number ≤ %d, or with k = 1024, m = 1024²: 4k, 128k)", s, MaxTokens)
-	}
-	return Tokens(n * mult), nil
+	n, err := planner.ParseSize(s)
+	return Tokens(n), err
 }
 
 // UnmarshalYAML reads a token count from a YAML scalar.

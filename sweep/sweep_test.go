@@ -206,7 +206,7 @@ func TestArgsMatchPlan(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := strings.TrimPrefix(resp.Config.ServeCommand, "vllm serve "+planner.ShellQuote(r.Model)+" ")
+		want := strings.TrimPrefix(resp.Config.ServeCommand, "vllm serve "+r.Model+" ")
 		if args != want {
 			t.Errorf("row %d: args\n %q\nplan\n %q", r.Index, args, want)
 		}

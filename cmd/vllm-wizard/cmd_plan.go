@@ -17,6 +17,7 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/hub"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/profile"
 	"github.com/vllm-wizard/vllm-wizard/planner"
+	"github.com/vllm-wizard/vllm-wizard/reports/artifacts"
 	"github.com/vllm-wizard/vllm-wizard/reports/console"
 )
 
@@ -25,6 +26,7 @@ type planFlags struct {
 	model, revision           string
 	paramsB                   float64
 	dtype, quantization, kvd  string
+	quantizedModel            string
 	maxModelLen               int
 	gpu                       string
 	gpus                      int
@@ -48,26 +50,27 @@ type planFlags struct {
 func (f *planFlags) register(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.model, "model", "m", "", "model: a catalog id, a path to config.json (or its folder), or a Hugging Face Hub id")
 	fs.StringVar(&f.revision, "revision", "", "Hub revision (branch, tag or commit) to read config.json from")
-	fs.Float64Var(&f.paramsB, "params-b", 0, "override the parameter count, in billions")
+	floatVar(fs, &f.paramsB, "params-b", 0, 0, 1e5, "override the parameter count, in billions")
 	fs.StringVar(&f.dtype, "dtype", "auto", "weight dtype: auto (bfloat16), bfloat16, float16, float32")
-	fs.StringVarP(&f.quantization, "quantization", "q", "", "weight quantization: none, awq, gptq, int8, fp8, mxfp4 (default: the checkpoint's own, else none)")
-	fs.StringVar(&f.kvd, "kv-cache-dtype", "auto", "KV cache dtype: auto, fp8, fp8_e4m3, fp8_e5m2, bfloat16, float16")
-	fs.IntVar(&f.maxModelLen, "max-model-len", 0, "context length to plan for (default: the longest that fits, up to the model maximum)")
+	fs.StringVarP(&f.quantization, "quantization", "q", "", "weight format: "+strings.Join(planner.QuantNames(), ", ")+" (default: the checkpoint's own, else none)")
+	fs.StringVar(&f.quantizedModel, "quantized-model", "", "id or path of a checkpoint already in the -q format (an AWQ build of --model, say): the command serves it")
+	fs.StringVar(&f.kvd, "kv-cache-dtype", "auto", "KV cache dtype: "+strings.Join(planner.KVCacheDtypes, ", ")+" (memory and speed are planned with it)")
+	sizeVar(fs, &f.maxModelLen, "max-model-len", 0, 0, planner.MaxSize, "context length to plan for, e.g. 32k (default: the longest that fits, up to the model maximum)")
 	fs.StringVar(&f.gpu, "gpu", "", `GPU name from the catalog (e.g. "H100 SXM", "L40S", "4090"), "auto" to detect, or any name with --vram-gb`)
-	fs.IntVar(&f.gpus, "gpus", 1, "number of GPUs")
-	fs.Float64Var(&f.vramGB, "vram-gb", 0, "memory per GPU in GiB, for a GPU the catalog lacks (or to override it)")
-	fs.Float64Var(&f.memBWGBs, "mem-bw-gbs", 0, "memory bandwidth in GB/s, for a GPU the catalog lacks")
-	fs.IntVar(&f.tp, "tensor-parallel-size", 0, "tensor-parallel size (default: recommended)")
-	fs.IntVar(&f.tp, "tp", 0, "shorthand for --tensor-parallel-size")
+	intVar(fs, &f.gpus, "gpus", "", 1, 1, 1024, "number of GPUs")
+	floatVar(fs, &f.vramGB, "vram-gb", 0, 0, 1e5, "memory per GPU in GiB, for a GPU the catalog lacks (or to override it)")
+	floatVar(fs, &f.memBWGBs, "mem-bw-gbs", 0, 0, 1e6, "memory bandwidth in GB/s, for a GPU the catalog lacks")
+	intVar(fs, &f.tp, "tensor-parallel-size", "", 0, 0, 1024, "tensor-parallel size (default: recommended)")
+	intVar(fs, &f.tp, "tp", "", 0, 0, 1024, "shorthand for --tensor-parallel-size")
 	fs.StringVar(&f.interconnect, "interconnect", "auto", "GPU interconnect: auto (from the GPU), nvlink, pcie, unknown")
-	fs.IntVar(&f.promptTokens, "prompt-tokens", 512, "typical prompt length in tokens")
-	fs.IntVar(&f.genTokens, "gen-tokens", 256, "typical generated tokens per request")
-	fs.IntVarP(&f.concurrency, "concurrency", "c", 1, "concurrent sequences to serve")
-	fs.StringVar(&f.batchingMode, "batching-mode", "balanced", "latency, balanced or throughput (sets max-num-seqs and max-num-batched-tokens)")
-	fs.Float64Var(&f.gpuMemUtil, "gpu-memory-utilization", 0, "share of VRAM vLLM may use (default 0.90, 0.88 on consumer cards)")
-	fs.Float64Var(&f.overheadGB, "overhead-gb", -1, "per-GPU overhead in GiB (default: max(1, 2% of VRAM) + 0.25 × (tp − 1))")
-	fs.Float64Var(&f.fragmentation, "fragmentation-factor", 1.15, "KV cache fragmentation multiplier")
-	fs.Float64Var(&f.headroomGB, "headroom-gb", 1.0, "free GiB per GPU a plan must keep to count as fitting")
+	sizeVar(fs, &f.promptTokens, "prompt-tokens", 512, 0, planner.MaxSize, "typical prompt length in tokens")
+	sizeVar(fs, &f.genTokens, "gen-tokens", 256, 0, planner.MaxSize, "typical generated tokens per request")
+	intVar(fs, &f.concurrency, "concurrency", "c", 1, 1, 1<<20, "concurrent sequences to serve")
+	fs.StringVar(&f.batchingMode, "batching-mode", "balanced", "latency, balanced or throughput (throughput doubles max-num-batched-tokens)")
+	floatVar(fs, &f.gpuMemUtil, "gpu-memory-utilization", 0, 0, 1, "share of VRAM vLLM may use (0 = 0.90, 0.88 on consumer cards)")
+	floatVar(fs, &f.overheadGB, "overhead-gb", -1, -1, 1e5, "per-GPU non-KV memory in GiB (-1 = estimated: activation peak + CUDA graphs + other, see docs/memory.md)")
+	floatVar(fs, &f.fragmentation, "fragmentation-factor", 1, 1, 4, "KV cache multiplier (1: paged blocks are counted exactly)")
+	floatVar(fs, &f.headroomGB, "headroom-gb", 0, 0, 1e5, "KV pool GiB per GPU a plan must keep free beyond one max-length sequence")
 	fs.StringVar(&f.baselines, "baselines", "", `baselines: a file written by "calibrate fit", or an embedded set (default, seed)`)
 	fs.BoolVar(&f.offline, "offline", false, "never use the network (Hub config.json only from the cache)")
 	fs.StringVar(&f.profile, "profile", "", "read the planning inputs from a profile YAML (written by generate); flags given here override it")
@@ -243,14 +246,20 @@ func (a *app) planRequest(ctx context.Context, f *planFlags) (planner.Request, [
 			return planner.Request{}, nil, nil, usageError{err}
 		}
 	}
+	if _, err := planner.NormalizeKVCacheDtype(f.kvd); err != nil {
+		return planner.Request{}, nil, nil, usageError{fmt.Errorf("--kv-cache-dtype: %w", err)}
+	}
+	if _, err := planner.NormalizeDtype(f.dtype); err != nil {
+		return planner.Request{}, nil, nil, usageError{fmt.Errorf("--dtype: %w", err)}
+	}
 	q := f.quantization
 	if q != "" {
 		if q, err = planner.NormalizeQuantization(q); err != nil {
-			return planner.Request{}, nil, nil, usageError{err}
+			return planner.Request{}, nil, nil, usageError{fmt.Errorf("--quantization: %w", err)}
 		}
 	}
 	req := planner.Request{
-		Model: m, GPU: g, NumGPUs: n, TP: f.tp, Dtype: f.dtype, Quantization: q, KVCacheDtype: f.kvd,
+		Model: m, GPU: g, NumGPUs: n, TP: f.tp, Dtype: f.dtype, Quantization: q, QuantizedModel: f.quantizedModel, KVCacheDtype: f.kvd,
 		MaxModelLen: f.maxModelLen, Interconnect: ic, PromptTokens: f.promptTokens, GenTokens: f.genTokens,
 		Concurrency: f.concurrency, BatchingMode: f.batchingMode,
 		Policy:    planner.Policy{GPUMemoryUtilization: f.gpuMemUtil, OverheadGB: f.overheadGB, FragmentationFactor: f.fragmentation, HeadroomGB: f.headroomGB},
@@ -329,6 +338,7 @@ func (a *app) planWithRequest(ctx context.Context, f *planFlags) (planner.Reques
 	if err := f.applyVLLMArgs(&resp); err != nil {
 		return req, resp, nil, err
 	}
+	resp.Config.ServeCommand = artifacts.ServeCommand(&resp)
 	return req, resp, bs, nil
 }
 
