@@ -164,6 +164,7 @@ type Prepared struct {
 	autoQuant string
 	fp8       bool
 	defSeqs   int
+	defMNBT   int
 
 	// Per-point constants of estimateCore and ComputeMemory, in the same
 	// operation order so the results are bit-identical.
@@ -215,7 +216,7 @@ func Prepare(b *Baselines, m ModelConfig, g GPU, policy Policy) *Prepared {
 		p.autoQuant = m.NativeQuantization
 	}
 	p.fp8 = g.SupportsFP8()
-	_, p.defSeqs = DefaultBatchLimits(&g)
+	p.defMNBT, p.defSeqs = DefaultBatchLimits(&g)
 	p.vram = g.MemoryGiB * GiB
 	p.alloc = p.vram * p.pol.GPUMemoryUtilization
 	params := m.ActiveParamsB
@@ -334,9 +335,9 @@ func (p *Prepared) Evaluate(pt *Point, out *Result) {
 	conc := max(pt.Concurrency, 1)
 	// The limits Plan recommends in balanced mode size the profiling run.
 	reqTok := pt.PromptTokens + pt.GenTokens
-	lim0 := RecommendLimits(g, ModeBalanced, conc, MaxNumSeqsCeiling, reqTok)
-	mp := memPoint{tp: tp, ctx: pt.ContextLen, conc: conc, reqTokens: reqTok, mnbt: lim0.MaxNumBatchedTokens,
-		seqs: max(lim0.MaxNumSeqs, min(p.defSeqs, MaxNumSeqsCeiling))}
+	seqs0, mnbt0 := limitsFor(p.defMNBT, ModeBalanced, conc, MaxNumSeqsCeiling)
+	mp := memPoint{tp: tp, ctx: pt.ContextLen, conc: conc, reqTokens: reqTok, mnbt: mnbt0,
+		seqs: max(seqs0, min(p.defSeqs, MaxNumSeqsCeiling))}
 	if qi >= 0 {
 		p.memory(&out.Feasibility, qi, kvd, &mp)
 	} else {
@@ -351,12 +352,9 @@ func (p *Prepared) Evaluate(pt *Point, out *Result) {
 		return
 	}
 	out.SuggestFP8KVCache = SuggestFP8KV(kvd, g, f)
-	lim := RecommendLimits(g, ModeBalanced, conc, f.SustainableConcurrency, f.RequestTokens)
-	out.MaxNumSeqs, out.MaxNumBatchedTokens = lim.MaxNumSeqs, lim.MaxNumBatchedTokens
-	if qf, ok := LookupQuant(quant); ok {
-		if _, _, noCmd := checkpointRule(m, &qf, "", g); noCmd != "" {
-			out.Reason = ReasonNeedsQuantizedCheckpoint
-		}
+	out.MaxNumSeqs, out.MaxNumBatchedTokens = limitsFor(p.defMNBT, ModeBalanced, conc, f.SustainableConcurrency)
+	if qi >= 0 && needsCheckpoint(m.NativeQuantization, &quantTable[qi]) {
+		out.Reason = ReasonNeedsQuantizedCheckpoint
 	}
 	if !p.hasPerf {
 		out.Reason = ReasonNoPerfBasis

@@ -474,6 +474,7 @@ func checkpointRule(m *ModelConfig, qf *QuantFormat, quantized string, g *GPU) (
 		return quantized, fmt.Sprintf("%s checkpoint %s", qf.Name, quantized), ""
 	}
 	switch {
+	case !needsCheckpoint(native, qf):
 	case native != "" && qf.Name != native:
 		return model, fmt.Sprintf("a %s checkpoint of %s", qf.Name, m.ID),
 			fmt.Sprintf("%s ships %s weights and vLLM loads it only as %s; pass --quantized-model ID of a %s checkpoint (memory and speed are planned for %s)", m.ID, native, native, qf.Name, qf.Name)
@@ -482,4 +483,13 @@ func checkpointRule(m *ModelConfig, qf *QuantFormat, quantized string, g *GPU) (
 			fmt.Sprintf("%s needs a pre-quantized checkpoint and %s is unquantized; pass --quantized-model ID of a %s build of it (memory and speed are planned for %s)", qf.Name, m.ID, qf.Name, qf.Name)
 	}
 	return model, "", ""
+}
+
+// needsCheckpoint says whether serving format qf needs a checkpoint other
+// than the model's own (whose format is native, "" = unquantized).
+func needsCheckpoint(native string, qf *QuantFormat) bool {
+	if native != "" {
+		return qf.Name != native
+	}
+	return qf.PreQuantized
 }

@@ -45,6 +45,8 @@ type Limits struct {
 func RecommendLimits(g *GPU, mode string, conc, sustainable, reqTokens int) Limits {
 	var l Limits
 	conc = max(conc, 1)
+	def, _ := DefaultBatchLimits(g)
+	l.MaxNumSeqs, l.MaxNumBatchedTokens = limitsFor(def, mode, conc, sustainable)
 	n := min(max(sustainable, 1), MaxNumSeqsCeiling)
 	switch {
 	case conc > n && sustainable >= conc:
@@ -58,20 +60,26 @@ func RecommendLimits(g *GPU, mode string, conc, sustainable, reqTokens int) Limi
 	default:
 		l.MaxNumSeqsWhy = fmt.Sprintf("the KV pool holds %d requests of %d tokens (prompt + output) at once", n, reqTokens)
 	}
-	l.MaxNumSeqs = n
-	def, _ := DefaultBatchLimits(g)
-	mnbt := def
 	l.MaxNumBatchedTokensWhy = fmt.Sprintf("vLLM's chunked-prefill default for `vllm serve` on %s (%d on ≥ %d GiB GPUs other than A100, else %d; vllm/engine/arg_utils.py get_batch_defaults, v0.11)", g.Name, vllmBatchedTokensBig, vllmBigGPUGiB, vllmBatchedTokensSmall)
 	if mode == ModeThroughput {
-		mnbt = 2 * def
 		l.MaxNumBatchedTokensWhy = fmt.Sprintf("throughput mode: twice vLLM's chunked-prefill default of %d on %s, for larger prefill chunks per step", def, g.Name)
 	}
-	if mnbt < n {
-		mnbt = n
-		l.MaxNumBatchedTokensWhy += fmt.Sprintf("; raised to max_num_seqs %d, which vLLM requires", n)
+	if l.MaxNumBatchedTokens == l.MaxNumSeqs && l.MaxNumSeqs > def {
+		l.MaxNumBatchedTokensWhy += fmt.Sprintf("; raised to max_num_seqs %d, which vLLM requires", l.MaxNumSeqs)
 	}
-	l.MaxNumBatchedTokens = mnbt
 	return l
+}
+
+// limitsFor is RecommendLimits' numbers without the reasons (no
+// allocation, for the sweep): def is the GPU's default batched tokens.
+func limitsFor(def int, mode string, conc, sustainable int) (seqs, mnbt int) {
+	conc = max(conc, 1)
+	seqs = max(min(max(sustainable, 1), MaxNumSeqsCeiling), conc)
+	mnbt = def
+	if mode == ModeThroughput {
+		mnbt = 2 * def
+	}
+	return seqs, max(mnbt, seqs)
 }
 
 // SuggestFP8KV says whether to suggest an fp8 KV cache: the dtype is auto,
