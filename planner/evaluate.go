@@ -188,7 +188,6 @@ type quantConsts struct {
 	speedP       float64
 	flops        float64 // tensor FLOP/s per GPU at the load efficiency
 	onGPU        bool    // vLLM has kernels for the format on the GPU
-	unsupported  string  // why not
 }
 
 func icIndex(ic string) int {
@@ -244,7 +243,7 @@ func Prepare(b *Baselines, m ModelConfig, g GPU, policy Policy) *Prepared {
 		if s, ok := b.PrefillQuantizationSpeedup[SpeedClass(q)]; ok && s > 0 {
 			c.speedP = s
 		}
-		c.onGPU, c.unsupported = QuantOnGPU(q, &g)
+		c.onGPU = quantRuns(q, &g)
 	}
 	for i, ic := range Interconnects[:numIC] {
 		p.tpEff[i] = b.TPEfficiency[ic]
@@ -351,7 +350,7 @@ func (p *Prepared) Evaluate(pt *Point, out *Result) {
 		out.Perf, out.Load = PerfEstimate{}, LoadEstimate{}
 		return
 	}
-	out.SuggestFP8KVCache = SuggestFP8KV(kvd, g, f)
+	out.SuggestFP8KVCache = suggestFP8KV(kvd, p.fp8, f)
 	out.MaxNumSeqs, out.MaxNumBatchedTokens = limitsFor(p.defMNBT, ModeBalanced, conc, f.SustainableConcurrency)
 	if qi >= 0 && needsCheckpoint(m.NativeQuantization, &quantTable[qi]) {
 		out.Reason = ReasonNeedsQuantizedCheckpoint

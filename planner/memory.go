@@ -283,14 +283,14 @@ func activationBytes(m *ModelConfig, tp, mnbt, seqs int, elem float64) float64 {
 func kvSeqBytes(l *kvLayout, n, mnbt int, admission bool) float64 {
 	blocks := func(t int) float64 { return float64((t + BlockSize - 1) / BlockSize * BlockSize) }
 	b := l.full * blocks(n)
-	for _, w := range l.windows {
+	if l.slide > 0 {
 		var t float64
 		if admission {
-			t = blocks(min(w.tokens-1+mnbt, n)) + BlockSize
+			t = blocks(min(l.window-1+mnbt, n)) + BlockSize
 		} else {
-			t = min(blocks(n), blocks(w.tokens-1)+BlockSize)
+			t = min(blocks(n), blocks(l.window-1)+BlockSize)
 		}
-		b += w.bytes * t
+		b += l.slide * t
 	}
 	return b
 }
@@ -316,10 +316,7 @@ func memoryCore(f *Feasibility, m *ModelConfig, g *GPU, p *Policy, c *memConsts,
 	}
 	weights := c.weightsTotal / float64(tp)
 	layout := m.kvLayout(c.kvElem*p.FragmentationFactor, tp)
-	kvTok := layout.full
-	for _, w := range layout.windows {
-		kvTok += w.bytes
-	}
+	kvTok := layout.full + layout.slide
 	act := activationBytes(m, tp, mnbt, seqs, c.actElem)
 	graphs := (cudaGraphBaseGiB + cudaGraphGiBPerLayer*float64(m.NumLayers)) * GiB
 	nonTorch := (nonTorchGiB + ncclGiBPerPeer*float64(tp-1)) * GiB

@@ -335,23 +335,14 @@ func kvHeadsPerGPU(heads, tp int) int {
 // replicated on every GPU.
 func (m *ModelConfig) KVBytesPerToken(bytesPerElem float64, tp int) float64 {
 	l := m.kvLayout(bytesPerElem, tp)
-	t := l.full
-	for _, w := range l.windows {
-		t += w.bytes
-	}
-	return t
+	return l.full + l.slide
 }
 
 // kvLayout is the per-token KV bytes on one GPU split into full-attention
-// layers and sliding-window groups (one per window size).
+// layers and the sliding-window layers (window tokens each).
 type kvLayout struct {
-	full    float64
-	windows []kvWindow
-}
-
-type kvWindow struct {
-	tokens int
-	bytes  float64
+	full, slide float64
+	window      int
 }
 
 func (m *ModelConfig) kvLayout(elem float64, tp int) kvLayout {
@@ -359,7 +350,6 @@ func (m *ModelConfig) kvLayout(elem float64, tp int) kvLayout {
 		return kvLayout{full: float64(m.KVLoraRank+m.QKRopeHeadDim) * float64(m.NumLayers) * elem}
 	}
 	var l kvLayout
-	var slide float64
 	for i := 0; i < m.NumLayers; i++ {
 		h := m.NumKVHeads
 		if i < len(m.KVHeadsPerLayer) {
@@ -368,13 +358,13 @@ func (m *ModelConfig) kvLayout(elem float64, tp int) kvLayout {
 		b := 2 * float64(kvHeadsPerGPU(h, tp)) * float64(m.HeadDim) * elem
 		local := m.SlidingWindow > 0 && (m.SlidingLayers == nil || i < len(m.SlidingLayers) && m.SlidingLayers[i])
 		if local {
-			slide += b
+			l.slide += b
 		} else {
 			l.full += b
 		}
 	}
-	if slide > 0 {
-		l.windows = []kvWindow{{tokens: m.SlidingWindow, bytes: slide}}
+	if l.slide > 0 {
+		l.window = m.SlidingWindow
 	}
 	return l
 }

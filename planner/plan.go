@@ -493,3 +493,10 @@ func needsCheckpoint(native string, qf *QuantFormat) bool {
 	}
 	return qf.PreQuantized
 }
+
+// NeedsQuantizedCheckpoint says whether serving a model whose checkpoint is
+// in format native ("" = unquantized) as quant needs another checkpoint.
+func NeedsQuantizedCheckpoint(native, quant string) bool {
+	qf, ok := LookupQuant(quant)
+	return ok && needsCheckpoint(native, &qf)
+}

@@ -186,7 +186,7 @@ func TestGemma3HybridKV(t *testing.T) {
 	f := planner.ComputeMemory(planner.MemoryInput{Model: &m, GPU: &g, TP: 1, Dtype: "auto", Quantization: "none", KVCacheDtype: "auto",
 		ContextLen: 131072, Concurrency: 1, PromptTokens: 512, GenTokens: 256, MaxNumBatchedTokens: 8192, MaxNumSeqs: 256, Policy: planner.DefaultPolicy})
 	wantTotal := (10*8192*131072 + 52*8192*9232) / float64(planner.GiB) // 13.662 GiB
-	wantPerTok := wantTotal * planner.GiB / 131072                       // 111918 B, vs 507904 B with full attention
+	wantPerTok := wantTotal * planner.GiB / 131072                      // 111918 B, vs 507904 B with full attention
 	if r := f.KVOneSequenceGB / wantTotal; r < 0.9 || r > 1.1 {
 		t.Errorf("one 128k sequence = %.3f GiB, want %.3f ± 10 %%", f.KVOneSequenceGB, wantTotal)
 	}

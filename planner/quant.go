@@ -172,10 +172,29 @@ func BytesPerParam(dtype, quant string) float64 {
 	return 2
 }
 
+// quantRuns is QuantOnGPU without the reason (no allocation).
+func quantRuns(q string, g *GPU) bool {
+	f, ok := LookupQuant(q)
+	if !ok || f.Name == QuantNone || g.Custom {
+		return true
+	}
+	switch g.VendorKind() {
+	case VendorAMD:
+		return f.AMD
+	case VendorNVIDIA:
+		cc := g.CC()
+		return cc <= 0 || cc >= f.MinNVIDIACC
+	}
+	return false
+}
+
 // QuantOnGPU says whether vLLM runs a format on g, and why not.
 func QuantOnGPU(q string, g *GPU) (bool, string) {
 	f, ok := LookupQuant(q)
-	if !ok || f.Name == QuantNone || g.Custom {
+	if quantRuns(q, g) {
+		return true, ""
+	}
+	if !ok {
 		return true, ""
 	}
 	switch g.VendorKind() {

@@ -27,7 +27,7 @@ type argsKey struct {
 // Args returns the flags Plan recommends for an ok row (the serve command
 // without "vllm serve MODEL"), or "" for a row that cannot run.
 func (c *ArgsCache) Args(r *Row) string {
-	if r.Status != planner.StatusOK || r.Reason == planner.ReasonNeedsQuantizedCheckpoint {
+	if r.Status != planner.StatusOK || planner.NeedsQuantizedCheckpoint(r.NativeQuantization, r.Quantization) {
 		return ""
 	}
 	k := argsKey{tp: r.TP, ctx: r.ContextLen, seqs: r.MaxNumSeqs, mnbt: r.MaxNumBatchedTokens, quant: r.Quantization,

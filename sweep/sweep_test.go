@@ -219,6 +219,7 @@ func TestArgsMatchPlan(t *testing.T) {
 			want = ""
 		}
 		if args != want {
+			t.Logf("reason %q quant %q model %s gpu %s", resp.Config.NoCommandReason, r.Quantization, r.Model, r.GPU)
 			t.Errorf("row %d: args\n %q\nplan\n %q", r.Index, args, want)
 		}
 		if again := cache.Args(r); again != args {
