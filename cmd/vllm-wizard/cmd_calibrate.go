@@ -47,7 +47,7 @@ type hwFlags struct {
 func (h *hwFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&h.gpu, "gpu", "", `GPU name, e.g. "H100 SXM" (catalog names and aliases are normalised)`)
-	f.IntVar(&h.gpuCount, "gpu-count", 0, "GPUs the server uses (default: the TP size)")
+	intVar(f, &h.gpuCount, "gpu-count", "", 0, 0, 1024, "GPUs the server uses (0 = the TP size)")
 	f.StringVar(&h.interconnect, "interconnect", "", "GPU interconnect: nvlink, pcie or unknown (default: detected in --launch mode, else unknown)")
 	f.StringVar(&h.quantization, "quantization", "none", "weight quantization of the model(s): none, awq, gptq, int8, fp8, …")
 	f.StringVar(&h.kvCacheDtype, "kv-cache-dtype", "auto", "KV-cache dtype: auto, fp8, …")
@@ -152,7 +152,7 @@ it afterwards; the GPU is detected unless --gpu is given.`,
 	f.IntSliceVar(&fl.tp, "tp", []int{1}, "tensor-parallel size (--launch: a list runs each)")
 	f.DurationVar(&fl.budget, "budget", calibrate.DefaultRunConfig.Budget, "time budget per model and TP size")
 	f.IntSliceVar(&fl.ladder, "concurrency-ladder", calibrate.DefaultRunConfig.ConcurrencyLadder, "concurrent streams per ladder level")
-	f.IntVar(&fl.port, "port", 0, "port for the launched server (default: a free port)")
+	intVar(f, &fl.port, "port", "", 0, 0, 65535, "port for the launched server (0 = a free port)")
 	f.StringVar(&fl.vllmBin, "vllm-bin", "vllm", "vllm executable for --launch")
 	f.DurationVar(&fl.healthTimeout, "health-timeout", calibrate.DefaultHealthTimeout, "how long a launched server may take to become ready")
 	f.DurationVar(&fl.requestTimeout, "request-timeout", calibrate.DefaultRequestTimeout, "timeout of one benchmark request")
@@ -426,7 +426,7 @@ the measurement format to --out (JSONL or CSV by extension):
 	}
 	fl.register(cmd)
 	f := cmd.Flags()
-	f.IntVar(&fl.tp, "tp", 0, "tensor-parallel size of bench result files (default: --gpu-count, else 1)")
+	intVar(f, &fl.tp, "tp", "", 0, 0, 1024, "tensor-parallel size of bench result files (0 = --gpu-count, else 1)")
 	f.StringVar(&fl.vllmVersion, "vllm-version", "", "vLLM version of bench result files")
 	f.StringVarP(&fl.out, "out", "o", "", "output file (.jsonl or .csv; required)")
 	f.BoolVar(&fl.force, "force", false, "overwrite --out if it exists")
