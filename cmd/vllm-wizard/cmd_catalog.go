@@ -10,7 +10,6 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/planner"
 )
 
-func init() { subcommands = append(subcommands, newModelsCmd, newGPUsCmd) }
 
 // catalogModel is one row of `vllm-wizard models`.
 type catalogModel struct {

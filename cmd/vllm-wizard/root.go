@@ -111,5 +111,7 @@ func (a *app) commands() []*cobra.Command {
 		newSweepCmd(a),
 		newCalibrateCmd(a),
 		newDetectCmd(a),
+		newModelsCmd(a),
+		newGPUsCmd(a),
 	}
 }

@@ -151,6 +151,7 @@ func sweepSchema(baselinesLabel, baselinesHash string, meta map[string]string) r
 		withValues(strCol("baselines", true, 0, func(*sweep.Row) string { return baselinesLabel }), baselinesLabel),
 		withValues(strCol("baselines_hash", true, 0, func(*sweep.Row) string { return baselinesHash }), baselinesHash),
 	}
+	cols = append(cols, memColumns()...)
 	md := map[string]string{reports.MetaSchemaVersion: sweepSchemaVersion}
 	for k, v := range meta {
 		md[k] = v
