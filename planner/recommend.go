@@ -85,7 +85,9 @@ func limitsFor(def int, mode string, conc, sustainable int) (seqs, mnbt int) {
 // SuggestFP8KV says whether to suggest an fp8 KV cache: the dtype is auto,
 // the GPU has FP8, and the KV pool holds fewer than the requested sequences
 // at the workload's length or less than four max-length sequences.
-func SuggestFP8KV(kvd string, g *GPU, f *Feasibility) bool { return suggestFP8KV(kvd, g.SupportsFP8(), f) }
+func SuggestFP8KV(kvd string, g *GPU, f *Feasibility) bool {
+	return suggestFP8KV(kvd, g.SupportsFP8(), f)
+}
 
 func suggestFP8KV(kvd string, fp8 bool, f *Feasibility) bool {
 	if kvd != "auto" || !fp8 {

@@ -10,7 +10,6 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/planner"
 )
 
-
 // catalogModel is one row of `vllm-wizard models`.
 type catalogModel struct {
 	ID                 string   `json:"id"`

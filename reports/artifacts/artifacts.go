@@ -382,11 +382,11 @@ type composeFile struct {
 }
 
 type composeService struct {
-	Image       string        `yaml:"image"`
-	Command     []string      `yaml:"command,flow"`
-	Ports       []quoted      `yaml:"ports"`
-	Volumes     []any         `yaml:"volumes"`
-	Environment []string      `yaml:"environment"`
+	Image       string         `yaml:"image"`
+	Command     []string       `yaml:"command,flow"`
+	Ports       []quoted       `yaml:"ports"`
+	Volumes     []any          `yaml:"volumes"`
+	Environment []string       `yaml:"environment"`
 	IPC         string         `yaml:"ipc"`
 	Restart     string         `yaml:"restart"`
 	Devices     []string       `yaml:"devices,omitempty"`
