@@ -67,7 +67,7 @@ func TestRunAgainstFake(t *testing.T) {
 	var c collector
 	var lines []string
 	start := time.Now()
-	sum, err := Run(context.Background(), cfg, c.sink, func(s string) { lines = append(lines, s) })
+	sum, err := Run(context.Background(), cfg, c.sink, func(e Event) { lines = append(lines, e.String()) })
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
