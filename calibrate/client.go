@@ -39,6 +39,44 @@ type Clock interface {
 	Now() time.Time
 }
 
+// Holder is a Clock whose time must stand still while the caller works
+// between requests (a virtual timeline, see vllmfake.VirtualClock): Hold
+// marks one busy participant until release runs.
+type Holder interface {
+	Hold() (release func())
+}
+
+// hold is a busy mark that one request stream carries in its context; the
+// client drops it while it waits for the server and takes it back before
+// it lets go of the response, so the timeline never moves while the
+// stream's goroutine is between requests.
+type hold struct {
+	h       Holder
+	release func()
+}
+
+type holdKey struct{}
+
+func withHold(ctx context.Context, h *hold) context.Context { return context.WithValue(ctx, holdKey{}, h) }
+
+func holdFrom(ctx context.Context) *hold {
+	h, _ := ctx.Value(holdKey{}).(*hold)
+	return h
+}
+
+func (h *hold) take() {
+	if h != nil && h.release == nil {
+		h.release = h.h.Hold()
+	}
+}
+
+func (h *hold) drop() {
+	if h != nil && h.release != nil {
+		h.release()
+		h.release = nil
+	}
+}
+
 type wallClock struct{}
 
 func (wallClock) Now() time.Time { return time.Now() }
@@ -472,11 +510,15 @@ func (c *Client) completeOnce(parent context.Context, req CompletionRequest) (Co
 	hreq.Header.Set("Content-Type", "application/json")
 	hreq.Header.Set("Accept", "text/event-stream")
 	res.Start = c.now()
+	hs := holdFrom(parent)
 	resp, err := c.do(hreq)
+	hs.drop()
 	if err != nil {
+		hs.take()
 		return res, cause(cleanURLError(err))
 	}
 	defer resp.Body.Close()
+	defer hs.take() // runs before Close
 	if resp.StatusCode >= 400 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
 		return res, &HTTPError{Method: "POST", URL: path, StatusCode: resp.StatusCode, Body: excerpt(strings.TrimSpace(string(b)), 200)}
@@ -500,7 +542,10 @@ func (c *Client) completeOnce(parent context.Context, req CompletionRequest) (Co
 		}
 		if bytes.Equal(bytes.TrimSpace(data), []byte("[DONE]")) {
 			// Read the body to its end so the transport can reuse the
-			// connection (an early Close makes it dial a new one).
+			// connection (an early Close makes it dial a new one). The
+			// stream's busy mark comes back first: reaching the end is not
+			// waiting for the server.
+			hs.take()
 			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			break
 		}

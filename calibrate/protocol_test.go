@@ -200,9 +200,9 @@ func TestConnectionReuse(t *testing.T) {
 	}
 	// Before: http.DefaultClient kept 2 idle connections per host and the
 	// body was closed before EOF, so most requests dialled anew.
-	// Go's transport may dial while a connection is being returned to the
-	// pool, so allow a couple over the top concurrency of 8.
-	if n, reqs := fake.NewConnections(), fake.Completions(); n > 10 || reqs < 50 {
-		t.Errorf("%d new TCP connections for %d requests; want at most 10 (top concurrency 8)", n, reqs)
+	// Go's transport may dial while a finished stream's connection is still
+	// on its way back to the pool, so allow up to twice the top concurrency.
+	if n, reqs := fake.NewConnections(), fake.Completions(); n > 16 || reqs < 50 {
+		t.Errorf("%d new TCP connections for %d requests; want at most 16 (top concurrency 8)", n, reqs)
 	}
 }

@@ -592,10 +592,20 @@ func (r *runner) level(ctx context.Context, c int, sliceEnd time.Time, phase str
 		wg       sync.WaitGroup
 		levelBeg = r.clock.Now()
 	)
+	holder, _ := r.clock.(Holder)
 	for s := 0; s < c; s++ {
 		wg.Add(1)
+		ctx := ctx
+		var hs *hold
+		if holder != nil {
+			// Every stream is busy from the start, so a virtual timeline
+			// waits until all have sent their first request.
+			hs = &hold{h: holder, release: holder.Hold()}
+			ctx = withHold(ctx, hs)
+		}
 		go func() {
 			defer wg.Done()
+			defer hs.drop()
 			for n := 0; ; n++ {
 				now := r.clock.Now()
 				if (n > 0 && !now.Before(sliceEnd)) || !now.Before(r.deadline) || ctx.Err() != nil {

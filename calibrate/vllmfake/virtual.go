@@ -93,6 +93,14 @@ func (c *VirtualClock) SleepUntil(ctx context.Context, t time.Time) bool {
 	}
 }
 
+// Hold marks a busy participant (a client goroutine between requests)
+// until release runs; it implements calibrate.Holder.
+func (c *VirtualClock) Hold() (release func()) {
+	c.enter()
+	var once sync.Once
+	return func() { once.Do(c.leave) }
+}
+
 // enter marks one more busy participant.
 func (c *VirtualClock) enter() {
 	c.mu.Lock()
