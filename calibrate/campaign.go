@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 )
 
@@ -25,6 +26,10 @@ type Launched struct {
 	Command string
 	// Stop stops it and waits for it to exit.
 	Stop func() error
+	// HTTPClient and Clock, when set, replace the run's for this server
+	// (an in-memory fake brings its own transport and timeline).
+	HTTPClient *http.Client
+	Clock      Clock
 }
 
 // Launcher starts the server for one job.
@@ -133,6 +138,12 @@ func (c Campaign) Execute(ctx context.Context) (res CampaignResult, err error) {
 				continue
 			}
 			cfg.BaseURL, cfg.LaunchCommand, stop = l.URL, l.Command, l.Stop
+			if l.HTTPClient != nil {
+				cfg.HTTPClient = l.HTTPClient
+			}
+			if l.Clock != nil {
+				cfg.Clock = l.Clock
+			}
 		}
 		sum, err := Run(ctx, cfg, c.Sink, progress)
 		if stop != nil {
