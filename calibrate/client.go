@@ -57,7 +57,9 @@ type hold struct {
 
 type holdKey struct{}
 
-func withHold(ctx context.Context, h *hold) context.Context { return context.WithValue(ctx, holdKey{}, h) }
+func withHold(ctx context.Context, h *hold) context.Context {
+	return context.WithValue(ctx, holdKey{}, h)
+}
 
 func holdFrom(ctx context.Context) *hold {
 	h, _ := ctx.Value(holdKey{}).(*hold)
