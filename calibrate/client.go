@@ -526,6 +526,11 @@ func (c *Client) completeOnce(parent context.Context, req CompletionRequest) (Co
 		return res, &HTTPError{Method: "POST", URL: path, StatusCode: resp.StatusCode, Body: excerpt(strings.TrimSpace(string(b)), 200)}
 	}
 	sse := NewSSEReader(&stallReader{r: resp.Body, t: stallTimer, d: stall})
+	return c.readStream(ctx, sse, resp.Body, res, hs, cause)
+}
+
+// readStream reads the events of one streamed completion into res.
+func (c *Client) readStream(ctx context.Context, sse *SSEReader, body io.Reader, res CompletionResult, hs *hold, cause func(error) error) (CompletionResult, error) {
 	var last time.Time
 	var usage *completionChunk
 	for {
@@ -548,7 +553,7 @@ func (c *Client) completeOnce(parent context.Context, req CompletionRequest) (Co
 			// stream's busy mark comes back first: reaching the end is not
 			// waiting for the server.
 			hs.take()
-			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			io.Copy(io.Discard, io.LimitReader(body, 64<<10))
 			break
 		}
 		var ch completionChunk
@@ -578,6 +583,12 @@ func (c *Client) completeOnce(parent context.Context, req CompletionRequest) (Co
 			usage = &ch
 		}
 	}
+	return checkUsage(res, usage, last)
+}
+
+// checkUsage takes the token counts from the last usage report, refusing
+// impossible ones.
+func checkUsage(res CompletionResult, usage *completionChunk, last time.Time) (CompletionResult, error) {
 	if usage == nil {
 		return res, fmt.Errorf("%w (does the server support stream_options.include_usage?)", ErrNoUsage)
 	}
