@@ -366,8 +366,9 @@ type CompletionRequest struct {
 // requestBody is what vllm bench serve sends
 // (vllm/benchmarks/lib/endpoint_request_func.py at vllm-project/vllm
 // 02cfb534: repetition_penalty 1.0, stream, stream_options.include_usage,
-// ignore_eos; max_completion_tokens for chat), plus temperature 0, the
-// greedy sampling that serve.py's default --temperature gives.
+// ignore_eos; max_completion_tokens for chat), plus temperature 0: greedy
+// decoding, which serve.py falls back to when no sampling parameter is given
+// (recalled, not re-read at that commit).
 func (c *Client) requestBody(req CompletionRequest) ([]byte, string, error) {
 	body := map[string]any{
 		"model":              req.Model,
