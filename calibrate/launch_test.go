@@ -123,7 +123,10 @@ func TestLaunchFailures(t *testing.T) {
 		cfg, _ := jsonConfig(vllmfake.Config{ReadyAfter: time.Hour})
 		installFake(t, vllmfake.EnvConfig+"="+cfg)
 		_, err := Launch(context.Background(), LaunchConfig{Model: "m", HealthTimeout: 700 * time.Millisecond, StopGrace: time.Second})
-		if err == nil || !strings.Contains(err.Error(), "not ready after 700ms") || !strings.Contains(err.Error(), "Uvicorn running") {
+		// The log tail is there whether or not a loaded machine got the
+		// server as far as printing within 700 ms: no timing window.
+		if err == nil || !strings.Contains(err.Error(), "not ready after 700ms") ||
+			!(strings.Contains(err.Error(), "last output:") || strings.Contains(err.Error(), "it printed nothing")) {
 			t.Errorf("err = %v; want a health timeout with the log", err)
 		}
 	})

@@ -269,10 +269,15 @@ func Run(ctx context.Context, cfg RunConfig, sink func(Measurement) error, progr
 		StallTimeout: cfg.StallTimeout, Retries: cfg.Retries, RetryDelay: 100 * time.Millisecond,
 		Clock: clock, APIKey: cfg.APIKey, EndpointType: cfg.EndpointType}
 	// In-flight requests may finish a little after the budget; then they are
-	// cut. This guard runs on the wall clock whatever cfg.Clock is.
-	grace := min(max(cfg.Budget/4, time.Second), time.Minute)
-	ctx, cancel := context.WithDeadlineCause(ctx, time.Now().Add(cfg.Budget+grace), errBudgetSpent)
-	defer cancel()
+	// cut. The cut is a wall-clock deadline, so it applies to runs on the
+	// wall clock only: on a virtual timeline the budget is checked between
+	// requests and real time says nothing about it.
+	if clock == WallClock {
+		grace := min(max(cfg.Budget/4, time.Second), time.Minute)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadlineCause(ctx, time.Now().Add(cfg.Budget+grace), errBudgetSpent)
+		defer cancel()
+	}
 
 	if err := r.setup(ctx); err != nil {
 		return sum, err

@@ -183,6 +183,10 @@ func TestCalibrateRunLaunch(t *testing.T) {
 			if m.Quantization != "awq" {
 				t.Errorf("quantization %q, want awq taken from the vllm serve arguments", m.Quantization)
 			}
+			// The exact command, labelling flags included, is in every row.
+			if want := " serve " + m.Model + " --tensor-parallel-size 1 --quantization awq --max-model-len 4096 --host 127.0.0.1 --port "; !strings.Contains(m.LaunchCommand, want) {
+				t.Errorf("launch_command %q, want it to contain %q", m.LaunchCommand, want)
+			}
 		}
 		if seen["org/a-7b"] == 0 || seen["org/b-14b"] == 0 {
 			t.Errorf("rows per model %v, want both", seen)
