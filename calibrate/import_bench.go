@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vllm-wizard/vllm-wizard/planner"
 )
 
 // Shapes of `vllm bench` result files. The field names follow the result
@@ -211,8 +213,11 @@ func gpuFromMetadata(s string) (name string, count int, reason string) {
 	}
 	s = strings.TrimSpace(strings.ReplaceAll(s, "_", " "))
 	s = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(s, "NVIDIA"), "nvidia"))
-	name, reason = NormalizeGPU(s)
-	return name, count, reason
+	g, err := planner.LookupGPU(s)
+	if err != nil {
+		return "", count, err.Error()
+	}
+	return g.Name, count, ""
 }
 
 func mapBench(b benchObject, opt BenchServeOptions) (Measurement, string) {

@@ -328,7 +328,7 @@ func (a *app) runHardware(ctx context.Context, fl *calibrateRunFlags, serve cali
 		if !fl.launch {
 			return calibrate.Hardware{}, usagef("--gpu is required with --endpoint (the server may be another machine), e.g. --gpu \"H100 SXM\"")
 		}
-		sys, err := detect.Detect(ctx, detect.Options{})
+		sys, err := a.detect(ctx, detect.Options{})
 		if err != nil || len(sys.GPUs) == 0 {
 			return calibrate.Hardware{}, usagef("cannot detect the GPU (%v); pass --gpu", err)
 		}
