@@ -439,50 +439,8 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 
-	var raw map[string]any
-	var req completionRequest
-	dec := json.NewDecoder(r.Body)
-	if err := dec.Decode(&raw); err != nil {
-		vllmError(w, http.StatusBadRequest, "BadRequestError", "invalid JSON body: "+err.Error())
-		return
-	}
-	b, _ := json.Marshal(raw)
-	if err := json.Unmarshal(b, &req); err != nil {
-		vllmError(w, http.StatusBadRequest, "BadRequestError", "invalid request: "+err.Error())
-		return
-	}
-	s.mu.Lock()
-	s.reqs = append(s.reqs, Request{Path: r.URL.Path, Authorization: r.Header.Get("Authorization"), Body: raw})
-	s.mu.Unlock()
-	var model *Model
-	for i := range s.cfg.Models {
-		if s.cfg.Models[i].ID == req.Model {
-			model = &s.cfg.Models[i]
-		}
-	}
-	if model == nil {
-		vllmError(w, http.StatusNotFound, "NotFoundError", fmt.Sprintf("The model `%s` does not exist.", req.Model))
-		return
-	}
-	maxTokens := 16
-	if req.MaxTokens != nil {
-		maxTokens = *req.MaxTokens
-	}
-	if req.MaxCompletionTokens != nil {
-		maxTokens = *req.MaxCompletionTokens
-	}
-	if maxTokens < 1 {
-		vllmError(w, http.StatusBadRequest, "BadRequestError", "max_tokens must be at least 1")
-		return
-	}
-	promptTokens := Tokens(req.promptText())
-	if s.cfg.TruncatePromptTo > 0 && promptTokens > s.cfg.TruncatePromptTo {
-		promptTokens = s.cfg.TruncatePromptTo
-	}
-	if promptTokens+maxTokens > model.MaxModelLen {
-		vllmError(w, http.StatusBadRequest, "BadRequestError", fmt.Sprintf(
-			"This model's maximum context length is %d tokens. However, you requested %d tokens (%d in the messages, %d in the completion). Please reduce the length of the messages or completion.",
-			model.MaxModelLen, promptTokens+maxTokens, promptTokens, maxTokens))
+	req, model, maxTokens, promptTokens, ok := s.parseCompletion(w, r)
+	if !ok {
 		return
 	}
 	if fault == Fault500 {
@@ -535,6 +493,56 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	s.stream(r.Context(), st, fault, start.Add(prefill), decodeRate, generate, finishReason)
+}
+
+// parseCompletion decodes and checks a completion request as vLLM's
+// OpenAI server does, answering its errors; ok is false when it did.
+func (s *Server) parseCompletion(w http.ResponseWriter, r *http.Request) (req completionRequest, model *Model, maxTokens, promptTokens int, ok bool) {
+	var raw map[string]any
+	dec := json.NewDecoder(r.Body)
+	if err := dec.Decode(&raw); err != nil {
+		vllmError(w, http.StatusBadRequest, "BadRequestError", "invalid JSON body: "+err.Error())
+		return req, nil, 0, 0, false
+	}
+	b, _ := json.Marshal(raw)
+	if err := json.Unmarshal(b, &req); err != nil {
+		vllmError(w, http.StatusBadRequest, "BadRequestError", "invalid request: "+err.Error())
+		return req, nil, 0, 0, false
+	}
+	s.mu.Lock()
+	s.reqs = append(s.reqs, Request{Path: r.URL.Path, Authorization: r.Header.Get("Authorization"), Body: raw})
+	s.mu.Unlock()
+	for i := range s.cfg.Models {
+		if s.cfg.Models[i].ID == req.Model {
+			model = &s.cfg.Models[i]
+		}
+	}
+	if model == nil {
+		vllmError(w, http.StatusNotFound, "NotFoundError", fmt.Sprintf("The model `%s` does not exist.", req.Model))
+		return req, nil, 0, 0, false
+	}
+	maxTokens = 16
+	if req.MaxTokens != nil {
+		maxTokens = *req.MaxTokens
+	}
+	if req.MaxCompletionTokens != nil {
+		maxTokens = *req.MaxCompletionTokens
+	}
+	if maxTokens < 1 {
+		vllmError(w, http.StatusBadRequest, "BadRequestError", "max_tokens must be at least 1")
+		return req, nil, 0, 0, false
+	}
+	promptTokens = Tokens(req.promptText())
+	if s.cfg.TruncatePromptTo > 0 && promptTokens > s.cfg.TruncatePromptTo {
+		promptTokens = s.cfg.TruncatePromptTo
+	}
+	if promptTokens+maxTokens > model.MaxModelLen {
+		vllmError(w, http.StatusBadRequest, "BadRequestError", fmt.Sprintf(
+			"This model's maximum context length is %d tokens. However, you requested %d tokens (%d in the messages, %d in the completion). Please reduce the length of the messages or completion.",
+			model.MaxModelLen, promptTokens+maxTokens, promptTokens, maxTokens))
+		return req, nil, 0, 0, false
+	}
+	return req, model, maxTokens, promptTokens, true
 }
 
 // stream paces and writes the chunks of one streamed answer: the first
