@@ -578,7 +578,7 @@ func benchSweep(b *testing.B, format reports.Format) {
 	var rows int64
 	b.ResetTimer()
 	for range b.N {
-		w, err := newSweepWriter(discard{}, format, sweepSchema("default", bl.Hash, nil), false, b.TempDir())
+		w, err := newSweepWriter(discard{}, format, sweepSchema("default", bl.Hash, nil), false, b.TempDir(), nil)
 		if err != nil {
 			b.Fatal(err)
 		}
