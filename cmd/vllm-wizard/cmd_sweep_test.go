@@ -250,8 +250,12 @@ func readXLSX(t *testing.T, schema reports.Schema[sweep.Row], path string) [][]c
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(rows[0], ",") != strings.Join(schema.Names(), ",") {
-		t.Fatalf("xlsx header %v", rows[0])
+	var headers []string
+	for i := range schema.Columns {
+		headers = append(headers, schema.Columns[i].Header())
+	}
+	if strings.Join(rows[0], ",") != strings.Join(headers, ",") {
+		t.Fatalf("xlsx header %v, want the labels %v", rows[0], headers)
 	}
 	var out [][]cell
 	for _, r := range rows[1:] {

@@ -16,7 +16,7 @@ func BenchmarkXLSXWriter(b *testing.B) {
 		TempDir:     b.TempDir(),
 		ColorScales: []xlsx.ColorScale{{Column: "decode_tok_s_mid", HigherIsBetter: true}},
 		Answer: xlsx.Answer{Model: "model", GPU: "gpu", Status: "status", Reason: "reason",
-				Cost: []string{"usd_per_m_output_tokens"}, GPUs: []string{"gpus"}, Layout: []string{"tp", "pp"}, PerUser: []string{"decode_tok_s_mid"}},
+			Cost: []string{"usd_per_m_output_tokens"}, GPUs: []string{"gpus"}, Layout: []string{"tp", "pp"}, PerUser: []string{"decode_tok_s_mid"}},
 	})
 	if err != nil {
 		b.Fatal(err)

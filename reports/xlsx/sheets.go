@@ -20,8 +20,8 @@ type AboutSection struct {
 // styles holds the style ids the summary sheets share.
 type styles struct {
 	title, subtitle, note, header, best, warn, wrap int
-	formats                                          map[string]int
-	bestFormats                                      map[string]int
+	formats                                         map[string]int
+	bestFormats                                     map[string]int
 }
 
 func newStyles(f *excelize.File) (*styles, error) {
