@@ -143,10 +143,22 @@ func accuracySection() xlsx.AboutSection {
 	return s
 }
 
+// ints lists v with runs of consecutive values as ranges: 1, 4, 8-64.
 func ints(v []int) string {
-	s := make([]string, len(v))
-	for i, x := range v {
-		s[i] = fmt.Sprint(x)
+	var s []string
+	for i := 0; i < len(v); {
+		j := i
+		for j+1 < len(v) && v[j+1] == v[j]+1 {
+			j++
+		}
+		if j-i >= 2 {
+			s = append(s, fmt.Sprintf("%d-%d", v[i], v[j]))
+		} else {
+			for k := i; k <= j; k++ {
+				s = append(s, fmt.Sprint(v[k]))
+			}
+		}
+		i = j + 1
 	}
 	return strings.Join(s, ", ")
 }

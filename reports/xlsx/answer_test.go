@@ -406,7 +406,10 @@ func atoi(s string) int {
 }
 
 func TestSummaryOnlyAndAbout(t *testing.T) {
-	about := []xlsx.AboutSection{{Title: "About this workbook", Pairs: [][2]string{{"Tool", "vllm-wizard test"}}, Text: []string{"models: [m1]"}}}
+	// A value far longer than a row can show (a long axis) is capped at
+	// Excel's 409-point row height rather than failing the workbook.
+	long := strings.Repeat("1, 2, 3, ", 20000)
+	about := []xlsx.AboutSection{{Title: "About this workbook", Pairs: [][2]string{{"Tool", "vllm-wizard test"}, {"Concurrency", long}}, Text: []string{"models: [m1]"}}}
 	f := open(t, writeDeploy(t, true, xlsx.Options{Answer: deployAnswer, About: about, SummaryOnly: true, RowLimit: 2}))
 	if got, want := f.GetSheetList(), []string{xlsx.SheetAnswer, xlsx.SheetCharts, xlsx.SheetAbout}; !slices.Equal(got, want) {
 		t.Fatalf("sheets %q, want %q", got, want)
@@ -415,7 +418,7 @@ func TestSummaryOnlyAndAbout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rows[0][0] != "About this workbook" || !slices.Equal(rows[1], []string{"Tool", "vllm-wizard test"}) || rows[2][0] != "models: [m1]" {
+	if rows[0][0] != "About this workbook" || !slices.Equal(rows[1], []string{"Tool", "vllm-wizard test"}) || rows[3][0] != "models: [m1]" {
 		t.Errorf("about %q", rows)
 	}
 }

@@ -512,7 +512,7 @@ func writeAbout(f *excelize.File, sections []AboutSection) error {
 			}
 			// Readers do not grow rows for wrapped text on opening: size them.
 			if lines := (len([]rune(p[1])) + aboutChars - 1) / aboutChars; lines > 1 {
-				if err := f.SetRowHeight(sh, row, 15*float64(lines)); err != nil {
+				if err := f.SetRowHeight(sh, row, min(409, 15*float64(lines))); err != nil { // 409 points: Excel's limit
 					return err
 				}
 			}
