@@ -28,7 +28,9 @@ page() {
   local n
   n=$(pdfinfo "$1" | awk '/^Pages:/ {print $2}')
   for ((i = 1; i <= n; i++)); do
-    if pdftotext -f "$i" -l "$i" "$1" - | grep -qF "$2"; then echo "$i"; return; fi
+    # grep reads everything (no -q): an early exit would SIGPIPE pdftotext
+    # and fail the pipeline under pipefail.
+    if pdftotext -f "$i" -l "$i" "$1" - | grep -F "$2" >/dev/null; then echo "$i"; return; fi
   done
   echo "workbook-png: no page of $1 shows \"$2\"" >&2
   return 1
@@ -37,7 +39,7 @@ shot() { # PDF PAGE NAME
   pdftoppm -png -r 100 -f "$2" -l "$2" -singlefile "$1" "$out/$3"
   echo "workbook-png: $out/$3.png (page $2 of $(basename "$1"))"
 }
-shot "$tmp/procurement.pdf" "$(page "$tmp/procurement.pdf" "Which GPU to buy")" workbook-answer
-shot "$tmp/procurement.pdf" "$(page "$tmp/procurement.pdf" "Cost and speed per model")" workbook-charts
-shot "$tmp/procurement.pdf" "$(page "$tmp/procurement.pdf" "About this workbook")" workbook-about
-shot "$tmp/quick.pdf" "$(page "$tmp/quick.pdf" "GPUs available")" workbook-sweep
+p=$(page "$tmp/procurement.pdf" "Which GPU to buy") && shot "$tmp/procurement.pdf" "$p" workbook-answer
+p=$(page "$tmp/procurement.pdf" "Cost and speed per model") && shot "$tmp/procurement.pdf" "$p" workbook-charts
+p=$(page "$tmp/procurement.pdf" "About this workbook") && shot "$tmp/procurement.pdf" "$p" workbook-about
+p=$(page "$tmp/quick.pdf" "Index") && shot "$tmp/quick.pdf" "$p" workbook-sweep

@@ -468,7 +468,7 @@ func (x *answerState[R]) writeCharts(f *excelize.File) error {
 
 // aboutChars is about how many characters fit on a line of the About
 // sheet's 110-wide value column.
-const aboutChars = 120
+const aboutChars = 140
 
 // writeAbout fills the About sheet.
 func writeAbout(f *excelize.File, sections []AboutSection) error {
@@ -488,6 +488,10 @@ func writeAbout(f *excelize.File, sections []AboutSection) error {
 		return err
 	}
 	row := 1
+	key, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: &excelize.Alignment{Vertical: "top"}})
+	if err != nil {
+		return err
+	}
 	for si, s := range sections {
 		style := st.subtitle
 		if si == 0 {
@@ -502,6 +506,9 @@ func writeAbout(f *excelize.File, sections []AboutSection) error {
 		row++
 		for _, p := range s.Pairs {
 			if err := f.SetCellValue(sh, cell(1, row), p[0]); err != nil {
+				return err
+			}
+			if err := f.SetCellStyle(sh, cell(1, row), cell(1, row), key); err != nil {
 				return err
 			}
 			if err := f.SetCellValue(sh, cell(2, row), p[1]); err != nil {
