@@ -252,6 +252,9 @@ func colName(i int) string {
 // palette colours the scatter series: the frontier black, then the GPUs.
 var palette = []string{"000000", "1F77B4", "FF7F0E", "2CA02C", "D62728", "9467BD", "8C564B", "E377C2", "7F7F7F", "BCBD22", "17BECF", "393B79", "AD494A"}
 
+// axisFont keeps tick labels legible (excelize's default is light grey).
+var axisFont = excelize.Font{Color: "404040", Size: 9}
+
 // chartBlockRows is the height of one model's block on the Charts sheet.
 const chartBlockRows = 38
 
@@ -414,8 +417,8 @@ func (x *answerState[R]) writeCharts(f *excelize.File) error {
 				Title:      excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: yTitle + " by GPU, cheapest deployment"}}},
 				Legend:     excelize.ChartLegend{Position: "none"},
 				Dimension:  excelize.ChartDimension{Width: 620, Height: 300},
-				XAxis:      excelize.ChartAxis{ReverseOrder: true},
-				YAxis: excelize.ChartAxis{MajorGridLines: true, NumFmt: excelize.ChartNumFmt{CustomNumFmt: costFmt},
+				XAxis:      excelize.ChartAxis{ReverseOrder: true, Font: axisFont},
+				YAxis: excelize.ChartAxis{MajorGridLines: true, Font: axisFont, NumFmt: excelize.ChartNumFmt{CustomNumFmt: costFmt},
 					Title: excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: yTitle}}}},
 				PlotArea: excelize.ChartPlotArea{ShowVal: true, NumFmt: excelize.ChartNumFmt{CustomNumFmt: costFmt}},
 				Series: []excelize.ChartSeries{{
@@ -434,9 +437,9 @@ func (x *answerState[R]) writeCharts(f *excelize.File) error {
 				Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "Speed per user vs cost (each GPU's frontier; black: best over all GPUs)"}}},
 				Legend:    excelize.ChartLegend{Position: "right"},
 				Dimension: excelize.ChartDimension{Width: 620, Height: 380},
-				XAxis: excelize.ChartAxis{MajorGridLines: true, NumFmt: excelize.ChartNumFmt{CustomNumFmt: "#,##0"},
+				XAxis: excelize.ChartAxis{MajorGridLines: true, Font: axisFont, NumFmt: excelize.ChartNumFmt{CustomNumFmt: "#,##0"},
 					Title: excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: xTitle}}}},
-				YAxis: excelize.ChartAxis{MajorGridLines: true, LogBase: 10, NumFmt: excelize.ChartNumFmt{CustomNumFmt: costFmt},
+				YAxis: excelize.ChartAxis{MajorGridLines: true, LogBase: 10, Font: axisFont, NumFmt: excelize.ChartNumFmt{CustomNumFmt: costFmt},
 					Title: excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: yTitle + ", log scale"}}}},
 			}
 			for si, s := range spans {
