@@ -5,7 +5,7 @@ BIN     ?= vllm-wizard
 PKGS    := ./...
 FUZZTIME ?= 10s
 
-.PHONY: all build test vet fmt-check bench bench-sweep bench-rss fuzz baselines accuracy clean
+.PHONY: all build test vet fmt-check bench bench-sweep bench-rss fuzz baselines accuracy docs workbook-png clean
 
 all: build
 
@@ -60,6 +60,16 @@ baselines accuracy:
 	$(GO) run ./cmd/vllm-wizard calibrate fit --preset default baselines/data/public-measurements.csv \
 	  --out baselines/data/default.json --accuracy docs/accuracy.md --force
 	$(GO) run ./calibrate/fit/internal/readmeaccuracy docs/accuracy.md README.md
+
+## docs: regenerate docs/sweep.md's column table and the golden CSV from the
+## column registry (sweep/columns.go)
+docs:
+	$(GO) test ./sweep -run 'TestColumnDoc|TestGoldenCSV' -count=1 -update
+
+## workbook-png: render the example procurement workbook with LibreOffice
+## headless to docs/img/workbook-*.png (skips without soffice/pdftoppm)
+workbook-png: build
+	./scripts/workbook-png.sh ./$(BIN) docs/img
 
 clean:
 	rm -f $(BIN)

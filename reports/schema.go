@@ -48,8 +48,14 @@ var ErrInvalidSchema = errors.New("invalid schema")
 
 // Column describes one output column and how to read it from a row of type R.
 type Column[R any] struct {
-	// Name is the snake_case column name.
+	// Name is the snake_case column name (Parquet, CSV and JSONL headers).
 	Name string
+	// Label is the human header with its unit, e.g. "Weights (GiB per GPU)",
+	// used by the xlsx Sweep sheet; empty means Name.
+	Label string
+	// Description is one sentence on what the value is, for the docs and the
+	// header comments.
+	Description string
 	// Kind is the value type; exactly the matching accessor must be set.
 	Kind Kind
 	// Nullable marks a column whose value may be absent (accessor ok=false,
@@ -154,6 +160,14 @@ func isSnakeCase(s string) bool {
 		}
 	}
 	return true
+}
+
+// Header returns Label, or Name when no label is set.
+func (c *Column[R]) Header() string {
+	if c.Label != "" {
+		return c.Label
+	}
+	return c.Name
 }
 
 // Index returns the position of the named column, or -1.

@@ -81,7 +81,7 @@ the whole run.`,
 	fs.StringVar(&f.shard, "shard", "", "write only slice i of n of the grid (0-based), e.g. 0/4")
 	fs.StringVar(&f.prices, "prices", "", "CSV of GPU prices (columns gpu,usd_per_gpu_hour) overriding the catalog's")
 	fs.StringVar(&f.baseline, "baselines", "", "baselines: an embedded set name or a file (default: the grid's, else default)")
-	fs.BoolVar(&f.summaryOnly, "summary-only", false, "xlsx: write only the Summary and Chart sheets (for sweeps over 1,048,575 rows)")
+	fs.BoolVar(&f.summaryOnly, "summary-only", false, "xlsx: leave out the Sweep sheet, keeping Answer, Charts and About (for sweeps over 1,048,575 rows)")
 	return cmd
 }
 
@@ -279,6 +279,10 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 		meta["grid"] = string(spec)
 	}
 	schema := sweepSchema(bl.Name+" "+bl.Version, bl.Hash, meta)
+	var about []xlsx.AboutSection
+	if format == reports.FormatXLSX {
+		about = sweepAbout(space, bl, meta["grid"], pricesPath, prices)
+	}
 
 	var out io.Writer = a.stdout
 	var file *atomicfile.File
@@ -292,7 +296,7 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 		defer file.Abort() // a no-op after Commit
 		out = file
 	}
-	w, err := newSweepWriter(out, format, schema, f.summaryOnly, filepath.Dir(f.out))
+	w, err := newSweepWriter(out, format, schema, f.summaryOnly, filepath.Dir(f.out), about)
 	if err != nil {
 		return err
 	}
@@ -345,7 +349,7 @@ func sweepErr(ctx context.Context, err error) error {
 	return fmt.Errorf("sweep: %w", err)
 }
 
-func newSweepWriter(w io.Writer, format reports.Format, schema reports.Schema[sweep.Row], summaryOnly bool, dir string) (reports.Writer[sweep.Row], error) {
+func newSweepWriter(w io.Writer, format reports.Format, schema reports.Schema[sweep.Row], summaryOnly bool, dir string, about []xlsx.AboutSection) (reports.Writer[sweep.Row], error) {
 	switch format {
 	case reports.FormatParquet:
 		// Row groups of 128 Ki rows keep the encoder's buffers (and RSS) small.
@@ -354,9 +358,9 @@ func newSweepWriter(w io.Writer, format reports.Format, schema reports.Schema[sw
 		return xlsx.New(w, schema, xlsx.Options{
 			SummaryOnly: summaryOnly,
 			TempDir:     dir,
-			ColorScales: []xlsx.ColorScale{{Column: "load_output_tok_s_mid", HigherIsBetter: true}, {Column: "usd_per_m_output_tokens"}},
-			Summary: xlsx.Summary{GroupBy: []string{"model", "gpu"}, Status: "status", OK: "ok", Minimize: "usd_per_m_output_tokens",
-				Maximize: "load_output_tok_s_mid", ChartSeries: "model", ChartCategory: "gpu"},
+			ColorScales: []xlsx.ColorScale{{Column: sweep.ColLoadOutputTokSMid, HigherIsBetter: true}, {Column: sweep.ColUSDPerMOutputTokens}},
+			Answer:      sweepAnswer(),
+			About:       about,
 		})
 	case reports.FormatCSV, reports.FormatJSONL:
 		return tabular.New(w, format, schema, tabular.Options{})

@@ -250,8 +250,12 @@ func readXLSX(t *testing.T, schema reports.Schema[sweep.Row], path string) [][]c
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(rows[0], ",") != strings.Join(schema.Names(), ",") {
-		t.Fatalf("xlsx header %v", rows[0])
+	var headers []string
+	for i := range schema.Columns {
+		headers = append(headers, schema.Columns[i].Header())
+	}
+	if strings.Join(rows[0], ",") != strings.Join(headers, ",") {
+		t.Fatalf("xlsx header %v, want the labels %v", rows[0], headers)
 	}
 	var out [][]cell
 	for _, r := range rows[1:] {
@@ -578,7 +582,7 @@ func benchSweep(b *testing.B, format reports.Format) {
 	var rows int64
 	b.ResetTimer()
 	for range b.N {
-		w, err := newSweepWriter(discard{}, format, sweepSchema("default", bl.Hash, nil), false, b.TempDir())
+		w, err := newSweepWriter(discard{}, format, sweepSchema("default", bl.Hash, nil), false, b.TempDir(), nil)
 		if err != nil {
 			b.Fatal(err)
 		}
