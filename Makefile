@@ -46,10 +46,11 @@ bench-rss: build
 	/usr/bin/time -v ./$(BIN) sweep --quiet $(SWEEP_GRID) --concurrency 1-1389 --out $(TMPDIR)/vw-bench.xlsx --force 2>&1 \
 	  | grep -E 'Elapsed|Maximum resident|User time|System time'; rm -f $(TMPDIR)/vw-bench.xlsx
 
-## fuzz: each native fuzz target for $(FUZZTIME), minimising a new input for at
-## most $(FUZZMINIMIZE) (the default 60 s starves short runs); prints each
-## target's exec count and fails if one falls under $(FUZZMINEXECS)
-FUZZMINIMIZE ?= 1s
+## fuzz: each native fuzz target for $(FUZZTIME), minimising each new input for
+## at most $(FUZZMINIMIZE) (10x = ten executions; Go's default, 60 s per input,
+## starves short runs); prints each target's exec count and fails if one falls
+## under $(FUZZMINEXECS)
+FUZZMINIMIZE ?= 10x
 FUZZMINEXECS ?= 10000
 fuzz:
 	@set -e; log=$$(mktemp); trap 'rm -f $$log' EXIT; low=""; \
