@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/vllm-wizard/vllm-wizard/reports"
+	"github.com/vllm-wizard/vllm-wizard/sweep"
 )
 
 // defaultMaxPoints is the largest run (points of this machine's shard) a
@@ -40,7 +41,7 @@ func checkMaxPoints(count, total, limit int64, format reports.Format) error {
 	n := shardsFor(total, limit)
 	return usagef("the run has %s points, more than --max-points %s: at about %s rows/s to %s (measured on 2 cores) it would take %s and write %s; "+
 		"split the grid into %d runs with --shard i/%d (i = 0 to %d, one per machine), or raise --max-points",
-		group(count), group(limit), group(int64(r.rowsPerSec)), format, humanDuration(float64(count)/r.rowsPerSec),
+		sweep.GroupDigits(count), sweep.GroupDigits(limit), sweep.GroupDigits(int64(r.rowsPerSec)), format, humanDuration(float64(count)/r.rowsPerSec),
 		humanBytes(float64(count)*r.bytesPerRow), n, n, n-1)
 }
 
