@@ -203,9 +203,6 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 			return usageError{err}
 		}
 	}
-	if f.maxPoints < 0 {
-		return usagef("--max-points %d: want ≥ 0 (0 = no limit)", f.maxPoints)
-	}
 	g, dir, err := f.sweepGrid(cmd)
 	if err != nil {
 		return err

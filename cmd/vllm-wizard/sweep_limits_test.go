@@ -42,7 +42,7 @@ func TestSweepMaxPoints(t *testing.T) {
 		{"a shard under the limit", k("--max-points", "500", "--shard", "1/2", "--dry-run"), 0, nil},
 		{"a shard over it names the split of the whole grid", k("--max-points", "300", "--shard", "1/2", "--dry-run"), exitUsage, []string{"500 points", "--shard i/4"}},
 		{"0 is no limit", with("--concurrency", "1-1000000", "--prompt-tokens", list, "--gen-tokens", list, "--max-points", "0", "--dry-run"), 0, nil},
-		{"negative", k("--max-points", "-1", "--dry-run"), exitUsage, []string{"--max-points -1"}},
+		{"negative", k("--max-points", "-1", "--dry-run"), exitUsage, []string{"--max-points", "out of range"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, stderr, code := cli(t, tc.args...)
