@@ -46,13 +46,24 @@ bench-rss: build
 	/usr/bin/time -v ./$(BIN) sweep --quiet $(SWEEP_GRID) --concurrency 1-1389 --out $(TMPDIR)/vw-bench.xlsx --force 2>&1 \
 	  | grep -E 'Elapsed|Maximum resident|User time|System time'; rm -f $(TMPDIR)/vw-bench.xlsx
 
-## fuzz: each native fuzz target for $(FUZZTIME)
+## fuzz: each native fuzz target for $(FUZZTIME), minimising each new input for
+## at most $(FUZZMINIMIZE) (10x = ten executions; Go's default, 60 s per input,
+## starves short runs); prints each target's exec count and fails if one falls
+## under $(FUZZMINEXECS)
+FUZZMINIMIZE ?= 10x
+FUZZMINEXECS ?= 10000
 fuzz:
-	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	@set -e; log=$$(mktemp); trap 'rm -f $$log' EXIT; low=""; \
+	for pkg in $$($(GO) list $(PKGS)); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
-	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) $$pkg >$$log 2>&1 \
+	      || { cat $$log; exit 1; }; \
+	    n=$$(grep -o 'execs: [0-9]*' $$log | tail -1 | grep -o '[0-9]*' || echo 0); \
+	    printf '%-60s %-28s %10s execs\n' $$pkg $$f $$n; \
+	    if [ "$$n" -lt $(FUZZMINEXECS) ]; then low="$$low $$f"; fi; \
 	  done; \
-	done
+	done; \
+	if [ -n "$$low" ]; then echo "fewer than $(FUZZMINEXECS) execs in $(FUZZTIME):$$low"; exit 1; fi
 
 ## baselines / accuracy: refit baselines/data/default.json from the published
 ## measurements and regenerate docs/accuracy.md and the README section

@@ -338,7 +338,7 @@ func TestCalibrateImport(t *testing.T) {
 		t.Errorf("merged %d rows, want 51", len(ms))
 	}
 	code, _, stderr = runCLI(t, context.Background(), "calibrate", "import", filepath.Join(dir, "0.jsonl"), "--out", merged)
-	if code != exitError || !strings.Contains(stderr, "--force") {
+	if code != exitUsage || !strings.Contains(stderr, "--force") {
 		t.Errorf("overwrite without --force: exit %d, stderr %q", code, stderr)
 	}
 }

@@ -132,8 +132,8 @@ func TestGenerateNoOverwrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, stderr, code := generate(t, dir, example70B...)
-	if code != exitError {
-		t.Fatalf("exit %d, want %d", code, exitError)
+	if code != exitUsage {
+		t.Fatalf("exit %d, want %d", code, exitUsage)
 	}
 	if !strings.Contains(stderr, "k8s.yaml") || !strings.Contains(stderr, "--force") || !strings.Contains(stderr, "nothing was written") {
 		t.Errorf("stderr %q does not name the file and --force", stderr)
@@ -451,7 +451,7 @@ func TestPlanProfileFiles(t *testing.T) {
 			p("version2.yaml") + ":1: unsupported profile version: profile_version 2; supported versions: 1", nil},
 		{"wrong type", []string{"--profile", p("wrong_type.yaml")}, exitUsage,
 			p("wrong_type.yaml") + `:6: hardware.gpus must be an integer, not "four"`, nil},
-		{"missing file", []string{"--profile", p("nope.yaml")}, exitError, "read profile", nil},
+		{"missing file", []string{"--profile", p("nope.yaml")}, exitUsage, "read profile", nil},
 		{"reserved vllm arg", []string{"--profile", p("reserved_arg.yaml")}, exitUsage, "outputs.vllm_args cannot set model; use model.id instead", nil},
 		{"minimal profile plans", []string{"--profile", p("minimal.yaml")}, exitOK, "",
 			[]string{"vllm serve meta-llama/Llama-3.1-70B-Instruct --tensor-parallel-size 4 --max-model-len 32768"}},

@@ -222,7 +222,7 @@ func (a *app) planRequest(ctx context.Context, f *planFlags) (planner.Request, [
 	}
 	bs, err := baselines.Load(f.baselines)
 	if err != nil {
-		return planner.Request{}, nil, nil, err
+		return planner.Request{}, nil, nil, usageError{err}
 	}
 	warn := f.profileBaselinesWarning(bs)
 	m, err := a.resolveModel(ctx, f.model, f.revision, f.paramsB, f.offline)

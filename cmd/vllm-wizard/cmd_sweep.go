@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -37,6 +38,7 @@ type sweepFlags struct {
 	out, format, shard, prices, baseline string
 	force, quiet, dryRun, summaryOnly    bool
 	workers                              int
+	maxPoints                            int
 }
 
 func newSweepCmd(a *app) *cobra.Command {
@@ -75,6 +77,7 @@ the whole run.`,
 	fs.StringVarP(&f.out, "out", "o", "", "output file (.parquet, .xlsx, .csv, .jsonl), or - for CSV/JSONL on stdout")
 	fs.StringVar(&f.format, "format", "", "output format, overriding the extension: parquet, xlsx, csv, jsonl")
 	fs.BoolVar(&f.force, "force", false, "overwrite an existing output file")
+	intVar(fs, &f.maxPoints, "max-points", "", defaultMaxPoints, 0, math.MaxInt, "refuse a run of more points than this (0 = no limit); split big grids with --shard")
 	intVar(fs, &f.workers, "workers", "", 0, 0, 4096, "estimator goroutines (0 = GOMAXPROCS)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar and no status lines on stderr")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "validate the grid, print the point count and exit")
@@ -195,6 +198,11 @@ func relTo(dir, p string) string {
 
 func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 	ctx := cmd.Context()
+	if f.out != "" && f.out != "-" && !f.dryRun {
+		if err := atomicfile.CheckTarget(f.out, f.force); err != nil {
+			return usageError{err}
+		}
+	}
 	g, dir, err := f.sweepGrid(cmd)
 	if err != nil {
 		return err
@@ -242,6 +250,10 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 	desc := space.Describe()
 	if shard.Count > 1 {
 		desc += fmt.Sprintf("; shard %s: %s points, indices %d to %d", shard, sweep.GroupDigits(count), lo, hi-1)
+	}
+	outFormat, _ := reports.FormatFromPath(f.out, f.format)
+	if err := checkMaxPoints(count, space.Len(), int64(f.maxPoints), outFormat); err != nil {
+		return err
 	}
 	if f.dryRun {
 		fmt.Fprintln(a.stdout, desc)
@@ -296,7 +308,15 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 		defer file.Abort() // a no-op after Commit
 		out = file
 	}
-	w, err := newSweepWriter(out, format, schema, f.summaryOnly, filepath.Dir(f.out), about)
+	// excelize spills rows to files in a folder named like the output's
+	// temporary file, so a later run removes them should this one be killed.
+	spill := ""
+	if file != nil && format == reports.FormatXLSX {
+		if spill, err = file.TempDir(); err != nil {
+			return err
+		}
+	}
+	w, err := newSweepWriter(out, format, schema, f.summaryOnly, spill, about)
 	if err != nil {
 		return err
 	}
