@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"math"
+	"sort"
 )
 
 // Latency is the predicted latency of one replica at a request rate: the
@@ -161,11 +162,16 @@ func (q *queue) predict() Latency {
 	}
 	// Stationary distribution of the number in the replica, in logs.
 	logp := make([]float64, c+1)
+	// With every slot taken, requests are admitted (and prefilled) as fast
+	// as they leave, so the departure rate is the capacity itself.
+	muC := l.CapacityPerReplica
 	for n := 1; n <= c; n++ {
 		mu := float64(n) / q.service(n, lam)
+		if n == c {
+			mu = muC
+		}
 		logp[n] = logp[n-1] + math.Log(lam/mu)
 	}
-	muC := float64(c) / q.service(c, lam)
 	ratio := lam / muC
 	top := logp[0]
 	for _, v := range logp {
@@ -230,7 +236,8 @@ func (q *queue) predict() Latency {
 			continue
 		}
 		b := float64(min(n, c-1))
-		life := 0.5*float64(min(n+1, c)) + 0.5*math.Min(meanBatch+1, float64(c))
+		// The batch a request meets stays about that size for its life.
+		life := float64(min(n+1, c))
 		tpotN := T(life)
 		// Prefills that interrupt a request's decode: Poisson, λ·S of them.
 		sd := 0.0
@@ -248,17 +255,23 @@ func (q *queue) predict() Latency {
 				continue
 			}
 			for _, x := range rs {
-				res := x.r * cycN
+				res, L := x.r*cycN, cycN
 				if x.r < 0 {
-					res = -x.r * (cycN + m*pMean)
+					L = cycN + m*pMean
+					res = -x.r * L
 				}
 				if wait {
 					res = 0 // a waiting request enters when a slot frees, at a step's end
 				}
-				d := res + cycAt(b) + pre + lam*res*pMean
-				wd := wn * x.w / float64(len(prompts))
-				ttft = append(ttft, component{w: wd, d: d, wait: wait})
-				e2e = append(e2e, component{w: wd, d: d, wait: wait, slope: tpotN})
+				// Every request that arrived during the step it lands in is
+				// admitted with it: Poisson(λ·L) more prefills in its step.
+				k := lam * (res + L) / 2
+				for _, kk := range []float64{math.Max(k-math.Sqrt(k), 0), k, k + math.Sqrt(k)} {
+					d := res + cycAt(b) + pre + kk*pMean
+					wd := wn * x.w / float64(3*len(prompts))
+					ttft = append(ttft, component{w: wd, d: d, wait: wait})
+					e2e = append(e2e, component{w: wd, d: d, wait: wait, slope: tpotN})
+				}
 			}
 		}
 	}
@@ -310,6 +323,7 @@ func (q *queue) predict() Latency {
 // output distribution's at (t − d)/slope + 1 without a wait, and an average
 // over the output's representatives with one.
 func quantile(cs []component, theta float64, out Dist, outs []float64, q float64) float64 {
+	sort.Slice(cs, func(i, j int) bool { return cs[i].d < cs[j].d })
 	tot, hi := 0.0, 0.0
 	gHi := out.Quantile(0.999)
 	for _, c := range cs {
@@ -322,7 +336,7 @@ func quantile(cs []component, theta float64, out Dist, outs []float64, q float64
 		for _, c := range cs {
 			x := t - c.d
 			if x < 0 {
-				continue
+				break
 			}
 			switch {
 			case c.slope == 0 && c.wait:
@@ -344,7 +358,13 @@ func quantile(cs []component, theta float64, out Dist, outs []float64, q float64
 		return s / tot
 	}
 	lo := 0.0
+	if len(cs) > 0 {
+		lo = cs[0].d
+	}
 	for range 60 {
+		if hi-lo < 1e-4*hi+1e-6 {
+			break
+		}
 		mid := (lo + hi) / 2
 		if cdf(mid) >= q {
 			hi = mid

@@ -26,6 +26,7 @@ func (s linearSteps) PrefillS(tokens int, share float64) float64 {
 type simResult struct {
 	ttft, tpot, e2e [2]float64 // p50, p90
 	meanBatch       float64
+	pWait, meanWait float64
 }
 
 // simulate is a discrete-event simulation of one replica in virtual time
@@ -42,6 +43,8 @@ func simulate(r *Replica, w *Workload, rate float64, seed uint64, warm, n int) s
 	type req struct {
 		arr, first float64
 		p, g, done int
+		admit      float64
+		skipped    bool
 	}
 	c := r.Slots()
 	ctx := w.MeanContext()
@@ -50,12 +53,17 @@ func simulate(r *Replica, w *Workload, rate float64, seed uint64, warm, n int) s
 	var queue, running []*req
 	var ttft, tpot, e2e []float64
 	finished, batchTime, busy := 0, 0.0, 0.0
+	waited, waitSum := 0, 0.0
 	record := func(x *req, end float64) {
 		finished++
 		if finished <= warm {
 			return
 		}
 		ttft = append(ttft, 1e3*(x.first-x.arr))
+		if x.skipped {
+			waited++
+			waitSum += x.admit - x.arr
+		}
 		e2e = append(e2e, 1e3*(end-x.arr))
 		if x.g > 1 {
 			tpot = append(tpot, 1e3*(end-x.first)/float64(x.g-1))
@@ -73,6 +81,14 @@ func simulate(r *Replica, w *Workload, rate float64, seed uint64, warm, n int) s
 		k := min(c-len(running), len(queue))
 		admitted := queue[:k]
 		queue = queue[k:]
+		for _, x := range queue {
+			if x.arr <= t {
+				x.skipped = true
+			}
+		}
+		for _, x := range admitted {
+			x.admit = t
+		}
 		dur := 0.0
 		if len(running) > 0 {
 			dur = r.CycleS(len(running), ctx)
@@ -109,5 +125,5 @@ func simulate(r *Replica, w *Workload, rate float64, seed uint64, warm, n int) s
 		sort.Float64s(v)
 		return [2]float64{v[len(v)/2], v[len(v)*9/10]}
 	}
-	return simResult{ttft: pct(ttft), tpot: pct(tpot), e2e: pct(e2e), meanBatch: batchTime / busy}
+	return simResult{ttft: pct(ttft), tpot: pct(tpot), e2e: pct(e2e), meanBatch: batchTime / busy, pWait: float64(waited) / float64(n), meanWait: waitSum / float64(max(waited, 1))}
 }

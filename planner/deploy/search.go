@@ -1,0 +1,334 @@
+package deploy
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/vllm-wizard/vllm-wizard/planner"
+)
+
+// Binding limits.
+const (
+	LimitTTFT     = "ttft"
+	LimitTPOT     = "tpot"
+	LimitE2E      = "e2e"
+	LimitTokS     = "tok_s_per_user"
+	LimitMemory   = "memory"
+	LimitCapacity = "capacity"
+)
+
+// GPUsPerNode is how many GPUs of this model one server holds: 72 for the
+// NVL72 racks' NVLink domain, 8 for HGX/OAM boards and data-centre PCIe
+// servers, 4 for workstation and consumer cards.
+func GPUsPerNode(g *planner.GPU) int {
+	l := strings.ToLower(g.ScaleUpLink)
+	n := strings.ToLower(g.Name)
+	switch {
+	case strings.Contains(l, "72-gpu"):
+		return 72
+	case g.Consumer || strings.Contains(n, "workstation") || strings.HasPrefix(n, "rtx a") || strings.Contains(n, "6000 ada"):
+		return 4
+	}
+	return 8
+}
+
+// Layout is a replica's shape.
+type Layout struct {
+	TP int `json:"tp"`
+	PP int `json:"pp"`
+}
+
+// ReplicaFunc builds the replica of a layout (MaxNumSeqs left 0: the search
+// picks it), or says why the layout cannot exist.
+type ReplicaFunc func(l Layout) (Replica, string)
+
+// Params is a deployment search on one GPU type.
+type Params struct {
+	Workload Workload
+	SLO      SLO
+	Price    Price
+	Cost     CostParams
+	// GPUsPerNode bounds TP (TP stays inside a node).
+	GPUsPerNode int
+	// Layouts to try; empty = every TP ≤ GPUsPerNode that the build
+	// accepts × PP 1…8.
+	TP []int
+	PP []int
+	// MaxNumSeqs candidates; empty = 1, 2, 4, … 1024.
+	MaxNumSeqs []int
+	// MaxGPUs bounds the deployment (default 4096).
+	MaxGPUs int
+}
+
+// Deployment is a priced deployment at the workload's load.
+type Deployment struct {
+	Layout
+	Replicas int `json:"replicas"`
+	// GPUs is what the deployment rents: replicas × TP × PP, in whole
+	// nodes for a replica that spans nodes.
+	GPUs        int     `json:"gpus"`
+	GPUsPerNode int     `json:"gpus_per_node"`
+	Nodes       int     `json:"nodes"`
+	MaxNumSeqs  int     `json:"max_num_seqs"`
+	KVSeqs      int     `json:"kv_sequences"`
+	Latency     Latency `json:"latency"`
+	// RequestRate is the deployment's request rate (req/s; solved for a
+	// closed loop of users).
+	RequestRate float64 `json:"request_rate"`
+	TokSPerUser float64 `json:"tok_s_per_user"`
+	MeetsSLO    bool    `json:"meets_slo"`
+	Binding     string  `json:"binding_limit"`
+	Headroom    float64 `json:"slo_headroom"`
+	Cost        Cost    `json:"cost"`
+}
+
+// Refusal is a layout that cannot serve, and why.
+type Refusal struct {
+	Layout
+	Reason string `json:"reason"`
+}
+
+// Answer is the cheapest deployment meeting the SLO, the best of every
+// layout that can, and the layouts refused.
+type Answer struct {
+	Best    *Deployment  `json:"best,omitempty"`
+	Layouts []Deployment `json:"layouts"`
+	Refused []Refusal    `json:"refused,omitempty"`
+	// Reason says why no deployment meets the SLO (empty when one does).
+	Reason string `json:"reason,omitempty"`
+}
+
+// Evaluate predicts a deployment of replicas copies of rep at the workload.
+func Evaluate(rep *Replica, replicas int, p *Params) Deployment {
+	d := Deployment{Layout: Layout{TP: max(rep.TP, 1), PP: max(rep.PP, 1)}, Replicas: replicas, MaxNumSeqs: rep.MaxNumSeqs, KVSeqs: rep.KVSeqs}
+	d.GPUsPerNode = max(p.GPUsPerNode, 1)
+	per := d.TP * d.PP
+	d.GPUs = replicas * per
+	d.Nodes = (d.GPUs + d.GPUsPerNode - 1) / d.GPUsPerNode
+	if per > d.GPUsPerNode {
+		// A replica spanning nodes rents them whole.
+		d.Nodes = replicas * ((per + d.GPUsPerNode - 1) / d.GPUsPerNode)
+		d.GPUs = d.Nodes * d.GPUsPerNode
+	}
+	w := &p.Workload
+	if rep.Slots() < 1 {
+		d.Binding = LimitMemory
+		d.Cost = costOf(p.Price, &p.Cost, d.GPUs, 0, 0)
+		return d
+	}
+	rate := w.RequestRate / float64(replicas)
+	if w.Users > 0 {
+		rate = closedLoopRate(rep, w, float64(w.Users)/float64(replicas))
+	}
+	d.Latency = Predict(rep, w, rate)
+	d.RequestRate = rate * float64(replicas)
+	if d.Latency.Stable && d.Latency.TPOTP50 > 0 {
+		d.TokSPerUser = 1000 / d.Latency.TPOT(p.SLO.pct())
+	}
+	d.MeetsSLO, d.Binding, d.Headroom = judge(&d.Latency, &p.SLO, d.TokSPerUser)
+	d.Cost = costOf(p.Price, &p.Cost, d.GPUs, d.RequestRate*w.Prompt.Mean, d.RequestRate*w.Output.Mean)
+	return d
+}
+
+// closedLoopRate solves λ·(E2E(λ) + think) = users for one replica.
+func closedLoopRate(rep *Replica, w *Workload, users float64) float64 {
+	capy := Capacity(rep, w)
+	lo, hi := 0.0, capy*(1-1e-9)
+	for range 60 {
+		mid := (lo + hi) / 2
+		l := Predict(rep, w, mid)
+		if l.Stable && mid*(l.E2EMean/1000+w.ThinkS) < users {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// judge applies the SLO: met, the binding limit (the tightest one when met,
+// the most violated otherwise) and the headroom min over limits of
+// (limit − predicted)/limit.
+func judge(l *Latency, s *SLO, tokS float64) (bool, string, float64) {
+	if !l.Stable {
+		return false, LimitCapacity, math.Inf(-1)
+	}
+	pc := s.pct()
+	bind, head := "", math.Inf(1)
+	try := func(name string, limit, pred float64) {
+		if limit <= 0 {
+			return
+		}
+		if h := (limit - pred) / limit; h < head {
+			bind, head = name, h
+		}
+	}
+	try(LimitTTFT, s.TTFTMs, l.TTFT(pc))
+	try(LimitTPOT, s.TPOTMs, l.TPOT(pc))
+	try(LimitE2E, s.E2EMs, l.E2E(pc))
+	if s.MinTokSPerUser > 0 {
+		// tok/s per user: (speed − minimum)/minimum.
+		if h := (tokS - s.MinTokSPerUser) / s.MinTokSPerUser; h < head {
+			bind, head = LimitTokS, h
+		}
+	}
+	if bind == "" {
+		return true, "", math.NaN()
+	}
+	return head >= 0, bind, head
+}
+
+func defaultMNS() []int { return []int{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024} }
+
+// Search finds the cheapest deployment on one GPU type meeting the SLO at
+// the workload: for each layout and max_num_seqs, the fewest replicas that
+// meet it.
+func Search(build ReplicaFunc, p *Params) Answer {
+	var a Answer
+	gpn := max(p.GPUsPerNode, 1)
+	tps := p.TP
+	if len(tps) == 0 {
+		for tp := 1; tp <= gpn; tp++ {
+			tps = append(tps, tp)
+		}
+	}
+	pps := p.PP
+	if len(pps) == 0 {
+		pps = []int{1, 2, 3, 4, 5, 6, 7, 8}
+	}
+	mns := p.MaxNumSeqs
+	if len(mns) == 0 {
+		mns = defaultMNS()
+	}
+	maxGPUs := p.MaxGPUs
+	if maxGPUs <= 0 {
+		maxGPUs = 4096
+	}
+	explicitTP := len(p.TP) > 0
+	for _, tp := range tps {
+		if tp > gpn {
+			a.Refused = append(a.Refused, Refusal{Layout{tp, 0}, fmt.Sprintf("tensor parallel %d exceeds the %d GPUs of one node: tensor parallelism stays inside a node's scale-up fabric; span nodes with pipeline parallel (TP %d × PP %d)", tp, gpn, gpn, (tp+gpn-1)/gpn)})
+			continue
+		}
+		for _, pp := range pps {
+			if pp > 1 && tp*pp <= gpn && tp < gpn && !explicitTP {
+				// Inside one node a larger TP beats PP; PP is for spanning nodes.
+				continue
+			}
+			rep, why := build(Layout{tp, pp})
+			if why != "" {
+				a.Refused = append(a.Refused, Refusal{Layout{tp, pp}, why})
+				continue
+			}
+			best, reason := searchLayout(rep, mns, maxGPUs, p)
+			if best == nil {
+				a.Refused = append(a.Refused, Refusal{Layout{tp, pp}, reason})
+				continue
+			}
+			a.Layouts = append(a.Layouts, *best)
+		}
+	}
+	sort.SliceStable(a.Layouts, func(i, j int) bool { return better(&a.Layouts[i], &a.Layouts[j]) })
+	for i := range a.Layouts {
+		if a.Layouts[i].MeetsSLO {
+			b := a.Layouts[i]
+			a.Best = &b
+			break
+		}
+	}
+	if a.Best == nil {
+		a.Reason = noneReason(&a, maxGPUs)
+	}
+	return a
+}
+
+// better orders deployments: meeting the SLO, fewer GPUs (the cost on one
+// GPU type), fewer nodes, more headroom.
+func better(x, y *Deployment) bool {
+	if x.MeetsSLO != y.MeetsSLO {
+		return x.MeetsSLO
+	}
+	if x.GPUs != y.GPUs {
+		return x.GPUs < y.GPUs
+	}
+	if x.Nodes != y.Nodes {
+		return x.Nodes < y.Nodes
+	}
+	return x.Headroom > y.Headroom
+}
+
+func noneReason(a *Answer, maxGPUs int) string {
+	if len(a.Layouts) == 0 {
+		if len(a.Refused) > 0 {
+			return "no layout can serve the model: " + a.Refused[0].Reason
+		}
+		return "no layout to try"
+	}
+	d := &a.Layouts[0]
+	return fmt.Sprintf("no deployment of up to %d GPUs meets the SLO; the closest (TP %d × PP %d × %d replicas) misses on %s", maxGPUs, d.TP, d.PP, d.Replicas, d.Binding)
+}
+
+// searchLayout returns the cheapest deployment of one layout over the
+// max_num_seqs candidates, or why none meets the SLO.
+func searchLayout(rep Replica, mns []int, maxGPUs int, p *Params) (*Deployment, string) {
+	var best *Deployment
+	per := max(rep.TP, 1) * max(rep.PP, 1)
+	maxR := maxGPUs / per
+	if maxR < 1 {
+		return nil, fmt.Sprintf("one replica needs %d GPUs, more than the %d allowed", per, maxGPUs)
+	}
+	reason := ""
+	var closest *Deployment
+	lastSlots := -1
+	for _, m := range mns {
+		r := rep
+		r.MaxNumSeqs = m
+		if r.Slots() == lastSlots {
+			continue // beyond the KV capacity the slots are the same
+		}
+		lastSlots = r.Slots()
+		// The latency a single replica gets at (almost) no load: more
+		// replicas cannot do better than this.
+		floor := Evaluate(&r, maxR, p)
+		if !floor.MeetsSLO {
+			if closest == nil || floor.Headroom > closest.Headroom {
+				c := floor
+				closest = &c
+			}
+			continue
+		}
+		lo, hi := 1, maxR // hi meets
+		if w := &p.Workload; w.RequestRate > 0 {
+			if capy := Capacity(&r, w); capy > 0 {
+				lo = max(int(w.RequestRate/capy), 1)
+			}
+		}
+		if lo > hi {
+			lo = hi
+		}
+		for lo < hi {
+			mid := (lo + hi) / 2
+			if Evaluate(&r, mid, p).MeetsSLO {
+				hi = mid
+			} else {
+				lo = mid + 1
+			}
+		}
+		d := Evaluate(&r, lo, p)
+		if best == nil || better(&d, best) {
+			best = &d
+		}
+	}
+	if best == nil {
+		if closest != nil {
+			reason = fmt.Sprintf("misses the SLO on %s even lightly loaded (%.0f%% over)", closest.Binding, -100*closest.Headroom)
+			if closest.Binding == LimitMemory {
+				reason = "no sequence's KV cache fits"
+			}
+		}
+		return nil, reason
+	}
+	return best, ""
+}
