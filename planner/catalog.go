@@ -54,7 +54,7 @@ type GPU struct {
 	// PurchaseUSD is a list price of one GPU (0 = unknown), for owned cost.
 	PurchaseUSD    float64 `json:"purchase_usd_per_gpu,omitempty"`
 	PurchaseSource string  `json:"purchase_source,omitempty"`
-	SpecSource        string  `json:"spec_source,omitempty"`
+	SpecSource     string  `json:"spec_source,omitempty"`
 	// Consumer marks GeForce/RTX/Titan cards (vLLM leaves them more slack).
 	Consumer bool `json:"consumer,omitempty"`
 	// Custom marks a GPU described on the command line, not from the catalog.

@@ -23,10 +23,31 @@ type PriceStats struct {
 	// From and To are the first and last listing dates (YYYY-MM-DD).
 	From string `json:"from"`
 	To   string `json:"to"`
+	// Undated counts listings without a date.
+	Undated int `json:"undated,omitempty"`
+}
+
+func isDate(s string) bool {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	for i, c := range s {
+		if i != 4 && i != 7 && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 func (p PriceStats) source() string {
-	return fmt.Sprintf("median of %d on-demand listings (%d providers, $%.2f–$%.2f) dated %s..%s, gpu-prices.csv", p.Listings, p.Providers, p.Min, p.Max, p.From, p.To)
+	dates := fmt.Sprintf("dated %s..%s", p.From, p.To)
+	switch {
+	case p.From == "":
+		dates = "undated"
+	case p.Undated > 0:
+		dates += fmt.Sprintf(" (%d undated)", p.Undated)
+	}
+	return fmt.Sprintf("median of %d on-demand listings (%d providers, $%.2f–$%.2f) %s, gpu-prices.csv", p.Listings, p.Providers, p.Min, p.Max, dates)
 }
 
 // PriceCatalog returns the statistics of every GPU in the embedded price
@@ -47,14 +68,14 @@ func PriceCatalogSource() string {
 	n, from, to := 0, "", ""
 	for _, p := range c.prices {
 		n += p.Listings
-		if from == "" || p.From < from {
+		if p.From != "" && (from == "" || p.From < from) {
 			from = p.From
 		}
 		if p.To > to {
 			to = p.To
 		}
 	}
-	return fmt.Sprintf("gpu-prices.csv: %d dated on-demand listings of %d GPUs, %s..%s; median per GPU (8-GPU instances divided by 8)", n, len(c.prices), from, to)
+	return fmt.Sprintf("gpu-prices.csv: %d on-demand listings of %d GPUs dated %s..%s; median per GPU (8-GPU instances divided by 8)", n, len(c.prices), from, to)
 }
 
 // parsePriceListings reads the price catalog (gpu, provider, sku,
@@ -86,17 +107,23 @@ func parsePriceListings(data []byte) (map[string]PriceStats, error) {
 			return nil, fmt.Errorf("price catalog: line %d: want a GPU and a price > 0, got %q, %q", i+2, g, r[col["usd_per_gpu_hour"]])
 		}
 		d := strings.TrimSpace(r[col["date"]])
+		if !isDate(d) {
+			d = "" // "undated" listings count, but do not set the date range
+		}
 		vals[g] = append(vals[g], v)
 		if providers[g] == nil {
 			providers[g] = map[string]bool{}
 		}
 		providers[g][r[col["provider"]]] = true
 		st := out[g]
-		if st.From == "" || d < st.From {
+		if d != "" && (st.From == "" || d < st.From) {
 			st.From = d
 		}
 		if d > st.To {
 			st.To = d
+		}
+		if d == "" {
+			st.Undated++
 		}
 		out[g] = st
 	}

@@ -207,27 +207,38 @@ func Search(build ReplicaFunc, p *Params) Answer {
 		maxGPUs = 4096
 	}
 	explicitTP := len(p.TP) > 0
+	explicitPP := len(p.PP) > 0
 	for _, tp := range tps {
 		if tp > gpn {
 			a.Refused = append(a.Refused, Refusal{Layout{tp, 0}, fmt.Sprintf("tensor parallel %d exceeds the %d GPUs of one node: tensor parallelism stays inside a node's scale-up fabric; span nodes with pipeline parallel (TP %d × PP %d)", tp, gpn, gpn, (tp+gpn-1)/gpn)})
 			continue
 		}
+		seen := map[string]bool{}
+		met := 0
 		for _, pp := range pps {
 			if pp > 1 && tp*pp <= gpn && tp < gpn && !explicitTP {
 				// Inside one node a larger TP beats PP; PP is for spanning nodes.
 				continue
 			}
+			if met >= 2 && !explicitPP {
+				// More stages only add GPUs per replica once two stage counts
+				// serve the load.
+				break
+			}
 			rep, why := build(Layout{tp, pp})
-			if why != "" {
+			if why == "" {
+				rep.Steps = memoize(rep.Steps)
+				var best *Deployment
+				if best, why = searchLayout(rep, mns, maxGPUs, p); best != nil {
+					a.Layouts = append(a.Layouts, *best)
+					met++
+					continue
+				}
+			}
+			if !seen[why] {
+				seen[why] = true
 				a.Refused = append(a.Refused, Refusal{Layout{tp, pp}, why})
-				continue
 			}
-			best, reason := searchLayout(rep, mns, maxGPUs, p)
-			if best == nil {
-				a.Refused = append(a.Refused, Refusal{Layout{tp, pp}, reason})
-				continue
-			}
-			a.Layouts = append(a.Layouts, *best)
 		}
 	}
 	sort.SliceStable(a.Layouts, func(i, j int) bool { return better(&a.Layouts[i], &a.Layouts[j]) })
@@ -261,8 +272,16 @@ func better(x, y *Deployment) bool {
 
 func noneReason(a *Answer, maxGPUs int) string {
 	if len(a.Layouts) == 0 {
-		if len(a.Refused) > 0 {
-			return "no layout can serve the model: " + a.Refused[0].Reason
+		// The most telling refusal: a layout that fits but misses the SLO,
+		// else the largest layout tried.
+		for i := len(a.Refused) - 1; i >= 0; i-- {
+			if f := a.Refused[i]; strings.HasPrefix(f.Reason, "misses the SLO") {
+				return fmt.Sprintf("TP %d × PP %d %s", f.TP, f.PP, f.Reason)
+			}
+		}
+		if n := len(a.Refused); n > 0 {
+			f := a.Refused[n-1]
+			return fmt.Sprintf("no layout can serve the model; the largest tried, TP %d × PP %d: %s", f.TP, f.PP, f.Reason)
 		}
 		return "no layout to try"
 	}
@@ -332,3 +351,45 @@ func searchLayout(rep Replica, mns []int, maxGPUs int, p *Params) (*Deployment, 
 	}
 	return best, ""
 }
+
+// memo caches a step model's decode steps by batch for the one context and
+// the shares a search asks for.
+type memo struct {
+	s     StepModel
+	ctx   float64
+	share [2]float64
+	steps [2][]float64
+}
+
+func memoize(s StepModel) StepModel {
+	if _, ok := s.(*memo); ok {
+		return s
+	}
+	return &memo{s: s, ctx: -1}
+}
+
+func (m *memo) DecodeStepS(b int, ctx, share float64) float64 {
+	if m.ctx < 0 {
+		m.ctx = ctx
+	}
+	if ctx != m.ctx || b > 1<<16 {
+		return m.s.DecodeStepS(b, ctx, share)
+	}
+	for i := range m.share {
+		if m.share[i] == 0 {
+			m.share[i] = share
+		}
+		if m.share[i] == share {
+			for len(m.steps[i]) <= b {
+				m.steps[i] = append(m.steps[i], math.NaN())
+			}
+			if math.IsNaN(m.steps[i][b]) {
+				m.steps[i][b] = m.s.DecodeStepS(b, ctx, share)
+			}
+			return m.steps[i][b]
+		}
+	}
+	return m.s.DecodeStepS(b, ctx, share)
+}
+
+func (m *memo) PrefillS(tokens int, share float64) float64 { return m.s.PrefillS(tokens, share) }
