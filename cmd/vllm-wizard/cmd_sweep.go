@@ -18,6 +18,7 @@ import (
 
 	"github.com/vllm-wizard/vllm-wizard/baselines"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/atomicfile"
+	"github.com/vllm-wizard/vllm-wizard/planner"
 	"github.com/vllm-wizard/vllm-wizard/reports"
 	"github.com/vllm-wizard/vllm-wizard/reports/parquet"
 	"github.com/vllm-wizard/vllm-wizard/reports/tabular"
@@ -275,6 +276,10 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 
 	meta := map[string]string{"tool": "vllm-wizard " + version, "baselines": bl.Name + " " + bl.Version, "baselines_hash": bl.Hash,
 		"points": fmt.Sprint(space.Len()), "shard": shard.String(), "index_range": fmt.Sprintf("%d-%d", lo, hi)}
+	meta["prices_source"] = planner.PriceCatalogSource()
+	if pricesPath != "" {
+		meta["prices_source"] = pricesPath + " overrides; else " + meta["prices_source"]
+	}
 	if spec, err := yaml.Marshal(space.Grid); err == nil {
 		meta["grid"] = string(spec)
 	}
@@ -311,7 +316,17 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 		opt.Progress = func(n int) { _ = bar.Add(n) }
 	}
 	start := time.Now()
-	st, err := sweep.Run(ctx, space, sweepEstimator(space), w, opt)
+	est := sweepEstimator(space)
+	if space.NeedsPareto() {
+		// Pareto needs every row of a model: a first pass keeps 12 bytes a row.
+		flags, err := sweep.ParetoPass(ctx, space, est, opt)
+		if err != nil {
+			_ = w.Close()
+			return sweepErr(ctx, err)
+		}
+		est = sweep.WithPareto(est, flags)
+	}
+	st, err := sweep.Run(ctx, space, est, w, opt)
 	if bar != nil {
 		_ = bar.Exit()
 	}

@@ -148,9 +148,12 @@ func sweepSchema(baselinesLabel, baselinesHash string, meta map[string]string) r
 		floatCol("usd_per_m_output_tokens", "USD per million output tokens", "$#,##0.000", func(r *sweep.Row) (float64, bool) {
 			return r.Load.USDPerMOutputTokens, r.HasPerf && r.Load.USDPerMOutputTokens > 0
 		}),
+	}
+	cols = append(cols, deployColumns()...)
+	cols = append(cols,
 		withValues(strCol("baselines", true, 0, func(*sweep.Row) string { return baselinesLabel }), baselinesLabel),
 		withValues(strCol("baselines_hash", true, 0, func(*sweep.Row) string { return baselinesHash }), baselinesHash),
-	}
+	)
 	cols = append(cols, memColumns()...)
 	md := map[string]string{reports.MetaSchemaVersion: sweepSchemaVersion}
 	for k, v := range meta {

@@ -115,3 +115,8 @@ func QualityClass(quant string) string {
 	}
 	return quant
 }
+
+// CostAt prices gpus GPUs serving inTokS input and outTokS output tokens/s.
+func CostAt(p Price, cp *CostParams, gpus int, inTokS, outTokS float64) Cost {
+	return costOf(p, cp, gpus, inTokS, outTokS)
+}

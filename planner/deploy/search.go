@@ -393,3 +393,19 @@ func (m *memo) DecodeStepS(b int, ctx, share float64) float64 {
 }
 
 func (m *memo) PrefillS(tokens int, share float64) float64 { return m.s.PrefillS(tokens, share) }
+
+// Size returns the fewest replicas of rep (its MaxNumSeqs set) that meet
+// the SLO at the workload; ok is false when no deployment of up to MaxGPUs
+// does, and d is then the largest one's prediction.
+func Size(rep Replica, p *Params) (d Deployment, ok bool) {
+	maxGPUs := p.MaxGPUs
+	if maxGPUs <= 0 {
+		maxGPUs = 4096
+	}
+	rep.Steps = memoize(rep.Steps)
+	if best, _ := searchLayout(rep, []int{rep.MaxNumSeqs}, maxGPUs, p); best != nil {
+		return *best, true
+	}
+	maxR := max(maxGPUs/(max(rep.TP, 1)*max(rep.PP, 1)), 1)
+	return Evaluate(&rep, maxR, p), false
+}
