@@ -155,7 +155,7 @@ func newDeploySettings(g *Grid) deploySettings {
 
 func dist(mean int, p90 float64, shape string) deploy.Dist {
 	d := deploy.Dist{Mean: float64(max(mean, 1)), P90: p90, Shape: shape}
-	if d.P90 > 0 && !(d.P90 > d.Mean && d.P90 < 50*d.Mean) {
+	if d.P90 > 0 && d.Validate() != nil {
 		d.P90 = 0 // the axis value makes the grid's p90 impossible: plan it fixed
 	}
 	if d.P90 > 0 {

@@ -64,12 +64,17 @@ func (d Dist) Validate() error {
 	switch {
 	case !(d.Mean >= 1) || d.Mean > 1<<24:
 		return fmt.Errorf("%w: token mean %v must be between 1 and %d", ErrBadInput, d.Mean, 1<<24)
-	case d.P90 != 0 && !(d.P90 > d.Mean && d.P90 < 50*d.Mean):
-		return fmt.Errorf("%w: token p90 %v must be above the mean %v (and below 50 × it)", ErrBadInput, d.P90, d.Mean)
+	case d.P90 != 0 && !(d.P90 > d.Mean && d.P90 <= maxP90Ratio*d.Mean):
+		return fmt.Errorf("%w: token p90 %v must be above the mean %v and at most %.2f × it (the most a log-normal with that mean reaches; for a longer tail use the exponential shape)", ErrBadInput, d.P90, d.Mean, maxP90Ratio)
 	}
 	switch d.shape() {
-	case ShapeFixed, ShapeExponential, ShapeLogNormal:
+	case ShapeFixed, ShapeExponential:
 		return nil
+	case ShapeLogNormal:
+		if d.P90 > 0 {
+			return nil
+		}
+		return fmt.Errorf("%w: a log-normal token distribution needs its p90", ErrBadInput)
 	}
 	return fmt.Errorf("%w: token shape %q: use fixed, exponential or lognormal (with p90)", ErrBadInput, d.Shape)
 }
@@ -83,6 +88,10 @@ func (d Dist) shape() string {
 	}
 	return d.Shape
 }
+
+// maxP90Ratio is the largest p90/mean of a log-normal: exp(z²/2) with
+// z = 1.2816, reached at σ = z.
+const maxP90Ratio = 2.2741
 
 // sigma is the log-normal σ with the mean and p90: p90/mean =
 // exp(1.2816σ − σ²/2), the smaller root.
