@@ -136,7 +136,15 @@ func Evaluate(rep *Replica, replicas int, p *Params) Deployment {
 func closedLoopRate(rep *Replica, w *Workload, users float64) float64 {
 	capy := Capacity(rep, w)
 	lo, hi := 0.0, capy*(1-1e-9)
-	for range 60 {
+	// Without queueing a user cycles in at least E2E(0) + think: the rate
+	// is at most users / that.
+	if l := Predict(rep, w, capy*1e-6); l.Stable {
+		hi = min(hi, users/(l.E2EMean/1000+w.ThinkS))
+	}
+	for range 40 {
+		if hi-lo < 1e-3*hi {
+			break
+		}
 		mid := (lo + hi) / 2
 		l := Predict(rep, w, mid)
 		if l.Stable && mid*(l.E2EMean/1000+w.ThinkS) < users {
@@ -304,10 +312,14 @@ func searchLayout(rep Replica, mns []int, maxGPUs int, p *Params) (*Deployment, 
 	for _, m := range mns {
 		r := rep
 		r.MaxNumSeqs = m
-		if r.Slots() == lastSlots {
-			continue // beyond the KV capacity the slots are the same
+		slots := r.Slots()
+		if u := p.Workload.Users; u > 0 {
+			slots = min(slots, u) // a closed loop never has more in flight
 		}
-		lastSlots = r.Slots()
+		if slots == lastSlots {
+			continue // beyond the KV capacity (or the users) the slots are the same
+		}
+		lastSlots = slots
 		// The latency a single replica gets at (almost) no load: more
 		// replicas cannot do better than this.
 		floor := Evaluate(&r, maxR, p)
