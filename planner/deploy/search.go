@@ -289,6 +289,9 @@ func noneReason(a *Answer, maxGPUs int) string {
 		}
 		if n := len(a.Refused); n > 0 {
 			f := a.Refused[n-1]
+			if f.PP == 0 {
+				return fmt.Sprintf("no layout can serve the model; TP %d: %s", f.TP, f.Reason)
+			}
 			return fmt.Sprintf("no layout can serve the model; the largest tried, TP %d × PP %d: %s", f.TP, f.PP, f.Reason)
 		}
 		return "no layout to try"
