@@ -426,6 +426,10 @@ func TestPlannerImportsOnlyStdlib(t *testing.T) {
 	}
 	forbidden := map[string]bool{"os": true, "net": true, "net/http": true, "io/fs": true, "os/exec": true, "syscall": true, "time": true, "math/rand": true, "unsafe": true}
 	for _, imp := range strings.Fields(string(out)) {
+		// planner/deploy builds on planner: the package itself is allowed.
+		if imp == "github.com/vllm-wizard/vllm-wizard/planner" {
+			continue
+		}
 		if strings.Contains(strings.Split(imp, "/")[0], ".") {
 			t.Errorf("planner imports non-stdlib %q", imp)
 		}

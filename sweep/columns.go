@@ -149,7 +149,7 @@ func load(f func(*planner.LoadEstimate) float64) func(*Row) (float64, bool) {
 // of the last two columns. The vllm_args accessor owns a cache: use the
 // result from one goroutine (the writer's).
 func Columns(baselines, hash string) []Column {
-	return append(baseColumns(baselines, hash), memColumns()...)
+	return append(append(baseColumns(baselines, hash), deployColumns()...), memColumns()...)
 }
 
 func baseColumns(baselines, hash string) []Column {

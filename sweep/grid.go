@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vllm-wizard/vllm-wizard/planner"
+	"github.com/vllm-wizard/vllm-wizard/planner/deploy"
 )
 
 // ErrBadGrid marks a grid the sweep cannot run: a bad value on an axis, an
@@ -62,6 +63,10 @@ type Grid struct {
 	Prices string `yaml:"prices"`
 	// CustomGPUs describe GPUs that are not in the catalog.
 	CustomGPUs []CustomGPU `yaml:"custom_gpus"`
+	// Workload, SLO and Target make every row a deployment (sweep/deploy.go).
+	Workload *WorkloadSpec `yaml:"workload"`
+	SLO      *deploy.SLO   `yaml:"slo"`
+	Target   *TargetSpec   `yaml:"target"`
 }
 
 // DefaultGrid holds the defaults of the optional axes.
@@ -335,6 +340,9 @@ func (g Grid) Normalize() (Grid, error) {
 		}
 		return planner.NormalizeInterconnect(s)
 	}); err != nil {
+		return g, err
+	}
+	if err := g.normalizeDeploy(); err != nil {
 		return g, err
 	}
 	if err := g.Policy.Policy().Validate(); err != nil {

@@ -292,15 +292,21 @@ type baselinesJSON struct {
 
 func newPlanCmd(a *app) *cobra.Command {
 	var f planFlags
+	var d deployFlags
 	var asJSON, explain bool
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Check whether a model fits on GPUs, recommend vLLM settings and estimate speed",
 		Example: `  vllm-wizard plan -m meta-llama/Llama-3.1-70B-Instruct --gpu "H100 SXM" --gpus 4 --max-model-len 32768
   vllm-wizard plan -m Qwen/Qwen3-30B-A3B --gpu L40S --gpus 2 -q fp8 --explain
-  vllm-wizard plan -m ./config.json --gpu "My GPU" --vram-gb 32 --json`,
+  vllm-wizard plan -m ./config.json --gpu "My GPU" --vram-gb 32 --json
+  vllm-wizard plan -m meta-llama/Llama-3.1-70B-Instruct --gpu "H100 SXM" --request-rate 10 --prompt-tokens 1024 --gen-tokens 256 --slo-ttft-ms 1500 --slo-tpot-ms 60
+  vllm-wizard plan -m meta-llama/Llama-3.1-70B-Instruct --gpu any --users 500 --slo-tpot-ms 50`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if d.active() {
+				return a.runDeployPlan(cmd.Context(), &f, &d, asJSON)
+			}
 			resp, bs, err := a.runPlan(cmd.Context(), &f)
 			if err != nil {
 				return err
@@ -309,6 +315,7 @@ func newPlanCmd(a *app) *cobra.Command {
 		},
 	}
 	f.register(cmd.Flags())
+	d.register(cmd.Flags())
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as JSON")
 	cmd.Flags().BoolVar(&explain, "explain", false, "explain each recommended argument and list the estimate's assumptions")
 	return cmd

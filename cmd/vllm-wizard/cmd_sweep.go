@@ -19,6 +19,7 @@ import (
 
 	"github.com/vllm-wizard/vllm-wizard/baselines"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/atomicfile"
+	"github.com/vllm-wizard/vllm-wizard/planner"
 	"github.com/vllm-wizard/vllm-wizard/reports"
 	"github.com/vllm-wizard/vllm-wizard/reports/parquet"
 	"github.com/vllm-wizard/vllm-wizard/reports/tabular"
@@ -287,6 +288,10 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 
 	meta := map[string]string{"tool": "vllm-wizard " + version, "baselines": bl.Name + " " + bl.Version, "baselines_hash": bl.Hash,
 		"points": fmt.Sprint(space.Len()), "shard": shard.String(), "index_range": fmt.Sprintf("%d-%d", lo, hi)}
+	meta["prices_source"] = planner.PriceCatalogSource()
+	if pricesPath != "" {
+		meta["prices_source"] = pricesPath + " overrides; else " + meta["prices_source"]
+	}
 	if spec, err := yaml.Marshal(space.Grid); err == nil {
 		meta["grid"] = string(spec)
 	}
@@ -316,7 +321,7 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 			return err
 		}
 	}
-	w, err := newSweepWriter(out, format, schema, f.summaryOnly, spill, about)
+	w, err := newSweepWriter(out, format, schema, f.summaryOnly, spill, about, space.Grid.Target != nil)
 	if err != nil {
 		return err
 	}
@@ -335,7 +340,17 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 		opt.Progress = func(n int) { _ = bar.Add(n) }
 	}
 	start := time.Now()
-	st, err := sweep.Run(ctx, space, sweepEstimator(space), w, opt)
+	est := sweepEstimator(space)
+	if space.NeedsPareto() {
+		// Pareto needs every row of a model: a first pass keeps 12 bytes a row.
+		flags, err := sweep.ParetoPass(ctx, space, est, opt)
+		if err != nil {
+			_ = w.Close()
+			return sweepErr(ctx, err)
+		}
+		est = sweep.WithPareto(est, flags)
+	}
+	st, err := sweep.Run(ctx, space, est, w, opt)
 	if bar != nil {
 		_ = bar.Exit()
 	}
@@ -369,7 +384,9 @@ func sweepErr(ctx context.Context, err error) error {
 	return fmt.Errorf("sweep: %w", err)
 }
 
-func newSweepWriter(w io.Writer, format reports.Format, schema reports.Schema[sweep.Row], summaryOnly bool, dir string, about []xlsx.AboutSection) (reports.Writer[sweep.Row], error) {
+// target says the grid has a target load, so the xlsx Answer ranks by the SLO
+// verdict; without one it ranks ok rows by cost per token.
+func newSweepWriter(w io.Writer, format reports.Format, schema reports.Schema[sweep.Row], summaryOnly bool, dir string, about []xlsx.AboutSection, target bool) (reports.Writer[sweep.Row], error) {
 	switch format {
 	case reports.FormatParquet:
 		// Row groups of 128 Ki rows keep the encoder's buffers (and RSS) small.
@@ -379,7 +396,7 @@ func newSweepWriter(w io.Writer, format reports.Format, schema reports.Schema[sw
 			SummaryOnly: summaryOnly,
 			TempDir:     dir,
 			ColorScales: []xlsx.ColorScale{{Column: sweep.ColLoadOutputTokSMid, HigherIsBetter: true}, {Column: sweep.ColUSDPerMOutputTokens}},
-			Answer:      sweepAnswer(),
+			Answer:      sweepAnswer(target),
 			About:       about,
 		})
 	case reports.FormatCSV, reports.FormatJSONL:

@@ -69,7 +69,11 @@ func expectedCells(t *testing.T) (reports.Schema[sweep.Row], [][]cell) {
 	}
 	schema := sweepSchema(bl.Name+" "+bl.Version, bl.Hash, nil)
 	var out [][]cell
-	_, err = sweep.Run(context.Background(), s, s, sweep.SinkFunc(func(rows []sweep.Row) error {
+	flags, err := sweep.ParetoPass(context.Background(), s, s, sweep.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = sweep.Run(context.Background(), s, sweep.WithPareto(s, flags), sweep.SinkFunc(func(rows []sweep.Row) error {
 		for i := range rows {
 			r := &rows[i]
 			cells := make([]cell, len(schema.Columns))
@@ -582,7 +586,7 @@ func benchSweep(b *testing.B, format reports.Format) {
 	var rows int64
 	b.ResetTimer()
 	for range b.N {
-		w, err := newSweepWriter(discard{}, format, sweepSchema("default", bl.Hash, nil), false, b.TempDir(), nil)
+		w, err := newSweepWriter(discard{}, format, sweepSchema("default", bl.Hash, nil), false, b.TempDir(), nil, false)
 		if err != nil {
 			b.Fatal(err)
 		}

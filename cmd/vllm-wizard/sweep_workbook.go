@@ -20,8 +20,8 @@ var sweepNow = time.Now
 // deployment columns (meets_slo, gpus_needed, usd_per_month, …) are used when
 // the schema has them; otherwise each GPU's cheapest ok row by $/M output
 // tokens is shown with the columns every sweep has.
-func sweepAnswer() xlsx.Answer {
-	return xlsx.Answer{
+func sweepAnswer(target bool) xlsx.Answer {
+	a := xlsx.Answer{
 		Model: sweep.ColModel, GPU: sweep.ColGPU, Status: sweep.ColStatus, OK: "ok", Reason: sweep.ColReason,
 		MeetsSLO: sweep.ColMeetsSLO, BindingLimit: sweep.ColBindingLimit, PriceMissing: sweep.ColPriceMissing,
 		Cost:         []string{sweep.ColUSDPerMonth, sweep.ColUSDPerMOutputTokens},
@@ -44,6 +44,16 @@ func sweepAnswer() xlsx.Answer {
 		Pareto:      sweep.ColPareto,
 		Describe:    []string{sweep.ColQuantization, sweep.ColContextLen, sweep.ColConcurrency},
 	}
+	if !target {
+		// Without a target the SLO and sizing columns are null: rank ok rows
+		// by cost per token and show the single-replica figures.
+		a.MeetsSLO, a.BindingLimit = "", ""
+		a.Cost = []string{sweep.ColUSDPerMOutputTokens}
+		a.GPUs = []string{sweep.ColGPUsUsed}
+		a.Show = [][]string{{sweep.ColGPUsUsed}, {sweep.ColNodes}, {sweep.ColQuantization}, {sweep.ColConcurrency},
+			{sweep.ColUSDPerMonth}, {sweep.ColUSDPerMOutputTokens}, {sweep.ColLoadTTFTMsMid}, {sweep.ColLoadTPOTMsMid}, {sweep.ColHeadroomGiB}}
+	}
+	return a
 }
 
 // sweepAbout is the About sheet: what the workbook is, the grid, the

@@ -42,14 +42,11 @@ func TestSweepWorkbook(t *testing.T) {
 	if !strings.Contains(rows[1][0], "by $/M output tokens") || !strings.Contains(rows[1][0], "no SLO column") {
 		t.Errorf("criterion %q", rows[1][0])
 	}
-	// H100 SXM is priced (testdata/sweep/prices.csv), the catalog has no
-	// price for RTX 4090 (price missing), blackbox has no bandwidth (no
-	// performance basis).
-	// Mixtral (46.7B) does not fit a 24 GB card in any weight format.
-	wants := map[string]map[string]string{
-		"meta-llama/Llama-3.1-8B-Instruct":     {"H100 SXM": "$", "RTX 4090": "price missing", "blackbox": "no cost: no_performance_basis"},
-		"mistralai/Mixtral-8x7B-Instruct-v0.1": {"H100 SXM": "$", "RTX 4090": "exceeds_gpu_memory", "blackbox": "no cost: no_performance_basis"},
-	}
+	// H100 SXM is priced by testdata/sweep/prices.csv, RTX 4090 by the
+	// catalog's median of gpu-prices.csv; blackbox has neither a price nor a
+	// bandwidth, so it fits but is listed as price missing without a cost.
+	row := map[string]string{"H100 SXM": "$", "RTX 4090": "$", "blackbox": "price missing"}
+	wants := map[string]map[string]string{"meta-llama/Llama-3.1-8B-Instruct": row, "mistralai/Mixtral-8x7B-Instruct-v0.1": row}
 	for _, model := range []string{"meta-llama/Llama-3.1-8B-Instruct", "mistralai/Mixtral-8x7B-Instruct-v0.1"} {
 		want := wants[model]
 		i := slices.IndexFunc(rows, func(r []string) bool { return len(r) > 0 && r[0] == model })
@@ -57,7 +54,7 @@ func TestSweepWorkbook(t *testing.T) {
 			t.Fatalf("no block for %s", model)
 		}
 		header := rows[i+1]
-		if !slices.Equal(header[:4], []string{"GPU", "TP", "GPUs used", "Weight format"}) {
+		if !slices.Equal(header[:5], []string{"GPU", "TP × PP × Replicas", "GPUs used", "Nodes", "Weight format"}) {
 			t.Errorf("%s header %q", model, header)
 		}
 		seen := map[string]bool{}
@@ -87,7 +84,7 @@ func TestSweepWorkbook(t *testing.T) {
 	}
 	bl := baselines.Default()
 	for _, s := range []string{"Hash|" + bl.Hash, "Generated|2026-12-01 12:00 UTC", "Tool|vllm-wizard " + version,
-		"H100 SXM|$2.00 — prices file", "RTX 4090|price missing", "single-stream decode tok/s|MAPE", "models:"} {
+		"H100 SXM|$2.00 — prices file", "RTX 4090|$0.39 — median of", "single-stream decode tok/s|MAPE", "models:"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("About lacks %q:\n%s", s, text)
 		}
