@@ -69,6 +69,10 @@ type Column[R any] struct {
 	Width float64
 	// String reads a KindString value.
 	String func(*R) string
+	// NewString, when set, makes a String accessor for the sole use of one
+	// goroutine (one that keeps a cache, say); writers that read rows on
+	// several goroutines call it once for each (see Schema.Local).
+	NewString func() func(*R) string
 	// Int reads a KindInt64 value; ok=false means null.
 	Int func(*R) (int64, bool)
 	// Float reads a KindFloat64 value; ok=false means null.
@@ -136,6 +140,9 @@ func (s Schema[R]) Validate() error {
 				vals[v] = true
 			}
 		}
+		if c.NewString != nil && c.Kind != KindString {
+			return fmt.Errorf("%w: column %q of kind %v sets NewString", ErrInvalidSchema, c.Name, c.Kind)
+		}
 		if c.Width < 0 {
 			return fmt.Errorf("%w: column %q has negative width %v", ErrInvalidSchema, c.Name, c.Width)
 		}
@@ -154,6 +161,20 @@ func isSnakeCase(s string) bool {
 		}
 	}
 	return true
+}
+
+// Local returns a copy of s for the sole use of one goroutine: each column
+// with NewString has a String accessor of its own.
+func (s Schema[R]) Local() Schema[R] {
+	cols := make([]Column[R], len(s.Columns))
+	copy(cols, s.Columns)
+	for i := range cols {
+		if cols[i].NewString != nil {
+			cols[i].String = cols[i].NewString()
+		}
+	}
+	s.Columns = cols
+	return s
 }
 
 // Index returns the position of the named column, or -1.

@@ -74,7 +74,8 @@ func load(f func(*planner.LoadEstimate) float64) func(*sweep.Row) (float64, bool
 }
 
 // sweepSchema is the row layout of every sweep output. The args cache is
-// owned by the writer goroutine, the only caller of the accessors.
+// owned by the writer goroutine; encoders on other goroutines make their own
+// (Column.NewString).
 func sweepSchema(baselinesLabel, baselinesHash string, meta map[string]string) reports.Schema[sweep.Row] {
 	args := &sweep.ArgsCache{}
 	const gib, toks, ms = "GiB", "tok/s", "ms"
@@ -117,7 +118,8 @@ func sweepSchema(baselinesLabel, baselinesHash string, meta map[string]string) r
 		nullIntCol("max_num_batched_tokens", "tokens", "#,##0", func(r *sweep.Row) (int, bool) {
 			return r.MaxNumBatchedTokens, r.Status == planner.StatusOK
 		}),
-		{Name: "vllm_args", Kind: reports.KindString, Dict: true, Nullable: true, Width: 60, String: args.Args},
+		{Name: "vllm_args", Kind: reports.KindString, Dict: true, Nullable: true, Width: 60, String: args.Args,
+			NewString: func() func(*sweep.Row) string { return new(sweep.ArgsCache).Args }},
 		floatCol("decode_tok_s_low", toks, "#,##0.0", perf(func(r *sweep.Row) float64 { return r.Perf.DecodeTokSRange[0] })),
 		floatCol("decode_tok_s_mid", toks, "#,##0.0", perf(func(r *sweep.Row) float64 { return r.Perf.DecodeTokS })),
 		floatCol("decode_tok_s_high", toks, "#,##0.0", perf(func(r *sweep.Row) float64 { return r.Perf.DecodeTokSRange[1] })),
