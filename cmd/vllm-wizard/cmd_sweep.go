@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -75,7 +76,7 @@ the whole run.`,
 	fs.StringVarP(&f.out, "out", "o", "", "output file (.parquet, .xlsx, .csv, .jsonl), or - for CSV/JSONL on stdout")
 	fs.StringVar(&f.format, "format", "", "output format, overriding the extension: parquet, xlsx, csv, jsonl")
 	fs.BoolVar(&f.force, "force", false, "overwrite an existing output file")
-	fs.IntVar(&f.workers, "workers", 0, "estimator goroutines (default: GOMAXPROCS)")
+	fs.IntVar(&f.workers, "workers", 0, "estimator goroutines (default: GOMAXPROCS; at most 2 × CPUs, between 8 and 32)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar and no status lines on stderr")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "validate the grid, print the point count and exit")
 	fs.StringVar(&f.shard, "shard", "", "write only slice i of n of the grid (0-based), e.g. 0/4")
@@ -271,6 +272,9 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 	}
 	if !f.quiet {
 		fmt.Fprintln(a.stderr, "sweep:", desc)
+		if n, capped := sweep.Workers(f.workers); capped {
+			fmt.Fprintf(a.stderr, "sweep: --workers %d capped at %d (%d CPUs; more goroutines add memory, not speed)\n", f.workers, n, runtime.GOMAXPROCS(0))
+		}
 	}
 
 	meta := map[string]string{"tool": "vllm-wizard " + version, "baselines": bl.Name + " " + bl.Version, "baselines_hash": bl.Hash,
@@ -345,11 +349,15 @@ func sweepErr(ctx context.Context, err error) error {
 	return fmt.Errorf("sweep: %w", err)
 }
 
+// sweepBlockRows is the rows per block the workers encode (0 = each
+// writer's default); tests make it small to get many blocks.
+var sweepBlockRows = 0
+
 func newSweepWriter(w io.Writer, format reports.Format, schema reports.Schema[sweep.Row], summaryOnly bool, dir string) (reports.Writer[sweep.Row], error) {
 	switch format {
 	case reports.FormatParquet:
 		// Row groups of 128 Ki rows keep the encoder's buffers (and RSS) small.
-		return parquet.New(w, schema, parquet.Options{CreatedBy: "vllm-wizard " + version, MaxRowGroupLength: 1 << 17})
+		return parquet.New(w, schema, parquet.Options{CreatedBy: "vllm-wizard " + version, MaxRowGroupLength: 1 << 17, BlockRows: sweepBlockRows})
 	case reports.FormatXLSX:
 		return xlsx.New(w, schema, xlsx.Options{
 			SummaryOnly: summaryOnly,
@@ -359,7 +367,7 @@ func newSweepWriter(w io.Writer, format reports.Format, schema reports.Schema[sw
 				Maximize: "load_output_tok_s_mid", ChartSeries: "model", ChartCategory: "gpu"},
 		})
 	case reports.FormatCSV, reports.FormatJSONL:
-		return tabular.New(w, format, schema, tabular.Options{})
+		return tabular.New(w, format, schema, tabular.Options{BlockRows: sweepBlockRows})
 	}
 	return nil, fmt.Errorf("unsupported format %s", format)
 }

@@ -602,3 +602,61 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 func BenchmarkSweepParquet(b *testing.B) { benchSweep(b, reports.FormatParquet) }
 func BenchmarkSweepXLSX(b *testing.B)    { benchSweep(b, reports.FormatXLSX) }
 func BenchmarkSweepCSV(b *testing.B)     { benchSweep(b, reports.FormatCSV) }
+
+// TestSweepSameBytesAnyWorkers: the output files are byte-identical for 1,
+// 2 and 8 workers, on a grid of several blocks (2,160 rows in blocks of
+// 500), and a huge --workers is capped with a notice.
+func TestSweepSameBytesAnyWorkers(t *testing.T) {
+	defer func(n int) { sweepBlockRows = n }(sweepBlockRows)
+	sweepBlockRows = 500
+	dir := t.TempDir()
+	for _, format := range []string{"parquet", "csv", "jsonl"} {
+		t.Run(format, func(t *testing.T) {
+			var first []byte
+			for _, workers := range []string{"1", "2", "8"} {
+				path := filepath.Join(dir, workers+"."+format)
+				_, stderr, code := cli(t, "sweep", "--grid", sweepGrid, "--concurrency", "1-20", "--out", path, "--workers", workers)
+				if code != 0 {
+					t.Fatalf("--workers %s: exit %d: %s", workers, code, stderr)
+				}
+				if !strings.Contains(stderr, "wrote 2,160 rows") {
+					t.Fatalf("--workers %s: %q", workers, stderr)
+				}
+				data, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if first == nil {
+					first = data
+				} else if !bytes.Equal(data, first) {
+					t.Errorf("--workers %s: %d bytes differ from --workers 1's %d", workers, len(data), len(first))
+				}
+			}
+			if format != "parquet" {
+				return
+			}
+			// The joined footer: five row groups, every row in order.
+			path := filepath.Join(dir, "8.parquet")
+			schema := sweepSchema("default", "", nil)
+			rows := readParquet(t, schema, path)
+			idx := schema.Index("index")
+			for i, r := range rows {
+				if r[idx].i != int64(i) {
+					t.Fatalf("row %d has index %d", i, r[idx].i)
+				}
+			}
+			pr, err := file.OpenParquetFile(path, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pr.Close()
+			if len(rows) != 2160 || pr.NumRowGroups() != 5 {
+				t.Errorf("%d rows in %d row groups, want 2160 in 5", len(rows), pr.NumRowGroups())
+			}
+		})
+	}
+	_, stderr, code := cli(t, "sweep", "--grid", sweepGrid, "--out", filepath.Join(dir, "capped.csv"), "--workers", "100000")
+	if code != 0 || !strings.Contains(stderr, "--workers 100000 capped at") {
+		t.Errorf("exit %d, stderr %q: want a notice of the cap", code, stderr)
+	}
+}

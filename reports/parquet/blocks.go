@@ -23,7 +23,13 @@ const blockPageSize = 64 << 10
 
 // BlockRows is the number of rows per block for WriteBlock: each block is
 // one row group.
-func (w *writer[R]) BlockRows() int { return int(min(w.opts.MaxRowGroupLength, DefaultBlockRows)) }
+func (w *writer[R]) BlockRows() int {
+	n := int64(DefaultBlockRows)
+	if w.opts.BlockRows > 0 {
+		n = int64(w.opts.BlockRows)
+	}
+	return int(min(w.opts.MaxRowGroupLength, n))
+}
 
 // NewBlockEncoder returns an encoder for one goroutine: add takes the rows of
 // a block in order (first is the output row number of rows[0], for error

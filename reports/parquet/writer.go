@@ -64,6 +64,10 @@ type Options struct {
 	// CompressionLevel is the zstd level (1 fastest … 22 smallest); 0 means 1,
 	// which keeps the writer well ahead of a sweep.
 	CompressionLevel int
+	// BlockRows is the number of rows of a block of WriteBlock (one row
+	// group); 0 means DefaultBlockRows, and never more than
+	// MaxRowGroupLength.
+	BlockRows int
 	// CreatedBy is stored in the file footer's created_by field when set.
 	CreatedBy string
 	// Parallelism is the number of goroutines that encode columns of a batch

@@ -7,8 +7,8 @@ import (
 	"fmt"
 )
 
-// BlockRows is the number of rows per block of WriteBlock.
-const BlockRows = 1 << 13
+// DefaultBlockRows is the number of rows per block of WriteBlock.
+const DefaultBlockRows = 1 << 13
 
 // appendWriter collects a block's bytes.
 type appendWriter struct{ b []byte }
@@ -19,7 +19,7 @@ func (a *appendWriter) Write(p []byte) (int, error) {
 }
 
 // BlockRows is the number of rows per block.
-func (c *csvWriter[R]) BlockRows() int { return BlockRows }
+func (c *csvWriter[R]) BlockRows() int { return c.blockRows }
 
 // NewBlockEncoder returns an encoder for one goroutine: add formats rows
 // (first is the output row number of rows[0], for error messages) and finish
@@ -65,7 +65,7 @@ func (c *csvWriter[R]) WriteBlock(b []byte) error {
 }
 
 // BlockRows is the number of rows per block.
-func (j *jsonlWriter[R]) BlockRows() int { return BlockRows }
+func (j *jsonlWriter[R]) BlockRows() int { return j.blockRows }
 
 // NewBlockEncoder is like the CSV writer's: blocks of lines, formatted on
 // the caller's goroutine.

@@ -22,6 +22,8 @@ type jsonlWriter[R any] struct {
 	rows   int64
 	err    error
 	closed bool
+	// blockRows is the size of a block of WriteBlock.
+	blockRows int
 }
 
 // NewJSONL returns a Writer that writes one JSON object per row and line to
@@ -47,7 +49,7 @@ func NewJSONL[R any](w io.Writer, schema reports.Schema[R], opts Options) (repor
 		}
 		keys[i] = append(keys[i], ':')
 	}
-	return &jsonlWriter[R]{schema: schema, prec: prec, out: bufio.NewWriterSize(w, 256<<10), keys: keys}, nil
+	return &jsonlWriter[R]{schema: schema, prec: prec, out: bufio.NewWriterSize(w, 256<<10), keys: keys, blockRows: opts.blockRows()}, nil
 }
 
 // Write appends one line per row.

@@ -14,6 +14,16 @@ type Options struct {
 	FloatPrecision int
 	// RawStrings turns off the CSV formula-injection guard.
 	RawStrings bool
+	// BlockRows is the number of rows per block of WriteBlock; 0 means
+	// DefaultBlockRows.
+	BlockRows int
+}
+
+func (o Options) blockRows() int {
+	if o.BlockRows > 0 {
+		return o.BlockRows
+	}
+	return DefaultBlockRows
 }
 
 func (o Options) precision() (int, error) {
