@@ -15,7 +15,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/vllm-wizard/vllm-wizard/baselines"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/atomicfile"
@@ -279,9 +278,12 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 
 	meta := map[string]string{"tool": "vllm-wizard " + version, "baselines": bl.Name + " " + bl.Version, "baselines_hash": bl.Hash,
 		"points": fmt.Sprint(space.Len()), "shard": shard.String(), "index_range": fmt.Sprintf("%d-%d", lo, hi)}
-	if spec, err := yaml.Marshal(space.Grid); err == nil {
-		meta["grid"] = string(spec)
+	// The grid once, compactly: long axes as ranges, the whole under 32 KiB.
+	spec, err := sweep.CompactSpec(space.Grid)
+	if err != nil {
+		return err
 	}
+	meta["grid"] = string(spec)
 	schema := sweepSchema(bl.Name+" "+bl.Version, bl.Hash, meta)
 
 	var out io.Writer = a.stdout

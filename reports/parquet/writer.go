@@ -288,8 +288,10 @@ func New[R any](w io.Writer, schema reports.Schema[R], opts Options) (reports.Wr
 			return nil, fmt.Errorf("parquet metadata %q: %w", keys[i], err)
 		}
 	}
-	// ARROW:schema lets pyarrow and pandas restore the exact arrow types.
-	stored := arrow.NewSchema(fields, func() *arrow.Metadata { m := arrow.NewMetadata(keys, values); return &m }())
+	// ARROW:schema lets pyarrow and pandas restore the exact arrow types. It
+	// leaves out the key-value metadata, which readers take from the footer,
+	// so that the footer holds the grid spec once.
+	stored := arrow.NewSchema(fields, nil)
 	if err := meta.Append("ARROW:schema", base64.StdEncoding.EncodeToString(serializeSchema(stored))); err != nil {
 		return nil, fmt.Errorf("parquet metadata: %w", err)
 	}
