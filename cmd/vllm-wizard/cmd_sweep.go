@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +38,7 @@ type sweepFlags struct {
 	out, format, shard, prices, baseline string
 	force, quiet, dryRun, summaryOnly    bool
 	workers                              int
+	partitionBy                          []string
 }
 
 func newSweepCmd(a *app) *cobra.Command {
@@ -81,6 +83,7 @@ the whole run.`,
 	fs.StringVar(&f.shard, "shard", "", "write only slice i of n of the grid (0-based), e.g. 0/4")
 	fs.StringVar(&f.prices, "prices", "", "CSV of GPU prices (columns gpu,usd_per_gpu_hour) overriding the catalog's")
 	fs.StringVar(&f.baseline, "baselines", "", "baselines: an embedded set name or a file (default: the grid's, else default)")
+	fs.StringSliceVar(&f.partitionBy, "partition-by", nil, "write a Hive-partitioned Parquet dataset to the folder --out, e.g. model,gpu (any of: "+strings.Join(partitionColumns, ", ")+")")
 	fs.BoolVar(&f.summaryOnly, "summary-only", false, "xlsx: write only the Summary and Chart sheets (for sweeps over 1,048,575 rows)")
 	return cmd
 }
@@ -253,10 +256,18 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 		return usagef("--out is required: a .parquet, .xlsx, .csv or .jsonl file, or - for stdout")
 	}
 	var format reports.Format
-	if f.out == "-" && f.format == "" {
+	switch {
+	case len(f.partitionBy) > 0:
+		if err := checkPartitionBy(f); err != nil {
+			return err
+		}
+		format = reports.FormatParquet
+	case f.out == "-" && f.format == "":
 		format = reports.FormatCSV
-	} else if format, err = reports.FormatFromPath(f.out, f.format); err != nil {
-		return usageError{err}
+	default:
+		if format, err = reports.FormatFromPath(f.out, f.format); err != nil {
+			return usageError{err}
+		}
 	}
 	if f.out == "-" && format != reports.FormatCSV && format != reports.FormatJSONL {
 		return usagef("--out -: stdout takes csv or jsonl, not %s; name a file", format)
@@ -288,7 +299,21 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 
 	var out io.Writer = a.stdout
 	var file *atomicfile.File
-	if f.out != "-" {
+	var dataset *atomicfile.Dir
+	var w reports.Writer[sweep.Row]
+	if len(f.partitionBy) > 0 {
+		if dataset, err = atomicfile.CreateDir(f.out, atomicfile.Options{Overwrite: f.force}); err != nil {
+			if errors.Is(err, atomicfile.ErrExists) {
+				return usageError{err}
+			}
+			return err
+		}
+		defer dataset.Abort() // a no-op after Commit
+		create := func(rel string) (io.WriteCloser, error) { return dataset.Create(rel) }
+		if w, err = parquet.NewDataset(schema, f.partitionBy, create, sweepParquetOptions()); err != nil {
+			return usageError{err}
+		}
+	} else if f.out != "-" {
 		if file, err = atomicfile.Create(f.out, atomicfile.Options{Overwrite: f.force}); err != nil {
 			if errors.Is(err, atomicfile.ErrExists) {
 				return usageError{err}
@@ -298,9 +323,10 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 		defer file.Abort() // a no-op after Commit
 		out = file
 	}
-	w, err := newSweepWriter(out, format, schema, f.summaryOnly, filepath.Dir(f.out))
-	if err != nil {
-		return err
+	if w == nil {
+		if w, err = newSweepWriter(out, format, schema, f.summaryOnly, filepath.Dir(f.out)); err != nil {
+			return err
+		}
 	}
 
 	// The live heap of a sweep is about 100 MiB whatever its size; a soft
@@ -336,6 +362,11 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 			return err
 		}
 	}
+	if dataset != nil {
+		if err := dataset.Commit(); err != nil {
+			return err
+		}
+	}
 	if !f.quiet {
 		secs := time.Since(start).Seconds()
 		fmt.Fprintf(a.stderr, "sweep: wrote %s rows in %.2f s (%s rows/s) to %s\n", sweep.GroupDigits(st.Rows), secs, sweep.GroupDigits(int64(float64(st.Rows)/max(secs, 1e-9))), f.out)
@@ -351,6 +382,32 @@ func sweepErr(ctx context.Context, err error) error {
 	return fmt.Errorf("sweep: %w", err)
 }
 
+// sweepParquetOptions are the Parquet settings of sweep outputs: row groups
+// of at most 128 Ki rows keep the encoders' buffers (and RSS) small.
+func sweepParquetOptions() parquet.Options {
+	return parquet.Options{CreatedBy: "vllm-wizard " + version, MaxRowGroupLength: 1 << 17, BlockRows: sweepBlockRows}
+}
+
+// partitionColumns are the input columns --partition-by accepts.
+var partitionColumns = []string{"model", "gpu", "gpu_count", "tp", "context_len", "quantization", "kv_cache_dtype",
+	"interconnect", "concurrency", "prompt_tokens", "gen_tokens"}
+
+// checkPartitionBy checks --partition-by against the output flags.
+func checkPartitionBy(f *sweepFlags) error {
+	if f.format != "" && f.format != string(reports.FormatParquet) {
+		return usagef("--partition-by writes Parquet, not %s", f.format)
+	}
+	if f.out == "-" {
+		return usagef("--partition-by writes a folder of files; name it with --out, not -")
+	}
+	for _, c := range f.partitionBy {
+		if !slices.Contains(partitionColumns, c) {
+			return usagef("--partition-by %s: not an input column; use any of %s", c, strings.Join(partitionColumns, ", "))
+		}
+	}
+	return nil
+}
+
 // sweepBlockRows is the rows per block the workers encode (0 = each
 // writer's default); tests make it small to get many blocks.
 var sweepBlockRows = 0
@@ -359,7 +416,7 @@ func newSweepWriter(w io.Writer, format reports.Format, schema reports.Schema[sw
 	switch format {
 	case reports.FormatParquet:
 		// Row groups of 128 Ki rows keep the encoder's buffers (and RSS) small.
-		return parquet.New(w, schema, parquet.Options{CreatedBy: "vllm-wizard " + version, MaxRowGroupLength: 1 << 17, BlockRows: sweepBlockRows})
+		return parquet.New(w, schema, sweepParquetOptions())
 	case reports.FormatXLSX:
 		return xlsx.New(w, schema, xlsx.Options{
 			SummaryOnly: summaryOnly,
