@@ -15,11 +15,11 @@ const DefaultBlockRows = 1 << 16
 
 // blockBatchRows is the batch size of a block encoder, whose batches are
 // encoded on its own goroutine one at a time.
-const blockBatchRows = 1 << 12
+const blockBatchRows = 1 << 11
 
 // blockPageSize is the data page size of a block encoder: each of its
 // columns holds about one page before compression.
-const blockPageSize = 64 << 10
+const blockPageSize = 32 << 10
 
 // BlockRows is the number of rows per block for WriteBlock: each block is
 // one row group.
