@@ -30,7 +30,7 @@ func (c *csvWriter[R]) NewBlockEncoder() (add func(first int64, rows []R) error,
 	sink := &appendWriter{}
 	buf := bufio.NewWriterSize(sink, 64<<10)
 	e := &csvWriter[R]{schema: c.schema.Local(), prec: c.prec, raw: c.raw, buf: buf, cw: csv.NewWriter(buf),
-		record: make([]string, len(c.schema.Columns)), ends: make([]int, len(c.schema.Columns))}
+		record: make([]string, len(c.schema.Columns)), ends: make([]int, len(c.schema.Columns)), floats: make([]lastFloat, len(c.schema.Columns))}
 	add = func(first int64, rows []R) error {
 		e.rows = first
 		return e.Write(rows)
@@ -71,7 +71,7 @@ func (j *jsonlWriter[R]) BlockRows() int { return j.blockRows }
 // the caller's goroutine.
 func (j *jsonlWriter[R]) NewBlockEncoder() (add func(first int64, rows []R) error, finish func(dst []byte) ([]byte, error)) {
 	sink := &appendWriter{}
-	e := &jsonlWriter[R]{schema: j.schema.Local(), prec: j.prec, out: bufio.NewWriterSize(sink, 64<<10), keys: j.keys}
+	e := &jsonlWriter[R]{schema: j.schema.Local(), prec: j.prec, out: bufio.NewWriterSize(sink, 64<<10), keys: j.keys, floats: make([]lastFloat, len(j.schema.Columns))}
 	add = func(first int64, rows []R) error {
 		e.rows = first
 		return e.Write(rows)
