@@ -7,8 +7,10 @@ import (
 	"fmt"
 )
 
-// DefaultBlockRows is the number of rows per block of WriteBlock.
-const DefaultBlockRows = 1 << 13
+// DefaultBlockRows is the number of rows per block of WriteBlock: a JSONL
+// block of sweep rows is about 4 MiB, and up to workers + 2 are in
+// memory at once.
+const DefaultBlockRows = 1 << 11
 
 // appendWriter collects a block's bytes.
 type appendWriter struct{ b []byte }
