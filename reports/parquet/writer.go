@@ -262,11 +262,7 @@ func New[R any](w io.Writer, schema reports.Schema[R], opts Options) (reports.Wr
 		}
 		fields[i] = arrow.Field{Name: c.Name, Type: dt, Nullable: c.Nullable}
 		if c.Dict {
-			// No statistics for dictionary columns: arrow-go computes them
-			// with compute.UniqueArray on every batch (9 % of the CPU of a
-			// sweep), and their min/max prune little where few values repeat
-			// in every row group.
-			props = append(props, pq.WithDictionaryFor(c.Name, true), pq.WithStatsFor(c.Name, false))
+			props = append(props, pq.WithDictionaryFor(c.Name, true))
 		}
 	}
 	// One batch is filled while the one before it is encoded, unless the
