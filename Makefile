@@ -27,9 +27,13 @@ fmt-check:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
-## bench-sweep: estimator, sweep → Parquet, sweep → xlsx rows/s
-bench-sweep:
+## bench-sweep: estimator, sweep → Parquet, sweep → xlsx rows/s; then the CLI
+## on the issue's bar grid (2.4 M rows) and a realistic grid (786 k rows) to
+## Parquet, CSV and JSONL, alternating with the binary of BASE (default main)
+BASE ?= main
+bench-sweep: build
 	$(GO) test -run '^$$' -bench 'Evaluate|Sweep' -benchmem ./planner ./sweep ./cmd/vllm-wizard
+	BASE=$(BASE) GO=$(GO) ./scripts/bench-sweep.sh ./$(BIN)
 
 ## bench-rss: wall time and peak RSS of sweep → Parquet / xlsx at 1 M and 10 M
 ## rows (K=69445 gives 50 M); outputs go to $(TMPDIR) and are deleted

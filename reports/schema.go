@@ -75,6 +75,10 @@ type Column[R any] struct {
 	Width float64
 	// String reads a KindString value.
 	String func(*R) string
+	// NewString, when set, makes a String accessor for the sole use of one
+	// goroutine (one that keeps a cache, say); writers that read rows on
+	// several goroutines call it once for each (see Schema.Local).
+	NewString func() func(*R) string
 	// Int reads a KindInt64 value; ok=false means null.
 	Int func(*R) (int64, bool)
 	// Float reads a KindFloat64 value; ok=false means null.
@@ -142,6 +146,9 @@ func (s Schema[R]) Validate() error {
 				vals[v] = true
 			}
 		}
+		if c.NewString != nil && c.Kind != KindString {
+			return fmt.Errorf("%w: column %q of kind %v sets NewString", ErrInvalidSchema, c.Name, c.Kind)
+		}
 		if c.Width < 0 {
 			return fmt.Errorf("%w: column %q has negative width %v", ErrInvalidSchema, c.Name, c.Width)
 		}
@@ -168,6 +175,20 @@ func (c *Column[R]) Header() string {
 		return c.Label
 	}
 	return c.Name
+}
+
+// Local returns a copy of s for the sole use of one goroutine: each column
+// with NewString has a String accessor of its own.
+func (s Schema[R]) Local() Schema[R] {
+	cols := make([]Column[R], len(s.Columns))
+	copy(cols, s.Columns)
+	for i := range cols {
+		if cols[i].NewString != nil {
+			cols[i].String = cols[i].NewString()
+		}
+	}
+	s.Columns = cols
+	return s
 }
 
 // Index returns the position of the named column, or -1.

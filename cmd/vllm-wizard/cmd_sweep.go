@@ -8,14 +8,15 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/vllm-wizard/vllm-wizard/baselines"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/atomicfile"
@@ -40,6 +41,7 @@ type sweepFlags struct {
 	force, quiet, dryRun, summaryOnly    bool
 	workers                              int
 	maxPoints                            int
+	partitionBy                          []string
 }
 
 func newSweepCmd(a *app) *cobra.Command {
@@ -79,12 +81,13 @@ the whole run.`,
 	fs.StringVar(&f.format, "format", "", "output format, overriding the extension: parquet, xlsx, csv, jsonl")
 	fs.BoolVar(&f.force, "force", false, "overwrite an existing output file")
 	intVar(fs, &f.maxPoints, "max-points", "", defaultMaxPoints, 0, math.MaxInt, "refuse a run of more points than this (0 = no limit); split big grids with --shard")
-	intVar(fs, &f.workers, "workers", "", 0, 0, 4096, "estimator goroutines (0 = GOMAXPROCS)")
+	intVar(fs, &f.workers, "workers", "", 0, 0, 1<<20, "estimator goroutines (0 = GOMAXPROCS; at most 2 × CPUs, between 8 and 32)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar and no status lines on stderr")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "validate the grid, print the point count and exit")
 	fs.StringVar(&f.shard, "shard", "", "write only slice i of n of the grid (0-based), e.g. 0/4")
 	fs.StringVar(&f.prices, "prices", "", "CSV of GPU prices (columns gpu,usd_per_gpu_hour) overriding the catalog's")
 	fs.StringVar(&f.baseline, "baselines", "", "baselines: an embedded set name or a file (default: the grid's, else default)")
+	fs.StringSliceVar(&f.partitionBy, "partition-by", nil, "write a Hive-partitioned Parquet dataset to the folder --out, e.g. model,gpu (any of: "+strings.Join(partitionColumns, ", ")+")")
 	fs.BoolVar(&f.summaryOnly, "summary-only", false, "xlsx: leave out the Sweep sheet, keeping Answer, Charts and About (for sweeps over 1,048,575 rows)")
 	return cmd
 }
@@ -266,10 +269,18 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 		return usagef("--out is required: a .parquet, .xlsx, .csv or .jsonl file, or - for stdout")
 	}
 	var format reports.Format
-	if f.out == "-" && f.format == "" {
+	switch {
+	case len(f.partitionBy) > 0:
+		if err := checkPartitionBy(f); err != nil {
+			return err
+		}
+		format = reports.FormatParquet
+	case f.out == "-" && f.format == "":
 		format = reports.FormatCSV
-	} else if format, err = reports.FormatFromPath(f.out, f.format); err != nil {
-		return usageError{err}
+	default:
+		if format, err = reports.FormatFromPath(f.out, f.format); err != nil {
+			return usageError{err}
+		}
 	}
 	if f.out == "-" && format != reports.FormatCSV && format != reports.FormatJSONL {
 		return usagef("--out -: stdout takes csv or jsonl, not %s; name a file", format)
@@ -284,6 +295,9 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 	}
 	if !f.quiet {
 		fmt.Fprintln(a.stderr, "sweep:", desc)
+		if n, capped := sweep.Workers(f.workers); capped {
+			fmt.Fprintf(a.stderr, "sweep: --workers %d capped at %d (%d CPUs; more goroutines add memory, not speed)\n", f.workers, n, runtime.GOMAXPROCS(0))
+		}
 	}
 
 	meta := map[string]string{"tool": "vllm-wizard " + version, "baselines": bl.Name + " " + bl.Version, "baselines_hash": bl.Hash,
@@ -292,9 +306,12 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 	if pricesPath != "" {
 		meta["prices_source"] = pricesPath + " overrides; else " + meta["prices_source"]
 	}
-	if spec, err := yaml.Marshal(space.Grid); err == nil {
-		meta["grid"] = string(spec)
+	// The grid once, compactly: long axes as ranges, the whole under 32 KiB.
+	spec, err := sweep.CompactSpec(space.Grid)
+	if err != nil {
+		return err
 	}
+	meta["grid"] = string(spec)
 	schema := sweepSchema(bl.Name+" "+bl.Version, bl.Hash, meta)
 	var about []xlsx.AboutSection
 	if format == reports.FormatXLSX {
@@ -303,7 +320,21 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 
 	var out io.Writer = a.stdout
 	var file *atomicfile.File
-	if f.out != "-" {
+	var dataset *atomicfile.Dir
+	var w reports.Writer[sweep.Row]
+	if len(f.partitionBy) > 0 {
+		if dataset, err = atomicfile.CreateDir(f.out, atomicfile.Options{Overwrite: f.force}); err != nil {
+			if errors.Is(err, atomicfile.ErrExists) {
+				return usageError{err}
+			}
+			return err
+		}
+		defer dataset.Abort() // a no-op after Commit
+		create := func(rel string) (io.WriteCloser, error) { return dataset.Create(rel) }
+		if w, err = parquet.NewDataset(schema, f.partitionBy, create, sweepParquetOptions()); err != nil {
+			return usageError{err}
+		}
+	} else if f.out != "-" {
 		if file, err = atomicfile.Create(f.out, atomicfile.Options{Overwrite: f.force}); err != nil {
 			if errors.Is(err, atomicfile.ErrExists) {
 				return usageError{err}
@@ -313,17 +344,18 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 		defer file.Abort() // a no-op after Commit
 		out = file
 	}
-	// excelize spills rows to files in a folder named like the output's
-	// temporary file, so a later run removes them should this one be killed.
-	spill := ""
-	if file != nil && format == reports.FormatXLSX {
-		if spill, err = file.TempDir(); err != nil {
+	if w == nil {
+		// excelize spills rows to files in a folder named like the output's
+		// temporary file, so a later run removes them should this one be killed.
+		spill := ""
+		if file != nil && format == reports.FormatXLSX {
+			if spill, err = file.TempDir(); err != nil {
+				return err
+			}
+		}
+		if w, err = newSweepWriter(out, format, schema, f.summaryOnly, spill, about, space.Grid.Target != nil); err != nil {
 			return err
 		}
-	}
-	w, err := newSweepWriter(out, format, schema, f.summaryOnly, spill, about, space.Grid.Target != nil)
-	if err != nil {
-		return err
 	}
 
 	// The live heap of a sweep is about 100 MiB whatever its size; a soft
@@ -369,6 +401,11 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 			return err
 		}
 	}
+	if dataset != nil {
+		if err := dataset.Commit(); err != nil {
+			return err
+		}
+	}
 	if !f.quiet {
 		secs := time.Since(start).Seconds()
 		fmt.Fprintf(a.stderr, "sweep: wrote %s rows in %.2f s (%s rows/s) to %s\n", sweep.GroupDigits(st.Rows), secs, sweep.GroupDigits(int64(float64(st.Rows)/max(secs, 1e-9))), f.out)
@@ -384,13 +421,43 @@ func sweepErr(ctx context.Context, err error) error {
 	return fmt.Errorf("sweep: %w", err)
 }
 
+// sweepParquetOptions are the Parquet settings of sweep outputs: row groups
+// of at most 128 Ki rows keep the encoders' buffers (and RSS) small.
+func sweepParquetOptions() parquet.Options {
+	return parquet.Options{CreatedBy: "vllm-wizard " + version, MaxRowGroupLength: 1 << 17, BlockRows: sweepBlockRows}
+}
+
+// partitionColumns are the input columns --partition-by accepts.
+var partitionColumns = []string{"model", "gpu", "gpu_count", "tp", "context_len", "quantization", "kv_cache_dtype",
+	"interconnect", "concurrency", "prompt_tokens", "gen_tokens"}
+
+// checkPartitionBy checks --partition-by against the output flags.
+func checkPartitionBy(f *sweepFlags) error {
+	if f.format != "" && f.format != string(reports.FormatParquet) {
+		return usagef("--partition-by writes Parquet, not %s", f.format)
+	}
+	if f.out == "-" {
+		return usagef("--partition-by writes a folder of files; name it with --out, not -")
+	}
+	for _, c := range f.partitionBy {
+		if !slices.Contains(partitionColumns, c) {
+			return usagef("--partition-by %s: not an input column; use any of %s", c, strings.Join(partitionColumns, ", "))
+		}
+	}
+	return nil
+}
+
+// sweepBlockRows is the rows per block the workers encode (0 = each
+// writer's default); tests make it small to get many blocks.
+var sweepBlockRows = 0
+
 // target says the grid has a target load, so the xlsx Answer ranks by the SLO
 // verdict; without one it ranks ok rows by cost per token.
 func newSweepWriter(w io.Writer, format reports.Format, schema reports.Schema[sweep.Row], summaryOnly bool, dir string, about []xlsx.AboutSection, target bool) (reports.Writer[sweep.Row], error) {
 	switch format {
 	case reports.FormatParquet:
 		// Row groups of 128 Ki rows keep the encoder's buffers (and RSS) small.
-		return parquet.New(w, schema, parquet.Options{CreatedBy: "vllm-wizard " + version, MaxRowGroupLength: 1 << 17})
+		return parquet.New(w, schema, sweepParquetOptions())
 	case reports.FormatXLSX:
 		return xlsx.New(w, schema, xlsx.Options{
 			SummaryOnly: summaryOnly,
@@ -400,7 +467,7 @@ func newSweepWriter(w io.Writer, format reports.Format, schema reports.Schema[sw
 			About:       about,
 		})
 	case reports.FormatCSV, reports.FormatJSONL:
-		return tabular.New(w, format, schema, tabular.Options{})
+		return tabular.New(w, format, schema, tabular.Options{BlockRows: sweepBlockRows})
 	}
 	return nil, fmt.Errorf("unsupported format %s", format)
 }
