@@ -15,10 +15,10 @@ bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$out"
-# The procurement grid without its 15,360-row Sweep sheet (Answer, Charts,
+# The procurement grid with its target load and SLO, without its 15,360-row Sweep sheet (Answer, Charts,
 # About): printed, a 53-column sheet splits into pages of three columns each,
 # which shows nothing the Sweep sheet's own screen does.
-(cd examples && "$bin" sweep --quiet --grid procurement.yaml --summary-only --out "$tmp/procurement.xlsx")
+(cd examples && "$bin" sweep --quiet --grid procurement-slo.yaml --summary-only --out "$tmp/procurement.xlsx")
 # A private profile keeps soffice from touching the user's.
 for f in procurement; do
   soffice -env:UserInstallation=file://"$tmp"/lo --headless --convert-to pdf --outdir "$tmp" "$tmp/$f.xlsx" >/dev/null 2>&1

@@ -27,7 +27,7 @@ func sweepAnswer(target bool) xlsx.Answer {
 		Cost:         []string{sweep.ColUSDPerMonth, sweep.ColUSDPerMOutputTokens},
 		CostPerToken: sweep.ColUSDPerMOutputTokens,
 		GPUs:         []string{sweep.ColGPUsNeeded, sweep.ColGPUsUsed},
-		Layout:       []string{sweep.ColTP, sweep.ColPP, sweep.ColReplicas},
+		Layout:       []string{sweep.ColTP, sweep.ColPP, sweep.ColReplicasNeeded},
 		Show: [][]string{
 			{sweep.ColGPUsNeeded, sweep.ColGPUsUsed},
 			{sweep.ColNodesNeeded, sweep.ColNodes},
@@ -50,6 +50,7 @@ func sweepAnswer(target bool) xlsx.Answer {
 		a.MeetsSLO, a.BindingLimit = "", ""
 		a.Cost = []string{sweep.ColUSDPerMOutputTokens}
 		a.GPUs = []string{sweep.ColGPUsUsed}
+		a.Layout = []string{sweep.ColTP, sweep.ColPP, sweep.ColReplicas}
 		a.Show = [][]string{{sweep.ColGPUsUsed}, {sweep.ColNodes}, {sweep.ColQuantization}, {sweep.ColConcurrency},
 			{sweep.ColUSDPerMonth}, {sweep.ColUSDPerMOutputTokens}, {sweep.ColLoadTTFTMsMid}, {sweep.ColLoadTPOTMsMid}, {sweep.ColHeadroomGiB}}
 	}
