@@ -38,6 +38,10 @@ type Request struct {
 	BatchingMode string
 	Policy       Policy
 	Baselines    *Baselines
+	// VLLMVersion is the engine to model ("" = the baselines' default
+	// release line); EnforceEager models --enforce-eager.
+	VLLMVersion  string
+	EnforceEager bool
 }
 
 // DefaultRequest holds the seed's workload defaults.
@@ -311,34 +315,8 @@ func Plan(req Request) (Response, error) {
 	cfg.Args = args
 	cfg.ServeCommand = ServeCommand(m.ID, args)
 
-	// Performance.
-	var warnPerf []string
-	perf, perr := EstimatePerformance(b, PerfInput{GPU: g, ParamsB: m.ActiveParamsB, WeightBytes: m.ActiveParamsB * 1e9 * BytesPerParam(dtype, quant),
-		TP: tp, ContextLen: recCtx, PromptTokens: req.PromptTokens, Quantization: quant, Interconnect: ic, NumGPUs: req.NumGPUs, Layers: m.NumLayers})
-	var perfOut *Performance
-	if perr != nil {
-		warnPerf = append(warnPerf, fmt.Sprintf("no performance estimate: %v", perr))
-	} else {
-		if m.IsMoE() {
-			perf.Assumptions = append(perf.Assumptions, fmt.Sprintf("mixture of experts: speed from the %.1fB active parameters, memory from all %.1fB", m.ActiveParamsB, m.ParamsB))
-		}
-		perfOut = &Performance{PerfEstimate: perf}
-		memIn.ContextLen = recCtx
-		atCtx := ComputeMemory(memIn)
-		n := estimateCore(b, mustBase(b, g), &PerfInput{GPU: g, ParamsB: m.ActiveParamsB, WeightBytes: m.ActiveParamsB * 1e9 * BytesPerParam(dtype, quant),
-			TP: tp, ContextLen: recCtx, PromptTokens: req.PromptTokens, Quantization: quant, Interconnect: ic, Layers: m.NumLayers})
-		li := loadInput{gpu: g, tp: tp, activeParamsB: m.ActiveParamsB, totalParamsB: m.ParamsB, numExperts: m.NumExperts, expertsPerTok: m.ExpertsPerToken, quant: quant, kvBytesPerTok: atCtx.KVBytesPerToken / pol.FragmentationFactor,
-			promptTokens: req.PromptTokens, genTokens: req.GenTokens, concurrency: conc, maxConcurrency: atCtx.MaxConcurrencyAtContext, maxNumSeqs: cfg.MaxNumSeqs}
-		ln := loadCore(b, &n, &li)
-		le := ln.estimate(b, conc, g.PriceUSDPerHour, tp)
-		le.Assumptions = loadAssumptions(b, &ln, &li)
-		if ln.batch == 0 {
-			warnPerf = append(warnPerf, "no throughput at load: not even one sequence of this context fits in the KV cache")
-		} else if ln.limitedBy == "kv_cache" {
-			warnPerf = append(warnPerf, fmt.Sprintf("the KV cache holds only %d sequences of %d tokens: %d requested, the rest queue", ln.batch, recCtx, conc))
-		}
-		perfOut.AtLoad = &le
-	}
+	// Performance: the evaluation the sweep runs, at the chosen TP and context.
+	perfOut, warnPerf := planPerformance(&req, &cfg, feasAt(memIn, recCtx), conc)
 	warn = append(warn, warnPerf...)
 	if req.NumGPUs > tp {
 		warn = append(warn, fmt.Sprintf("tensor parallel %d uses %d of %d GPUs: the rest can serve %d more replica(s)", tp, tp, req.NumGPUs, req.NumGPUs/tp-1))
@@ -354,9 +332,57 @@ func Plan(req Request) (Response, error) {
 	}, nil
 }
 
-func mustBase(b *Baselines, g *GPU) GPUBaseline {
-	base, _, _ := b.BaselineFor(g)
-	return base
+// feasAt is the feasibility of memIn at context ctx.
+func feasAt(memIn MemoryInput, ctx int) Feasibility {
+	memIn.ContextLen = ctx
+	return ComputeMemory(memIn)
+}
+
+// planPerformance runs Prepared.performance (the sweep's evaluation) for
+// the configuration Plan chose and explains the result.
+func planPerformance(req *Request, cfg *Config, atCtx Feasibility, conc int) (*Performance, []string) {
+	m, g, b := &req.Model, &req.GPU, req.Baselines
+	var warn []string
+	prep := Prepare(b, *m, *g, req.Policy)
+	if !prep.HasPerf() {
+		_, _, err := b.BaselineFor(g)
+		return nil, []string{fmt.Sprintf("no performance estimate: %v", err)}
+	}
+	if b.IsStep() && req.VLLMVersion != "" {
+		if _, err := b.Step.Engine(req.VLLMVersion); err != nil {
+			return nil, []string{fmt.Sprintf("no performance estimate: %v", err)}
+		}
+	}
+	pt := Point{TP: cfg.TensorParallelSize, GPUCount: req.NumGPUs, ContextLen: cfg.MaxModelLen, Quantization: cfg.Quantization, KVCacheDtype: cfg.KVCacheDtype,
+		Interconnect: cfg.Interconnect, Concurrency: conc, PromptTokens: req.PromptTokens, GenTokens: req.GenTokens, VLLMVersion: req.VLLMVersion, EnforceEager: req.EnforceEager}
+	res := Result{Status: StatusOK, Quantization: cfg.Quantization, KVCacheDtype: cfg.KVCacheDtype, Interconnect: cfg.Interconnect, TP: cfg.TensorParallelSize,
+		GPUsUsed: cfg.TensorParallelSize, Feasibility: atCtx, MaxNumSeqs: cfg.MaxNumSeqs, MaxNumBatchedTokens: cfg.MaxNumBatchedTokens, HasPerf: true}
+	prep.performance(&pt, &res, cfg.Quantization, cfg.Interconnect, conc)
+	perf := res.Perf
+	le := res.Load
+	if b.IsStep() {
+		perf.Assumptions = stepAssumptions(b, prep, &pt, &res)
+		le.Assumptions = stepLoadAssumptions(&res, req)
+	} else {
+		in := PerfInput{GPU: g, ParamsB: m.ActiveParamsB, WeightBytes: m.ActiveParamsB * 1e9 * BytesPerParam("auto", cfg.Quantization),
+			TP: cfg.TensorParallelSize, ContextLen: cfg.MaxModelLen, PromptTokens: req.PromptTokens, Quantization: cfg.Quantization, Interconnect: cfg.Interconnect, NumGPUs: req.NumGPUs, Layers: m.NumLayers}
+		n := estimateCore(b, prep.base, &in)
+		perf.Assumptions = seedAssumptions(b, prep.base, &in, &n)
+		li := loadInput{gpu: g, tp: in.TP, activeParamsB: m.ActiveParamsB, totalParamsB: m.ParamsB, numExperts: m.NumExperts, expertsPerTok: m.ExpertsPerToken, quant: cfg.Quantization,
+			kvBytesPerTok: atCtx.KVBytesPerToken / prep.pol.FragmentationFactor, promptTokens: req.PromptTokens, genTokens: req.GenTokens, concurrency: conc,
+			maxConcurrency: atCtx.MaxConcurrencyAtContext, maxNumSeqs: cfg.MaxNumSeqs}
+		ln := loadCore(b, &n, &li)
+		le.Assumptions = loadAssumptions(b, &ln, &li)
+	}
+	if m.IsMoE() {
+		perf.Assumptions = append(perf.Assumptions, fmt.Sprintf("mixture of experts: speed from the %.1fB active parameters, memory from all %.1fB", m.ActiveParamsB, m.ParamsB))
+	}
+	if le.Concurrency == 0 {
+		warn = append(warn, "no throughput at load: not even one sequence of this context fits in the KV cache")
+	} else if le.LimitedBy == "kv_cache" {
+		warn = append(warn, fmt.Sprintf("the KV cache holds only %d sequences of %d tokens: %d requested, the rest queue", le.Concurrency, cfg.MaxModelLen, conc))
+	}
+	return &Performance{PerfEstimate: perf, AtLoad: &le}, warn
 }
 
 func loadAssumptions(b *Baselines, l *loadNumbers, in *loadInput) []string {

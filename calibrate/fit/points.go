@@ -23,10 +23,12 @@ const (
 	Aggregate
 	// TPOT is the time per output token at a concurrency above 1 (ms).
 	TPOT
+	// TTFT is the time to first token of a single request (ms).
+	TTFT
 )
 
 // Kinds lists the kinds in report order.
-var Kinds = []Kind{Decode, Aggregate, TPOT, Prefill}
+var Kinds = []Kind{Decode, Aggregate, TPOT, Prefill, TTFT}
 
 // String names the kind as reports write it.
 func (k Kind) String() string {
@@ -39,13 +41,15 @@ func (k Kind) String() string {
 		return "aggregate"
 	case TPOT:
 		return "tpot"
+	case TTFT:
+		return "ttft"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
 
 // Unit is the unit of the kind's values.
 func (k Kind) Unit() string {
-	if k == TPOT {
+	if k == TPOT || k == TTFT {
 		return "ms"
 	}
 	return "tok/s"
@@ -81,6 +85,14 @@ type Point struct {
 	Concurrency, EffectiveConcurrency int
 	// VLLMVersion is the server version of the measurement.
 	VLLMVersion string
+	// EnforceEager says the server ran without CUDA graphs.
+	EnforceEager bool
+	// DecodeFromE2E says the decode value is output tokens / end-to-end
+	// latency, prefill included.
+	DecodeFromE2E bool
+	// Trust is the source's trust grade (high, medium-high, medium, …);
+	// it weighs the point in the fit.
+	Trust string
 }
 
 // PrepareOptions sets how measurements become points.
@@ -160,6 +172,11 @@ func Prepare(ms []calibrate.Measurement, opt PrepareOptions) ([]Point, []Skip) {
 			continue
 		}
 		tp := max(m.TP, 1)
+		if m.TP == 0 && m.GPUCount > 1 {
+			// A TP cell the importer could not read ("8 (all 8 GPUs …)"):
+			// one replica over every GPU of the row.
+			tp = m.GPUCount
+		}
 		if !model.ValidTP(tp) {
 			skip("tp %d does not divide the heads of %s", tp, model.ID)
 			continue
@@ -199,7 +216,11 @@ func Prepare(ms []calibrate.Measurement, opt PrepareOptions) ([]Point, []Skip) {
 				add(Decode, 1000/v)
 			}
 			if p, ok := m.PromptTokens.Get(); ok && p >= float64(opt.MinPrefillPromptTokens) {
-				if v, ok := m.PrefillTokS.Get(); ok {
+				// A short prompt's TTFT measures fixed per-request costs
+				// (HTTP, tokenising), not prefill.
+				if t, ok := m.TTFTms.Get(); ok && t > 0 {
+					add(TTFT, t)
+				} else if v, ok := m.PrefillTokS.Get(); ok {
 					add(Prefill, v)
 				} else if t, ok := m.TTFTms.Get(); ok && t > 0 {
 					add(Prefill, p/(t/1000))

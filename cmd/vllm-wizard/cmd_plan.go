@@ -34,6 +34,8 @@ type planFlags struct {
 	promptTokens, genTokens   int
 	concurrency               int
 	batchingMode              string
+	vllmVersion               string
+	enforceEager              bool
 	gpuMemUtil, overheadGB    float64
 	fragmentation, headroomGB float64
 	baselines                 string
@@ -64,6 +66,8 @@ func (f *planFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.genTokens, "gen-tokens", 256, "typical generated tokens per request")
 	fs.IntVarP(&f.concurrency, "concurrency", "c", 1, "concurrent sequences to serve")
 	fs.StringVar(&f.batchingMode, "batching-mode", "balanced", "latency, balanced or throughput (sets max-num-seqs and max-num-batched-tokens)")
+	fs.StringVar(&f.vllmVersion, "vllm-version", "", "vLLM version to model (host cost, CUDA graphs, custom all-reduce); default: the baselines' current release line")
+	fs.BoolVar(&f.enforceEager, "enforce-eager", false, "model vLLM's --enforce-eager (no CUDA graphs)")
 	fs.Float64Var(&f.gpuMemUtil, "gpu-memory-utilization", 0, "share of VRAM vLLM may use (default 0.90, 0.88 on consumer cards)")
 	fs.Float64Var(&f.overheadGB, "overhead-gb", -1, "per-GPU overhead in GiB (default: max(1, 2% of VRAM) + 0.25 × (tp − 1))")
 	fs.Float64Var(&f.fragmentation, "fragmentation-factor", 1.15, "KV cache fragmentation multiplier")
@@ -252,9 +256,14 @@ func (a *app) planRequest(ctx context.Context, f *planFlags) (planner.Request, [
 	req := planner.Request{
 		Model: m, GPU: g, NumGPUs: n, TP: f.tp, Dtype: f.dtype, Quantization: q, KVCacheDtype: f.kvd,
 		MaxModelLen: f.maxModelLen, Interconnect: ic, PromptTokens: f.promptTokens, GenTokens: f.genTokens,
-		Concurrency: f.concurrency, BatchingMode: f.batchingMode,
+		Concurrency: f.concurrency, BatchingMode: f.batchingMode, VLLMVersion: f.vllmVersion, EnforceEager: f.enforceEager,
 		Policy:    planner.Policy{GPUMemoryUtilization: f.gpuMemUtil, OverheadGB: f.overheadGB, FragmentationFactor: f.fragmentation, HeadroomGB: f.headroomGB},
 		Baselines: &bs.Baselines,
+	}
+	if f.vllmVersion != "" {
+		if _, ok := planner.ParseVLLMVersion(f.vllmVersion); !ok {
+			return planner.Request{}, nil, nil, usagef("--vllm-version %q: want a version such as 0.11.0", f.vllmVersion)
+		}
 	}
 	if err := req.Validate(); err != nil {
 		return req, nil, nil, usageError{err}
