@@ -131,12 +131,20 @@ func TestValidateStep(t *testing.T) {
 		name string
 		edit func(s *planner.StepModel)
 	}{
-		{"bandwidth efficiency above 1 beats the roofline", func(s *planner.StepModel) { r := s.Classes["nvidia-hbm"]; r.BWEfficiency = 1.2; s.Classes["nvidia-hbm"] = r }},
+		{"bandwidth efficiency above 1 beats the roofline", func(s *planner.StepModel) {
+			r := s.Classes["nvidia-hbm"]
+			r.BWEfficiency = 1.2
+			s.Classes["nvidia-hbm"] = r
+		}},
 		{"negative all-reduce cost would speed decode up", func(s *planner.StepModel) { s.AllReduceUs["nvlink"] = -1 }},
 		{"NaN all-reduce cost", func(s *planner.StepModel) { s.AllReduceUs["pcie"] = math.NaN() }},
 		{"missing class row", func(s *planner.StepModel) { delete(s.Classes, "amd-hbm") }},
 		{"engines out of order", func(s *planner.StepModel) { s.Engines[0], s.Engines[1] = s.Engines[1], s.Engines[0] }},
-		{"unknown tensor rate", func(s *planner.StepModel) { q := s.Quantizations["fp8"]; q.TensorRate = "fp6"; s.Quantizations["fp8"] = q }},
+		{"unknown tensor rate", func(s *planner.StepModel) {
+			q := s.Quantizations["fp8"]
+			q.TensorRate = "fp6"
+			s.Quantizations["fp8"] = q
+		}},
 		{"size exponent far from 1", func(s *planner.StepModel) { s.SizeExponent = 0.2 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -68,6 +68,7 @@ func (p *Prepared) evaluateStep(pt *Point, out *Result, qi, ici int, quant strin
 	step := lt.Total
 	if B == 1 && pt.PromptTokens > 0 {
 		// One sequence alone pays no other sequence's prefill.
+		out.LoadTerms = out.DecodeTerms
 		step = out.DecodeTerms.Total
 	}
 	outTok := float64(B) / step
