@@ -5,12 +5,13 @@ package planner
 func (p *Prepared) evaluateStep(pt *Point, out *Result, qi, ici int, quant string, conc int) {
 	sp := p.step
 	f := &out.Feasibility
-	var c stepConsts
+	var c *stepConsts
 	if qi >= 0 {
-		c = sp.q[qi]
+		c = &sp.q[qi]
 	} else {
 		cls := sp.s.Classes[sp.class]
-		c = stepConstsFor(sp.s, p.model, p.gpu, &cls, sp.scale(p.gpu), sp.s.quantRow(quant))
+		cc := stepConstsFor(sp.s, p.model, p.gpu, &cls, sp.scale(p.gpu), sp.s.quantRow(quant))
+		c = &cc
 	}
 	if ici < 0 {
 		ici = icIndex(InterconnectUnknown)
@@ -23,7 +24,7 @@ func (p *Prepared) evaluateStep(pt *Point, out *Result, qi, ici int, quant strin
 	// Single stream: one sequence, no prefill of others riding along.
 	single := a
 	single.prompt = 0
-	sp.decodeStep(&out.DecodeTerms, &c, &single, 1, meanCtx)
+	sp.decodeStep(&out.DecodeTerms, c, &single, 1, meanCtx)
 	decode := 1 / out.DecodeTerms.Total
 	roof := p.gpu.MemBWGBs * 1e9 * float64(a.tp) / c.wBytes
 	clamped := false
@@ -31,7 +32,7 @@ func (p *Prepared) evaluateStep(pt *Point, out *Result, qi, ici int, quant strin
 		decode, clamped = roof, true
 	}
 	prompt := max(pt.PromptTokens, 1)
-	out.PrefillS = sp.prefillSeconds(&c, &a, prompt, out.MaxNumBatchedTokens)
+	out.PrefillS = sp.prefillSeconds(c, &a, prompt, out.MaxNumBatchedTokens)
 	prefill := float64(prompt) / out.PrefillS
 	ttft := out.PrefillS * 1000
 	dr, pr := b.DecodeRange, b.PrefillRange
@@ -63,7 +64,7 @@ func (p *Prepared) evaluateStep(pt *Point, out *Result, qi, ici int, quant strin
 	if B == 0 {
 		return
 	}
-	sp.decodeStep(&out.LoadTerms, &c, &a, B, meanCtx)
+	sp.decodeStep(&out.LoadTerms, c, &a, B, meanCtx)
 	lt := &out.LoadTerms
 	step := lt.Total
 	if B == 1 && pt.PromptTokens > 0 {
@@ -99,16 +100,16 @@ func (sp *stepPrep) scale(g *GPU) GPUScale {
 
 // engine is the engine row of a point's vLLM version (an unreadable version
 // falls back to the default line; Plan rejects it before).
-func (p *Prepared) engine(v string) EngineRow {
+func (p *Prepared) engine(v string) *EngineRow {
 	s := p.step.s
 	if v == "" {
-		return p.step.defEng
+		return &p.step.defEng
 	}
 	x, ok := ParseVLLMVersion(v)
 	if !ok {
-		return p.step.defEng
+		return &p.step.defEng
 	}
-	return s.Engines[s.engineIndex(x)]
+	return &s.Engines[s.engineIndex(x)]
 }
 
 // StepPoint is a point for the step-time API: a prepared (model, GPU) with

@@ -145,18 +145,64 @@ func (r *Request) Validate() error {
 	return nil
 }
 
-// Plan produces the plan of one request.
+// Plan produces the plan of one request: it resolves the request's names,
+// chooses TP and context, recommends the vLLM arguments, then evaluates the
+// performance with the sweep's prepared evaluation.
 func Plan(req Request) (Response, error) {
 	if err := req.Validate(); err != nil {
 		return Response{}, err
 	}
-	var warn []string
-	m := &req.Model
-	g := &req.GPU
-	b := req.Baselines
-	dtype, err := NormalizeDtype(req.Dtype)
+	st, err := resolveRequest(&req)
 	if err != nil {
-		return Response{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
+		return Response{}, err
+	}
+	if err := st.chooseTP(); err != nil {
+		return Response{}, err
+	}
+	st.chooseContext()
+	cfg := st.config()
+	perfOut, warnPerf := planPerformance(&req, &cfg, feasAt(st.memIn, st.recCtx), st.conc)
+	warn := append(st.warn, warnPerf...)
+	m, g, tp := &req.Model, &req.GPU, st.tp
+	if req.NumGPUs > tp {
+		warn = append(warn, fmt.Sprintf("tensor parallel %d uses %d of %d GPUs: the rest can serve %d more replica(s)", tp, tp, req.NumGPUs, req.NumGPUs/tp-1))
+	}
+	if warn == nil {
+		warn = []string{}
+	}
+	return Response{
+		Model: ModelSummary{ID: m.ID, ModelType: m.ModelType, ParamsB: m.ParamsB, ActiveParamsB: m.ActiveParamsB, NumLayers: m.NumLayers, NumHeads: m.NumHeads,
+			NumKVHeads: m.NumKVHeads, HeadDim: m.HeadDim, MaxPositionEmbeddings: m.MaxPositionEmbeddings, MoE: m.IsMoE(), MLA: m.IsMLA()},
+		GPU: *g, NumGPUs: req.NumGPUs, Feasibility: st.feas, Config: cfg, Performance: perfOut, Warnings: warn,
+		Baselines: req.Baselines.Name + " " + req.Baselines.Version,
+	}, nil
+}
+
+// planState is what the parts of Plan decide, in order.
+type planState struct {
+	req                 *Request
+	m                   *ModelConfig
+	g                   *GPU
+	dtype, quant, kvd   string
+	ic, mode            string
+	conc                int
+	pol                 Policy
+	warn                []string
+	tp                  int
+	tpWhy               string
+	memIn               MemoryInput
+	ctx, recCtx, fitCtx int
+	ctxWhy              string
+	feas                Feasibility
+}
+
+// resolveRequest normalizes the request's names and notes what they imply.
+func resolveRequest(req *Request) (*planState, error) {
+	st := &planState{req: req, m: &req.Model, g: &req.GPU}
+	m, g := st.m, st.g
+	var err error
+	if st.dtype, err = NormalizeDtype(req.Dtype); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
 	quant := req.Quantization
 	if quant == "" {
@@ -165,107 +211,120 @@ func Plan(req Request) (Response, error) {
 			quant = m.NativeQuantization
 		}
 	}
-	if quant, err = NormalizeQuantization(quant); err != nil {
-		return Response{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	if st.quant, err = NormalizeQuantization(quant); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
-	if m.NativeQuantization != "" && quant != m.NativeQuantization {
-		warn = append(warn, fmt.Sprintf("the checkpoint ships %s weights; planning for %s", m.NativeQuantization, quant))
+	if m.NativeQuantization != "" && st.quant != m.NativeQuantization {
+		st.warn = append(st.warn, fmt.Sprintf("the checkpoint ships %s weights; planning for %s", m.NativeQuantization, st.quant))
 	}
-	kvd, err := NormalizeKVCacheDtype(req.KVCacheDtype)
-	if err != nil {
-		return Response{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	if st.kvd, err = NormalizeKVCacheDtype(req.KVCacheDtype); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
 	ic := req.Interconnect
 	if ic == "" || ic == "auto" {
 		ic = g.DefaultInterconnect()
 	}
-	if ic, err = NormalizeInterconnect(ic); err != nil {
-		return Response{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	if st.ic, err = NormalizeInterconnect(ic); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
-	mode := req.BatchingMode
-	if mode == "" {
-		mode = ModeBalanced
+	st.mode = req.BatchingMode
+	if st.mode == "" {
+		st.mode = ModeBalanced
 	}
-	conc := max(req.Concurrency, 1)
-	pol := req.Policy.withDefaults(g)
-	if (kvd == "fp8" || kvd == "fp8_e4m3" || kvd == "fp8_e5m2") && !g.SupportsFP8() && !g.Custom {
-		warn = append(warn, fmt.Sprintf("%s (compute capability %s) has no FP8 tensor cores: an fp8 KV cache is stored in 1 byte but may run slower", g.Name, g.ComputeCapability))
+	st.conc = max(req.Concurrency, 1)
+	st.pol = req.Policy.withDefaults(g)
+	if (st.kvd == "fp8" || st.kvd == "fp8_e4m3" || st.kvd == "fp8_e5m2") && !g.SupportsFP8() && !g.Custom {
+		st.warn = append(st.warn, fmt.Sprintf("%s (compute capability %s) has no FP8 tensor cores: an fp8 KV cache is stored in 1 byte but may run slower", g.Name, g.ComputeCapability))
 	}
-	if quant == QuantFP8 && !g.SupportsFP8() && !g.Custom {
-		warn = append(warn, fmt.Sprintf("%s has no FP8 tensor cores: vLLM runs FP8 checkpoints weight-only (Marlin) there", g.Name))
+	if st.quant == QuantFP8 && !g.SupportsFP8() && !g.Custom {
+		st.warn = append(st.warn, fmt.Sprintf("%s has no FP8 tensor cores: vLLM runs FP8 checkpoints weight-only (Marlin) there", g.Name))
 	}
+	return st, nil
+}
 
-	// Tensor parallel size.
-	weightsTotal := m.ParamsB * 1e9 * BytesPerParam(dtype, quant)
-	var args []Arg
-	tp, tpWhy := chooseTP(m, g, req.NumGPUs, req.TP, weightsTotal)
-	if req.TP > 0 && tp != req.TP {
-		warn = append(warn, tpWhy)
+// chooseTP picks the tensor-parallel size.
+func (st *planState) chooseTP() error {
+	m, req := st.m, st.req
+	weightsTotal := m.ParamsB * 1e9 * BytesPerParam(st.dtype, st.quant)
+	st.tp, st.tpWhy = chooseTP(m, st.g, req.NumGPUs, req.TP, weightsTotal)
+	if req.TP > 0 && st.tp != req.TP {
+		st.warn = append(st.warn, st.tpWhy)
 	}
-	if tp == 0 {
-		return Response{}, fmt.Errorf("%w: no tensor-parallel size ≤ %d divides %d attention heads and %d KV heads", ErrBadRequest, req.NumGPUs, m.NumHeads, m.NumKVHeads)
+	if st.tp == 0 {
+		return fmt.Errorf("%w: no tensor-parallel size ≤ %d divides %d attention heads and %d KV heads", ErrBadRequest, req.NumGPUs, m.NumHeads, m.NumKVHeads)
 	}
+	st.memIn = MemoryInput{Model: m, GPU: st.g, TP: st.tp, Dtype: st.dtype, Quantization: st.quant, KVCacheDtype: st.kvd, Concurrency: st.conc, Policy: st.pol}
+	return nil
+}
 
-	// Context.
+// chooseContext picks the context to plan for and the one to recommend.
+func (st *planState) chooseContext() {
+	m, conc, pol := st.m, st.conc, st.pol
 	modelMax := m.MaxPositionEmbeddings
-	ctx := req.MaxModelLen
-	ctxWhy := ""
-	memIn := MemoryInput{Model: m, GPU: g, TP: tp, Dtype: dtype, Quantization: quant, KVCacheDtype: kvd, Concurrency: conc, Policy: pol}
+	ctx := st.req.MaxModelLen
 	if ctx > 0 && modelMax > 0 && ctx > modelMax {
-		warn = append(warn, fmt.Sprintf("max model length %d exceeds the model's %d positions; clamped", ctx, modelMax))
+		st.warn = append(st.warn, fmt.Sprintf("max model length %d exceeds the model's %d positions; clamped", ctx, modelMax))
 		ctx = modelMax
 	}
-	fitCtx := func() int {
-		memIn.ContextLen = 1
-		f := ComputeMemory(memIn)
-		if f.MaxContextAtConcurrency <= 0 {
-			return 0
-		}
-		// Keep the required headroom free.
-		free := (f.VRAMTargetAllocGB - f.WeightsGB - f.OverheadGB - pol.HeadroomGB) * GiB
-		c := int(math.Floor(free / f.KVBytesPerToken / float64(conc)))
-		return max(c/256*256, 0)
-	}()
+	st.fitCtx = st.longestFittingContext()
+	fitCtx := st.fitCtx
 	if ctx == 0 {
 		ctx = modelMax
 		if ctx == 0 {
 			ctx = 4096
-			warn = append(warn, "the model states no max_position_embeddings; assuming 4096")
+			st.warn = append(st.warn, "the model states no max_position_embeddings; assuming 4096")
 		}
 		if fitCtx < ctx && fitCtx >= 256 {
 			ctx = fitCtx
-			ctxWhy = fmt.Sprintf("the longest context that fits %d concurrent sequences (model maximum %d)", conc, modelMax)
+			st.ctxWhy = fmt.Sprintf("the longest context that fits %d concurrent sequences (model maximum %d)", conc, modelMax)
 		} else if fitCtx < 256 {
-			ctxWhy = "the model maximum; it does not fit (see feasibility)"
+			st.ctxWhy = "the model maximum; it does not fit (see feasibility)"
 		} else {
-			ctxWhy = "the model maximum; it fits"
+			st.ctxWhy = "the model maximum; it fits"
 		}
 	} else {
-		ctxWhy = "your value"
+		st.ctxWhy = "your value"
 	}
-	memIn.ContextLen = ctx
-	feas := ComputeMemory(memIn)
-	recCtx := ctx
+	st.ctx = ctx
+	st.feas = feasAt(st.memIn, ctx)
+	st.recCtx = ctx
+	feas := &st.feas
 	if !feas.Fits && fitCtx >= 256 && fitCtx < ctx {
-		recCtx = fitCtx
-		ctxWhy = fmt.Sprintf("lowered from %d, which does not fit %d sequences, to the longest that does", ctx, conc)
+		st.recCtx = fitCtx
+		st.ctxWhy = fmt.Sprintf("lowered from %d, which does not fit %d sequences, to the longest that does", ctx, conc)
 	}
 	if !feas.Fits {
-		warn = append(warn, fmt.Sprintf("does not fit: needs %.1f GiB per GPU of %.1f GiB allocatable (%.1f GiB headroom required)", feas.WeightsGB+feas.KVCacheGB+feas.OverheadGB, feas.VRAMTargetAllocGB, pol.HeadroomGB))
+		st.warn = append(st.warn, fmt.Sprintf("does not fit: needs %.1f GiB per GPU of %.1f GiB allocatable (%.1f GiB headroom required)", feas.WeightsGB+feas.KVCacheGB+feas.OverheadGB, feas.VRAMTargetAllocGB, pol.HeadroomGB))
 	}
 	if m.SlidingWindow > 0 && m.SlidingWindow < ctx {
-		warn = append(warn, fmt.Sprintf("the model declares a %d-token sliding window; the KV estimate assumes full attention on every layer (an upper bound)", m.SlidingWindow))
+		st.warn = append(st.warn, fmt.Sprintf("the model declares a %d-token sliding window; the KV estimate assumes full attention on every layer (an upper bound)", m.SlidingWindow))
 	}
+}
 
-	// Suggestions.
-	cfg := Config{Model: m.ID, TensorParallelSize: tp, Dtype: dtype, Quantization: quant, KVCacheDtype: kvd, MaxModelLen: recCtx,
-		GPUMemoryUtilization: pol.GPUMemoryUtilization, Interconnect: ic, GPUsUsed: tp, Replicas: max(req.NumGPUs/tp, 1)}
+// longestFittingContext is the longest context (a multiple of 256) that
+// fits the concurrency with the required headroom free, or 0.
+func (st *planState) longestFittingContext() int {
+	f := feasAt(st.memIn, 1)
+	if f.MaxContextAtConcurrency <= 0 {
+		return 0
+	}
+	free := (f.VRAMTargetAllocGB - f.WeightsGB - f.OverheadGB - st.pol.HeadroomGB) * GiB
+	c := int(math.Floor(free / f.KVBytesPerToken / float64(st.conc)))
+	return max(c/256*256, 0)
+}
+
+// config recommends the vLLM configuration and explains each argument.
+func (st *planState) config() Config {
+	m, g, req, conc, tp := st.m, st.g, st.req, st.conc, st.tp
+	quant, kvd, feas := st.quant, st.kvd, &st.feas
+	cfg := Config{Model: m.ID, TensorParallelSize: tp, Dtype: st.dtype, Quantization: quant, KVCacheDtype: kvd, MaxModelLen: st.recCtx,
+		GPUMemoryUtilization: st.pol.GPUMemoryUtilization, Interconnect: st.ic, GPUsUsed: tp, Replicas: max(req.NumGPUs/tp, 1)}
 	if !feas.Fits && quant == QuantNone {
-		awqIn := memIn
+		awqIn := st.memIn
 		awqIn.Quantization = QuantAWQ
 		if ComputeMemory(awqIn).Fits {
 			cfg.SuggestedQuantization = QuantAWQ
-			warn = append(warn, "an AWQ (4-bit) checkpoint of this model would fit")
+			st.warn = append(st.warn, "an AWQ (4-bit) checkpoint of this model would fit")
 		}
 	}
 	kvPressure := feas.KVCacheGB / feas.VRAMTargetAllocGB
@@ -274,7 +333,7 @@ func Plan(req Request) (Response, error) {
 	}
 	cfg.MaxNumSeqs = conc
 	factor := 1.0
-	switch mode {
+	switch st.mode {
 	case ModeBalanced:
 		cfg.MaxNumSeqs = conc + 2
 		factor = 1.25
@@ -292,44 +351,28 @@ func Plan(req Request) (Response, error) {
 	mnbt := int(float64(req.PromptTokens+req.GenTokens) * float64(conc) * factor)
 	cfg.MaxNumBatchedTokens = max(min(mnbt, capTok), 8192)
 
-	// Arguments with explanations.
-	args = append(args, Arg{Flag: "--tensor-parallel-size", Value: strconv.Itoa(tp), Explanation: tpWhy})
-	if dtype != "auto" {
-		args = append(args, Arg{Flag: "--dtype", Value: dtype, Explanation: "your value"})
+	args := []Arg{{Flag: "--tensor-parallel-size", Value: strconv.Itoa(tp), Explanation: st.tpWhy}}
+	if st.dtype != "auto" {
+		args = append(args, Arg{Flag: "--dtype", Value: st.dtype, Explanation: "your value"})
 	}
 	if quant != QuantNone && quant != m.NativeQuantization {
-		args = append(args, Arg{Flag: "--quantization", Value: quant, Explanation: fmt.Sprintf("%s weights: %.2f bytes per parameter", quant, BytesPerParam(dtype, quant))})
+		args = append(args, Arg{Flag: "--quantization", Value: quant, Explanation: fmt.Sprintf("%s weights: %.2f bytes per parameter", quant, BytesPerParam(st.dtype, quant))})
 	}
 	if kvd != "auto" {
 		args = append(args, Arg{Flag: "--kv-cache-dtype", Value: kvd, Explanation: "your value"})
 	}
 	args = append(args,
-		Arg{Flag: "--max-model-len", Value: strconv.Itoa(recCtx), Explanation: ctxWhy},
-		Arg{Flag: "--gpu-memory-utilization", Value: strconv.FormatFloat(pol.GPUMemoryUtilization, 'f', -1, 64), Explanation: utilWhy(req.Policy, g)},
-		Arg{Flag: "--max-num-seqs", Value: strconv.Itoa(cfg.MaxNumSeqs), Explanation: fmt.Sprintf("%s mode: concurrency %d%s", mode, conc, map[string]string{ModeLatency: "", ModeBalanced: " + 2", ModeThroughput: " + 4"}[mode])},
-		Arg{Flag: "--max-num-batched-tokens", Value: strconv.Itoa(cfg.MaxNumBatchedTokens), Explanation: fmt.Sprintf("(%d prompt + %d generated) × %d sequences × %.2f (%s), capped at %d for %.0f GiB GPUs, at least 8192", req.PromptTokens, req.GenTokens, conc, factor, mode, capTok, g.MemoryGiB)},
+		Arg{Flag: "--max-model-len", Value: strconv.Itoa(st.recCtx), Explanation: st.ctxWhy},
+		Arg{Flag: "--gpu-memory-utilization", Value: strconv.FormatFloat(st.pol.GPUMemoryUtilization, 'f', -1, 64), Explanation: utilWhy(req.Policy, g)},
+		Arg{Flag: "--max-num-seqs", Value: strconv.Itoa(cfg.MaxNumSeqs), Explanation: fmt.Sprintf("%s mode: concurrency %d%s", st.mode, conc, map[string]string{ModeLatency: "", ModeBalanced: " + 2", ModeThroughput: " + 4"}[st.mode])},
+		Arg{Flag: "--max-num-batched-tokens", Value: strconv.Itoa(cfg.MaxNumBatchedTokens), Explanation: fmt.Sprintf("(%d prompt + %d generated) × %d sequences × %.2f (%s), capped at %d for %.0f GiB GPUs, at least 8192", req.PromptTokens, req.GenTokens, conc, factor, st.mode, capTok, g.MemoryGiB)},
 	)
 	if cfg.SuggestedKVCacheDtype != "" {
 		args = append(args, Arg{Flag: "--kv-cache-dtype", Value: "fp8", Explanation: fmt.Sprintf("suggested: the KV cache takes %.0f%% of allocatable memory and %s supports FP8", 100*kvPressure, g.Name)})
 	}
 	cfg.Args = args
 	cfg.ServeCommand = ServeCommand(m.ID, args)
-
-	// Performance: the evaluation the sweep runs, at the chosen TP and context.
-	perfOut, warnPerf := planPerformance(&req, &cfg, feasAt(memIn, recCtx), conc)
-	warn = append(warn, warnPerf...)
-	if req.NumGPUs > tp {
-		warn = append(warn, fmt.Sprintf("tensor parallel %d uses %d of %d GPUs: the rest can serve %d more replica(s)", tp, tp, req.NumGPUs, req.NumGPUs/tp-1))
-	}
-	if warn == nil {
-		warn = []string{}
-	}
-	return Response{
-		Model: ModelSummary{ID: m.ID, ModelType: m.ModelType, ParamsB: m.ParamsB, ActiveParamsB: m.ActiveParamsB, NumLayers: m.NumLayers, NumHeads: m.NumHeads,
-			NumKVHeads: m.NumKVHeads, HeadDim: m.HeadDim, MaxPositionEmbeddings: m.MaxPositionEmbeddings, MoE: m.IsMoE(), MLA: m.IsMLA()},
-		GPU: *g, NumGPUs: req.NumGPUs, Feasibility: feas, Config: cfg, Performance: perfOut, Warnings: warn,
-		Baselines: b.Name + " " + b.Version,
-	}, nil
+	return cfg
 }
 
 // feasAt is the feasibility of memIn at context ctx.

@@ -39,7 +39,7 @@ const (
 // decode step of B sequences at mean context c on each of tp GPUs takes
 //
 //	host + B·per_seq + L·(layer + [eager]·eager_layer)
-//	+ smoothmax(W₀/(BW·η_bw·q)·(W·m(B)/(tp·W₀))^e, 2·P·B/(tp·F·η_dec))
+//	+ smoothmax(W₀/(BW·η_bw·q)·(W/(tp·W₀))^e·m(B), 2·P·B/(tp·F·η_dec))
 //	+ B·KV(c)/(BW·η_kv) + [tp>1]·2L·(α(link, tp) + B·h·2·2(tp−1)/tp/(link·η_link))
 //	+ L_moe·moe_layer + B·(prompt/gen)·prefill-per-token
 //
@@ -392,6 +392,7 @@ type stepConsts struct {
 	bwKV       float64 // bytes/s reading KV
 	wBytes     float64 // weight bytes one token reads, all GPUs
 	wTotal     float64 // weight bytes of every expert
+	wTerm      float64 // W₀/bw·(wBytes/W₀)^e: one GPU's weight streaming seconds
 	flopsPF    float64 // FLOP/s per GPU at the prefill efficiency
 	flopsDec   float64 // FLOP/s per GPU at the decode efficiency
 	linFLOPs   float64 // 2 × active linear parameters (FLOPs per token)
@@ -404,6 +405,7 @@ type stepConsts struct {
 	moeShared  float64 // share of weight bytes outside the routed experts
 	numExperts float64
 	kPerTok    float64
+	logMiss    float64 // ln(1 − k/E): a token misses one expert
 }
 
 // stepPrep resolves the step model for a model and GPU.
@@ -415,6 +417,25 @@ type stepPrep struct {
 	class   string
 	gpuRows bool // the GPU has its own scales
 	defEng  EngineRow
+	// tpPow[tp] = (1/tp)^size_exponent and arPow[tp] = (tp/2)^allreduce_tp_exponent.
+	tpPow, arPow [maxPowTP + 1]float64
+}
+
+// maxPowTP is the largest TP whose powers are tabled.
+const maxPowTP = 64
+
+func (sp *stepPrep) tpPower(tp int) float64 {
+	if tp <= maxPowTP {
+		return sp.tpPow[tp]
+	}
+	return math.Pow(1/float64(tp), sp.s.SizeExponent)
+}
+
+func (sp *stepPrep) arPower(tp int) float64 {
+	if tp <= maxPowTP {
+		return sp.arPow[tp]
+	}
+	return math.Pow(float64(tp)/2, sp.s.AllReduceTPExponent)
 }
 
 func newStepPrep(s *StepModel, m *ModelConfig, g *GPU) *stepPrep {
@@ -427,6 +448,10 @@ func newStepPrep(s *StepModel, m *ModelConfig, g *GPU) *stepPrep {
 		sp.gpuRows = true
 	}
 	sp.defEng, _ = s.Engine("")
+	for tp := 1; tp <= maxPowTP; tp++ {
+		sp.tpPow[tp] = math.Pow(1/float64(tp), s.SizeExponent)
+		sp.arPow[tp] = math.Pow(float64(tp)/2, s.AllReduceTPExponent)
+	}
 	for i, ic := range Interconnects[:numIC] {
 		sp.link[i] = s.linkGBs(g, ic) * 1e9 * s.LinkBWEfficiency
 		sp.arUs[i] = s.AllReduceUs[ic]
@@ -455,6 +480,8 @@ func stepConstsFor(s *StepModel, m *ModelConfig, g *GPU, cls *ClassRow, scale GP
 	c.wBytes = linActive*qr.BytesPerParam + lmHead*2
 	c.wTotal = linTotal*qr.BytesPerParam + lmHead*2
 	c.bw = g.MemBWGBs * 1e9 * cls.BWEfficiency * scale.BWScale * qr.BWScale
+	w0 := s.ReferenceWeightGB * 1e9
+	c.wTerm = w0 / c.bw * math.Pow(c.wBytes/w0, s.SizeExponent)
 	c.bwKV = g.MemBWGBs * 1e9 * s.KVEfficiency
 	rate := tensorRate(g, qr.TensorRate) * 1e12
 	c.flopsPF = rate * cls.ComputeEfficiency * scale.ComputeScale
@@ -475,6 +502,7 @@ func stepConstsFor(s *StepModel, m *ModelConfig, g *GPU, cls *ClassRow, scale GP
 			perExpert := (total - active) / (E - k) * qr.BytesPerParam
 			c.moeShared = (c.wBytes - k*perExpert) / c.wBytes
 			c.numExperts, c.kPerTok = E, k
+			c.logMiss = math.Log1p(-k / E)
 		}
 	}
 	return c
@@ -488,7 +516,11 @@ func (c *stepConsts) moeTouched(B float64) float64 {
 		return 1
 	}
 	E, k := c.numExperts, c.kPerTok
-	touched := E * (1 - math.Pow(1-k/E, B))
+	if B*k > 40*E {
+		// (1 − k/E)^B < e^−40: every expert is touched.
+		return c.moeShared + (1-c.moeShared)*E/k
+	}
+	touched := E * (1 - math.Exp(B*c.logMiss))
 	return c.moeShared + (1-c.moeShared)*touched/k
 }
 
@@ -496,7 +528,7 @@ func (c *stepConsts) moeTouched(B float64) float64 {
 type stepArgs struct {
 	tp         int
 	ic         int
-	eng        EngineRow
+	eng        *EngineRow
 	eager      bool
 	kvPerTok   float64 // bytes per token per GPU
 	prompt     int
@@ -505,8 +537,7 @@ type stepArgs struct {
 }
 
 func (sp *stepPrep) allReduceLatency(a *stepArgs) float64 {
-	tp := float64(a.tp)
-	al := sp.arUs[a.ic] * 1e-6 * math.Pow(tp/2, sp.s.AllReduceTPExponent)
+	al := sp.arUs[a.ic] * 1e-6 * sp.arPower(a.tp)
 	if !a.eng.CustomAllReduce || a.ic != 0 {
 		// Custom all-reduce needs NVLink (or PCIe peer access, rarely there).
 		al *= sp.s.NCCLFactor
@@ -526,9 +557,7 @@ func (sp *stepPrep) decodeStep(t *StepTerms, c *stepConsts, a *stepArgs, B int, 
 	if a.eager || !a.eng.CUDAGraphs {
 		t.Layers += c.eagerS * share
 	}
-	w := c.wBytes * c.moeTouched(b) * share / tp
-	w0 := s.ReferenceWeightGB * 1e9
-	t.Weights = w0 / c.bw * math.Pow(w/w0, s.SizeExponent)
+	t.Weights = sp.weightSeconds(c, a, c.moeTouched(b))
 	t.Compute = c.linFLOPs * share * b / (tp * c.flopsDec)
 	t.WeightsOrCompute = smoothMax(t.Weights, t.Compute, s.SmoothMaxPower)
 	t.KV = b * a.kvPerTok * ctx * share / c.bwKV
@@ -549,6 +578,17 @@ func (sp *stepPrep) decodeStep(t *StepTerms, c *stepConsts, a *stepArgs, B int, 
 	t.Total = t.Host + t.Layers + t.WeightsOrCompute + t.KV + t.AllReduce + t.MoE + t.Prefill
 }
 
+// weightSeconds is W₀/(BW·η)·(W·share/(tp·W₀))^e × moe: the exponent
+// bends the bytes one token reads per GPU; the extra experts a batch
+// touches are more bytes streamed at the same rate.
+func (sp *stepPrep) weightSeconds(c *stepConsts, a *stepArgs, moe float64) float64 {
+	w := c.wTerm * sp.tpPower(a.tp) * moe
+	if a.layerShare != 1 {
+		w *= math.Pow(a.layerShare, sp.s.SizeExponent)
+	}
+	return w
+}
+
 // prefillSeconds is the time to prefill n tokens in chunks of chunk tokens.
 func (sp *stepPrep) prefillSeconds(c *stepConsts, a *stepArgs, n, chunk int) float64 {
 	if n <= 0 {
@@ -563,9 +603,7 @@ func (sp *stepPrep) prefillSeconds(c *stepConsts, a *stepArgs, n, chunk int) flo
 		chunks = math.Ceil(N / float64(chunk))
 	}
 	comp := (c.linFLOPs*N + c.attnFLOPs*N*N/2) * share / (tp * c.flopsPF)
-	w0 := s.ReferenceWeightGB * 1e9
-	w := c.wBytes * c.moeTouched(N) * share / tp
-	wt := w0 / c.bw * math.Pow(w/w0, s.SizeExponent)
+	wt := sp.weightSeconds(c, a, c.moeTouched(N))
 	fixed := a.eng.HostMs*1e-3 + c.layerS*share + c.moeS*share
 	if a.eager || !a.eng.CUDAGraphs {
 		fixed += c.eagerS * share
