@@ -99,8 +99,9 @@ type Point struct {
 type PrepareOptions struct {
 	// ExcludeGPUs drops measurements on these catalog GPUs, with the reason.
 	ExcludeGPUs map[string]string
-	// MaxNumSeqs is vLLM's default max_num_seqs: running batches larger than
-	// this queue (vLLM 0.5–0.11 default 256).
+	// MaxNumSeqs is vLLM's default max_num_seqs before the V1 engine:
+	// running batches larger than this queue (256); V1 rows use
+	// defaultMaxNumSeqs.
 	MaxNumSeqs int
 	// DefaultPromptTokens and DefaultOutputTokens stand in for unreported
 	// mean token counts of a batched run (ShareGPT means, 230 in / 224 out in
@@ -190,7 +191,8 @@ func Prepare(ms []calibrate.Measurement, opt PrepareOptions) ([]Point, []Skip) {
 		base := Point{Source: groupOf(m.Source), Record: rec, MeasuredModel: m.Model, Model: model, GPU: g, TP: tp,
 			Quantization: q, KVCacheDtype: kvd, Interconnect: ic, PromptTokens: prompt, OutputTokens: out, ContextLen: ctx,
 			Concurrency: conc, VLLMVersion: m.VLLMVersion}
-		eff, reason := effectiveConcurrency(&base, opt.MaxNumSeqs)
+		maxSeqs := defaultMaxNumSeqs(m.VLLMVersion, &g, opt.MaxNumSeqs)
+		eff, reason := effectiveConcurrency(&base, maxSeqs)
 		if reason != "" {
 			skip("%s", reason)
 			continue
@@ -202,7 +204,7 @@ func Prepare(ms []calibrate.Measurement, opt PrepareOptions) ([]Point, []Skip) {
 			}
 			p := base
 			p.Kind, p.Measured = k, v
-			if conc > opt.MaxNumSeqs {
+			if conc > maxSeqs {
 				p.EffectiveConcurrency = burstBatch(k, conc, eff)
 			}
 			p.Label = label(&p)
@@ -239,6 +241,22 @@ func Prepare(ms []calibrate.Measurement, opt PrepareOptions) ([]Point, []Skip) {
 		}
 	}
 	return pts, skips
+}
+
+// defaultMaxNumSeqs is the max_num_seqs the row's server ran with: vLLM's
+// V1 engine (0.8 on) defaults to 1024 on GPUs with ≥ 70 GiB that are not
+// A100s (H100, H200, MI300X) and 256 elsewhere (EngineArgs'
+// _set_default_args_v1; asserted by vLLM's tests/engine/test_arg_utils.py
+// test_defaults_with_usage_context); older engines use def (256).
+func defaultMaxNumSeqs(version string, g *planner.GPU, def int) int {
+	v, ok := planner.ParseVLLMVersion(version)
+	if !ok || v < 0.008 {
+		return def
+	}
+	if g.MemoryGiB >= 70 && !strings.Contains(strings.ToLower(g.Name), "a100") {
+		return 1024
+	}
+	return 256
 }
 
 func orDefault(s, def string) string {
