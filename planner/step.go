@@ -422,7 +422,7 @@ type stepPrep struct {
 }
 
 // maxPowTP is the largest TP whose powers are tabled.
-const maxPowTP = 64
+const maxPowTP = 8
 
 func (sp *stepPrep) tpPower(tp int) float64 {
 	if tp <= maxPowTP {
