@@ -5,7 +5,7 @@ BIN     ?= vllm-wizard
 PKGS    := ./...
 FUZZTIME ?= 10s
 
-.PHONY: all build test vet fmt-check bench bench-sweep bench-rss fuzz baselines accuracy clean
+.PHONY: all build test vet fmt-check bench bench-sweep bench-rss fuzz baselines accuracy docs workbook-png clean
 
 all: build
 
@@ -27,9 +27,13 @@ fmt-check:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
-## bench-sweep: estimator, sweep → Parquet, sweep → xlsx rows/s
-bench-sweep:
+## bench-sweep: estimator, sweep → Parquet, sweep → xlsx rows/s; then the CLI
+## on the issue's bar grid (2.4 M rows) and a realistic grid (786 k rows) to
+## Parquet, CSV and JSONL, alternating with the binary of BASE (default main)
+BASE ?= main
+bench-sweep: build
 	$(GO) test -run '^$$' -bench 'Evaluate|Sweep' -benchmem ./planner ./sweep ./cmd/vllm-wizard
+	BASE=$(BASE) GO=$(GO) ./scripts/bench-sweep.sh ./$(BIN)
 
 ## bench-rss: wall time and peak RSS of sweep → Parquet / xlsx at 1 M and 10 M
 ## rows (K=69445 gives 50 M); outputs go to $(TMPDIR) and are deleted
@@ -46,13 +50,24 @@ bench-rss: build
 	/usr/bin/time -v ./$(BIN) sweep --quiet $(SWEEP_GRID) --concurrency 1-1389 --out $(TMPDIR)/vw-bench.xlsx --force 2>&1 \
 	  | grep -E 'Elapsed|Maximum resident|User time|System time'; rm -f $(TMPDIR)/vw-bench.xlsx
 
-## fuzz: each native fuzz target for $(FUZZTIME)
+## fuzz: each native fuzz target for $(FUZZTIME), minimising each new input for
+## at most $(FUZZMINIMIZE) (10x = ten executions; Go's default, 60 s per input,
+## starves short runs); prints each target's exec count and fails if one falls
+## under $(FUZZMINEXECS)
+FUZZMINIMIZE ?= 10x
+FUZZMINEXECS ?= 10000
 fuzz:
-	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	@set -e; log=$$(mktemp); trap 'rm -f $$log' EXIT; low=""; \
+	for pkg in $$($(GO) list $(PKGS)); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
-	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) $$pkg >$$log 2>&1 \
+	      || { cat $$log; exit 1; }; \
+	    n=$$(grep -o 'execs: [0-9]*' $$log | tail -1 | grep -o '[0-9]*' || echo 0); \
+	    printf '%-60s %-28s %10s execs\n' $$pkg $$f $$n; \
+	    if [ "$$n" -lt $(FUZZMINEXECS) ]; then low="$$low $$f"; fi; \
 	  done; \
-	done
+	done; \
+	if [ -n "$$low" ]; then echo "fewer than $(FUZZMINEXECS) execs in $(FUZZTIME):$$low"; exit 1; fi
 
 ## baselines / accuracy: refit baselines/data/default.json from the published
 ## measurements and regenerate docs/accuracy.md and the README section
@@ -60,6 +75,16 @@ baselines accuracy:
 	$(GO) run ./cmd/vllm-wizard calibrate fit --preset default baselines/data/public-measurements.csv baselines/data/more-measurements.csv \
 	  --out baselines/data/default.json --accuracy docs/accuracy.md --force
 	$(GO) run ./calibrate/fit/internal/readmeaccuracy docs/accuracy.md README.md
+
+## docs: regenerate docs/sweep.md's column table and the golden CSV from the
+## column registry (sweep/columns.go)
+docs:
+	$(GO) test ./sweep -run 'TestColumnDoc|TestGoldenCSV' -count=1 -update
+
+## workbook-png: render the example procurement workbook with LibreOffice
+## headless to docs/img/workbook-*.png (skips without soffice/pdftoppm)
+workbook-png: build
+	./scripts/workbook-png.sh ./$(BIN) docs/img
 
 clean:
 	rm -f $(BIN)

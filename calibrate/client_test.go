@@ -13,9 +13,8 @@ import (
 )
 
 func TestClientComplete(t *testing.T) {
-	fake := vllmfake.Start(vllmfake.Config{Noise: -1, MaxTokensPerChunk: 4, DecodeTokS7B: 1000})
-	defer fake.Close()
-	c := NewClient(fake.URL)
+	fake := vllmfake.NewVirtual(vllmfake.Config{Noise: -1, MaxTokensPerChunk: 4, DecodeTokS7B: 1000})
+	c := virtualClient(fake)
 	res, err := c.Complete(context.Background(), CompletionRequest{Model: "fake/llama-7b", Prompt: "a b c", MaxTokens: 100})
 	if err != nil {
 		t.Fatal(err)
@@ -24,9 +23,9 @@ func TestClientComplete(t *testing.T) {
 	if res.PromptTokens != 4 || res.OutputTokens != 100 || len(res.ITLs) >= 99 {
 		t.Errorf("prompt %d, output %d, %d gaps; want 4, 100 and fewer than 99 gaps", res.PromptTokens, res.OutputTokens, len(res.ITLs))
 	}
-	// 1000 tok/s without noise: TPOT 1 ms.
-	if tpot, _ := res.TPOT(); tpot < 950*time.Microsecond || tpot > 1100*time.Microsecond {
-		t.Errorf("TPOT %v, want about 1ms", tpot)
+	// 1000 tok/s without noise: TPOT exactly 1 ms on the virtual timeline.
+	if tpot, _ := res.TPOT(); tpot != time.Millisecond {
+		t.Errorf("TPOT %v, want 1ms", tpot)
 	}
 	if res.Attempts != 1 {
 		t.Errorf("attempts %d", res.Attempts)
@@ -63,10 +62,10 @@ func TestClientErrors(t *testing.T) {
 	defer hang.Close()
 	defer close(stop)
 	hc := &Client{BaseURL: hang.URL, RequestTimeout: 100 * time.Millisecond, Retries: 1}
-	start := time.Now()
+	// (No timing window: a hang would show as the test's own timeout.)
 	_, err = hc.Complete(context.Background(), CompletionRequest{Model: "m", Prompt: "a", MaxTokens: 2})
-	if !errors.Is(err, ErrRequestTimeout) || !strings.Contains(err.Error(), "2 attempts") || time.Since(start) > 2*time.Second {
-		t.Errorf("hanging server: %v after %v", err, time.Since(start))
+	if !errors.Is(err, ErrRequestTimeout) || !strings.Contains(err.Error(), "2 attempts") {
+		t.Errorf("hanging server: %v", err)
 	}
 
 	// A cancelled context is not retried.

@@ -2,12 +2,17 @@
 // measurement format that later refits the estimator's baselines.
 //
 // It has a client for vLLM's OpenAI-compatible server (streamed
-// /v1/completions with usage, /health, /v1/models, /version), the
-// benchmark protocol Run (warm-up, single-stream decode, prefill and a
-// concurrency ladder within a time budget), Launch to start `vllm serve` as a
-// child process, readers and an appending writer for measurement files, and
-// importers for `vllm bench serve --save-result` JSON and the project's
-// published-measurements CSV. Package vllmfake is a fake server for tests.
+// /v1/completions or /v1/chat/completions with usage, /health with a
+// /v1/models fallback, /version) that sends and counts what `vllm bench
+// serve` does, the benchmark protocol Run (warm-up, single-stream decode,
+// prefill and a concurrency ladder within a time budget), a Campaign that
+// runs it for a list of jobs against one server or a server per job started
+// by a Launcher (Launch starts `vllm serve` with the labelling options as a
+// child process), readers and an appending writer for measurement files, and
+// importers for every `vllm bench` result shape and the project's
+// published-measurements CSV. Times come from a Clock, so tests run on the
+// virtual timeline of package vllmfake, a fake server that reproduces
+// vLLM's chunk shapes.
 //
 // # Measurement format
 //
@@ -41,9 +46,17 @@
 //	                publication + "#row_id")
 //	measured_at     when it was measured (RFC 3339; without zone when the
 //	                source did not say), or empty
+//	request_rate    arrival rate of an open-loop run, req/s (concurrency is
+//	                then the mean number in flight, rate × latency); empty
+//	                for closed-loop runs
+//	spec_decode     speculative-decoding acceptance figures, empty without;
+//	                such runs decode faster than the model alone
+//	launch_command  the exact `vllm serve` command, when the run launched it
 //
+// The last three columns may be absent from a CSV header (older files).
 // Every metric may be empty; empty is not zero. The definitions follow
-// `vllm bench serve`: token counts come from the server's usage report, TTFT
-// runs from sending the request to the first chunk with text, latency to the
-// last one.
+// `vllm bench serve` (vllm/benchmarks/lib/endpoint_request_func.py): token
+// counts come from the server's usage report, every chunk with choices is a
+// token event whatever its text, TTFT runs from sending the request to the
+// first such chunk, latency to the last one.
 package calibrate

@@ -3,15 +3,11 @@ package calibrate
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"math"
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/vllm-wizard/vllm-wizard/planner"
 )
@@ -42,18 +38,16 @@ func (k Kind) String() string {
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
 
-// DetectKind tells the kind of a file from its content: a JSON object with
-// "output_throughput" is a bench result, a CSV header with
+// DetectKind tells the kind of a file from its content: JSON objects (one,
+// several, or a JSON array of them, as `vllm bench sweep` writes
+// summary.json) with bench result keys are bench results, a CSV header with
 // "decode_tok_s_per_stream" the published table, anything else measurements.
 func DetectKind(data []byte) Kind {
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) > 0 && trimmed[0] == '{' {
-		var obj map[string]json.RawMessage
-		if json.NewDecoder(bytes.NewReader(trimmed)).Decode(&obj) == nil {
-			if _, ok := obj["output_throughput"]; ok {
-				return KindBenchServe
-			}
+	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
+		if benchShape(trimmed) != "" {
+			return KindBenchServe
 		}
 		return KindMeasurements
 	}
@@ -98,135 +92,6 @@ type BenchServeOptions struct {
 	// VLLMVersion is the server's version; empty uses a "vllm_version"
 	// metadata key of the file if there is one.
 	VLLMVersion string
-}
-
-// benchResult holds the fields of a `vllm bench serve` result that matter.
-type benchResult struct {
-	Date              string          `json:"date"`
-	ModelID           string          `json:"model_id"`
-	NumPrompts        *float64        `json:"num_prompts"`
-	RequestRate       json.RawMessage `json:"request_rate"`
-	MaxConcurrency    *float64        `json:"max_concurrency"`
-	Completed         *float64        `json:"completed"`
-	TotalInputTokens  *float64        `json:"total_input_tokens"`
-	TotalOutputTokens *float64        `json:"total_output_tokens"`
-	OutputThroughput  *float64        `json:"output_throughput"`
-	MeanTTFTms        *float64        `json:"mean_ttft_ms"`
-	MeanTPOTms        *float64        `json:"mean_tpot_ms"`
-	MedianITLms       *float64        `json:"median_itl_ms"`
-	MeanE2ELms        *float64        `json:"mean_e2el_ms"`
-	VLLMVersion       any             `json:"vllm_version"`
-}
-
-// ImportBenchServe maps the JSON objects of a `vllm bench serve
-// --save-result` (or --append-result) file to measurements: concurrency is
-// max_concurrency (or num_prompts for an all-at-once run), token counts are
-// means per completed request, tpot_ms/ttft_ms means, itl_ms the median.
-func ImportBenchServe(r io.Reader, opt BenchServeOptions) (ImportResult, error) {
-	var res ImportResult
-	if strings.TrimSpace(opt.Hardware.GPU) == "" {
-		return res, errors.New("bench result files do not name the GPU: pass --gpu")
-	}
-	dec := json.NewDecoder(r)
-	for k := 1; ; k++ {
-		var b benchResult
-		err := dec.Decode(&b)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return res, fmt.Errorf("result %d: %w: %v", k, ErrMalformed, err)
-		}
-		where := fmt.Sprintf("result %d", k)
-		m, reason := mapBench(b, opt)
-		if reason != "" {
-			res.Skipped = append(res.Skipped, Skipped{Where: where, Reason: reason})
-			continue
-		}
-		m.Source = "vllm bench serve " + opt.Name
-		if k > 1 || dec.More() {
-			m.Source += fmt.Sprintf(" #%d", k)
-		}
-		if err := m.Validate(); err != nil {
-			res.Skipped = append(res.Skipped, Skipped{Where: where, Reason: err.Error()})
-			continue
-		}
-		res.Measurements = append(res.Measurements, m)
-	}
-	return res, nil
-}
-
-// pos returns p's value when it is a finite positive number.
-func pos(p *float64) (float64, bool) {
-	if p == nil || math.IsNaN(*p) || math.IsInf(*p, 0) || *p <= 0 {
-		return 0, false
-	}
-	return *p, true
-}
-
-func mapBench(b benchResult, opt BenchServeOptions) (Measurement, string) {
-	h := opt.Hardware
-	m := Measurement{GPU: h.GPU, GPUCount: h.GPUCount, TP: h.TP, Interconnect: h.Interconnect, ParamsB: h.ParamsB,
-		Quantization: h.Quantization, KVCacheDtype: h.KVCacheDtype, Model: b.ModelID, VLLMVersion: opt.VLLMVersion}
-	if m.Interconnect == "" {
-		m.Interconnect = InterconnectUnknown
-	}
-	if m.VLLMVersion == "" {
-		if v, ok := b.VLLMVersion.(string); ok {
-			m.VLLMVersion = v
-		}
-	}
-	if m.Model == "" {
-		return m, "no model_id"
-	}
-	completed, ok := pos(b.Completed)
-	if !ok {
-		return m, "no completed requests"
-	}
-	rate := strings.Trim(strings.TrimSpace(string(b.RequestRate)), `"`)
-	switch c, hasC := pos(b.MaxConcurrency); {
-	case hasC:
-		m.Concurrency = int(c)
-	case rate == "" || rate == "null" || strings.EqualFold(rate, "inf"):
-		n, ok := pos(b.NumPrompts)
-		if !ok {
-			return m, "all-at-once run without num_prompts: concurrency unknown"
-		}
-		m.Concurrency = int(n)
-	default:
-		return m, fmt.Sprintf("request rate %s req/s without max_concurrency: concurrency unknown", rate)
-	}
-	if v, ok := pos(b.TotalInputTokens); ok {
-		m.PromptTokens = Some(round3(v / completed))
-	}
-	if v, ok := pos(b.TotalOutputTokens); ok {
-		m.OutputTokens = Some(round3(v / completed))
-	}
-	if v, ok := pos(b.MeanTPOTms); ok {
-		m.TPOTms = Some(v)
-		m.DecodeTokS = Some(round3(1000 / v))
-	}
-	if v, ok := pos(b.MedianITLms); ok {
-		m.ITLms = Some(v)
-	}
-	if v, ok := pos(b.MeanTTFTms); ok {
-		m.TTFTms = Some(v)
-		if p, ok := m.PromptTokens.Get(); ok && m.Concurrency == 1 {
-			m.PrefillTokS = Some(round3(p / (v / 1000)))
-		}
-	}
-	if v, ok := pos(b.OutputThroughput); ok {
-		m.OutputTokS = Some(v)
-	}
-	if v, ok := pos(b.MeanE2ELms); ok {
-		if o, ok := m.OutputTokens.Get(); ok {
-			m.RequestTokS = Some(round3(o / (v / 1000)))
-		}
-	}
-	if t, err := time.Parse("20060102-150405", b.Date); err == nil {
-		m.MeasuredAt = t.Format("2006-01-02T15:04:05")
-	}
-	return m, ""
 }
 
 // publishedColumns are the columns ImportPublished reads.

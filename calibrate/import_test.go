@@ -33,7 +33,7 @@ func TestImportBenchServe(t *testing.T) {
 	}{
 		{"all at once without max_concurrency uses num_prompts", `{"model_id":"m","num_prompts":100,"request_rate":"inf","max_concurrency":null,"completed":100,"output_throughput":1}`, 100, ""},
 		{"single stream gives prefill", `{"model_id":"m","max_concurrency":1,"completed":2,"total_input_tokens":2000,"mean_ttft_ms":100,"output_throughput":1}`, 1, ""},
-		{"rate without concurrency is skipped", `{"model_id":"m","num_prompts":100,"request_rate":4.0,"max_concurrency":null,"completed":100,"output_throughput":1}`, 0, "request rate 4.0 req/s"},
+		{"open-loop rate without latency is skipped", `{"model_id":"m","num_prompts":100,"request_rate":4.0,"max_concurrency":null,"completed":100,"output_throughput":1}`, 0, "open-loop run at 4 req/s without mean_e2el_ms"},
 		{"nothing completed is skipped", `{"model_id":"m","max_concurrency":4,"completed":0,"output_throughput":0}`, 0, "no completed requests"},
 	}
 	for _, tc := range tests {
@@ -61,8 +61,8 @@ func TestImportBenchServe(t *testing.T) {
 	if err != nil || len(res.Measurements) != 2 || res.Measurements[1].Source != "vllm bench serve b.json #2" {
 		t.Errorf("appended results: %v %+v", err, res.Measurements)
 	}
-	if _, err := ImportBenchServe(strings.NewReader(benchJSON), BenchServeOptions{}); err == nil || !strings.Contains(err.Error(), "--gpu") {
-		t.Errorf("no GPU: err %v", err)
+	if res, err := ImportBenchServe(strings.NewReader(benchJSON), BenchServeOptions{}); err != nil || len(res.Skipped) != 1 || !strings.Contains(res.Skipped[0].Reason, "--gpu") {
+		t.Errorf("no GPU: %v %+v; want the record skipped asking for --gpu", err, res.Skipped)
 	}
 }
 

@@ -97,7 +97,7 @@ func ReadJSONL(r io.Reader) ([]Measurement, error) {
 }
 
 // ReadCSV reads measurements from CSV with a header row naming columns of the
-// format (any order, all required, no others).
+// format (any order, all but the later-added optional ones required, no others).
 func ReadCSV(r io.Reader) ([]Measurement, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
@@ -127,6 +127,9 @@ func ReadCSV(r io.Reader) ([]Measurement, error) {
 		}
 		var m Measurement
 		for i, c := range columns {
+			if idx[i] < 0 {
+				continue
+			}
 			if err := c.set(&m, rec[idx[i]]); err != nil {
 				return out, fmt.Errorf("line %d: %w: column %s: %v", line, ErrInvalidMeasurement, c.name, err)
 			}
@@ -153,7 +156,10 @@ func headerIndex(header []string) ([]int, error) {
 	for i, c := range columns {
 		p, ok := pos[c.name]
 		if !ok {
-			missing = append(missing, c.name)
+			idx[i] = -1
+			if !optionalColumns[c.name] {
+				missing = append(missing, c.name)
+			}
 			continue
 		}
 		idx[i] = p

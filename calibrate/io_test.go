@@ -49,7 +49,7 @@ func TestWriterOutput(t *testing.T) {
 	var buf bytes.Buffer
 	w, _ := NewWriter(&buf, CSV, true)
 	w.Write(sample()[1])
-	want := CSVHeader() + `A100 40GB (SXM4),,,,"org/""odd"", name",,,,,,320,,,,,,0,,,paper#3,` + "\n"
+	want := CSVHeader() + `A100 40GB (SXM4),,,,"org/""odd"", name",,,,,,320,,,,,,0,,,paper#3,,,,` + "\n"
 	if buf.String() != want {
 		t.Errorf("CSV\n got %q\nwant %q", buf.String(), want)
 	}

@@ -33,6 +33,9 @@ type LaunchConfig struct {
 	Host string
 	// Port is the port; 0 picks a free one.
 	Port int
+	// Serve holds the serving options that also label the measurements;
+	// each set one becomes its `vllm serve` flag.
+	Serve ServeOptions
 	// ExtraArgs are passed to `vllm serve` after the generated ones.
 	ExtraArgs []string
 	// Env adds "KEY=value" entries to the child's environment.
@@ -70,6 +73,9 @@ type Server struct {
 	stopErr  error
 	stopCtx  chan struct{}
 }
+
+// Command returns the command line as a shell would take it.
+func (s *Server) Command() string { return ShellJoin(s.Args) }
 
 // Pid returns the child's process id (also its process group id).
 func (s *Server) Pid() int { return s.cmd.Process.Pid }
@@ -110,7 +116,9 @@ func Launch(ctx context.Context, cfg LaunchConfig) (*Server, error) {
 		}
 	}
 	tp := max(cfg.TP, 1)
-	args := []string{"serve", cfg.Model, "--tensor-parallel-size", strconv.Itoa(tp), "--host", host, "--port", strconv.Itoa(port)}
+	args := []string{"serve", cfg.Model, "--tensor-parallel-size", strconv.Itoa(tp)}
+	args = append(args, cfg.Serve.Args()...)
+	args = append(args, "--host", host, "--port", strconv.Itoa(port))
 	args = append(args, cfg.ExtraArgs...)
 	lines := cfg.LogLines
 	if lines <= 0 {

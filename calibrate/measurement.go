@@ -119,7 +119,20 @@ type Measurement struct {
 	Source string `json:"source"`
 	// MeasuredAt is when the run happened (RFC 3339), or empty.
 	MeasuredAt string `json:"measured_at"`
+	// RequestRate is the arrival rate of an open-loop run, requests/s
+	// (Concurrency is then the mean number in flight); empty for closed-loop runs.
+	RequestRate Opt `json:"request_rate"`
+	// SpecDecode is non-empty for a run with speculative decoding: its
+	// acceptance figures, e.g. "acceptance_rate=62.1;acceptance_length=2.9".
+	// Such runs decode faster than the model alone; the fit can exclude them.
+	SpecDecode string `json:"spec_decode"`
+	// LaunchCommand is the exact command that started the server, when the
+	// run launched it.
+	LaunchCommand string `json:"launch_command"`
 }
+
+// Speculative reports whether the run used speculative decoding.
+func (m *Measurement) Speculative() bool { return m.SpecDecode != "" }
 
 // column describes one column of the format.
 type column struct {
@@ -190,7 +203,14 @@ var columns = []column{
 	strCol("vllm_version", func(m *Measurement) *string { return &m.VLLMVersion }),
 	strCol("source", func(m *Measurement) *string { return &m.Source }),
 	strCol("measured_at", func(m *Measurement) *string { return &m.MeasuredAt }),
+	optCol("request_rate", func(m *Measurement) *Opt { return &m.RequestRate }),
+	strCol("spec_decode", func(m *Measurement) *string { return &m.SpecDecode }),
+	strCol("launch_command", func(m *Measurement) *string { return &m.LaunchCommand }),
 }
+
+// optionalColumns may be absent from a CSV header: files written before
+// they existed still read.
+var optionalColumns = map[string]bool{"request_rate": true, "spec_decode": true, "launch_command": true}
 
 // Columns returns the column names of the measurement format, in file order.
 func Columns() []string {
@@ -237,6 +257,7 @@ func (m *Measurement) Validate() error {
 		{"params_b", m.ParamsB}, {"prompt_tokens", m.PromptTokens}, {"output_tokens", m.OutputTokens},
 		{"decode_tok_s", m.DecodeTokS}, {"tpot_ms", m.TPOTms}, {"itl_ms", m.ITLms}, {"ttft_ms", m.TTFTms},
 		{"prefill_tok_s", m.PrefillTokS}, {"output_tok_s", m.OutputTokS}, {"request_tok_s", m.RequestTokS},
+		{"request_rate", m.RequestRate},
 	} {
 		if c.v.Valid && (math.IsNaN(c.v.V) || math.IsInf(c.v.V, 0) || c.v.V < 0) {
 			errs = append(errs, fmt.Sprintf("%s %v is not a finite number ≥ 0", c.name, c.v.V))

@@ -2,6 +2,8 @@ package calibrate
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand"
@@ -30,13 +32,28 @@ var ProbeWords = [2]int{64, 512}
 type PromptCache struct {
 	mu    sync.Mutex
 	fits  map[string]tokenFit
-	nonce int
+	base  int64
+	nonce int64
 }
 
 type tokenFit struct{ intercept, slope float64 }
 
-// NewPromptCache returns an empty cache.
-func NewPromptCache() *PromptCache { return &PromptCache{fits: map[string]tokenFit{}} }
+// NewPromptCache returns an empty cache whose prompts are random for this
+// process: a second run against the same server shares no prefix with the
+// first, so vLLM's prefix cache cannot shorten its prefills.
+func NewPromptCache() *PromptCache {
+	var b [8]byte
+	if _, err := crand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("read random seed: %v", err)) // crypto/rand does not fail on supported systems
+	}
+	return NewSeededPromptCache(int64(binary.LittleEndian.Uint64(b[:]) >> 1))
+}
+
+// NewSeededPromptCache returns an empty cache whose prompts are the same in
+// every run with the same seed (--seed), for reproducing a run.
+func NewSeededPromptCache(seed int64) *PromptCache {
+	return &PromptCache{fits: map[string]tokenFit{}, base: seed}
+}
 
 // Prober sends a prompt with max_tokens 1 and returns usage.prompt_tokens.
 type Prober func(ctx context.Context, prompt string) (int, error)
@@ -91,12 +108,14 @@ func (p *PromptCache) Words(n int) string {
 	p.nonce++
 	nonce := p.nonce
 	p.mu.Unlock()
-	rng := rand.New(rand.NewSource(int64(nonce)))
+	rng := rand.New(rand.NewSource(p.base ^ nonce*0x5DEECE66D))
 	var b strings.Builder
 	b.Grow(n * 7)
 	// A unique leading word defeats prefix caching from the first block on.
 	b.WriteString("r")
-	b.WriteString(strconv.Itoa(nonce))
+	b.WriteString(strconv.FormatInt(p.base%1_000_000_007, 36))
+	b.WriteString("x")
+	b.WriteString(strconv.FormatInt(nonce, 10))
 	for i := 1; i < n; i++ {
 		b.WriteByte(' ')
 		b.WriteString(vocabulary[rng.Intn(len(vocabulary))])

@@ -63,8 +63,18 @@ type RunConfig struct {
 	RequestTimeout, StallTimeout time.Duration
 	// Retries is the number of extra attempts for a retryable failure.
 	Retries int
-	// HTTPClient is used for every request; nil means http.DefaultClient.
+	// HTTPClient is used for every request; nil means a client whose
+	// transport keeps as many connections alive as the ladder's top level.
 	HTTPClient *http.Client
+	// Clock times requests and the budget; nil means the wall clock.
+	Clock Clock
+	// APIKey is sent as a bearer token (never printed).
+	APIKey string
+	// EndpointType is EndpointCompletions (default) or EndpointChat.
+	EndpointType string
+	// LaunchCommand is the exact command line that started the server, if
+	// this run launched it; it is recorded in every measurement.
+	LaunchCommand string
 	// Prompts caches tokens per word across runs; nil means a fresh cache.
 	Prompts *PromptCache
 	// Source starts the source column of every measurement.
@@ -165,8 +175,41 @@ type Summary struct {
 	Errors []PhaseError
 	// Partial lists work cut short or skipped, with the reason.
 	Partial []string
-	// Elapsed is the run's wall time.
+	// Elapsed is the run's time on its clock.
 	Elapsed time.Duration
+}
+
+// Event is one progress report of a run or a campaign.
+type Event struct {
+	// Label says which job, e.g. "[model 1/2 Qwen/Qwen2.5-7B-Instruct]".
+	Label string
+	// Model and TP identify the job.
+	Model string
+	TP    int
+	// Kind is "phase" (a step starts), "failed" (a step failed; Err says
+	// why), "launch", "stopped" or "summary".
+	Kind string
+	// Message describes the step.
+	Message string
+	// Left is the budget left, when the run has one.
+	Left time.Duration
+	// Err is the failure of a "failed" event.
+	Err error
+}
+
+// String renders the event as one progress line.
+func (e Event) String() string {
+	msg := e.Message
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	if e.Label != "" {
+		msg = e.Label + " " + msg
+	}
+	if e.Kind == "phase" || e.Kind == "failed" {
+		msg += fmt.Sprintf(" · %s left", e.Left.Round(time.Second))
+	}
+	return msg
 }
 
 // Phase shares of the budget left after warm-up; time a phase does not use
@@ -181,7 +224,8 @@ type runner struct {
 	cfg      RunConfig
 	client   *Client
 	sink     func(Measurement) error
-	progress func(string)
+	progress func(Event)
+	clock    Clock
 	prompts  *PromptCache
 	sum      *Summary
 	start    time.Time
@@ -194,30 +238,46 @@ type runner struct {
 // Run benchmarks one model on a running vLLM server: warm-up, single-stream
 // decode runs, prefill runs and a concurrency ladder, all within
 // cfg.Budget. Each measurement goes to sink as soon as it exists; progress
-// (may be nil) receives one-line status updates. Phase failures are recorded
-// in Summary.Errors and the run goes on; Run returns an error only when the
-// server cannot be used at all, the sink fails or ctx is cancelled.
-func Run(ctx context.Context, cfg RunConfig, sink func(Measurement) error, progress func(string)) (Summary, error) {
-	sum := Summary{Model: cfg.Model}
+// (may be nil) receives structured status updates. Phase failures are
+// recorded in Summary.Errors and the run goes on; Run returns an error only
+// when the server cannot be used at all, the sink fails or ctx is cancelled.
+func Run(ctx context.Context, cfg RunConfig, sink func(Measurement) error, progress func(Event)) (sum Summary, err error) {
+	sum = Summary{Model: cfg.Model}
 	if err := cfg.Validate(); err != nil {
 		return sum, err
 	}
 	if progress == nil {
-		progress = func(string) {}
+		progress = func(Event) {}
 	}
-	r := &runner{cfg: cfg, sink: sink, progress: progress, sum: &sum, start: time.Now()}
+	clock := cfg.Clock
+	if clock == nil {
+		clock = WallClock
+	}
+	r := &runner{cfg: cfg, sink: sink, progress: progress, sum: &sum, clock: clock, start: clock.Now()}
 	r.deadline = r.start.Add(cfg.Budget)
-	defer func() { sum.Elapsed = time.Since(r.start) }()
+	// A named result: the deferred assignment reaches the caller.
+	defer func() { sum.Elapsed = r.clock.Now().Sub(r.start) }()
 	r.prompts = cfg.Prompts
 	if r.prompts == nil {
 		r.prompts = NewPromptCache()
 	}
-	r.client = &Client{BaseURL: cfg.BaseURL, HTTP: cfg.HTTPClient, RequestTimeout: cfg.RequestTimeout,
-		StallTimeout: cfg.StallTimeout, Retries: cfg.Retries, RetryDelay: 100 * time.Millisecond}
-	// In-flight requests may finish a little after the budget; then they are cut.
-	grace := min(max(cfg.Budget/4, time.Second), time.Minute)
-	ctx, cancel := context.WithDeadlineCause(ctx, r.deadline.Add(grace), errBudgetSpent)
-	defer cancel()
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = NewHTTPClient(slices.Max(append([]int{1}, cfg.ConcurrencyLadder...)))
+	}
+	r.client = &Client{BaseURL: cfg.BaseURL, HTTP: hc, RequestTimeout: cfg.RequestTimeout,
+		StallTimeout: cfg.StallTimeout, Retries: cfg.Retries, RetryDelay: 100 * time.Millisecond,
+		Clock: clock, APIKey: cfg.APIKey, EndpointType: cfg.EndpointType}
+	// In-flight requests may finish a little after the budget; then they are
+	// cut. The cut is a wall-clock deadline, so it applies to runs on the
+	// wall clock only: on a virtual timeline the budget is checked between
+	// requests and real time says nothing about it.
+	if clock == WallClock {
+		grace := min(max(cfg.Budget/4, time.Second), time.Minute)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadlineCause(ctx, time.Now().Add(cfg.Budget+grace), errBudgetSpent)
+		defer cancel()
+	}
 
 	if err := r.setup(ctx); err != nil {
 		return sum, err
@@ -232,7 +292,7 @@ func Run(ctx context.Context, cfg RunConfig, sink func(Measurement) error, progr
 	}
 	left := shareDecode + sharePrefill + shareLadder
 	for _, st := range steps {
-		now := time.Now()
+		now := r.clock.Now()
 		end := now.Add(time.Duration(float64(r.deadline.Sub(now)) * st.share / left))
 		left -= st.share
 		if err := st.run(ctx, end); err != nil {
@@ -244,6 +304,9 @@ func Run(ctx context.Context, cfg RunConfig, sink func(Measurement) error, progr
 	}
 	return sum, nil
 }
+
+// ErrSink is wrapped when the sink refuses a measurement.
+var ErrSink = errors.New("store measurement")
 
 var (
 	errBudgetSpent = errors.New("budget spent")
@@ -269,6 +332,11 @@ func (r *runner) setup(ctx context.Context) error {
 	}
 	r.model = m
 	r.sum.Model, r.sum.MaxModelLen = m.ID, m.MaxModelLen
+	quant, err := CheckQuantizationLabel(r.cfg.Hardware.Quantization, m)
+	if err != nil {
+		return fail("models", err)
+	}
+	r.cfg.Hardware.Quantization = quant
 	r.label = fmt.Sprintf("[model %d/%d %s]", max(r.cfg.ModelIndex, 1), max(r.cfg.ModelCount, 1), m.ID)
 	r.version = r.cfg.VLLMVersion
 	if r.version == "" {
@@ -288,7 +356,7 @@ func (r *runner) setup(ctx context.Context) error {
 	if err != nil {
 		return fail("probe", err)
 	}
-	for i := 1; i <= r.cfg.Warmup && time.Now().Before(r.deadline); i++ {
+	for i := 1; i <= r.cfg.Warmup && r.clock.Now().Before(r.deadline); i++ {
 		r.report("warm-up %d/%d", i, r.cfg.Warmup)
 		if _, err := r.request(ctx, r.cfg.DecodePromptTokens, 16); err != nil {
 			if e := r.phaseFailed(ctx, fmt.Sprintf("warm-up %d/%d", i, r.cfg.Warmup), err); e != nil {
@@ -299,10 +367,10 @@ func (r *runner) setup(ctx context.Context) error {
 	return nil
 }
 
-// report sends a progress line with the label and the budget left.
+// report sends a progress event with the label and the budget left.
 func (r *runner) report(format string, a ...any) {
-	left := max(time.Until(r.deadline), 0).Round(time.Second)
-	r.progress(fmt.Sprintf("%s %s · %s left", r.label, fmt.Sprintf(format, a...), left))
+	r.progress(Event{Label: r.label, Model: r.model.ID, TP: r.cfg.Hardware.TP, Kind: "phase",
+		Message: fmt.Sprintf(format, a...), Left: max(r.deadline.Sub(r.clock.Now()), 0)})
 }
 
 // interrupted returns the caller's cancellation, if that is why ctx ended.
@@ -324,7 +392,8 @@ func (r *runner) phaseFailed(ctx context.Context, phase string, err error) error
 		return nil
 	}
 	r.sum.Errors = append(r.sum.Errors, PhaseError{Model: r.model.ID, Phase: phase, Err: err})
-	r.report("%s failed: %v", phase, err)
+	r.progress(Event{Label: r.label, Model: r.model.ID, TP: r.cfg.Hardware.TP, Kind: "failed",
+		Message: phase + " failed", Err: err, Left: max(r.deadline.Sub(r.clock.Now()), 0)})
 	if herr := r.client.Health(ctx); herr != nil {
 		r.sum.Errors = append(r.sum.Errors, PhaseError{Model: r.model.ID, Phase: "health", Err: fmt.Errorf("server stopped answering after a failure, giving up on this model: %w", herr)})
 		return errServerDown
@@ -332,14 +401,38 @@ func (r *runner) phaseFailed(ctx context.Context, phase string, err error) error
 	return nil
 }
 
-// request sends one synthetic prompt of about promptTokens tokens.
+// request sends one synthetic prompt of about promptTokens tokens and
+// checks the answer against usage: a server that stopped before maxTokens
+// (ignore_eos not honoured) or counted far fewer prompt tokens than sent
+// (it truncated the prompt) measured something else, so the result is
+// rejected with the reason.
 func (r *runner) request(ctx context.Context, promptTokens, maxTokens int) (CompletionResult, error) {
 	prompt, err := r.prompts.Prompt(r.model.ID, promptTokens)
 	if err != nil {
 		return CompletionResult{}, err
 	}
-	return r.client.Complete(ctx, CompletionRequest{Model: r.model.ID, Prompt: prompt, MaxTokens: maxTokens})
+	res, err := r.client.Complete(ctx, CompletionRequest{Model: r.model.ID, Prompt: prompt, MaxTokens: maxTokens})
+	if err != nil {
+		return res, err
+	}
+	if res.OutputTokens < maxTokens {
+		return res, fmt.Errorf("%w: server generated %d of %d tokens (does it honour ignore_eos?)", ErrShortOutput, res.OutputTokens, maxTokens)
+	}
+	// The prompt-length fit misses by a few percent; a server-side cut is
+	// far more (8192 asked, 4096 served).
+	if promptTokens >= 32 && float64(res.PromptTokens) < 0.85*float64(promptTokens) {
+		return res, fmt.Errorf("%w: server counted %d prompt tokens for a prompt of about %d (check --max-model-len and prompt truncation)", ErrTruncatedPrompt, res.PromptTokens, promptTokens)
+	}
+	return res, nil
 }
+
+// Errors of a checked request.
+var (
+	// ErrShortOutput means the server generated fewer tokens than asked.
+	ErrShortOutput = errors.New("fewer output tokens than asked")
+	// ErrTruncatedPrompt means the server processed a shorter prompt than sent.
+	ErrTruncatedPrompt = errors.New("prompt truncated by the server")
+)
 
 // emit fills the hardware columns and hands m to the sink.
 func (r *runner) emit(m Measurement, what string) error {
@@ -350,10 +443,11 @@ func (r *runner) emit(m Measurement, what string) error {
 	}
 	m.Model, m.ParamsB, m.Quantization, m.KVCacheDtype = r.model.ID, h.ParamsB, h.Quantization, h.KVCacheDtype
 	m.VLLMVersion = r.version
+	m.LaunchCommand = r.cfg.LaunchCommand
 	m.Source = r.cfg.Source + ": " + what
-	m.MeasuredAt = time.Now().UTC().Format(time.RFC3339)
+	m.MeasuredAt = r.clock.Now().UTC().Format(time.RFC3339)
 	if err := r.sink(m); err != nil {
-		return fmt.Errorf("store measurement: %w", err)
+		return fmt.Errorf("%w: %w", ErrSink, err)
 	}
 	r.sum.Measurements++
 	return nil
@@ -361,7 +455,7 @@ func (r *runner) emit(m Measurement, what string) error {
 
 // budgetSpent records that work was skipped and reports whether it was.
 func (r *runner) budgetSpent(what string) bool {
-	if time.Now().Before(r.deadline) {
+	if r.clock.Now().Before(r.deadline) {
 		return false
 	}
 	r.sum.Partial = append(r.sum.Partial, what+": skipped, budget spent")
@@ -372,7 +466,7 @@ func (r *runner) decode(ctx context.Context, end time.Time) error {
 	n := r.cfg.DecodeRuns
 	for i := 1; i <= n; i++ {
 		phase := fmt.Sprintf("decode %d/%d", i, n)
-		if i > 1 && !time.Now().Before(end) {
+		if i > 1 && !r.clock.Now().Before(end) {
 			r.sum.Partial = append(r.sum.Partial, fmt.Sprintf("decode: %d of %d runs, phase time spent", i-1, n))
 			return nil
 		}
@@ -421,7 +515,7 @@ func (r *runner) prefill(ctx context.Context, end time.Time) error {
 		for i := 1; i <= r.cfg.PrefillRuns; i++ {
 			done++
 			phase := fmt.Sprintf("prefill %d/%d (%d tokens)", done, total, t)
-			if done > 1 && !time.Now().Before(end) {
+			if done > 1 && !r.clock.Now().Before(end) {
 				r.sum.Partial = append(r.sum.Partial, fmt.Sprintf("prefill: %d of %d runs, phase time spent", done-1, total))
 				return nil
 			}
@@ -481,7 +575,7 @@ func (r *runner) ladder(ctx context.Context, end time.Time) error {
 			}
 			return nil
 		}
-		now := time.Now()
+		now := r.clock.Now()
 		slice := max(end.Sub(now), 0) / time.Duration(len(levels)-i)
 		r.report("ladder %d/%d (c=%d, %s)", i+1, len(levels), c, slice.Round(time.Millisecond))
 		if err := r.level(ctx, c, now.Add(slice), phase); err != nil {
@@ -501,14 +595,24 @@ func (r *runner) level(ctx context.Context, c int, sliceEnd time.Time, phase str
 		lastEnd  time.Time
 		noStart  int
 		wg       sync.WaitGroup
-		levelBeg = time.Now()
+		levelBeg = r.clock.Now()
 	)
+	holder, _ := r.clock.(Holder)
 	for s := 0; s < c; s++ {
 		wg.Add(1)
+		ctx := ctx
+		var hs *hold
+		if holder != nil {
+			// Every stream is busy from the start, so a virtual timeline
+			// waits until all have sent their first request.
+			hs = &hold{h: holder, release: holder.Hold()}
+			ctx = withHold(ctx, hs)
+		}
 		go func() {
 			defer wg.Done()
+			defer hs.drop()
 			for n := 0; ; n++ {
-				now := time.Now()
+				now := r.clock.Now()
 				if (n > 0 && !now.Before(sliceEnd)) || !now.Before(r.deadline) || ctx.Err() != nil {
 					if n == 0 {
 						mu.Lock()
@@ -536,6 +640,21 @@ func (r *runner) level(ctx context.Context, c int, sliceEnd time.Time, phase str
 	if e := r.interrupted(ctx); e != nil {
 		return e
 	}
+	partial, err := r.levelOutcome(ctx, phase, c, errs, noStart, len(results))
+	if err != nil || len(results) == 0 {
+		return err
+	}
+	m := aggregate(results, c, lastEnd.Sub(levelBeg))
+	what := "ladder"
+	if len(partial) > 0 {
+		what += " (partial: " + strings.Join(partial, "; ") + ")"
+	}
+	return r.emit(m, what)
+}
+
+// levelOutcome records a level's failed and cut streams; it returns
+// errServerDown when nothing came back and the server stopped answering.
+func (r *runner) levelOutcome(ctx context.Context, phase string, c int, errs []error, noStart, results int) ([]string, error) {
 	var partial []string
 	cut := 0
 	for _, err := range errs {
@@ -547,7 +666,8 @@ func (r *runner) level(ctx context.Context, c int, sliceEnd time.Time, phase str
 	}
 	if n := len(errs) - cut; n > 0 {
 		partial = append(partial, fmt.Sprintf("%d of %d streams failed", n, c))
-		r.report("%s: %d stream(s) failed: %v", phase, n, errs[0])
+		r.progress(Event{Label: r.label, Model: r.model.ID, TP: r.cfg.Hardware.TP, Kind: "failed",
+			Message: fmt.Sprintf("%s: %d stream(s) failed", phase, n), Err: errs[0], Left: max(r.deadline.Sub(r.clock.Now()), 0)})
 	}
 	if cut > 0 {
 		partial = append(partial, fmt.Sprintf("%d requests cut, budget spent", cut))
@@ -558,21 +678,13 @@ func (r *runner) level(ctx context.Context, c int, sliceEnd time.Time, phase str
 	if len(partial) > 0 {
 		r.sum.Partial = append(r.sum.Partial, phase+": "+strings.Join(partial, "; "))
 	}
-	if len(results) == 0 {
-		if len(errs)-cut > 0 {
-			if herr := r.client.Health(ctx); herr != nil && r.interrupted(ctx) == nil && ctx.Err() == nil {
-				r.sum.Errors = append(r.sum.Errors, PhaseError{Model: r.model.ID, Phase: "health", Err: fmt.Errorf("server stopped answering, giving up on this model: %w", herr)})
-				return errServerDown
-			}
+	if results == 0 && len(errs)-cut > 0 {
+		if herr := r.client.Health(ctx); herr != nil && r.interrupted(ctx) == nil && ctx.Err() == nil {
+			r.sum.Errors = append(r.sum.Errors, PhaseError{Model: r.model.ID, Phase: "health", Err: fmt.Errorf("server stopped answering, giving up on this model: %w", herr)})
+			return partial, errServerDown
 		}
-		return nil
 	}
-	m := aggregate(results, c, lastEnd.Sub(levelBeg))
-	what := "ladder"
-	if len(partial) > 0 {
-		what += " (partial: " + strings.Join(partial, "; ") + ")"
-	}
-	return r.emit(m, what)
+	return partial, nil
 }
 
 // aggregate summarises one ladder level: means over requests, the median

@@ -21,6 +21,9 @@ var ErrUnknownModel = errors.New("unknown model")
 //go:embed catalog/gpus.csv
 var gpusCSV []byte
 
+//go:embed catalog/gpu-prices.csv
+var gpuPricesCSV []byte
+
 //go:embed catalog/gpu_aliases.csv
 var gpuAliasesCSV []byte
 
@@ -43,9 +46,15 @@ type GPU struct {
 	ScaleUpBWGBs      float64 `json:"scaleup_bw_gb_s,omitempty"`
 	PCIeGen           string  `json:"pcie_gen,omitempty"`
 	TDPW              string  `json:"tdp_w,omitempty"`
-	PriceUSDPerHour   float64 `json:"usd_per_gpu_hour,omitempty"`
-	PriceSource       string  `json:"price_source,omitempty"`
-	SpecSource        string  `json:"spec_source,omitempty"`
+	FP4TFLOPS         float64 `json:"fp4_dense_tflops,omitempty"`
+	// TDPWatts is the leading number of TDPW (0 = not published).
+	TDPWatts        float64 `json:"tdp_watts,omitempty"`
+	PriceUSDPerHour float64 `json:"usd_per_gpu_hour,omitempty"`
+	PriceSource     string  `json:"price_source,omitempty"`
+	// PurchaseUSD is a list price of one GPU (0 = unknown), for owned cost.
+	PurchaseUSD    float64 `json:"purchase_usd_per_gpu,omitempty"`
+	PurchaseSource string  `json:"purchase_source,omitempty"`
+	SpecSource     string  `json:"spec_source,omitempty"`
 	// Consumer marks GeForce/RTX/Titan cards (vLLM leaves them more slack).
 	Consumer bool `json:"consumer,omitempty"`
 	// Custom marks a GPU described on the command line, not from the catalog.
@@ -97,6 +106,7 @@ type CatalogModel struct {
 type catalog struct {
 	gpus       []GPU
 	gpuIndex   map[string]int
+	prices     map[string]PriceStats
 	models     []CatalogModel
 	parsed     []ModelConfig
 	modelIndex map[string]int
@@ -137,6 +147,11 @@ func (c *catalog) loadGPUs() error {
 		}
 		return ""
 	}
+	prices, err := parsePriceListings(gpuPricesCSV)
+	if err != nil {
+		return err
+	}
+	c.prices = prices
 	for _, r := range recs[1:] {
 		g := GPU{
 			Name:              get(r, "gpu"),
@@ -153,11 +168,16 @@ func (c *catalog) loadGPUs() error {
 			ScaleUpBWGBs:      leadingNumber(get(r, "scaleup_bw_gb_s_per_gpu")),
 			PCIeGen:           get(r, "pcie_gen"),
 			TDPW:              get(r, "tdp_w"),
-			PriceUSDPerHour:   leadingNumber(get(r, "cloud_ondemand_usd_per_gpu_hr")),
+			FP4TFLOPS:         statedNumber(get(r, "fp4_dense_tflops")),
+			TDPWatts:          leadingNumber(get(r, "tdp_w")),
+			PurchaseUSD:       leadingNumber(get(r, "purchase_usd_per_gpu")),
 			SpecSource:        get(r, "spec_source"),
 		}
-		if g.PriceUSDPerHour > 0 {
-			g.PriceSource = get(r, "cloud_ondemand_usd_per_gpu_hr") + "; " + get(r, "price_source_date")
+		if g.PurchaseUSD > 0 {
+			g.PurchaseSource = get(r, "purchase_source_date")
+		}
+		if st, ok := prices[g.Name]; ok {
+			g.PriceUSDPerHour, g.PriceSource = st.Median, st.source()
 		}
 		n := strings.ToLower(g.Name)
 		g.Consumer = strings.HasPrefix(n, "rtx 3") || strings.HasPrefix(n, "rtx 4") || strings.HasPrefix(n, "rtx 5") || strings.Contains(n, "geforce") || strings.Contains(n, "titan")

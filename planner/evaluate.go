@@ -45,31 +45,40 @@ const (
 	// ReasonContextExceedsModel: the context is longer than the model's
 	// max_position_embeddings.
 	ReasonContextExceedsModel
-	// ReasonOutOfMemory: weights + KV cache + overhead leave less than the
-	// required headroom.
+	// ReasonOutOfMemory: the KV pool left after weights, activations, CUDA
+	// graphs and other memory cannot hold one max-length sequence.
 	ReasonOutOfMemory
 	// ReasonNoPerfBasis: the GPU has no baseline and no bandwidth, so the
 	// performance columns are empty.
 	ReasonNoPerfBasis
+	// ReasonNeedsQuantizedCheckpoint: an ok row whose format needs a
+	// checkpoint other than the model's own (an AWQ build, say).
+	ReasonNeedsQuantizedCheckpoint
+	// ReasonQuantUnsupported: vLLM has no kernels for the format on the GPU.
+	ReasonQuantUnsupported
 	numReasons
 )
 
 var reasonText = [numReasons]string{
-	ReasonNone:                "",
-	ReasonTPExceedsGPUs:       "tp_exceeds_gpu_count",
-	ReasonTPHeads:             "tp_does_not_divide_heads",
-	ReasonContextExceedsModel: "context_exceeds_model_max",
-	ReasonOutOfMemory:         "exceeds_gpu_memory",
-	ReasonNoPerfBasis:         "no_performance_basis",
+	ReasonNone:                     "",
+	ReasonTPExceedsGPUs:            "tp_exceeds_gpu_count",
+	ReasonTPHeads:                  "tp_does_not_divide_heads",
+	ReasonContextExceedsModel:      "context_exceeds_model_max",
+	ReasonOutOfMemory:              "exceeds_gpu_memory",
+	ReasonNoPerfBasis:              "no_performance_basis",
+	ReasonNeedsQuantizedCheckpoint: "needs_quantized_checkpoint",
+	ReasonQuantUnsupported:         "quantization_unsupported_on_gpu",
 }
 
 var reasonDescription = [numReasons]string{
-	ReasonNone:                "",
-	ReasonTPExceedsGPUs:       "the tensor-parallel size is larger than the GPU count",
-	ReasonTPHeads:             "the tensor-parallel size does not divide the attention heads and KV heads evenly",
-	ReasonContextExceedsModel: "the context is longer than the model's max_position_embeddings",
-	ReasonOutOfMemory:         "weights + KV cache + overhead per GPU leave less than the required headroom",
-	ReasonNoPerfBasis:         "the GPU has no baseline and no memory bandwidth: no performance estimate",
+	ReasonNone:                     "",
+	ReasonTPExceedsGPUs:            "the tensor-parallel size is larger than the GPU count",
+	ReasonTPHeads:                  "the tensor-parallel size does not divide the attention heads and KV heads evenly",
+	ReasonContextExceedsModel:      "the context is longer than the model's max_position_embeddings",
+	ReasonOutOfMemory:              "weights + activations + CUDA graphs + other memory per GPU leave a KV pool smaller than one max-length sequence",
+	ReasonNoPerfBasis:              "the GPU has no baseline and no memory bandwidth: no performance estimate",
+	ReasonNeedsQuantizedCheckpoint: "the format needs a pre-quantized checkpoint the model id is not (pass one with --quantized-model)",
+	ReasonQuantUnsupported:         "vLLM has no kernels for this quantization on this GPU",
 }
 
 // String returns the reason code written in sweep rows ("" for none).
@@ -163,7 +172,8 @@ type Prepared struct {
 	defaultIC string
 	autoQuant string
 	fp8       bool
-	capTok    int
+	defSeqs   int
+	defMNBT   int
 
 	// Per-point constants of estimateCore and ComputeMemory, in the same
 	// operation order so the results are bit-identical.
@@ -171,7 +181,7 @@ type Prepared struct {
 	baseDecodeSized   float64 // base decode × size factor
 	prefillSizeFactor float64
 	sizeFactor        float64
-	quant             [numQuant]quantConsts
+	quant             []quantConsts // one per quantTable row
 	tpEff             [numIC]float64
 	allReduceUs       [numIC]float64
 	ctxs              []int
@@ -181,10 +191,7 @@ type Prepared struct {
 	step *stepPrep
 }
 
-const (
-	numQuant = 6 // len(Quantizations)
-	numIC    = 3 // nvlink, pcie, unknown
-)
+const numIC = 3 // nvlink, pcie, unknown
 
 type quantConsts struct {
 	weightsTotal float64 // all parameters × bytes per parameter
@@ -192,24 +199,7 @@ type quantConsts struct {
 	speed        float64
 	speedP       float64
 	flops        float64 // tensor FLOP/s per GPU at the load efficiency
-}
-
-func quantIndex(q string) int {
-	switch q {
-	case QuantNone:
-		return 0
-	case QuantAWQ:
-		return 1
-	case QuantGPTQ:
-		return 2
-	case QuantInt8:
-		return 3
-	case QuantFP8:
-		return 4
-	case QuantMXFP4:
-		return 5
-	}
-	return -1
+	onGPU        bool    // vLLM has kernels for the format on the GPU
 }
 
 func icIndex(ic string) int {
@@ -237,13 +227,7 @@ func Prepare(b *Baselines, m ModelConfig, g GPU, policy Policy) *Prepared {
 		p.autoQuant = m.NativeQuantization
 	}
 	p.fp8 = g.SupportsFP8()
-	p.capTok = 16384
-	switch {
-	case g.MemoryGiB >= 40:
-		p.capTok = 65536
-	case g.MemoryGiB >= 20:
-		p.capTok = 32768
-	}
+	p.defMNBT, p.defSeqs = DefaultBatchLimits(&g)
 	p.vram = g.MemoryGiB * GiB
 	p.alloc = p.vram * p.pol.GPUMemoryUtilization
 	params := m.ActiveParamsB
@@ -256,19 +240,22 @@ func Prepare(b *Baselines, m ModelConfig, g GPU, policy Policy) *Prepared {
 		p.prefillSizeFactor = math.Pow(b.ReferenceParamsB/params, b.PrefillSizeExponent)
 	}
 	p.baseDecodeSized = base.DecodeTokS * p.sizeFactor
-	for i, q := range Quantizations[:numQuant] {
+	p.quant = make([]quantConsts, len(quantTable))
+	for i := range quantTable {
+		q := quantTable[i].Name
 		c := &p.quant[i]
 		c.weightsTotal = m.ParamsB * 1e9 * BytesPerParam("auto", q)
 		c.weightBytes = m.ActiveParamsB * 1e9 * BytesPerParam("auto", q)
-		c.speed = b.QuantizationSpeedup[q]
+		c.speed = b.QuantizationSpeedup[SpeedClass(q)]
 		if c.speed == 0 {
 			c.speed = 1
 		}
 		c.speedP = c.speed
 		c.flops = tensorTFLOPS(b, &g, q) * 1e12 * b.Load.ComputeEfficiency
-		if s, ok := b.PrefillQuantizationSpeedup[q]; ok && s > 0 {
+		if s, ok := b.PrefillQuantizationSpeedup[SpeedClass(q)]; ok && s > 0 {
 			c.speedP = s
 		}
+		c.onGPU = quantRuns(q, &g)
 	}
 	for i, ic := range Interconnects[:numIC] {
 		p.tpEff[i] = b.TPEfficiency[ic]
@@ -352,18 +339,26 @@ func (p *Prepared) Evaluate(pt *Point, out *Result) {
 		out.Status, out.Reason = StatusInvalid, ReasonTPHeads
 	case m.MaxPositionEmbeddings > 0 && pt.ContextLen > m.MaxPositionEmbeddings:
 		out.Status, out.Reason = StatusInvalid, ReasonContextExceedsModel
+	case quantIdx(quant) >= 0 && !p.quant[quantIdx(quant)].onGPU:
+		out.Status, out.Reason = StatusInvalid, ReasonQuantUnsupported
 	}
 	if out.Status == StatusInvalid {
 		out.Feasibility, out.Perf, out.Load = Feasibility{}, PerfEstimate{}, LoadEstimate{}
 		return
 	}
-	qi := quantIndex(quant)
+	qi := quantIdx(quant)
 	conc := max(pt.Concurrency, 1)
+	// The limits Plan recommends in balanced mode size the profiling run.
+	reqTok := pt.PromptTokens + pt.GenTokens
+	seqs0, mnbt0 := limitsFor(p.defMNBT, ModeBalanced, conc, MaxNumSeqsCeiling)
+	mp := memPoint{tp: tp, ctx: pt.ContextLen, conc: conc, reqTokens: reqTok, mnbt: mnbt0,
+		seqs: max(seqs0, min(p.defSeqs, MaxNumSeqsCeiling))}
 	if qi >= 0 {
-		p.memory(&out.Feasibility, qi, kvd, tp, pt.ContextLen, conc)
+		p.memory(&out.Feasibility, qi, kvd, &mp)
 	} else {
 		out.Feasibility = ComputeMemory(MemoryInput{Model: m, GPU: g, TP: tp, Dtype: "auto", Quantization: quant,
-			KVCacheDtype: kvd, ContextLen: pt.ContextLen, Concurrency: conc, Policy: p.pol})
+			KVCacheDtype: kvd, ContextLen: pt.ContextLen, Concurrency: conc, PromptTokens: pt.PromptTokens, GenTokens: pt.GenTokens,
+			MaxNumBatchedTokens: mp.mnbt, MaxNumSeqs: mp.seqs, Policy: p.pol})
 	}
 	f := &out.Feasibility
 	if !f.Fits {
@@ -371,11 +366,11 @@ func (p *Prepared) Evaluate(pt *Point, out *Result) {
 		out.Perf, out.Load = PerfEstimate{}, LoadEstimate{}
 		return
 	}
-	out.SuggestFP8KVCache = kvd == "auto" && f.KVCacheGB/f.VRAMTargetAllocGB > 0.40 && p.fp8
-	// Balanced mode: concurrency + 2 sequences, 1.25 × the tokens in flight.
-	out.MaxNumSeqs = conc + 2
-	mnbt := int(float64(pt.PromptTokens+pt.GenTokens) * float64(conc) * 1.25)
-	out.MaxNumBatchedTokens = max(min(mnbt, p.capTok), 8192)
+	out.SuggestFP8KVCache = suggestFP8KV(kvd, p.fp8, f)
+	out.MaxNumSeqs, out.MaxNumBatchedTokens = limitsFor(p.defMNBT, ModeBalanced, conc, f.SustainableConcurrency)
+	if qi >= 0 && needsCheckpoint(m.NativeQuantization, &quantTable[qi]) {
+		out.Reason = ReasonNeedsQuantizedCheckpoint
+	}
 	if !p.hasPerf {
 		out.Reason = ReasonNoPerfBasis
 		out.Perf, out.Load = PerfEstimate{}, LoadEstimate{}
@@ -390,7 +385,7 @@ func (p *Prepared) Evaluate(pt *Point, out *Result) {
 // Evaluate and Plan.
 func (p *Prepared) performance(pt *Point, out *Result, quant, ic string, conc int) {
 	m, g, f, tp := p.model, p.gpu, &out.Feasibility, out.TP
-	qi, ici := quantIndex(quant), icIndex(ic)
+	qi, ici := quantIdx(quant), icIndex(ic)
 	if p.step != nil {
 		p.evaluateStep(pt, out, qi, ici, quant, conc)
 		return
@@ -415,7 +410,7 @@ func (p *Prepared) performance(pt *Point, out *Result, quant, ic string, conc in
 		BaselineDerived:  p.derived,
 	}
 	li := loadInput{gpu: g, tp: tp, activeParamsB: m.ActiveParamsB, totalParamsB: m.ParamsB, numExperts: m.NumExperts, expertsPerTok: m.ExpertsPerToken, quant: quant, kvBytesPerTok: f.KVBytesPerToken / p.pol.FragmentationFactor,
-		promptTokens: pt.PromptTokens, genTokens: pt.GenTokens, concurrency: conc, maxConcurrency: f.MaxConcurrencyAtContext, maxNumSeqs: out.MaxNumSeqs}
+		promptTokens: pt.PromptTokens, genTokens: pt.GenTokens, concurrency: conc, maxConcurrency: f.SustainableConcurrency, maxNumSeqs: out.MaxNumSeqs}
 	var ln loadNumbers
 	if qi >= 0 {
 		p.load(&ln, &n, &li, qi)
@@ -427,8 +422,9 @@ func (p *Prepared) performance(pt *Point, out *Result, quant, ic string, conc in
 
 // memory is ComputeMemory with the per-(model, GPU, quantization) products
 // precomputed.
-func (p *Prepared) memory(f *Feasibility, qi int, kvd string, tp, ctx, conc int) {
-	memoryCore(f, p.model, p.gpu, &p.pol, p.vram, p.alloc, p.quant[qi].weightsTotal, KVBytesPerElem(kvd, "auto"), tp, ctx, conc)
+func (p *Prepared) memory(f *Feasibility, qi int, kvd string, pt *memPoint) {
+	c := memConsts{vram: p.vram, alloc: p.alloc, weightsTotal: p.quant[qi].weightsTotal, kvElem: KVBytesPerElem(kvd, "auto"), actElem: 2}
+	memoryCore(f, p.model, p.gpu, &p.pol, &c, pt)
 }
 
 // perf is estimateCore with the size, quantization and interconnect factors
@@ -450,7 +446,7 @@ func (p *Prepared) perf(n *perfNumbers, qi, ici, tp, ctx, prompt int) {
 	}
 	wb := q.weightBytes
 	if wb <= 0 {
-		wb = p.sizeParams() * 1e9 * BytesPerParam("auto", Quantizations[qi])
+		wb = p.sizeParams() * 1e9 * BytesPerParam("auto", quantTable[qi].Name)
 	}
 	perfTail(b, n, p.baseDecodeSized, p.base.PrefillTokS, us, p.model.NumLayers, tp, p.gpu.MemBWGBs, wb, prompt)
 }

@@ -56,8 +56,8 @@ func (p *Prepared) evaluateStep(pt *Point, out *Result, qi, ici int, quant strin
 	if out.MaxNumSeqs > 0 && B > out.MaxNumSeqs {
 		B, by = out.MaxNumSeqs, "max_num_seqs"
 	}
-	if f.MaxConcurrencyAtContext < B {
-		B, by = max(f.MaxConcurrencyAtContext, 0), "kv_cache"
+	if f.SustainableConcurrency < B {
+		B, by = max(f.SustainableConcurrency, 0), "kv_cache"
 	}
 	out.Load = LoadEstimate{RequestedConcurrency: conc, Concurrency: B, LimitedBy: by}
 	out.LoadTerms = StepTerms{}
@@ -171,7 +171,7 @@ func (p *Prepared) stepInputs(sp *StepPoint) (stepConsts, stepArgs, bool) {
 		ici = icIndex(InterconnectUnknown)
 	}
 	var c stepConsts
-	if qi := quantIndex(q); qi >= 0 {
+	if qi := quantIdx(q); qi >= 0 {
 		c = p.step.q[qi]
 	} else {
 		cls := p.step.s.Classes[p.step.class]

@@ -40,7 +40,7 @@ func estimateStep(b *Baselines, in PerfInput) (PerfEstimate, error) {
 		PromptTokens: prompt, GenTokens: gen}
 	res := Result{Status: StatusOK, TP: tp, GPUsUsed: tp, MaxNumSeqs: 1, MaxNumBatchedTokens: 8192, HasPerf: true}
 	res.Feasibility.KVBytesPerToken = m.KVBytesPerToken(2, tp) * prep.pol.FragmentationFactor
-	res.Feasibility.MaxConcurrencyAtContext = 1
+	res.Feasibility.SustainableConcurrency = 1
 	prep.performance(&pt, &res, q, ic, 1)
 	e := res.Perf
 	e.Assumptions = stepAssumptions(b, prep, &pt, &res)
@@ -114,7 +114,7 @@ func resolvedQuant(q, auto string) string {
 }
 
 func (sp *stepPrep) weightBytes(q, auto string) float64 {
-	if qi := quantIndex(resolvedQuant(q, auto)); qi >= 0 {
+	if qi := quantIdx(resolvedQuant(q, auto)); qi >= 0 {
 		return sp.q[qi].wBytes
 	}
 	return math.NaN()

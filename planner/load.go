@@ -54,7 +54,7 @@ type loadNumbers struct {
 
 // tensorTFLOPS is the dense tensor rate that batched decode runs at.
 func tensorTFLOPS(b *Baselines, g *GPU, quant string) float64 {
-	if (quant == QuantFP8 || quant == QuantInt8) && g.FP8TFLOPS > 0 && g.SupportsFP8() {
+	if sc := SpeedClass(quant); (sc == QuantFP8 || sc == QuantInt8) && g.FP8TFLOPS > 0 && g.SupportsFP8() {
 		return g.FP8TFLOPS
 	}
 	if g.BF16TFLOPS > 0 {

@@ -28,7 +28,15 @@ type ModelConfig struct {
 	IntermediateSize      int    `json:"intermediate_size"`
 	TieEmbeddings         bool   `json:"tie_word_embeddings"`
 	TorchDtype            string `json:"torch_dtype,omitempty"`
-	SlidingWindow         int    `json:"sliding_window,omitempty"`
+	// SlidingWindow is the local-attention window in tokens (0 = none).
+	SlidingWindow int `json:"sliding_window,omitempty"`
+	// SlidingLayers marks the layers that use SlidingWindow (layer_types,
+	// Gemma's alternation, Qwen2's max_window_layers); nil with a window
+	// means every layer is local (Mistral v0.1, Phi-3).
+	SlidingLayers []bool `json:"sliding_layers,omitempty"`
+	// KVHeadsPerLayer holds per-layer KV heads when the config lists them
+	// (nil = NumKVHeads on every layer).
+	KVHeadsPerLayer []int `json:"kv_heads_per_layer,omitempty"`
 	// NativeQuantization is the checkpoint's own weight format
 	// (quantization_config.quant_method: fp8 for DeepSeek-V3, mxfp4 for gpt-oss).
 	NativeQuantization string `json:"native_quantization,omitempty"`
@@ -139,18 +147,15 @@ func parseConfigMap(raw map[string]json.RawMessage) (ModelConfig, error) {
 		m.SlidingWindow = 0
 	}
 	if qc, _, ok := r.lookup("quantization_config"); ok {
-		var q struct {
-			QuantMethod string `json:"quant_method"`
-			Bits        int    `json:"bits"`
+		nq, err := parseQuantConfig(qc)
+		if err != nil {
+			return ModelConfig{}, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 		}
-		if json.Unmarshal(qc, &q) == nil {
-			if nq, err := NormalizeQuantization(q.QuantMethod); err == nil && nq != QuantNone {
-				m.NativeQuantization = nq
-				if nq == QuantGPTQ && q.Bits == 8 {
-					m.NativeQuantization = QuantInt8
-				}
-			}
-		}
+		m.NativeQuantization = nq
+	}
+	m.SlidingLayers, m.KVHeadsPerLayer = r.layerAttention(&m)
+	if r.err == nil && m.SlidingWindow < 0 {
+		r.err = fmt.Errorf("sliding_window: want ≥ 0, got %d", m.SlidingWindow)
 	}
 
 	m.NumExperts = r.int("num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts")
@@ -231,6 +236,9 @@ func (m *ModelConfig) validate() error {
 	if m.HeadDim <= 0 {
 		return fmt.Errorf("%w: head_dim is 0 (hidden_size %d / heads %d)", ErrInvalidConfig, m.HiddenSize, m.NumHeads)
 	}
+	if m.MaxPositionEmbeddings < 0 {
+		return fmt.Errorf("%w: max_position_embeddings = %d must be > 0", ErrInvalidConfig, m.MaxPositionEmbeddings)
+	}
 	if m.ExpertsPerToken > m.NumExperts && m.NumExperts > 0 {
 		return fmt.Errorf("%w: num_experts_per_tok = %d exceeds the %d experts", ErrInvalidConfig, m.ExpertsPerToken, m.NumExperts)
 	}
@@ -308,25 +316,74 @@ func (m *ModelConfig) ParamCount() (totalB, activeB float64) {
 // KVHeadsPerGPU returns the KV heads each GPU stores under tensor
 // parallelism: heads are split evenly, and when tp exceeds the KV heads each
 // GPU holds one replicated head.
-func (m *ModelConfig) KVHeadsPerGPU(tp int) int {
+func (m *ModelConfig) KVHeadsPerGPU(tp int) int { return kvHeadsPerGPU(m.NumKVHeads, tp) }
+
+func kvHeadsPerGPU(heads, tp int) int {
 	if tp <= 1 {
-		return m.NumKVHeads
+		return heads
 	}
-	if tp >= m.NumKVHeads {
+	if tp >= heads {
 		return 1
 	}
-	return (m.NumKVHeads + tp - 1) / tp
+	return (heads + tp - 1) / tp
 }
 
-// KVBytesPerToken is the KV cache one token occupies on one GPU (before
-// fragmentation): 2 (K and V) × KV heads on the GPU × head_dim × layers ×
-// bytes per element; for MLA models (kv_lora_rank + qk_rope_head_dim) ×
-// layers × bytes, replicated on every GPU.
+// KVBytesPerToken is the KV cache one token occupies on one GPU in every
+// attention layer (full and sliding alike; the pool's unit): 2 (K and V) ×
+// KV heads on the GPU × head_dim × bytes per element, summed over layers;
+// for MLA models (kv_lora_rank + qk_rope_head_dim) × layers × bytes,
+// replicated on every GPU.
 func (m *ModelConfig) KVBytesPerToken(bytesPerElem float64, tp int) float64 {
+	l := m.kvLayout(bytesPerElem, tp)
+	return l.full + l.slide
+}
+
+// kvLayout is the per-token KV bytes on one GPU split into full-attention
+// layers and the sliding-window layers (window tokens each).
+type kvLayout struct {
+	full, slide float64
+	window      int
+}
+
+func (m *ModelConfig) kvLayout(elem float64, tp int) kvLayout {
 	if m.IsMLA() {
-		return float64(m.KVLoraRank+m.QKRopeHeadDim) * float64(m.NumLayers) * bytesPerElem
+		return kvLayout{full: float64(m.KVLoraRank+m.QKRopeHeadDim) * float64(m.NumLayers) * elem}
 	}
-	return 2 * float64(m.KVHeadsPerGPU(tp)) * float64(m.HeadDim) * float64(m.NumLayers) * bytesPerElem
+	var l kvLayout
+	for i := 0; i < m.NumLayers; i++ {
+		h := m.NumKVHeads
+		if i < len(m.KVHeadsPerLayer) {
+			h = m.KVHeadsPerLayer[i]
+		}
+		b := 2 * float64(kvHeadsPerGPU(h, tp)) * float64(m.HeadDim) * elem
+		local := m.SlidingWindow > 0 && (m.SlidingLayers == nil || i < len(m.SlidingLayers) && m.SlidingLayers[i])
+		if local {
+			l.slide += b
+		} else {
+			l.full += b
+		}
+	}
+	if l.slide > 0 {
+		l.window = m.SlidingWindow
+	}
+	return l
+}
+
+// SlidingLayerCount is the number of layers that hold window-sized KV.
+func (m *ModelConfig) SlidingLayerCount() int {
+	if m.SlidingWindow <= 0 || m.IsMLA() {
+		return 0
+	}
+	if m.SlidingLayers == nil {
+		return m.NumLayers
+	}
+	n := 0
+	for _, s := range m.SlidingLayers {
+		if s {
+			n++
+		}
+	}
+	return n
 }
 
 // ValidTP reports whether tp splits the model's heads evenly: attention heads
@@ -421,6 +478,71 @@ func (r *reader) optBool(key string) (bool, bool) {
 }
 
 func (r *reader) bool(key string) bool { b, _ := r.optBool(key); return b }
+
+// layerAttention reads which layers use the sliding window and any
+// per-layer KV head counts, following transformers' config classes:
+// layer_types when present; Gemma 2 alternates (even layers local); Gemma 3
+// makes every sliding_window_pattern-th layer global; Qwen2's
+// max_window_layers keeps the first layers global.
+func (r *reader) layerAttention(m *ModelConfig) ([]bool, []int) {
+	var heads []int
+	if v, _, ok := r.lookup("num_key_value_heads"); ok && len(v) > 0 && v[0] == '[' {
+		if json.Unmarshal(v, &heads) != nil || len(heads) != m.NumLayers {
+			heads = nil
+		}
+		for _, h := range heads {
+			if h <= 0 || h > m.NumHeads {
+				heads = nil
+				break
+			}
+		}
+		if heads != nil {
+			m.NumKVHeads = heads[0]
+			for _, h := range heads {
+				m.NumKVHeads = max(m.NumKVHeads, h)
+			}
+		}
+	}
+	if m.SlidingWindow <= 0 || m.NumLayers <= 0 || m.NumLayers > 1<<16 {
+		return nil, heads
+	}
+	n := m.NumLayers
+	sl := make([]bool, n)
+	if lt := r.strs("layer_types"); len(lt) == n {
+		any := false
+		for i, t := range lt {
+			sl[i] = strings.Contains(t, "sliding") || t == "local_attention"
+			any = any || sl[i]
+		}
+		if !any {
+			m.SlidingWindow = 0
+			return nil, heads
+		}
+		return sl, heads
+	}
+	switch {
+	case m.ModelType == "gemma2":
+		for i := range sl {
+			sl[i] = i%2 == 0
+		}
+	case strings.HasPrefix(m.ModelType, "gemma3"):
+		p := r.int("sliding_window_pattern")
+		if p <= 0 {
+			p = 6 // Gemma3TextConfig default
+		}
+		for i := range sl {
+			sl[i] = (i+1)%p != 0
+		}
+	case r.int("max_window_layers") > 0 && strings.HasPrefix(m.ModelType, "qwen"):
+		mw := r.int("max_window_layers")
+		for i := range sl {
+			sl[i] = i >= mw
+		}
+	default:
+		return nil, heads
+	}
+	return sl, heads
+}
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

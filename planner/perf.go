@@ -80,12 +80,12 @@ func estimateCore(b *Baselines, base GPUBaseline, in *PerfInput) perfNumbers {
 	if in.ContextLen > b.ContextReferenceTokens && b.ContextExponent > 0 {
 		n.ctxFactor = math.Pow(float64(b.ContextReferenceTokens)/float64(in.ContextLen), b.ContextExponent)
 	}
-	n.quant = b.QuantizationSpeedup[in.Quantization]
+	n.quant = b.QuantizationSpeedup[SpeedClass(in.Quantization)]
 	if n.quant == 0 {
 		n.quant = 1
 	}
 	n.quantP = n.quant
-	if q, ok := b.PrefillQuantizationSpeedup[in.Quantization]; ok && q > 0 {
+	if q, ok := b.PrefillQuantizationSpeedup[SpeedClass(in.Quantization)]; ok && q > 0 {
 		n.quantP = q
 	}
 	us := 0.0

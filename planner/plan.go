@@ -3,9 +3,7 @@ package planner
 import (
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
-	"strings"
 )
 
 // ErrBadRequest marks a request the planner cannot plan (bad numbers, a TP
@@ -28,7 +26,10 @@ type Request struct {
 	TP           int
 	Dtype        string
 	Quantization string // "" = the checkpoint's own, else none
-	KVCacheDtype string
+	// QuantizedModel is the id of a checkpoint already in Quantization's
+	// format (an AWQ build of Model, say): the command serves it.
+	QuantizedModel string
+	KVCacheDtype   string
 	// MaxModelLen is the context to plan for (0 = the longest that fits).
 	MaxModelLen  int
 	Interconnect string // "" = the GPU's usual one
@@ -71,8 +72,17 @@ type Config struct {
 	// SuggestedQuantization / SuggestedKVCacheDtype are advice, not applied.
 	SuggestedQuantization string `json:"suggested_quantization,omitempty"`
 	SuggestedKVCacheDtype string `json:"suggested_kv_cache_dtype,omitempty"`
-	Args                  []Arg  `json:"args"`
-	ServeCommand          string `json:"serve_command"`
+	// CheckpointRequirement names the checkpoint the command needs ("" =
+	// Model as published).
+	CheckpointRequirement string `json:"checkpoint_requirement,omitempty"`
+	// NoCommandReason says why no serve command is emitted ("" = one is).
+	NoCommandReason string `json:"no_command_reason,omitempty"`
+	// Suggestions are advice not applied to the command.
+	Suggestions []string `json:"suggestions,omitempty"`
+	Args        []Arg    `json:"args"`
+	// ServeCommand is the `vllm serve` line, rendered by reports/artifacts
+	// (empty when NoCommandReason is set).
+	ServeCommand string `json:"serve_command"`
 }
 
 // ModelSummary describes the planned model.
@@ -125,8 +135,8 @@ func (r *Request) Validate() error {
 		return bad("tensor parallel size %d needs %d GPUs but only %d were given; raise --gpus or lower --tp", r.TP, r.TP, r.NumGPUs)
 	case r.GPU.MemoryGiB <= 0:
 		return bad("GPU %q has no memory size; pass --vram-gb", r.GPU.Name)
-	case r.PromptTokens < 0 || r.GenTokens < 0:
-		return bad("prompt and generation tokens must be ≥ 0")
+	case r.PromptTokens < 0 || r.GenTokens < 0 || r.PromptTokens > 1<<24 || r.GenTokens > 1<<24:
+		return bad("prompt and generation tokens must be between 0 and %d", 1<<24)
 	case r.Concurrency < 0 || r.Concurrency > 1<<20:
 		return bad("concurrency %d out of range", r.Concurrency)
 	case r.MaxModelLen < 0 || r.MaxModelLen > 1<<24:
@@ -191,9 +201,13 @@ type planState struct {
 	tp                  int
 	tpWhy               string
 	memIn               MemoryInput
-	ctx, recCtx, fitCtx int
+	ctx, recCtx         int
 	ctxWhy              string
 	feas                Feasibility
+	qf                  QuantFormat
+	serveModel, ckptReq string
+	noCmd               string
+	lim                 Limits
 }
 
 // resolveRequest normalizes the request's names and notes what they imply.
@@ -214,9 +228,7 @@ func resolveRequest(req *Request) (*planState, error) {
 	if st.quant, err = NormalizeQuantization(quant); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
-	if m.NativeQuantization != "" && st.quant != m.NativeQuantization {
-		st.warn = append(st.warn, fmt.Sprintf("the checkpoint ships %s weights; planning for %s", m.NativeQuantization, st.quant))
-	}
+	st.qf, _ = LookupQuant(st.quant)
 	if st.kvd, err = NormalizeKVCacheDtype(req.KVCacheDtype); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
@@ -233,54 +245,60 @@ func resolveRequest(req *Request) (*planState, error) {
 	}
 	st.conc = max(req.Concurrency, 1)
 	st.pol = req.Policy.withDefaults(g)
-	if (st.kvd == "fp8" || st.kvd == "fp8_e4m3" || st.kvd == "fp8_e5m2") && !g.SupportsFP8() && !g.Custom {
+	if IsFP8KV(st.kvd) && !g.SupportsFP8() && !g.Custom {
 		st.warn = append(st.warn, fmt.Sprintf("%s (compute capability %s) has no FP8 tensor cores: an fp8 KV cache is stored in 1 byte but may run slower", g.Name, g.ComputeCapability))
 	}
-	if st.quant == QuantFP8 && !g.SupportsFP8() && !g.Custom {
-		st.warn = append(st.warn, fmt.Sprintf("%s has no FP8 tensor cores: vLLM runs FP8 checkpoints weight-only (Marlin) there", g.Name))
+	if st.quant == QuantFP8 && !g.SupportsFP8() && !g.Custom && g.VendorKind() == VendorNVIDIA && g.CC() >= 8.0 {
+		st.warn = append(st.warn, fmt.Sprintf("%s has no FP8 tensor cores: vLLM runs FP8 weight-only (Marlin) there", g.Name))
 	}
+	st.serveModel, st.ckptReq, st.noCmd = checkpointRule(m, &st.qf, req.QuantizedModel, g)
 	return st, nil
 }
 
-// chooseTP picks the tensor-parallel size.
+// chooseTP picks the tensor-parallel size and sets up the memory input:
+// scheduler limits size the profiling run, so the memory is computed with
+// the largest max_num_seqs the recommendation can reach (the limits are
+// then set from the pool).
 func (st *planState) chooseTP() error {
-	m, req := st.m, st.req
+	m, g, req := st.m, st.g, st.req
 	weightsTotal := m.ParamsB * 1e9 * BytesPerParam(st.dtype, st.quant)
-	st.tp, st.tpWhy = chooseTP(m, st.g, req.NumGPUs, req.TP, weightsTotal)
+	st.tp, st.tpWhy = chooseTP(m, g, req.NumGPUs, req.TP, weightsTotal)
 	if req.TP > 0 && st.tp != req.TP {
 		st.warn = append(st.warn, st.tpWhy)
 	}
 	if st.tp == 0 {
 		return fmt.Errorf("%w: no tensor-parallel size ≤ %d divides %d attention heads and %d KV heads", ErrBadRequest, req.NumGPUs, m.NumHeads, m.NumKVHeads)
 	}
-	st.memIn = MemoryInput{Model: m, GPU: st.g, TP: st.tp, Dtype: st.dtype, Quantization: st.quant, KVCacheDtype: st.kvd, Concurrency: st.conc, Policy: st.pol}
+	_, defSeqs := DefaultBatchLimits(g)
+	lim0 := RecommendLimits(g, st.mode, st.conc, MaxNumSeqsCeiling, req.PromptTokens+req.GenTokens)
+	st.memIn = MemoryInput{Model: m, GPU: g, TP: st.tp, Dtype: st.dtype, Quantization: st.quant, KVCacheDtype: st.kvd, Concurrency: st.conc,
+		PromptTokens: req.PromptTokens, GenTokens: req.GenTokens, MaxNumBatchedTokens: lim0.MaxNumBatchedTokens,
+		MaxNumSeqs: max(lim0.MaxNumSeqs, min(defSeqs, MaxNumSeqsCeiling)), Policy: st.pol}
 	return nil
 }
 
 // chooseContext picks the context to plan for and the one to recommend.
 func (st *planState) chooseContext() {
-	m, conc, pol := st.m, st.conc, st.pol
+	m := st.m
 	modelMax := m.MaxPositionEmbeddings
 	ctx := st.req.MaxModelLen
 	if ctx > 0 && modelMax > 0 && ctx > modelMax {
 		st.warn = append(st.warn, fmt.Sprintf("max model length %d exceeds the model's %d positions; clamped", ctx, modelMax))
 		ctx = modelMax
 	}
-	st.fitCtx = st.longestFittingContext()
-	fitCtx := st.fitCtx
 	if ctx == 0 {
 		ctx = modelMax
 		if ctx == 0 {
 			ctx = 4096
 			st.warn = append(st.warn, "the model states no max_position_embeddings; assuming 4096")
 		}
-		if fitCtx < ctx && fitCtx >= 256 {
-			ctx = fitCtx
-			st.ctxWhy = fmt.Sprintf("the longest context that fits %d concurrent sequences (model maximum %d)", conc, modelMax)
-		} else if fitCtx < 256 {
-			st.ctxWhy = "the model maximum; it does not fit (see feasibility)"
+		if feasAt(st.memIn, ctx).Fits {
+			st.ctxWhy = "the model maximum; vLLM admits it"
+		} else if fc := st.longestFittingContext(ctx); fc >= 256 {
+			ctx = fc
+			st.ctxWhy = fmt.Sprintf("the longest context whose one sequence fits the KV pool (model maximum %d)", modelMax)
 		} else {
-			st.ctxWhy = "the model maximum; it fits"
+			st.ctxWhy = "the model maximum; it does not fit (see feasibility)"
 		}
 	} else {
 		st.ctxWhy = "your value"
@@ -289,89 +307,83 @@ func (st *planState) chooseContext() {
 	st.feas = feasAt(st.memIn, ctx)
 	st.recCtx = ctx
 	feas := &st.feas
-	if !feas.Fits && fitCtx >= 256 && fitCtx < ctx {
-		st.recCtx = fitCtx
-		st.ctxWhy = fmt.Sprintf("lowered from %d, which does not fit %d sequences, to the longest that does", ctx, conc)
-	}
 	if !feas.Fits {
-		st.warn = append(st.warn, fmt.Sprintf("does not fit: needs %.1f GiB per GPU of %.1f GiB allocatable (%.1f GiB headroom required)", feas.WeightsGB+feas.KVCacheGB+feas.OverheadGB, feas.VRAMTargetAllocGB, pol.HeadroomGB))
+		if fc := st.longestFittingContext(ctx); fc >= 256 && fc < ctx {
+			st.recCtx = fc
+			st.ctxWhy = fmt.Sprintf("lowered from %d, whose one sequence does not fit the KV pool, to the longest that does", ctx)
+		}
+		st.warn = append(st.warn, fmt.Sprintf("does not fit: one %d-token sequence needs %.2f GiB of KV per GPU; the pool after weights (%.1f GiB), activations (%.2f), CUDA graphs (%.2f) and other memory (%.2f) is %.2f GiB of %.1f GiB allocatable",
+			ctx, feas.KVOneSequenceGB, feas.WeightsGB, feas.ActivationGB, feas.CUDAGraphGB, feas.NonTorchGB, feas.KVPoolGB, feas.VRAMTargetAllocGB))
 	}
-	if m.SlidingWindow > 0 && m.SlidingWindow < ctx {
-		st.warn = append(st.warn, fmt.Sprintf("the model declares a %d-token sliding window; the KV estimate assumes full attention on every layer (an upper bound)", m.SlidingWindow))
+	if n := feas.SlidingLayers; n > 0 && m.SlidingWindow < ctx {
+		st.warn = append(st.warn, fmt.Sprintf("%d of %d layers use a %d-token sliding window and hold only that much KV (vLLM's hybrid KV cache manager)", n, m.NumLayers, m.SlidingWindow))
+	}
+	// Limits from the pool.
+	st.lim = RecommendLimits(st.g, st.mode, st.conc, feas.SustainableConcurrency, feas.RequestTokens)
+	if feas.Fits && feas.SustainableConcurrency < st.conc {
+		st.warn = append(st.warn, fmt.Sprintf("the KV pool holds %d requests of %d tokens, fewer than the %d requested: the rest queue", feas.SustainableConcurrency, feas.RequestTokens, st.conc))
 	}
 }
 
-// longestFittingContext is the longest context (a multiple of 256) that
-// fits the concurrency with the required headroom free, or 0.
-func (st *planState) longestFittingContext() int {
-	f := feasAt(st.memIn, 1)
-	if f.MaxContextAtConcurrency <= 0 {
-		return 0
+// longestFittingContext is the longest context (a multiple of 256, at most
+// hi) whose one sequence vLLM admits, or 0.
+func (st *planState) longestFittingContext(hi int) int {
+	lo := 0
+	hi /= 256
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if feasAt(st.memIn, mid*256).Fits {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
 	}
-	free := (f.VRAMTargetAllocGB - f.WeightsGB - f.OverheadGB - st.pol.HeadroomGB) * GiB
-	c := int(math.Floor(free / f.KVBytesPerToken / float64(st.conc)))
-	return max(c/256*256, 0)
+	return lo * 256
 }
 
 // config recommends the vLLM configuration and explains each argument.
 func (st *planState) config() Config {
-	m, g, req, conc, tp := st.m, st.g, st.req, st.conc, st.tp
-	quant, kvd, feas := st.quant, st.kvd, &st.feas
-	cfg := Config{Model: m.ID, TensorParallelSize: tp, Dtype: st.dtype, Quantization: quant, KVCacheDtype: kvd, MaxModelLen: st.recCtx,
-		GPUMemoryUtilization: st.pol.GPUMemoryUtilization, Interconnect: st.ic, GPUsUsed: tp, Replicas: max(req.NumGPUs/tp, 1)}
+	m, g, req, tp := st.m, st.g, st.req, st.tp
+	quant, kvd, feas, qf, lim := st.quant, st.kvd, &st.feas, &st.qf, &st.lim
+	cfg := Config{Model: st.serveModel, TensorParallelSize: tp, Dtype: st.dtype, Quantization: quant, KVCacheDtype: kvd, MaxModelLen: st.recCtx,
+		GPUMemoryUtilization: st.pol.GPUMemoryUtilization, Interconnect: st.ic, GPUsUsed: tp, Replicas: max(req.NumGPUs/tp, 1),
+		MaxNumSeqs: lim.MaxNumSeqs, MaxNumBatchedTokens: lim.MaxNumBatchedTokens, CheckpointRequirement: st.ckptReq, NoCommandReason: st.noCmd}
+	if st.noCmd != "" {
+		st.warn = append(st.warn, "no serve command: "+st.noCmd)
+	}
 	if !feas.Fits && quant == QuantNone {
 		awqIn := st.memIn
 		awqIn.Quantization = QuantAWQ
 		if ComputeMemory(awqIn).Fits {
 			cfg.SuggestedQuantization = QuantAWQ
-			st.warn = append(st.warn, "an AWQ (4-bit) checkpoint of this model would fit")
+			cfg.Suggestions = append(cfg.Suggestions, "an AWQ (4-bit) checkpoint of this model would fit: plan with -q awq --quantized-model ID")
 		}
 	}
-	kvPressure := feas.KVCacheGB / feas.VRAMTargetAllocGB
-	if kvd == "auto" && kvPressure > 0.40 && g.SupportsFP8() {
+	if SuggestFP8KV(kvd, g, feas) {
 		cfg.SuggestedKVCacheDtype = "fp8"
+		fp8In := st.memIn
+		fp8In.KVCacheDtype = "fp8"
+		f8 := ComputeMemory(fp8In)
+		cfg.Suggestions = append(cfg.Suggestions, fmt.Sprintf("--kv-cache-dtype fp8 would halve the KV per token: %d sustainable requests instead of %d (plan with it to see memory and speed)", f8.SustainableConcurrency, feas.SustainableConcurrency))
 	}
-	cfg.MaxNumSeqs = conc
-	factor := 1.0
-	switch st.mode {
-	case ModeBalanced:
-		cfg.MaxNumSeqs = conc + 2
-		factor = 1.25
-	case ModeThroughput:
-		cfg.MaxNumSeqs = conc + 4
-		factor = 1.5
-	}
-	capTok := 16384
-	switch {
-	case g.MemoryGiB >= 40:
-		capTok = 65536
-	case g.MemoryGiB >= 20:
-		capTok = 32768
-	}
-	mnbt := int(float64(req.PromptTokens+req.GenTokens) * float64(conc) * factor)
-	cfg.MaxNumBatchedTokens = max(min(mnbt, capTok), 8192)
 
 	args := []Arg{{Flag: "--tensor-parallel-size", Value: strconv.Itoa(tp), Explanation: st.tpWhy}}
 	if st.dtype != "auto" {
 		args = append(args, Arg{Flag: "--dtype", Value: st.dtype, Explanation: "your value"})
 	}
-	if quant != QuantNone && quant != m.NativeQuantization {
-		args = append(args, Arg{Flag: "--quantization", Value: quant, Explanation: fmt.Sprintf("%s weights: %.2f bytes per parameter", quant, BytesPerParam(st.dtype, quant))})
+	if qf.VLLMMethod != "" && !qf.PreQuantized && m.NativeQuantization == "" && req.QuantizedModel == "" {
+		args = append(args, Arg{Flag: "--quantization", Value: qf.VLLMMethod, Explanation: fmt.Sprintf("%s: %.2f bytes per parameter", qf.Note, qf.BytesPerParam)})
 	}
 	if kvd != "auto" {
-		args = append(args, Arg{Flag: "--kv-cache-dtype", Value: kvd, Explanation: "your value"})
+		args = append(args, Arg{Flag: "--kv-cache-dtype", Value: kvd, Explanation: "your value; memory and speed are planned with it"})
 	}
 	args = append(args,
 		Arg{Flag: "--max-model-len", Value: strconv.Itoa(st.recCtx), Explanation: st.ctxWhy},
 		Arg{Flag: "--gpu-memory-utilization", Value: strconv.FormatFloat(st.pol.GPUMemoryUtilization, 'f', -1, 64), Explanation: utilWhy(req.Policy, g)},
-		Arg{Flag: "--max-num-seqs", Value: strconv.Itoa(cfg.MaxNumSeqs), Explanation: fmt.Sprintf("%s mode: concurrency %d%s", st.mode, conc, map[string]string{ModeLatency: "", ModeBalanced: " + 2", ModeThroughput: " + 4"}[st.mode])},
-		Arg{Flag: "--max-num-batched-tokens", Value: strconv.Itoa(cfg.MaxNumBatchedTokens), Explanation: fmt.Sprintf("(%d prompt + %d generated) × %d sequences × %.2f (%s), capped at %d for %.0f GiB GPUs, at least 8192", req.PromptTokens, req.GenTokens, conc, factor, st.mode, capTok, g.MemoryGiB)},
+		Arg{Flag: "--max-num-seqs", Value: strconv.Itoa(cfg.MaxNumSeqs), Explanation: lim.MaxNumSeqsWhy},
+		Arg{Flag: "--max-num-batched-tokens", Value: strconv.Itoa(cfg.MaxNumBatchedTokens), Explanation: lim.MaxNumBatchedTokensWhy},
 	)
-	if cfg.SuggestedKVCacheDtype != "" {
-		args = append(args, Arg{Flag: "--kv-cache-dtype", Value: "fp8", Explanation: fmt.Sprintf("suggested: the KV cache takes %.0f%% of allocatable memory and %s supports FP8", 100*kvPressure, g.Name)})
-	}
 	cfg.Args = args
-	cfg.ServeCommand = ServeCommand(m.ID, args)
 	return cfg
 }
 
@@ -396,6 +408,9 @@ func planPerformance(req *Request, cfg *Config, atCtx Feasibility, conc int) (*P
 			return nil, []string{fmt.Sprintf("no performance estimate: %v", err)}
 		}
 	}
+	if !atCtx.Fits {
+		atCtx.SustainableConcurrency = 0 // no sequence runs where vLLM refuses to start
+	}
 	pt := Point{TP: cfg.TensorParallelSize, GPUCount: req.NumGPUs, ContextLen: cfg.MaxModelLen, Quantization: cfg.Quantization, KVCacheDtype: cfg.KVCacheDtype,
 		Interconnect: cfg.Interconnect, Concurrency: conc, PromptTokens: req.PromptTokens, GenTokens: req.GenTokens, VLLMVersion: req.VLLMVersion, EnforceEager: req.EnforceEager}
 	res := Result{Status: StatusOK, Quantization: cfg.Quantization, KVCacheDtype: cfg.KVCacheDtype, Interconnect: cfg.Interconnect, TP: cfg.TensorParallelSize,
@@ -413,7 +428,7 @@ func planPerformance(req *Request, cfg *Config, atCtx Feasibility, conc int) (*P
 		perf.Assumptions = seedAssumptions(b, prep.base, &in, &n)
 		li := loadInput{gpu: g, tp: in.TP, activeParamsB: m.ActiveParamsB, totalParamsB: m.ParamsB, numExperts: m.NumExperts, expertsPerTok: m.ExpertsPerToken, quant: cfg.Quantization,
 			kvBytesPerTok: atCtx.KVBytesPerToken / prep.pol.FragmentationFactor, promptTokens: req.PromptTokens, genTokens: req.GenTokens, concurrency: conc,
-			maxConcurrency: atCtx.MaxConcurrencyAtContext, maxNumSeqs: cfg.MaxNumSeqs}
+			maxConcurrency: atCtx.SustainableConcurrency, maxNumSeqs: cfg.MaxNumSeqs}
 		ln := loadCore(b, &n, &li)
 		le.Assumptions = loadAssumptions(b, &ln, &li)
 	}
@@ -423,7 +438,7 @@ func planPerformance(req *Request, cfg *Config, atCtx Feasibility, conc int) (*P
 	if le.Concurrency == 0 {
 		warn = append(warn, "no throughput at load: not even one sequence of this context fits in the KV cache")
 	} else if le.LimitedBy == "kv_cache" {
-		warn = append(warn, fmt.Sprintf("the KV cache holds only %d sequences of %d tokens: %d requested, the rest queue", le.Concurrency, cfg.MaxModelLen, conc))
+		warn = append(warn, fmt.Sprintf("throughput at load runs %d sequences at once, the KV pool's capacity at %d tokens per request", le.Concurrency, atCtx.RequestTokens))
 	}
 	return &Performance{PerfEstimate: perf, AtLoad: &le}, warn
 }
@@ -509,42 +524,46 @@ func chooseTP(m *ModelConfig, g *GPU, gpus, want int, weightsTotal float64) (int
 	return 0, ""
 }
 
-// ServeCommand renders `vllm serve MODEL ARGS` on one line, shell-quoted.
-func ServeCommand(model string, args []Arg) string {
-	var sb strings.Builder
-	sb.WriteString("vllm serve ")
-	sb.WriteString(ShellQuote(model))
-	seen := map[string]bool{}
-	for _, a := range args {
-		if seen[a.Flag] && a.Flag == "--kv-cache-dtype" {
-			continue
-		}
-		seen[a.Flag] = true
-		sb.WriteByte(' ')
-		sb.WriteString(a.Flag)
-		if a.Value != "" {
-			sb.WriteByte(' ')
-			sb.WriteString(ShellQuote(a.Value))
-		}
+// checkpointRule decides which checkpoint the command serves and whether
+// vLLM can load the format at all: a pre-quantized format needs a checkpoint
+// in it (the model's own, or --quantized-model); a quantized checkpoint
+// loads only in its own format; kernels must exist for the GPU.
+func checkpointRule(m *ModelConfig, qf *QuantFormat, quantized string, g *GPU) (model, requirement, noCommand string) {
+	model = m.ID
+	native := m.NativeQuantization
+	if ok, why := QuantOnGPU(qf.Name, g); !ok {
+		return model, "", why
 	}
-	return sb.String()
+	if quantized != "" {
+		if qf.Name == QuantNone {
+			return model, "", fmt.Sprintf("--quantized-model %s was given without a quantization (-q)", quantized)
+		}
+		return quantized, fmt.Sprintf("%s checkpoint %s", qf.Name, quantized), ""
+	}
+	switch {
+	case !needsCheckpoint(native, qf):
+	case native != "" && qf.Name != native:
+		return model, fmt.Sprintf("a %s checkpoint of %s", qf.Name, m.ID),
+			fmt.Sprintf("%s ships %s weights and vLLM loads it only as %s; pass --quantized-model ID of a %s checkpoint (memory and speed are planned for %s)", m.ID, native, native, qf.Name, qf.Name)
+	case qf.PreQuantized && native != qf.Name:
+		return model, fmt.Sprintf("a %s checkpoint of %s", qf.Name, m.ID),
+			fmt.Sprintf("%s needs a pre-quantized checkpoint and %s is unquantized; pass --quantized-model ID of a %s build of it (memory and speed are planned for %s)", qf.Name, m.ID, qf.Name, qf.Name)
+	}
+	return model, "", ""
 }
 
-// ShellQuote quotes s for a POSIX shell when it holds anything but safe
-// characters.
-func ShellQuote(s string) string {
-	if s == "" {
-		return "''"
+// needsCheckpoint says whether serving format qf needs a checkpoint other
+// than the model's own (whose format is native, "" = unquantized).
+func needsCheckpoint(native string, qf *QuantFormat) bool {
+	if native != "" {
+		return qf.Name != native
 	}
-	safe := true
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@%+,", r)) {
-			safe = false
-			break
-		}
-	}
-	if safe {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
+	return qf.PreQuantized
+}
+
+// NeedsQuantizedCheckpoint says whether serving a model whose checkpoint is
+// in format native ("" = unquantized) as quant needs another checkpoint.
+func NeedsQuantizedCheckpoint(native, quant string) bool {
+	qf, ok := LookupQuant(quant)
+	return ok && needsCheckpoint(native, &qf)
 }

@@ -127,36 +127,77 @@ func TestEstimatePerformanceNeedsABasis(t *testing.T) {
 	}
 }
 
-// Per-GPU memory of Llama-3.1-70B on 4 × H100 SXM at 32768 tokens:
-// weights 70.55e9 × 2 B / 4 = 32.85 GiB; KV per token per GPU = 2 × (8/4) heads
-// × 128 × 80 layers × 2 B = 81920 B × 1.15 = 94208 B → × 32768 = 2.875 GiB;
-// overhead max(1, 0.02 × 80) + 0.25 × 3 = 2.35 GiB; allocatable 0.9 × 80 = 72.
+// Per-GPU memory of Llama-3.1-70B on 4 × H100 SXM at 32768 tokens, 32 users
+// of 512 + 256 tokens (vLLM's rule, docs/memory.md):
+// weights 70.55e9 × 2 B / 4 = 32.85 GiB; KV per token per GPU = 2 × (8/4)
+// heads × 128 × 80 layers × 2 B = 81920 B; one 32768-token sequence = 2.5 GiB.
+// Activation peak at 8192 batched tokens, 256 sequences: 8192 × (2 × 8192 +
+// 3 × 28672 / 4) × 2 B + 256 × 128256 × 8 B = 883425280 B = 0.82275 GiB;
+// CUDA graphs 0.25 + 0.008 × 80 = 0.89 GiB; non-torch 0.5 + 0.25 × 3 = 1.25 GiB.
+// Allocatable 0.9 × 80 = 72 GiB; pool = 72 − 32.85 − 2.96275 GiB.
 func TestComputeMemoryKnownValues(t *testing.T) {
 	m := model(t, "meta-llama/Llama-3.1-70B-Instruct")
 	g := gpu(t, "H100 SXM")
-	f := planner.ComputeMemory(planner.MemoryInput{Model: &m, GPU: &g, TP: 4, Dtype: "auto", Quantization: "none", KVCacheDtype: "auto", ContextLen: 32768, Concurrency: 1, Policy: planner.DefaultPolicy})
+	f := planner.ComputeMemory(planner.MemoryInput{Model: &m, GPU: &g, TP: 4, Dtype: "auto", Quantization: "none", KVCacheDtype: "auto",
+		ContextLen: 32768, Concurrency: 32, PromptTokens: 512, GenTokens: 256, MaxNumBatchedTokens: 8192, MaxNumSeqs: 256, Policy: planner.DefaultPolicy})
 	wantWeights := m.ParamsB * 1e9 * 2 / 4 / planner.GiB
+	pool := 72 - wantWeights - 2.96275
 	checks := []struct {
 		name      string
 		got, want float64
 	}{
 		{"weights", f.WeightsGB, wantWeights},
-		{"kv bytes per token", f.KVBytesPerToken, 94208},
-		{"kv", f.KVCacheGB, 2.875},
-		{"overhead", f.OverheadGB, 2.35},
+		{"kv bytes per token", f.KVBytesPerToken, 81920},
+		{"one sequence", f.KVOneSequenceGB, 2.5},
+		{"activation", f.ActivationGB, 0.82275},
+		{"cuda graphs", f.CUDAGraphGB, 0.89},
+		{"overhead", f.OverheadGB, 2.96275},
 		{"allocatable", f.VRAMTargetAllocGB, 72},
-		{"headroom", f.HeadroomGB, 72 - wantWeights - 2.875 - 2.35},
-		// (72 − 32.85 − 2.35) GiB / (94208 B × 32768) = 12.78 → 12.
-		{"max concurrency", float64(f.MaxConcurrencyAtContext), 12},
+		{"pool", f.KVPoolGB, pool},
+		// 32 requests × 768 tokens (48 whole blocks) × 81920 B = 1.875 GiB.
+		{"kv of the workload", f.KVCacheGB, 1.875},
+		{"pool tokens", float64(f.KVPoolTokens), float64(int(pool*planner.GiB/(81920*16)) * 16)},
+		{"sustainable", float64(f.SustainableConcurrency), float64(int(pool * planner.GiB / (81920 * 768)))},
+		{"worst case", float64(f.MaxConcurrencyAtContext), float64(int(pool / 2.5))},
 	}
 	for _, c := range checks {
 		if !near(c.got, c.want, 0.001) {
 			t.Errorf("%s = %.4f, want %.4f", c.name, c.got, c.want)
 		}
 	}
-	if !f.Fits || f.OOMRisk != planner.OOMLow {
-		t.Errorf("fits=%v risk=%s, want fits with low risk", f.Fits, f.OOMRisk)
+	if !f.Fits || f.OOMRisk != planner.OOMLow || f.KVPoolBlocks*16 != f.KVPoolTokens {
+		t.Errorf("fits=%v risk=%s blocks=%d tokens=%d, want fits with low risk", f.Fits, f.OOMRisk, f.KVPoolBlocks, f.KVPoolTokens)
 	}
+}
+
+// Gemma-3-27B on one H100 at 128k: 62 layers, every 6th global (10 full,
+// 52 with a 1024-token window), 16 KV heads × 128 × 2 (K, V) × 2 B = 8192 B
+// per layer and token. vLLM admits one 131072-token sequence if the pool
+// holds 10 × 8192 × 131072 B (full layers) + 52 × 8192 × (⌈min(1023 + 8192,
+// 131072) / 16⌉ + 1) × 16 B (sliding layers, SlidingWindowSpec's bound at
+// 8192 batched tokens) = 10 GiB + 52 × 8192 × 9232 B = 10 + 3.6621 GiB =
+// 13.662 GiB, against 62 GiB with full attention everywhere.
+func TestGemma3HybridKV(t *testing.T) {
+	m := model(t, "google/gemma-3-27b-it")
+	g := gpu(t, "H100 SXM")
+	if m.NumLayers != 62 || m.SlidingLayerCount() != 52 || m.SlidingWindow != 1024 {
+		t.Fatalf("layers %d sliding %d window %d, want 62, 52, 1024", m.NumLayers, m.SlidingLayerCount(), m.SlidingWindow)
+	}
+	f := planner.ComputeMemory(planner.MemoryInput{Model: &m, GPU: &g, TP: 1, Dtype: "auto", Quantization: "none", KVCacheDtype: "auto",
+		ContextLen: 131072, Concurrency: 1, PromptTokens: 512, GenTokens: 256, MaxNumBatchedTokens: 8192, MaxNumSeqs: 256, Policy: planner.DefaultPolicy})
+	wantTotal := (10*8192*131072 + 52*8192*9232) / float64(planner.GiB) // 13.662 GiB
+	wantPerTok := wantTotal * planner.GiB / 131072                      // 111918 B, vs 507904 B with full attention
+	if r := f.KVOneSequenceGB / wantTotal; r < 0.9 || r > 1.1 {
+		t.Errorf("one 128k sequence = %.3f GiB, want %.3f ± 10 %%", f.KVOneSequenceGB, wantTotal)
+	}
+	if r := f.KVBytesPerTokenAtContext / wantPerTok; r < 0.9 || r > 1.1 {
+		t.Errorf("KV per token at 128k = %.0f B, want %.0f ± 10 %%", f.KVBytesPerTokenAtContext, wantPerTok)
+	}
+	if !f.Fits {
+		t.Errorf("gemma-3-27b at 128k does not fit one H100: pool %.2f GiB, one sequence %.2f GiB", f.KVPoolGB, f.KVOneSequenceGB)
+	}
+	t.Logf("gemma-3-27b-it, H100, 128k: one sequence %.3f GiB (rule %.3f), %.0f B/token (rule %.0f), pool %.2f GiB, worst case %d",
+		f.KVOneSequenceGB, wantTotal, f.KVBytesPerTokenAtContext, wantPerTok, f.KVPoolGB, f.MaxConcurrencyAtContext)
 }
 
 func TestComputeMemoryRisk(t *testing.T) {
@@ -169,19 +210,24 @@ func TestComputeMemoryRisk(t *testing.T) {
 		fits bool
 		risk string
 	}{
-		// 24 GiB × 0.88 = 21.12; weights 8.03e9 × 2 = 14.96 GiB; overhead 1 GiB.
-		// 8k × 1: KV 131072 × 1.15 × 8192 = 1.15 GiB → headroom 4.0 → low.
+		// 24 GiB × 0.88 = 21.12; weights 8.03e9 × 2 = 14.96 GiB; overhead at
+		// 2048 batched tokens (vLLM's default under 70 GiB), 256 sequences:
+		// activations 0.195 + sampler 0.245 + graphs 0.506 + 0.5 = 1.446 GiB →
+		// pool 4.71 GiB; one token = 131072 B.
 		{"8B at 8k fits a 4090", 8192, 1, true, planner.OOMLow},
-		// 32k × 1: KV 4.6 GiB → headroom 0.56 → medium, below the 1 GiB required.
-		{"8B at 32k is tight", 32768, 1, false, planner.OOMMedium},
-		// 128k × 1: KV 18.4 GiB → negative headroom.
-		{"8B at 128k does not fit", 131072, 1, false, planner.OOMHigh},
+		// 32k: one sequence 4 GiB ≤ 4.71.
+		{"8B at 32k fits one sequence", 32768, 1, true, planner.OOMLow},
+		// 40k: 5 GiB > 4.71.
+		{"8B at 40k does not fit", 40960, 1, false, planner.OOMHigh},
+		// 8k admits, but 8 users of 768 tokens fit, 64 do not: queueing.
+		{"8B at 8k with 64 users is admitted, the rest queue", 8192, 64, true, planner.OOMMedium},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := planner.ComputeMemory(planner.MemoryInput{Model: &m, GPU: &g, TP: 1, Dtype: "auto", Quantization: "none", KVCacheDtype: "auto", ContextLen: tt.ctx, Concurrency: tt.conc, Policy: planner.DefaultPolicy})
+			f := planner.ComputeMemory(planner.MemoryInput{Model: &m, GPU: &g, TP: 1, Dtype: "auto", Quantization: "none", KVCacheDtype: "auto",
+				ContextLen: tt.ctx, Concurrency: tt.conc, PromptTokens: 512, GenTokens: 256, MaxNumSeqs: 256, Policy: planner.DefaultPolicy})
 			if f.Fits != tt.fits || f.OOMRisk != tt.risk {
-				t.Errorf("fits=%v risk=%s headroom=%.2f, want fits=%v risk=%s", f.Fits, f.OOMRisk, f.HeadroomGB, tt.fits, tt.risk)
+				t.Errorf("fits=%v risk=%s pool=%.2f one=%.2f, want fits=%v risk=%s", f.Fits, f.OOMRisk, f.KVPoolGB, f.KVOneSequenceGB, tt.fits, tt.risk)
 			}
 			if f.GPUMemoryUtilization != 0.88 {
 				t.Errorf("utilization %.2f, want 0.88 on a consumer card", f.GPUMemoryUtilization)
@@ -212,8 +258,8 @@ func TestPlanRecommendations(t *testing.T) {
 			if resp.Config.TensorParallelSize != 4 || !resp.Feasibility.Fits || resp.Config.MaxModelLen != 32768 {
 				t.Errorf("tp=%d fits=%v len=%d", resp.Config.TensorParallelSize, resp.Feasibility.Fits, resp.Config.MaxModelLen)
 			}
-			if !strings.Contains(resp.Config.ServeCommand, "--tensor-parallel-size 4") {
-				t.Errorf("command %q", resp.Config.ServeCommand)
+			if resp.Config.Args[0].Flag != "--tensor-parallel-size" || resp.Config.Args[0].Value != "4" {
+				t.Errorf("args %+v", resp.Config.Args)
 			}
 		}},
 		{"seed rule: largest power of two ≤ 6 GPUs, one replica", func(r *planner.Request) {
@@ -256,14 +302,15 @@ func TestPlanRecommendations(t *testing.T) {
 				t.Errorf("fits=%v suggested=%q", resp.Feasibility.Fits, resp.Config.SuggestedQuantization)
 			}
 		}},
-		{"latency mode sets max-num-seqs to the concurrency", func(r *planner.Request) {
+		{"max-num-seqs from the KV pool, capped at 256; batched tokens at vLLM's default", func(r *planner.Request) {
 			*r = baseRequest(t, "Qwen/Qwen2.5-7B-Instruct", "L40S", 1)
 			r.BatchingMode = planner.ModeLatency
 			r.Concurrency = 16
 			r.MaxModelLen = 8192
 		}, func(t *testing.T, resp planner.Response) {
-			// (512 + 256) × 16 × 1.0 = 12288, under the 65536 cap for 48 GiB.
-			if resp.Config.MaxNumSeqs != 16 || resp.Config.MaxNumBatchedTokens != 12288 {
+			// The pool holds hundreds of 768-token requests: 256; L40S has
+			// 48 GiB < 70, so vLLM's default is 2048 batched tokens.
+			if resp.Config.MaxNumSeqs != 256 || resp.Config.MaxNumBatchedTokens != 2048 {
 				t.Errorf("max_num_seqs=%d batched=%d", resp.Config.MaxNumSeqs, resp.Config.MaxNumBatchedTokens)
 			}
 			if resp.Performance.AtLoad == nil || resp.Performance.AtLoad.Concurrency != 16 {
@@ -379,6 +426,10 @@ func TestPlannerImportsOnlyStdlib(t *testing.T) {
 	}
 	forbidden := map[string]bool{"os": true, "net": true, "net/http": true, "io/fs": true, "os/exec": true, "syscall": true, "time": true, "math/rand": true, "unsafe": true}
 	for _, imp := range strings.Fields(string(out)) {
+		// planner/deploy builds on planner: the package itself is allowed.
+		if imp == "github.com/vllm-wizard/vllm-wizard/planner" {
+			continue
+		}
 		if strings.Contains(strings.Split(imp, "/")[0], ".") {
 			t.Errorf("planner imports non-stdlib %q", imp)
 		}

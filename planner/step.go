@@ -104,11 +104,10 @@ type GPUScale struct {
 	Source       string  `json:"source,omitempty"`
 }
 
-// QuantRow describes one weight format.
+// QuantRow describes the kernels of one quantization speed class (the
+// SpeedClass of the planner's quantization table, quant.go); the bytes per
+// parameter are the table's, not the baselines'.
 type QuantRow struct {
-	// BytesPerParam is what a quantized linear layer reads per weight,
-	// scales and zeros included.
-	BytesPerParam float64 `json:"bytes_per_param"`
 	// TensorRate is the GEMM rate on GPUs that support it (bf16, fp8, int8);
 	// bf16 elsewhere.
 	TensorRate string `json:"tensor_rate"`
@@ -210,8 +209,8 @@ func (s *StepModel) validate() error {
 		if !ok {
 			return fmt.Errorf("baselines: step.quantizations[%s] missing", q)
 		}
-		if !(r.BytesPerParam > 0 && r.BytesPerParam <= 4) || !(r.BWScale > 0 && r.BWScale <= 2) {
-			return fmt.Errorf("baselines: step.quantizations[%s] needs bytes_per_param in (0, 4] and bw_scale in (0, 2]", q)
+		if !(r.BWScale > 0 && r.BWScale <= 2) {
+			return fmt.Errorf("baselines: step.quantizations[%s] needs bw_scale in (0, 2]", q)
 		}
 		switch r.TensorRate {
 		case RateBF16, RateFP8, RateINT8:
@@ -317,13 +316,24 @@ func ClassOf(g *GPU) string {
 	return ClassOther
 }
 
-// quantRow returns the step model's row of a quantization, or one from the
-// memory model's bytes per parameter when the file has none.
-func (s *StepModel) quantRow(q string) QuantRow {
-	if r, ok := s.Quantizations[q]; ok {
-		return r
+// quantProps is one weight format as the step model reads it: the bytes
+// per parameter from the planner's quantization table (quant.go, the one
+// table memory uses too), the tensor rate and kernel efficiency from the
+// baselines' row of the format's speed class.
+type quantProps struct {
+	bytesPerParam float64
+	QuantRow
+}
+
+// quantRow returns the step model's view of a format (a format name, an
+// alias or a speed class); a class the file has no row for runs at the
+// bf16 rate and bf16 efficiency.
+func (s *StepModel) quantRow(q string) quantProps {
+	bpp := BytesPerParam("auto", q)
+	if r, ok := s.Quantizations[SpeedClass(q)]; ok {
+		return quantProps{bpp, r}
 	}
-	return QuantRow{BytesPerParam: BytesPerParam("auto", q), TensorRate: RateBF16, BWScale: 1}
+	return quantProps{bpp, QuantRow{TensorRate: RateBF16, BWScale: 1}}
 }
 
 // tensorRate is the dense TFLOPS a quantization's GEMMs run at on g.
@@ -411,7 +421,7 @@ type stepConsts struct {
 // stepPrep resolves the step model for a model and GPU.
 type stepPrep struct {
 	s       *StepModel
-	q       [numQuant]stepConsts
+	q       []stepConsts   // by the row of quantTable
 	link    [numIC]float64 // bytes/s per direction at the link efficiency
 	arUs    [numIC]float64
 	class   string
@@ -456,13 +466,14 @@ func newStepPrep(s *StepModel, m *ModelConfig, g *GPU) *stepPrep {
 		sp.link[i] = s.linkGBs(g, ic) * 1e9 * s.LinkBWEfficiency
 		sp.arUs[i] = s.AllReduceUs[ic]
 	}
-	for i, q := range Quantizations[:numQuant] {
-		sp.q[i] = stepConstsFor(s, m, g, &cls, scale, s.quantRow(q))
+	sp.q = make([]stepConsts, len(quantTable))
+	for i := range quantTable {
+		sp.q[i] = stepConstsFor(s, m, g, &cls, scale, s.quantRow(quantTable[i].Name))
 	}
 	return sp
 }
 
-func stepConstsFor(s *StepModel, m *ModelConfig, g *GPU, cls *ClassRow, scale GPUScale, qr QuantRow) stepConsts {
+func stepConstsFor(s *StepModel, m *ModelConfig, g *GPU, cls *ClassRow, scale GPUScale, qr quantProps) stepConsts {
 	var c stepConsts
 	h, L := float64(m.HiddenSize), float64(m.NumLayers)
 	embed := float64(m.VocabSize) * h
@@ -477,8 +488,8 @@ func stepConstsFor(s *StepModel, m *ModelConfig, g *GPU, cls *ClassRow, scale GP
 	linTotal := math.Max(total-embedParams, total*0.1)
 	// Linear layers at the format's bytes; the LM head in 16 bits (the
 	// embedding lookup reads one row per token).
-	c.wBytes = linActive*qr.BytesPerParam + lmHead*2
-	c.wTotal = linTotal*qr.BytesPerParam + lmHead*2
+	c.wBytes = linActive*qr.bytesPerParam + lmHead*2
+	c.wTotal = linTotal*qr.bytesPerParam + lmHead*2
 	c.bw = g.MemBWGBs * 1e9 * cls.BWEfficiency * scale.BWScale * qr.BWScale
 	w0 := s.ReferenceWeightGB * 1e9
 	c.wTerm = w0 / c.bw * math.Pow(c.wBytes/w0, s.SizeExponent)
@@ -499,7 +510,7 @@ func stepConstsFor(s *StepModel, m *ModelConfig, g *GPU, cls *ClassRow, scale GP
 		c.moeS = moeLayers * s.MoELayerUs * 1e-6
 		E, k := float64(m.NumExperts), float64(m.ExpertsPerToken)
 		if E > k && total > active {
-			perExpert := (total - active) / (E - k) * qr.BytesPerParam
+			perExpert := (total - active) / (E - k) * qr.bytesPerParam
 			c.moeShared = (c.wBytes - k*perExpert) / c.wBytes
 			c.numExperts, c.kPerTok = E, k
 			c.logMiss = math.Log1p(-k / E)

@@ -48,8 +48,14 @@ var ErrInvalidSchema = errors.New("invalid schema")
 
 // Column describes one output column and how to read it from a row of type R.
 type Column[R any] struct {
-	// Name is the snake_case column name.
+	// Name is the snake_case column name (Parquet, CSV and JSONL headers).
 	Name string
+	// Label is the human header with its unit, e.g. "Weights (GiB per GPU)",
+	// used by the xlsx Sweep sheet; empty means Name.
+	Label string
+	// Description is one sentence on what the value is, for the docs and the
+	// header comments.
+	Description string
 	// Kind is the value type; exactly the matching accessor must be set.
 	Kind Kind
 	// Nullable marks a column whose value may be absent (accessor ok=false,
@@ -69,6 +75,10 @@ type Column[R any] struct {
 	Width float64
 	// String reads a KindString value.
 	String func(*R) string
+	// NewString, when set, makes a String accessor for the sole use of one
+	// goroutine (one that keeps a cache, say); writers that read rows on
+	// several goroutines call it once for each (see Schema.Local).
+	NewString func() func(*R) string
 	// Int reads a KindInt64 value; ok=false means null.
 	Int func(*R) (int64, bool)
 	// Float reads a KindFloat64 value; ok=false means null.
@@ -136,6 +146,9 @@ func (s Schema[R]) Validate() error {
 				vals[v] = true
 			}
 		}
+		if c.NewString != nil && c.Kind != KindString {
+			return fmt.Errorf("%w: column %q of kind %v sets NewString", ErrInvalidSchema, c.Name, c.Kind)
+		}
 		if c.Width < 0 {
 			return fmt.Errorf("%w: column %q has negative width %v", ErrInvalidSchema, c.Name, c.Width)
 		}
@@ -154,6 +167,28 @@ func isSnakeCase(s string) bool {
 		}
 	}
 	return true
+}
+
+// Header returns Label, or Name when no label is set.
+func (c *Column[R]) Header() string {
+	if c.Label != "" {
+		return c.Label
+	}
+	return c.Name
+}
+
+// Local returns a copy of s for the sole use of one goroutine: each column
+// with NewString has a String accessor of its own.
+func (s Schema[R]) Local() Schema[R] {
+	cols := make([]Column[R], len(s.Columns))
+	copy(cols, s.Columns)
+	for i := range cols {
+		if cols[i].NewString != nil {
+			cols[i].String = cols[i].NewString()
+		}
+	}
+	s.Columns = cols
+	return s
 }
 
 // Index returns the position of the named column, or -1.

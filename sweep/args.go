@@ -27,7 +27,7 @@ type argsKey struct {
 // Args returns the flags Plan recommends for an ok row (the serve command
 // without "vllm serve MODEL"), or "" for a row that cannot run.
 func (c *ArgsCache) Args(r *Row) string {
-	if r.Status != planner.StatusOK {
+	if r.Status != planner.StatusOK || planner.NeedsQuantizedCheckpoint(r.NativeQuantization, r.Quantization) {
 		return ""
 	}
 	k := argsKey{tp: r.TP, ctx: r.ContextLen, seqs: r.MaxNumSeqs, mnbt: r.MaxNumBatchedTokens, quant: r.Quantization,
@@ -52,11 +52,13 @@ func formatArgs(k *argsKey) string {
 		}
 		b.WriteString(f)
 		b.WriteByte(' ')
-		b.WriteString(planner.ShellQuote(v))
+		// Every value is a number or a name from the planner's fixed
+		// vocabularies (quantization methods, KV dtypes): shell-safe.
+		b.WriteString(v)
 	}
 	flag("--tensor-parallel-size", strconv.Itoa(k.tp))
-	if k.quant != planner.QuantNone && k.quant != k.native {
-		flag("--quantization", k.quant)
+	if qf, ok := planner.LookupQuant(k.quant); ok && qf.VLLMMethod != "" && !qf.PreQuantized && k.native == "" {
+		flag("--quantization", qf.VLLMMethod)
 	}
 	if k.kvd != "auto" {
 		flag("--kv-cache-dtype", k.kvd)
@@ -65,8 +67,5 @@ func formatArgs(k *argsKey) string {
 	flag("--gpu-memory-utilization", strconv.FormatFloat(k.util, 'f', -1, 64))
 	flag("--max-num-seqs", strconv.Itoa(k.seqs))
 	flag("--max-num-batched-tokens", strconv.Itoa(k.mnbt))
-	if k.fp8 {
-		flag("--kv-cache-dtype", "fp8")
-	}
 	return b.String()
 }

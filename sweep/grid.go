@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
+	"reflect"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vllm-wizard/vllm-wizard/planner"
+	"github.com/vllm-wizard/vllm-wizard/planner/deploy"
 )
 
 // ErrBadGrid marks a grid the sweep cannot run: a bad value on an axis, an
@@ -62,6 +63,10 @@ type Grid struct {
 	Prices string `yaml:"prices"`
 	// CustomGPUs describe GPUs that are not in the catalog.
 	CustomGPUs []CustomGPU `yaml:"custom_gpus"`
+	// Workload, SLO and Target make every row a deployment (sweep/deploy.go).
+	Workload *WorkloadSpec `yaml:"workload"`
+	SLO      *deploy.SLO   `yaml:"slo"`
+	Target   *TargetSpec   `yaml:"target"`
 }
 
 // DefaultGrid holds the defaults of the optional axes.
@@ -119,21 +124,10 @@ func (c CustomGPU) GPU() planner.GPU {
 // (×1024²) suffix: 4k, 32K, 131072, 1m.
 type Tokens int
 
-// ParseTokens parses a token count ("4k" = 4096).
+// ParseTokens parses a token count ("4k" = 4096) with planner.ParseSize.
 func ParseTokens(s string) (Tokens, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	mult := int64(1)
-	switch {
-	case strings.HasSuffix(t, "k"):
-		mult, t = 1024, strings.TrimSuffix(t, "k")
-	case strings.HasSuffix(t, "m"):
-		mult, t = 1024*1024, strings.TrimSuffix(t, "m")
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || n < 0 || n > MaxTokens/mult {
-		return 0, fmt.Errorf("%q is not a token count (a whole number ≤ %d, or with k = 1024, m = 1024²: 4k, 128k)", s, MaxTokens)
-	}
-	return Tokens(n * mult), nil
+	n, err := planner.ParseSize(s)
+	return Tokens(n), err
 }
 
 // UnmarshalYAML reads a token count from a YAML scalar.
@@ -153,19 +147,110 @@ func (t *Tokens) UnmarshalYAML(n *yaml.Node) error {
 // type are errors that name the key and line.
 func ParseGrid(data []byte) (Grid, error) {
 	var g Grid
+	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&g); err != nil {
+	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return Grid{}, fmt.Errorf("%w: the grid file is empty", ErrBadGrid)
 		}
 		return Grid{}, fmt.Errorf("%w: %w", ErrBadGrid, err)
 	}
-	var extra any
+	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		return Grid{}, fmt.Errorf("%w: the grid file holds more than one YAML document", ErrBadGrid)
 	}
+	// yaml.v3 truncates 2.7 to 2 when it decodes into an int and accepts
+	// .nan and .inf for floats; strictScalars refuses both first.
+	if err := strictScalars(&doc, reflect.TypeOf(g), map[*yaml.Node]bool{}); err != nil {
+		return Grid{}, fmt.Errorf("%w: %w", ErrBadGrid, err)
+	}
+	// A yaml.Node cannot decode with KnownFields, so the bytes decode again.
+	dec = yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&g); err != nil {
+		return Grid{}, fmt.Errorf("%w: %w", ErrBadGrid, err)
+	}
 	return g, nil
+}
+
+// strictScalars walks n alongside the Go type it decodes into and refuses a
+// non-integer scalar where an integer goes and NaN or ±Inf where a float
+// goes, naming the line. Other mismatches are left to the decoder, which
+// reports them with their line too. seen stops alias cycles.
+func strictScalars(n *yaml.Node, t reflect.Type, seen map[*yaml.Node]bool) error {
+	if seen[n] {
+		return nil
+	}
+	seen[n] = true
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.AliasNode:
+		for _, c := range n.Content {
+			if err := strictScalars(c, t, seen); err != nil {
+				return err
+			}
+		}
+		if n.Alias != nil {
+			return strictScalars(n.Alias, t, seen)
+		}
+	case yaml.SequenceNode:
+		if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
+			return nil
+		}
+		for _, c := range n.Content {
+			if err := strictScalars(c, t.Elem(), seen); err != nil {
+				return err
+			}
+		}
+	case yaml.MappingNode:
+		if t.Kind() != reflect.Struct {
+			return nil
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if f, ok := fieldByYAMLKey(t, n.Content[i].Value); ok {
+				if err := strictScalars(n.Content[i+1], f.Type, seen); err != nil {
+					return err
+				}
+			}
+		}
+	case yaml.ScalarNode:
+		if t.Implements(yamlUnmarshaler) || reflect.PointerTo(t).Implements(yamlUnmarshaler) {
+			return nil // the type checks its own scalars (Tokens)
+		}
+		switch t.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			if n.ShortTag() == "!!float" {
+				return fmt.Errorf("line %d: %q is not a whole number", n.Line, n.Value)
+			}
+		case reflect.Float32, reflect.Float64:
+			// YAML spells them .nan, .inf, -.inf (any case); a finite float
+			// holds neither word.
+			if l := strings.ToLower(n.Value); n.ShortTag() == "!!float" && (strings.Contains(l, "nan") || strings.Contains(l, "inf")) {
+				return fmt.Errorf("line %d: %q is not a finite number", n.Line, n.Value)
+			}
+		}
+	}
+	return nil
+}
+
+var yamlUnmarshaler = reflect.TypeFor[yaml.Unmarshaler]()
+
+// fieldByYAMLKey finds the struct field a mapping key decodes into.
+func fieldByYAMLKey(t reflect.Type, key string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		if name == key && f.IsExported() {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
 }
 
 // WithDefaults returns g with DefaultGrid's values on its empty optional axes.
@@ -255,6 +340,9 @@ func (g Grid) Normalize() (Grid, error) {
 		}
 		return planner.NormalizeInterconnect(s)
 	}); err != nil {
+		return g, err
+	}
+	if err := g.normalizeDeploy(); err != nil {
 		return g, err
 	}
 	if err := g.Policy.Policy().Validate(); err != nil {

@@ -27,8 +27,8 @@ func TestParseGrid(t *testing.T) {
 		{name: "two documents", yaml: base + "contexts: [4k]\n---\nmodels: [x]\n", want: []string{"more than one"}},
 		{name: "tp out of range names the axis", yaml: base + "contexts: [4k]\ngpu_counts: [0]\n", want: []string{"gpu_counts", "value 0"}},
 		{name: "duplicate context after k expansion", yaml: base + "contexts: [4k, 4096]\n", want: []string{"contexts", "4096", "twice"}},
-		{name: "quantization spelling", yaml: base + "contexts: [4k]\nquantizations: [bf16, awq_marlin]\n", len: 4},
-		{name: "two spellings of one quantization", yaml: base + "contexts: [4k]\nquantizations: [bf16, none]\n", want: []string{"quantizations", "repeats"}},
+		{name: "quantization spelling", yaml: base + "contexts: [4k]\nquantizations: [unquantized, awq_marlin]\n", len: 4},
+		{name: "two spellings of one quantization", yaml: base + "contexts: [4k]\nquantizations: [unquantized, none]\n", want: []string{"quantizations", "repeats"}},
 		{name: "bad kv dtype", yaml: base + "contexts: [4k]\nkv_cache_dtypes: [int2]\n", want: []string{"kv_cache_dtypes", "int2"}},
 		{name: "bad interconnect", yaml: base + "contexts: [4k]\ninterconnect: [infiniband]\n", want: []string{"interconnect", "infiniband"}},
 		{name: "bad policy", yaml: base + "contexts: [4k]\npolicy: {gpu_memory_utilization: 2}\n", want: []string{"policy", "utilization"}},
@@ -38,6 +38,15 @@ func TestParseGrid(t *testing.T) {
 		{name: "custom GPU by name", yaml: "models: [Qwen/Qwen3-8B]\ngpus: [mine]\ntp: [1]\ncontexts: [1k]\ncustom_gpus: [{name: mine, vram_gb: 24}]\n", len: 1},
 		{name: "unknown model", yaml: "models: [llama-9]\ngpus: [L4]\ntp: [1]\ncontexts: [1k]\n", want: []string{"models", "llama-9", "closest known"}},
 		{name: "same GPU twice under two names", yaml: "models: [Qwen/Qwen3-8B]\ngpus: [L4, nvidia l4]\ntp: [1]\ncontexts: [1k]\n", want: []string{"gpus", "same GPU"}},
+		{name: "float on an integer axis is not truncated", yaml: base + "contexts: [4k]\nconcurrency: [1, 2.7]\n", want: []string{"line 5", `"2.7"`, "whole number"}},
+		{name: "float tp in block style names its line", yaml: "models: [Qwen/Qwen3-8B]\ngpus: [L4]\ntp:\n  - 1\n  - 2.0\ncontexts: [1k]\n", want: []string{"line 5", `"2.0"`}},
+		{name: "float tp through an alias", yaml: "models: [Qwen/Qwen3-8B]\ngpus: [L4]\nx: &a [2.5]\ntp: *a\ncontexts: [1k]\n", want: []string{"line 3", `"2.5"`}},
+		{name: "float gpu_counts", yaml: base + "contexts: [4k]\ngpu_counts: [1e1]\n", want: []string{"line 5", `"1e1"`}},
+		{name: "nan in policy", yaml: base + "contexts: [4k]\npolicy: {headroom_gb: .nan}\n", want: []string{"line 5", `".nan"`, "finite"}},
+		{name: "inf in policy", yaml: base + "contexts: [4k]\npolicy:\n  overhead_gb: -.Inf\n", want: []string{"line 6", `"-.Inf"`, "finite"}},
+		{name: "inf in custom_gpus", yaml: "models: [Qwen/Qwen3-8B]\ngpus: [mine]\ntp: [1]\ncontexts: [1k]\ncustom_gpus:\n  - name: mine\n    vram_gb: 24\n    mem_bw_gb_s: .inf\n", want: []string{"line 8", `".inf"`}},
+		{name: "nan price of a custom GPU", yaml: "models: [Qwen/Qwen3-8B]\ngpus: [mine]\ntp: [1]\ncontexts: [1k]\ncustom_gpus: [{name: mine, vram_gb: 24, usd_per_hour: .NaN}]\n", want: []string{"line 5", `".NaN"`}},
+		{name: "a whole-number float elsewhere stays a float", yaml: base + "contexts: [4k]\npolicy: {headroom_gb: 2}\n", len: 2},
 		{name: "ranges are for flags, not token counts", yaml: base + "contexts: [1-1]\n", want: []string{`"1-1"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -140,6 +149,7 @@ func FuzzParseGrid(f *testing.F) {
 	f.Add([]byte("models: [a]\ncontexts: [4k, 1m, -1]\npolicy: {headroom_gb: 1}\ncustom_gpus: [{name: x, vram_gb: 1}]\n"))
 	f.Add([]byte("tp: [1, 2, 99999999999999999999]\n"))
 	f.Add([]byte("{"))
+	f.Add([]byte("tp: [2.7]\npolicy: {headroom_gb: .nan}\nx: &a [1]\ngpu_counts: *a\n"))
 	bl := &baselines.Default().Baselines
 	f.Fuzz(func(t *testing.T, data []byte) {
 		g, err := sweep.ParseGrid(data)

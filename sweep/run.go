@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -36,8 +37,51 @@ type SinkFunc func(rows []Row) error
 // Write calls f.
 func (f SinkFunc) Write(rows []Row) error { return f(rows) }
 
-// DefaultChunkSize is the number of points a worker evaluates at a time.
+// BlockSink is a Sink that can also encode on the workers: each worker
+// turns whole blocks of BlockRows rows (the last may be shorter) into bytes
+// with its own encoder, and the writer goroutine appends the blocks in
+// order with WriteBlock. Block boundaries depend only on BlockRows, so the
+// output is the same for any number of workers. Run uses it instead of
+// Write when the sink has it.
+type BlockSink interface {
+	Sink
+	// BlockRows is the number of rows per block.
+	BlockRows() int
+	// NewBlockEncoder returns one worker's encoder: add takes a block's
+	// rows in order over several calls (first is the output row number of
+	// rows[0]); finish returns the encoded block, reusing dst's storage.
+	NewBlockEncoder() (add func(first int64, rows []Row) error, finish func(dst []byte) ([]byte, error))
+	// WriteBlock appends an encoded block from the writer goroutine.
+	WriteBlock(b []byte) error
+}
+
+// DefaultChunkSize is the most points a worker evaluates at a time.
 const DefaultChunkSize = 8192
+
+// MaxWorkers is the most estimator goroutines Run starts for gomaxprocs
+// CPUs: twice the CPUs, at least 8 and at most 32. The work is CPU-bound,
+// so more goroutines gain nothing, and each holds buffers.
+func MaxWorkers(gomaxprocs int) int { return min(32, max(8, 2*gomaxprocs)) }
+
+// Workers is the number of estimator goroutines Run uses for a request
+// (0 = GOMAXPROCS) and whether the request was cut to MaxWorkers.
+func Workers(requested int) (n int, capped bool) {
+	procs := runtime.GOMAXPROCS(0)
+	if requested <= 0 {
+		return procs, false
+	}
+	if m := MaxWorkers(procs); requested > m {
+		return m, true
+	}
+	return requested, false
+}
+
+// rowBufferBytes bounds the memory of the row buffers of a run, so that
+// chunks shrink when there are many workers.
+const rowBufferBytes = 48 << 20
+
+// minChunkSize is the fewest points per chunk however many workers.
+const minChunkSize = 256
 
 // Options tune Run; the zero value uses GOMAXPROCS workers, the default
 // chunk size, the whole grid and no progress reports.
@@ -107,13 +151,11 @@ type chunk struct {
 // reused, so memory stays flat however large the grid. It stops at the
 // first error, or when ctx is cancelled (returning ctx.Err()).
 func Run(ctx context.Context, space *Space, est Estimator, sink Sink, opt Options) (Stats, error) {
-	workers := opt.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
+	workers, _ := Workers(opt.Workers)
+	nbuf := 2*workers + 2
 	size := opt.ChunkSize
 	if size <= 0 {
-		size = DefaultChunkSize
+		size = max(minChunkSize, min(DefaultChunkSize, rowBufferBytes/(nbuf*int(unsafe.Sizeof(Row{})))))
 	}
 	if opt.Shard.Count > 0 && (opt.Shard.Index < 0 || opt.Shard.Index >= opt.Shard.Count) {
 		return Stats{}, fmt.Errorf("shard %s out of range", opt.Shard)
@@ -123,10 +165,12 @@ func Run(ctx context.Context, space *Space, est Estimator, sink Sink, opt Option
 	if hi <= lo {
 		return st, ctx.Err()
 	}
+	if bs, ok := sink.(BlockSink); ok && bs.BlockRows() > 0 {
+		return runBlocks(ctx, space, est, bs, opt, workers, lo, hi)
+	}
 	if n := hi - lo; n < int64(size) {
 		size = int(n)
 	}
-	nbuf := 2*workers + 2
 	free := make(chan *chunk, nbuf)
 	for range nbuf {
 		free <- &chunk{rows: make([]Row, size), ready: make(chan error, 1)}
@@ -181,14 +225,125 @@ func Run(ctx context.Context, space *Space, est Estimator, sink Sink, opt Option
 		}
 		return nil
 	})
-	err := g.Wait()
+	return st, finishRun(ctx, g.Wait())
+}
+
+// finishRun keeps cancellation recognisable in the error of a run.
+func finishRun(ctx context.Context, err error) error {
 	if err == nil {
 		err = ctx.Err()
 	}
 	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 		err = fmt.Errorf("%w (%w)", ctx.Err(), err)
 	}
-	return st, err
+	return err
+}
+
+// blockTile is the number of rows a block worker evaluates before it hands
+// them to its encoder.
+const blockTile = 1024
+
+// block is one block of a BlockSink run and its encoded bytes.
+type block struct {
+	lo, hi int64
+	out    []byte
+	ready  chan error
+}
+
+// blockWorker is a worker's encoder and row buffer.
+type blockWorker struct {
+	rows   []Row
+	add    func(first int64, rows []Row) error
+	finish func(dst []byte) ([]byte, error)
+}
+
+// runBlocks is Run for a BlockSink: workers evaluate and encode whole
+// blocks, the writer appends them in order.
+func runBlocks(ctx context.Context, space *Space, est Estimator, sink BlockSink, opt Options, workers int, lo, hi int64) (Stats, error) {
+	st := Stats{First: lo}
+	size := int64(sink.BlockRows())
+	// Blocks in flight: one per worker plus two waiting for the writer.
+	nbuf := workers + 2
+	free := make(chan *block, nbuf)
+	for range nbuf {
+		free <- &block{ready: make(chan error, 1)}
+	}
+	idle := make(chan *blockWorker, workers)
+	for range workers {
+		add, finish := sink.NewBlockEncoder()
+		idle <- &blockWorker{rows: make([]Row, min(blockTile, size)), add: add, finish: finish}
+	}
+	ordered := make(chan *block, nbuf)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { // producer: hands out blocks in index order
+		defer close(ordered)
+		var pool errgroup.Group
+		pool.SetLimit(workers)
+		defer pool.Wait()
+		for start := lo; start < hi; start += size {
+			var b *block
+			select {
+			case b = <-free:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			b.lo, b.hi = start, min(start+size, hi)
+			select {
+			case ordered <- b:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			pool.Go(func() error {
+				w := <-idle // never waits: the pool runs at most workers at once
+				b.ready <- encodeBlock(gctx, space, est, w, b, lo)
+				idle <- w
+				return nil
+			})
+		}
+		return nil
+	})
+	g.Go(func() error { // writer: the only goroutine that touches sink
+		for b := range ordered {
+			var err error
+			select {
+			case err = <-b.ready:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			if err != nil {
+				return err
+			}
+			if err := sink.WriteBlock(b.out); err != nil {
+				return err
+			}
+			n := int(b.hi - b.lo)
+			st.Rows += int64(n)
+			if opt.Progress != nil {
+				opt.Progress(n)
+			}
+			free <- b
+		}
+		return nil
+	})
+	return st, finishRun(ctx, g.Wait())
+}
+
+// encodeBlock evaluates the points of b a tile at a time and encodes them
+// with w; first is the index of the run's first point.
+func encodeBlock(ctx context.Context, space *Space, est Estimator, w *blockWorker, b *block, first int64) error {
+	c := chunk{rows: w.rows}
+	for c.lo = b.lo; c.lo < b.hi; c.lo = c.hi {
+		c.hi = min(c.lo+int64(len(w.rows)), b.hi)
+		if err := fill(ctx, space, est, &c); err != nil {
+			return err
+		}
+		if err := w.add(c.lo-first, w.rows[:c.hi-c.lo]); err != nil {
+			return err
+		}
+	}
+	out, err := w.finish(b.out)
+	b.out = out
+	return err
 }
 
 // fill evaluates the points of c, checking for cancellation every 256 points.

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/vllm-wizard/vllm-wizard/planner"
+	"github.com/vllm-wizard/vllm-wizard/planner/deploy"
 )
 
 // Axis numbers a grid axis; a point's index is a mixed-radix number whose
@@ -65,6 +66,8 @@ type Row struct {
 	// Result holds the status, the resolved quantization, KV dtype,
 	// interconnect and TP, and the numbers.
 	planner.Result
+	// Deploy holds the deployment columns (sweep/deploy.go).
+	Deploy DeployRow
 }
 
 // Space is a resolved grid: models and GPUs looked up once, each (model,
@@ -76,6 +79,9 @@ type Space struct {
 	Models   []planner.ModelConfig
 	GPUs     []planner.GPU
 	prepared []*planner.Prepared
+	b        *planner.Baselines
+	dep      deploySettings
+	gpn      []int // GPUs per node of each GPU
 	lens     [NumAxes]int64
 	total    int64
 }
@@ -92,7 +98,7 @@ func NewSpace(g Grid, b *planner.Baselines, prices map[string]float64) (*Space, 
 	if b == nil {
 		return nil, fmt.Errorf("%w: no baselines", ErrBadGrid)
 	}
-	s := &Space{Grid: g}
+	s := &Space{Grid: g, b: b, dep: newDeploySettings(&g)}
 	seenModel := map[string]string{}
 	for _, id := range g.Models {
 		m, err := planner.LookupModel(id)
@@ -141,9 +147,17 @@ func NewSpace(g Grid, b *planner.Baselines, prices map[string]float64) (*Space, 
 			for i := range s.GPUs {
 				if s.GPUs[i].Name == gpu.Name {
 					s.GPUs[i].PriceUSDPerHour = prices[n]
+					s.GPUs[i].PriceSource = "prices file"
 				}
 			}
 		}
+	}
+	for i := range s.GPUs {
+		n := s.dep.wl.GPUsPerNode
+		if n == 0 {
+			n = deploy.GPUsPerNode(&s.GPUs[i])
+		}
+		s.gpn = append(s.gpn, n)
 	}
 	pol := g.Policy.Policy()
 	ctxs := tokensInts(g.Contexts)
@@ -256,5 +270,6 @@ func (s *Space) Estimate(p *Point, r *Row) error {
 	r.ParamsB, r.ActiveParamsB = m.ParamsB, m.ActiveParamsB
 	r.NativeQuantization = m.NativeQuantization
 	prep.Evaluate(&pt, &r.Result)
+	s.deployRow(prep, int(gi), r)
 	return nil
 }

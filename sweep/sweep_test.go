@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -206,8 +207,20 @@ func TestArgsMatchPlan(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := strings.TrimPrefix(resp.Config.ServeCommand, "vllm serve "+planner.ShellQuote(r.Model)+" ")
+		var words []string
+		seen := map[string]bool{}
+		for _, a := range resp.Config.Args {
+			if !seen[a.Flag] {
+				seen[a.Flag] = true
+				words = append(words, a.Flag, a.Value)
+			}
+		}
+		want := strings.Join(words, " ")
+		if resp.Config.NoCommandReason != "" {
+			want = ""
+		}
 		if args != want {
+			t.Logf("reason %q quant %q model %s gpu %s", resp.Config.NoCommandReason, r.Quantization, r.Model, r.GPU)
 			t.Errorf("row %d: args\n %q\nplan\n %q", r.Index, args, want)
 		}
 		if again := cache.Args(r); again != args {
@@ -348,4 +361,112 @@ func ExampleRun() {
 	// 1 L4 tp2 invalid tp_exceeds_gpu_count
 	// 2 H100 SXM tp1 ok
 	// 3 H100 SXM tp2 invalid tp_exceeds_gpu_count
+}
+
+// textBlocks is a BlockSink that writes each row's index and status as a
+// line, counting the blocks its encoders finish.
+type textBlocks struct {
+	size   int
+	out    []byte
+	blocks atomic.Int64
+}
+
+func (s *textBlocks) Write([]sweep.Row) error { return errors.New("Write called on a block sink") }
+func (s *textBlocks) BlockRows() int          { return s.size }
+func (s *textBlocks) WriteBlock(b []byte) error {
+	s.out = append(s.out, b...)
+	return nil
+}
+
+func (s *textBlocks) NewBlockEncoder() (func(int64, []sweep.Row) error, func([]byte) ([]byte, error)) {
+	var buf []byte
+	n := 0
+	add := func(first int64, rows []sweep.Row) error {
+		for i := range rows {
+			if rows[i].Index != first+int64(i) {
+				return fmt.Errorf("row %d has index %d", first+int64(i), rows[i].Index)
+			}
+			buf = fmt.Appendf(buf, "%d %s\n", rows[i].Index, rows[i].Status)
+		}
+		n += len(rows)
+		return nil
+	}
+	finish := func(dst []byte) ([]byte, error) {
+		if n > s.size {
+			return nil, fmt.Errorf("block of %d rows, more than %d", n, s.size)
+		}
+		out := buf
+		buf, n = dst[:0], 0
+		s.blocks.Add(1)
+		return out, nil
+	}
+	return add, finish
+}
+
+// TestBlockSinkIndependentOfWorkers: a sink that encodes on the workers
+// gets the same bytes, in blocks of its size, whatever the worker count.
+func TestBlockSinkIndependentOfWorkers(t *testing.T) {
+	s := smallSpace(t)
+	var want []byte
+	for _, r := range collect(t, s, s, sweep.Options{Workers: 1}) {
+		want = fmt.Appendf(want, "%d %s\n", r.Index, r.Status)
+	}
+	for _, tc := range []struct {
+		name    string
+		workers int
+		size    int
+	}{
+		{"one worker", 1, 7},
+		{"two workers", 2, 7},
+		{"eight workers, blocks smaller than a tile", 8, 7},
+		{"eight workers, blocks larger than a tile (several adds per block)", 8, 1500},
+		{"one block for the whole grid", 3, 1 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sink := &textBlocks{size: tc.size}
+			st, err := sweep.Run(context.Background(), s, s, sink, sweep.Options{Workers: tc.workers})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Rows != s.Len() {
+				t.Errorf("Stats.Rows %d, want %d", st.Rows, s.Len())
+			}
+			if string(sink.out) != string(want) {
+				t.Error("output differs from the rows of a single-worker run")
+			}
+			if blocks, want := sink.blocks.Load(), (s.Len()+int64(tc.size)-1)/int64(tc.size); blocks != want {
+				t.Errorf("%d blocks, want %d", blocks, want)
+			}
+		})
+	}
+}
+
+// TestWorkersCapped: a huge --workers is cut to MaxWorkers (and says so); a
+// modest one is kept.
+func TestWorkersCapped(t *testing.T) {
+	max := sweep.MaxWorkers(runtime.GOMAXPROCS(0))
+	for _, tc := range []struct {
+		name      string
+		requested int
+		want      int
+		capped    bool
+	}{
+		{"default is GOMAXPROCS", 0, runtime.GOMAXPROCS(0), false},
+		{"one", 1, 1, false},
+		{"at the cap", max, max, false},
+		{"100000 (OOM-killed at 22.7 GB before the cap)", 100000, max, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n, capped := sweep.Workers(tc.requested)
+			if n != tc.want || capped != tc.capped {
+				t.Errorf("Workers(%d) = %d, %v; want %d, %v", tc.requested, n, capped, tc.want, tc.capped)
+			}
+		})
+	}
+	if got := sweep.MaxWorkers(2); got != 8 {
+		t.Errorf("MaxWorkers(2) = %d, want 8 (the floor)", got)
+	}
+	if got := sweep.MaxWorkers(64); got != 32 {
+		t.Errorf("MaxWorkers(64) = %d, want 32 (the ceiling)", got)
+	}
 }

@@ -305,7 +305,7 @@ func deriveUnmeasured(b *planner.Baselines, pts []Point) []string {
 		switch pts[i].Kind {
 		case Decode:
 			decode[pts[i].GPU.Name]++
-			quants[pts[i].Quantization] = true
+			quants[planner.SpeedClass(pts[i].Quantization)] = true
 		case Prefill:
 			prefill[pts[i].GPU.Name]++
 		}

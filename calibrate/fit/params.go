@@ -124,7 +124,7 @@ func identified(b *planner.Baselines, pts []Point) []param {
 				tpCombos[p.Interconnect][[2]int{p.TP, p.Model.NumLayers}] = true
 			}
 			if p.Quantization != planner.QuantNone {
-				quants[p.Quantization] = true
+				quants[planner.SpeedClass(p.Quantization)] = true
 			}
 			if p.ContextLen >= 2*b.ContextReferenceTokens {
 				longCtx++

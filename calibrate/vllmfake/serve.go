@@ -143,6 +143,7 @@ func ServeMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ERROR [Errno 98] error while attempting to bind on address: %v\n", err)
 		return 1
 	}
+	fmt.Fprintf(stdout, "INFO non-default args: %s\n", strings.Join(args, " "))
 	fmt.Fprintf(stdout, "INFO Started server process [%d]\n", os.Getpid())
 	fmt.Fprintf(stdout, "INFO Uvicorn running on http://%s (Press CTRL+C to quit)\n", ln.Addr())
 	srv := &http.Server{Handler: New(cfg).Handler(), ReadHeaderTimeout: 10 * time.Second}

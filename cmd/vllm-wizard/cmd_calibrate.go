@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -47,10 +44,10 @@ type hwFlags struct {
 func (h *hwFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&h.gpu, "gpu", "", `GPU name, e.g. "H100 SXM" (catalog names and aliases are normalised)`)
-	f.IntVar(&h.gpuCount, "gpu-count", 0, "GPUs the server uses (default: the TP size)")
+	intVar(f, &h.gpuCount, "gpu-count", "", 0, 0, 1024, "GPUs the server uses (0 = the TP size)")
 	f.StringVar(&h.interconnect, "interconnect", "", "GPU interconnect: nvlink, pcie or unknown (default: detected in --launch mode, else unknown)")
-	f.StringVar(&h.quantization, "quantization", "none", "weight quantization of the model(s): none, awq, gptq, int8, fp8, …")
-	f.StringVar(&h.kvCacheDtype, "kv-cache-dtype", "auto", "KV-cache dtype: auto, fp8, …")
+	f.StringVar(&h.quantization, "quantization", "", "weight quantization of the model(s): none, awq, gptq, int8, fp8, … (run: passed to vllm serve; default: what the served checkpoint says, else none)")
+	f.StringVar(&h.kvCacheDtype, "kv-cache-dtype", "auto", "KV-cache dtype: auto, fp8, … (run --launch: passed to vllm serve)")
 	f.Float64SliceVar(&h.paramsB, "params-b", nil, "model size in billions of parameters: one value, or one per --model")
 }
 
@@ -104,11 +101,15 @@ func (a *app) catalogGPU(name string) string {
 type calibrateRunFlags struct {
 	hwFlags
 	endpoint       string
+	endpointType   string
+	apiKey         string
 	launch         bool
 	models         []string
 	tp             []int
+	serve          calibrate.ServeOptions
 	budget         time.Duration
 	ladder         []int
+	seed           int
 	port           int
 	vllmBin        string
 	healthTimeout  time.Duration
@@ -122,48 +123,63 @@ func newCalibrateRunCmd(a *app) *cobra.Command {
 		Use:   "run (--endpoint URL | --launch -m MODEL...) --out FILE [flags] [-- VLLM SERVE ARGS...]",
 		Short: "Benchmark a vLLM server: decode, prefill and a concurrency ladder",
 		Long: `run benchmarks vLLM within a time budget per model and TP size: warm-up,
-single-stream decode runs, prefill runs and a concurrency ladder. Each result
-is appended to --out (JSONL or CSV by extension) and synced as soon as it
-exists, so an interrupted run keeps what it measured.
+single-stream decode runs, prefill runs and a concurrency ladder, with the
+request protocol of vllm bench serve. Each result is appended to --out (JSONL
+or CSV by extension) and synced as soon as it exists, so an interrupted run
+keeps what it measured.
 
 --endpoint benchmarks a running server (describe its hardware with --gpu,
---tp, …). --launch starts "vllm serve MODEL --tensor-parallel-size N" for each
---model and --tp in turn, passing the arguments after -- through, and stops
-it afterwards; the GPU is detected unless --gpu is given.`,
+--tp, …); what the server says about itself (/version, /v1/models) is
+recorded, and a --quantization that contradicts its checkpoint is refused.
+--launch starts "vllm serve MODEL" for each --model and --tp in turn with
+every labelling flag (--quantization, --kv-cache-dtype, --dtype,
+--max-model-len, --pp, --enforce-eager, --gpu-memory-utilization,
+--max-num-seqs, --max-num-batched-tokens) and the arguments after --, records
+the exact command in each measurement, and stops it afterwards; the GPU is
+detected unless --gpu is given. The API key comes from --api-key or
+OPENAI_API_KEY and is never printed.`,
 		Example: `  vllm-wizard calibrate run --endpoint http://localhost:8000 --gpu "H100 SXM" --out m.jsonl
-  vllm-wizard calibrate run --launch -m Qwen/Qwen2.5-7B-Instruct --tp 1,2 --budget 90s --out m.csv -- --max-model-len 8192`,
+  vllm-wizard calibrate run --launch -m Qwen/Qwen2.5-7B-Instruct --tp 1,2 --kv-cache-dtype fp8 --budget 90s --out m.csv -- --seed 0`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			extra := args
-			if dash := cmd.ArgsLenAtDash(); dash >= 0 {
-				if dash > 0 {
-					return usagef("unexpected argument %q (pass vllm serve arguments after --)", args[0])
-				}
-			} else if len(args) > 0 {
+			if dash := cmd.ArgsLenAtDash(); (dash < 0 && len(args) > 0) || dash > 0 {
 				return usagef("unexpected argument %q (pass vllm serve arguments after --)", args[0])
 			}
-			return a.calibrateRun(cmd.Context(), fl, extra)
+			return a.calibrateRun(cmd.Context(), fl, args)
 		},
 	}
 	fl.register(cmd)
+	fl.registerRun(cmd)
+	return cmd
+}
+
+func (fl *calibrateRunFlags) registerRun(cmd *cobra.Command) {
 	f := cmd.Flags()
+	d := calibrate.DefaultRunConfig
 	f.StringVar(&fl.endpoint, "endpoint", "", "base URL of a running vLLM server, e.g. http://localhost:8000")
+	f.StringVar(&fl.endpointType, "endpoint-type", calibrate.EndpointCompletions, "API to benchmark: completions (/v1/completions) or chat (/v1/chat/completions)")
+	f.StringVar(&fl.apiKey, "api-key", "", "bearer token for the server (default: $OPENAI_API_KEY)")
 	f.BoolVar(&fl.launch, "launch", false, "start vllm serve for each --model (and --tp) and benchmark it")
 	f.StringArrayVarP(&fl.models, "model", "m", nil, "model to benchmark (repeatable; with --endpoint default: the served model)")
 	f.IntSliceVar(&fl.tp, "tp", []int{1}, "tensor-parallel size (--launch: a list runs each)")
-	f.DurationVar(&fl.budget, "budget", calibrate.DefaultRunConfig.Budget, "time budget per model and TP size")
-	f.IntSliceVar(&fl.ladder, "concurrency-ladder", calibrate.DefaultRunConfig.ConcurrencyLadder, "concurrent streams per ladder level")
-	f.IntVar(&fl.port, "port", 0, "port for the launched server (default: a free port)")
+	intVar(f, &fl.serve.PP, "pp", "", 0, 0, 64, "pipeline-parallel size (--launch passes --pipeline-parallel-size; 0 = not passed)")
+	f.StringVar(&fl.serve.Dtype, "dtype", "", "model dtype passed to vllm serve --dtype (auto, bfloat16, float16, …)")
+	sizeVar(f, &fl.serve.MaxModelLen, "max-model-len", 0, 0, 1<<24, "context length passed to vllm serve --max-model-len (0 = not passed)")
+	f.BoolVar(&fl.serve.EnforceEager, "enforce-eager", false, "pass --enforce-eager (no CUDA graphs) to vllm serve")
+	floatVar(f, &fl.serve.GPUMemoryUtilization, "gpu-memory-utilization", 0, 0, 1, "fraction of GPU memory vllm serve may use (0 = not passed)")
+	intVar(f, &fl.serve.MaxNumSeqs, "max-num-seqs", "", 0, 0, 1<<20, "vllm serve --max-num-seqs (0 = not passed)")
+	sizeVar(f, &fl.serve.MaxNumBatchedTokens, "max-num-batched-tokens", 0, 0, 1<<24, "vllm serve --max-num-batched-tokens (0 = not passed)")
+	f.DurationVar(&fl.budget, "budget", d.Budget, "time budget per model and TP size")
+	f.IntSliceVar(&fl.ladder, "concurrency-ladder", d.ConcurrencyLadder, "concurrent streams per ladder level")
+	intVar(f, &fl.seed, "seed", "", 0, 0, 1<<31-1, "seed the synthetic prompts (0 = random per run, so no run hits another's prefix cache)")
+	intVar(f, &fl.port, "port", "", 0, 0, 65535, "port for the launched server (0 = a free port)")
 	f.StringVar(&fl.vllmBin, "vllm-bin", "vllm", "vllm executable for --launch")
 	f.DurationVar(&fl.healthTimeout, "health-timeout", calibrate.DefaultHealthTimeout, "how long a launched server may take to become ready")
 	f.DurationVar(&fl.requestTimeout, "request-timeout", calibrate.DefaultRequestTimeout, "timeout of one benchmark request")
 	f.StringVarP(&fl.out, "out", "o", "", "measurements file to append to (.jsonl or .csv; required)")
-	return cmd
 }
 
-func (a *app) calibrateRun(ctx context.Context, fl calibrateRunFlags, extra []string) error {
-	if err := fl.validate(); err != nil {
-		return err
-	}
+// check validates the run flags beyond the hardware ones.
+func (fl *calibrateRunFlags) check(extra []string) error {
 	switch {
 	case fl.out == "":
 		return usagef("--out is required (a .jsonl or .csv file; results are appended)")
@@ -179,6 +195,12 @@ func (a *app) calibrateRun(ctx context.Context, fl calibrateRunFlags, extra []st
 		return usagef("--budget %v: want a positive duration, e.g. 90s", fl.budget)
 	case fl.requestTimeout <= 0 || fl.healthTimeout <= 0:
 		return usagef("--request-timeout and --health-timeout must be positive")
+	case fl.endpointType != calibrate.EndpointCompletions && fl.endpointType != calibrate.EndpointChat:
+		return usagef("--endpoint-type %q: want completions or chat", fl.endpointType)
+	case fl.serve.GPUMemoryUtilization < 0 || fl.serve.GPUMemoryUtilization > 1:
+		return usagef("--gpu-memory-utilization %v: want a fraction in (0, 1]", fl.serve.GPUMemoryUtilization)
+	case fl.serve.PP < 0 || fl.serve.MaxModelLen < 0 || fl.serve.MaxNumSeqs < 0 || fl.serve.MaxNumBatchedTokens < 0:
+		return usagef("--pp, --max-model-len, --max-num-seqs and --max-num-batched-tokens must not be negative")
 	}
 	for _, t := range fl.tp {
 		if t < 1 {
@@ -190,35 +212,125 @@ func (a *app) calibrateRun(ctx context.Context, fl calibrateRunFlags, extra []st
 			return usagef("--concurrency-ladder %d: want ≥ 1", c)
 		}
 	}
+	return nil
+}
+
+func (a *app) calibrateRun(ctx context.Context, fl calibrateRunFlags, extra []string) error {
+	if err := fl.validate(); err != nil {
+		return err
+	}
+	if err := fl.check(extra); err != nil {
+		return err
+	}
 	format, err := calibrate.FormatFromPath(fl.out)
 	if err != nil {
 		return usageError{err}
 	}
+	camp, err := a.calibrateCampaign(ctx, &fl, extra)
+	if err != nil {
+		return err
+	}
+	f, w, err := openAppend(fl.out, format, func(s string) { fmt.Fprintln(a.stderr, "warning: "+s) })
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	camp.Sink = w.Write
+	camp.Progress = a.calibrateProgress
+	res, err := camp.Execute(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintf(a.stdout, "interrupted; %d measurements kept in %s\n", res.Measurements, fl.out)
+		}
+		return err
+	}
+	fmt.Fprintf(a.stdout, "wrote %d measurements to %s in %s\n", res.Measurements, fl.out, res.Elapsed.Round(time.Millisecond))
+	if res.Failed > 0 {
+		return fmt.Errorf("%d of %d model runs had errors (see above); the measurements taken are kept in %s", res.Failed, len(camp.Jobs), fl.out)
+	}
+	return nil
+}
+
+// calibrateProgress prints campaign events: job summaries to stdout, the
+// rest to stderr.
+func (a *app) calibrateProgress(e calibrate.Event) {
+	switch e.Kind {
+	case "summary":
+		fmt.Fprintln(a.stdout, e.Message)
+	case "failed":
+		fmt.Fprintf(a.stderr, "error: %v\n", e)
+	case "stopped":
+		fmt.Fprintf(a.stderr, "warning: %v\n", e)
+	default:
+		fmt.Fprintln(a.stderr, e.String())
+	}
+}
+
+// calibrateCampaign builds the campaign the flags describe.
+func (a *app) calibrateCampaign(ctx context.Context, fl *calibrateRunFlags, extra []string) (calibrate.Campaign, error) {
+	var camp calibrate.Campaign
+	base := fl.serve
+	base.Quantization, base.KVCacheDtype = fl.quantization, fl.kvCacheDtype
+	serve, rest, err := calibrate.MergeServeArgs(base, extra)
+	if err != nil {
+		return camp, usageError{err}
+	}
 	if fl.launch {
 		if _, err := exec.LookPath(fl.vllmBin); err != nil {
 			if fl.vllmBin == "vllm" {
-				return calibrate.ErrVLLMNotFound
+				return camp, calibrate.ErrVLLMNotFound
 			}
-			return fmt.Errorf("--vllm-bin %q: %w", fl.vllmBin, err)
+			return camp, fmt.Errorf("--vllm-bin %q: %w", fl.vllmBin, err)
 		}
+		camp.Launcher = calibrate.ProcessLauncher{Config: calibrate.LaunchConfig{Bin: fl.vllmBin, Port: fl.port,
+			Serve: serve, ExtraArgs: rest, HealthTimeout: fl.healthTimeout}}
+	}
+	hw, err := a.runHardware(ctx, fl, serve)
+	if err != nil {
+		return camp, err
 	}
 	models := fl.models
 	if len(models) == 0 {
 		models = []string{""} // the served model
 	}
-	for i := range models {
-		if _, err := fl.paramsFor(i, len(models)); err != nil {
-			return err
+	for i, m := range models {
+		params, err := fl.paramsFor(i, len(models))
+		if err != nil {
+			return camp, err
+		}
+		for _, t := range fl.tp {
+			camp.Jobs = append(camp.Jobs, calibrate.Job{Model: m, TP: t, ParamsB: params})
 		}
 	}
+	cfg := calibrate.DefaultRunConfig
+	cfg.Budget, cfg.ConcurrencyLadder, cfg.RequestTimeout = fl.budget, fl.ladder, fl.requestTimeout
+	cfg.Hardware, cfg.EndpointType = hw, fl.endpointType
+	cfg.APIKey = fl.apiKey
+	if cfg.APIKey == "" {
+		cfg.APIKey = a.getenv("OPENAI_API_KEY")
+	}
+	cfg.Prompts = calibrate.NewPromptCache()
+	if fl.seed != 0 {
+		cfg.Prompts = calibrate.NewSeededPromptCache(int64(fl.seed))
+	}
+	if s := calibrateSeamsFrom(ctx); s != nil {
+		cfg.HTTPClient, cfg.Clock = s.http, s.clock
+	}
+	camp.Run, camp.GPUCount, camp.PP, camp.Endpoint = cfg, fl.gpuCount, serve.PP, fl.endpoint
+	return camp, nil
+}
+
+// runHardware is the hardware label of a run: flags, else detection in
+// --launch mode.
+func (a *app) runHardware(ctx context.Context, fl *calibrateRunFlags, serve calibrate.ServeOptions) (calibrate.Hardware, error) {
 	gpu, interconnect := fl.gpu, fl.interconnect
 	if gpu == "" {
 		if !fl.launch {
-			return usagef("--gpu is required with --endpoint (the server may be another machine), e.g. --gpu \"H100 SXM\"")
+			return calibrate.Hardware{}, usagef("--gpu is required with --endpoint (the server may be another machine), e.g. --gpu \"H100 SXM\"")
 		}
-		sys, err := detect.Detect(ctx, detect.Options{})
+		sys, err := a.detect(ctx, detect.Options{})
 		if err != nil || len(sys.GPUs) == 0 {
-			return usagef("cannot detect the GPU (%v); pass --gpu", err)
+			return calibrate.Hardware{}, usagef("cannot detect the GPU (%v); pass --gpu", err)
 		}
 		gpu = sys.GPUs[0].Name
 		if interconnect == "" {
@@ -226,177 +338,38 @@ func (a *app) calibrateRun(ctx context.Context, fl calibrateRunFlags, extra []st
 		}
 		fmt.Fprintf(a.stderr, "detected %d × %s (%s)\n", len(sys.GPUs), gpu, sys.Interconnect)
 	}
-	gpu = a.catalogGPU(gpu)
 	if interconnect == "" {
 		interconnect = calibrate.InterconnectUnknown
 	}
-	// Quantization and KV-cache dtype given to vllm serve describe the run too.
 	quant, kv := fl.quantization, fl.kvCacheDtype
-	if v := passedArg(extra, "--quantization", "-q"); v != "" && quant == "none" {
-		quant = v
+	if serve.Quantization != "" {
+		quant = serve.Quantization
 	}
-	if v := passedArg(extra, "--kv-cache-dtype"); v != "" && kv == "auto" {
-		kv = v
+	if serve.KVCacheDtype != "" {
+		kv = serve.KVCacheDtype
 	}
-
-	f, w, err := openAppend(fl.out, format)
-	if err != nil {
-		return err
+	if quant == "" && fl.launch {
+		quant = "none" // vllm serve without --quantization loads the checkpoint as it is
 	}
-	defer f.Close()
-	sink := func(m calibrate.Measurement) error { return w.Write(m) }
-	progress := func(s string) { fmt.Fprintln(a.stderr, s) }
-
-	type job struct {
-		model string
-		tp    int
-		i     int
-	}
-	var jobs []job
-	for i, m := range models {
-		for _, t := range fl.tp {
-			jobs = append(jobs, job{m, t, i})
-		}
-	}
-	prompts := calibrate.NewPromptCache()
-	total, failed := 0, 0
-	for k, j := range jobs {
-		params, _ := fl.paramsFor(j.i, len(models))
-		cfg := calibrate.DefaultRunConfig
-		cfg.Model = j.model
-		cfg.Budget = fl.budget
-		cfg.ConcurrencyLadder = fl.ladder
-		cfg.RequestTimeout = fl.requestTimeout
-		cfg.Prompts = prompts
-		cfg.ModelIndex, cfg.ModelCount = k+1, len(jobs)
-		gpuCount := fl.gpuCount
-		if gpuCount == 0 {
-			gpuCount = j.tp
-		}
-		cfg.Hardware = calibrate.Hardware{GPU: gpu, GPUCount: gpuCount, TP: j.tp, Interconnect: interconnect,
-			ParamsB: params, Quantization: quant, KVCacheDtype: kv}
-		cfg.BaseURL = fl.endpoint
-		var srv *calibrate.Server
-		if fl.launch {
-			fmt.Fprintf(a.stderr, "[model %d/%d %s] starting vllm serve (tp %d)…\n", k+1, len(jobs), j.model, j.tp)
-			srv, err = calibrate.Launch(ctx, calibrate.LaunchConfig{Bin: fl.vllmBin, Model: j.model, TP: j.tp, Port: fl.port,
-				ExtraArgs: extra, HealthTimeout: fl.healthTimeout})
-			if err != nil {
-				if ctx.Err() != nil {
-					return fmt.Errorf("calibrate %s: %w", j.model, ctx.Err())
-				}
-				fmt.Fprintf(a.stderr, "error: %s (tp %d): launch: %v\n", j.model, j.tp, err)
-				failed++
-				continue
-			}
-			cfg.BaseURL = srv.URL
-		}
-		sum, err := calibrate.Run(ctx, cfg, sink, progress)
-		if srv != nil {
-			if serr := srv.Stop(); serr != nil {
-				fmt.Fprintf(a.stderr, "warning: %v\n", serr)
-			}
-		}
-		total += sum.Measurements
-		for _, p := range sum.Partial {
-			fmt.Fprintf(a.stderr, "note: %s: %s\n", sum.Model, p)
-		}
-		for _, e := range sum.Errors {
-			fmt.Fprintf(a.stderr, "error: %v\n", e)
-		}
-		fmt.Fprintf(a.stdout, "%s (tp %d): %d measurements in %s, %d errors\n", orServed(sum.Model), j.tp, sum.Measurements, sum.Elapsed.Round(time.Second), len(sum.Errors))
-		if err != nil {
-			if ctx.Err() != nil {
-				fmt.Fprintf(a.stdout, "interrupted; %d measurements kept in %s\n", total, fl.out)
-				return fmt.Errorf("calibrate: %w", ctx.Err())
-			}
-			if errors.Is(err, calibrate.ErrNoModel) || len(jobs) == 1 {
-				return err
-			}
-			fmt.Fprintf(a.stderr, "error: %v\n", err)
-			failed++
-			continue
-		}
-		if len(sum.Errors) > 0 {
-			failed++
-		}
-	}
-	fmt.Fprintf(a.stdout, "wrote %d measurements to %s\n", total, fl.out)
-	if failed > 0 {
-		return fmt.Errorf("%d of %d model runs had errors (see above); the measurements taken are kept in %s", failed, len(jobs), fl.out)
-	}
-	return nil
+	return calibrate.Hardware{GPU: a.catalogGPU(gpu), Interconnect: interconnect, Quantization: quant, KVCacheDtype: kv}, nil
 }
 
-func orServed(m string) string {
-	if m == "" {
-		return "served model"
-	}
-	return m
+// calibrateSeams lets tests run calibrate against an in-memory fake on a
+// virtual timeline; production never sets it.
+type calibrateSeams struct {
+	http  *http.Client
+	clock calibrate.Clock
 }
 
-// passedArg returns the value of the first of names in vllm serve args.
-func passedArg(args []string, names ...string) string {
-	for i, a := range args {
-		for _, n := range names {
-			if v, ok := strings.CutPrefix(a, n+"="); ok {
-				return v
-			}
-			if a == n && i+1 < len(args) {
-				return args[i+1]
-			}
-		}
-	}
-	return ""
+type calibrateSeamsKey struct{}
+
+func withCalibrateSeams(ctx context.Context, s *calibrateSeams) context.Context {
+	return context.WithValue(ctx, calibrateSeamsKey{}, s)
 }
 
-// openAppend opens path for appending records in format, creating it when
-// missing; an existing CSV file must have the format's header. Records are
-// appended and synced one by one rather than written atomically, so an
-// interrupted run keeps what it measured.
-func openAppend(path string, format calibrate.Format) (*os.File, *calibrate.Writer, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open measurements file: %w", err)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("stat %s: %w", path, err)
-	}
-	empty := st.Size() == 0
-	if !empty {
-		if format == calibrate.CSV {
-			if err := calibrate.CheckCSVHeader(bufio.NewReader(io.NewSectionReader(f, 0, st.Size()))); err != nil {
-				f.Close()
-				return nil, nil, fmt.Errorf("append to %s: %w (write to a new file instead)", path, err)
-			}
-		}
-		if err := endWithNewline(f, st.Size()); err != nil {
-			f.Close()
-			return nil, nil, err
-		}
-	}
-	w, err := calibrate.NewWriter(f, format, empty)
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	return f, w, nil
-}
-
-// endWithNewline adds a newline when a crash left the last line unfinished.
-func endWithNewline(f *os.File, size int64) error {
-	b := make([]byte, 1)
-	if _, err := f.ReadAt(b, size-1); err != nil {
-		return fmt.Errorf("read %s: %w", f.Name(), err)
-	}
-	if b[0] != '\n' {
-		if _, err := f.Write([]byte("\n")); err != nil {
-			return fmt.Errorf("write %s: %w", f.Name(), err)
-		}
-	}
-	return nil
+func calibrateSeamsFrom(ctx context.Context) *calibrateSeams {
+	s, _ := ctx.Value(calibrateSeamsKey{}).(*calibrateSeams)
+	return s
 }
 
 type calibrateImportFlags struct {
@@ -414,8 +387,11 @@ func newCalibrateImportCmd(a *app) *cobra.Command {
 		Short: "Convert vllm bench serve results and published measurements to the measurement format",
 		Long: `import reads each FILE, tells its kind by content and writes all records in
 the measurement format to --out (JSONL or CSV by extension):
-  - vllm bench serve --save-result JSON (a JSON object with "output_throughput");
-    the file does not say the hardware: give --gpu, --gpu-count, --tp, --interconnect, --vllm-version
+  - vllm bench serve --save-result / --append-result JSON, vllm bench sweep
+    summary.json (a JSON array), the 2024 benchmark_serving.py schema, multi-turn
+    results; hardware comes from --gpu, --gpu-count, --tp, --interconnect,
+    --vllm-version, else from the file's metadata ("gpu": "4xNVIDIA_L40S");
+    open-loop runs keep their request rate; speculative-decoding runs are flagged
   - the project's published-measurements CSV (header with "decode_tok_s_per_stream");
     rows that cannot be mapped are skipped with the reason
   - measurement files (JSONL or CSV), which are checked and copied.`,
@@ -426,7 +402,7 @@ the measurement format to --out (JSONL or CSV by extension):
 	}
 	fl.register(cmd)
 	f := cmd.Flags()
-	f.IntVar(&fl.tp, "tp", 0, "tensor-parallel size of bench result files (default: --gpu-count, else 1)")
+	intVar(f, &fl.tp, "tp", "", 0, 0, 1024, "tensor-parallel size of bench result files (0 = --gpu-count, else 1)")
 	f.StringVar(&fl.vllmVersion, "vllm-version", "", "vLLM version of bench result files")
 	f.StringVarP(&fl.out, "out", "o", "", "output file (.jsonl or .csv; required)")
 	f.BoolVar(&fl.force, "force", false, "overwrite --out if it exists")
@@ -450,34 +426,9 @@ func (a *app) calibrateImport(fl calibrateImportFlags, files []string) error {
 	var all []calibrate.Measurement
 	skipped := 0
 	for _, path := range files {
-		data, err := os.ReadFile(path)
+		res, kind, err := a.importFile(&fl, path)
 		if err != nil {
-			return fmt.Errorf("import: %w", err)
-		}
-		kind := calibrate.DetectKind(data)
-		var res calibrate.ImportResult
-		switch kind {
-		case calibrate.KindBenchServe:
-			hw, err := fl.benchHardware(a)
-			if err != nil {
-				return err
-			}
-			res, err = calibrate.ImportBenchServe(bytes.NewReader(data), calibrate.BenchServeOptions{
-				Name: filepath.Base(path), Hardware: hw, VLLMVersion: fl.vllmVersion})
-			if err != nil {
-				return fmt.Errorf("import %s: %w", path, err)
-			}
-		case calibrate.KindPublished:
-			res, err = calibrate.ImportPublished(bytes.NewReader(data))
-			if err != nil {
-				return fmt.Errorf("import %s: %w", path, err)
-			}
-		default:
-			ms, err := calibrate.ReadMeasurements(bytes.NewReader(data), calibrate.MeasurementFormat(data))
-			if err != nil {
-				return fmt.Errorf("import %s: %w", path, err)
-			}
-			res.Measurements = ms
+			return err
 		}
 		for _, s := range res.Skipped {
 			fmt.Fprintf(a.stderr, "%s: skipped %s: %s\n", path, s.Where, s.Reason)
@@ -486,15 +437,14 @@ func (a *app) calibrateImport(fl calibrateImportFlags, files []string) error {
 		all = append(all, res.Measurements...)
 		skipped += len(res.Skipped)
 	}
+	if len(all) == 0 && skipped > 0 {
+		return usagef("nothing imported: all %d records were skipped (see above; bench results without \"gpu\" metadata need --gpu)", skipped)
+	}
 	out, err := atomicfile.Create(fl.out, atomicfile.Options{Overwrite: fl.force})
 	if err != nil {
 		return err
 	}
-	w, err := calibrate.NewWriter(out, format, true)
-	if err != nil {
-		out.Abort()
-		return err
-	}
+	w := newMeasurementWriter(out, format, true)
 	for _, m := range all {
 		if err := w.Write(m); err != nil {
 			out.Abort()
@@ -508,11 +458,41 @@ func (a *app) calibrateImport(fl calibrateImportFlags, files []string) error {
 	return nil
 }
 
+// importFile reads one file of any importable kind.
+func (a *app) importFile(fl *calibrateImportFlags, path string) (calibrate.ImportResult, calibrate.Kind, error) {
+	var res calibrate.ImportResult
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return res, 0, fmt.Errorf("import: %w", err)
+	}
+	kind := calibrate.DetectKind(data)
+	switch kind {
+	case calibrate.KindBenchServe:
+		hw, err := fl.benchHardware(a)
+		if err != nil {
+			return res, kind, err
+		}
+		res, err = calibrate.ImportBenchServe(bytes.NewReader(data), calibrate.BenchServeOptions{
+			Name: filepath.Base(path), Hardware: hw, VLLMVersion: fl.vllmVersion})
+		if err != nil {
+			return res, kind, fmt.Errorf("import %s: %w", path, err)
+		}
+	case calibrate.KindPublished:
+		if res, err = calibrate.ImportPublished(bytes.NewReader(data)); err != nil {
+			return res, kind, fmt.Errorf("import %s: %w", path, err)
+		}
+	default:
+		ms, err := calibrate.ReadMeasurements(bytes.NewReader(data), calibrate.MeasurementFormat(data))
+		if err != nil {
+			return res, kind, fmt.Errorf("import %s (read as %s): %w", path, kind, err)
+		}
+		res.Measurements = ms
+	}
+	return res, kind, nil
+}
+
 // benchHardware is the hardware that bench result files ran on, from flags.
 func (fl *calibrateImportFlags) benchHardware(a *app) (calibrate.Hardware, error) {
-	if fl.gpu == "" {
-		return calibrate.Hardware{}, usagef("vllm bench serve results do not name the GPU: pass --gpu (and --gpu-count, --tp, --interconnect, --vllm-version)")
-	}
 	params, err := fl.paramsFor(0, 1)
 	if err != nil {
 		return calibrate.Hardware{}, err
@@ -529,6 +509,12 @@ func (fl *calibrateImportFlags) benchHardware(a *app) (calibrate.Hardware, error
 	if ic == "" {
 		ic = calibrate.InterconnectUnknown
 	}
-	return calibrate.Hardware{GPU: a.catalogGPU(fl.gpu), GPUCount: count, TP: tp, Interconnect: ic, ParamsB: params,
+	gpu := fl.gpu
+	if gpu != "" {
+		gpu = a.catalogGPU(gpu)
+	} else if fl.tp == 0 {
+		tp, count = 0, fl.gpuCount // from the file's metadata
+	}
+	return calibrate.Hardware{GPU: gpu, GPUCount: count, TP: tp, Interconnect: ic, ParamsB: params,
 		Quantization: fl.quantization, KVCacheDtype: fl.kvCacheDtype}, nil
 }

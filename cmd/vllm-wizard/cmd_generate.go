@@ -29,6 +29,7 @@ func newGenerateCmd(a *app) *cobra.Command {
 	var outDir, emit string
 	var force bool
 	opt := artifacts.DefaultOptions
+	opt.Image = "" // chosen by the GPU's vendor unless --image is given
 	cmd := &cobra.Command{
 		Use:   "generate",
 		Short: "Plan, then write deployment files: serve script, docker run, Compose, Kubernetes and a profile",
@@ -44,8 +45,8 @@ func newGenerateCmd(a *app) *cobra.Command {
 	fs.StringVarP(&outDir, "output-dir", "o", "", "folder to write the files to (created if missing)")
 	fs.StringVar(&emit, "emit", strings.Join(profile.EmitNames, ","), "comma-separated files to write: "+strings.Join(profile.EmitNames, ", "))
 	fs.BoolVar(&force, "force", false, "overwrite files that already exist")
-	fs.StringVar(&opt.Image, "image", opt.Image, "container image for docker, compose and k8s")
-	fs.IntVar(&opt.Port, "port", opt.Port, "port the server listens on and is published on")
+	fs.StringVar(&opt.Image, "image", "", "container image for docker, compose and k8s (default: "+artifacts.DefaultOptions.Image+" for NVIDIA, "+artifacts.ROCmImage+" for AMD)")
+	intVar(fs, &opt.Port, "port", "", opt.Port, 1, 65535, "port the server listens on and is published on")
 	fs.StringVar(&opt.Name, "name", opt.Name, "name of the container, Compose service and Kubernetes Deployment/Service")
 	fs.StringVar(&opt.HFTokenSecret, "hf-token-secret", opt.HFTokenSecret, "Kubernetes Secret that holds HF_TOKEN (key \""+artifacts.HFTokenSecretKey+"\")")
 	return cmd
@@ -210,7 +211,7 @@ func writeAll(dir string, outs []output, force bool) error {
 func printNextSteps(w io.Writer, dir string, outs []output, opt artifacts.Options) error {
 	what := map[string]string{
 		"serve_command.sh":    "vllm serve on this machine (vLLM installed)",
-		"docker_run.sh":       "docker run of " + opt.Image,
+		"docker_run.sh":       "docker run of " + cmpOr(opt.Image, "the vLLM image for the GPU's vendor"),
 		"docker-compose.yaml": "a Docker Compose service",
 		"k8s.yaml":            "a Kubernetes Deployment and Service",
 		profileFile:           "the inputs of this plan: vllm-wizard plan --profile",
@@ -222,7 +223,7 @@ func printNextSteps(w io.Writer, dir string, outs []output, opt artifacts.Option
 		has[o.name] = true
 		fmt.Fprintf(&b, "  %-20s %s\n", o.name, what[o.name])
 	}
-	q := func(name string) string { return planner.ShellQuote(filepath.Join(dir, name)) }
+	q := func(name string) string { return artifacts.ShellQuote(filepath.Join(dir, name)) }
 	b.WriteString("\nNext steps:\n")
 	if has["serve_command.sh"] || has["docker_run.sh"] || has["docker-compose.yaml"] || has["k8s.yaml"] {
 		b.WriteString("  Gated models need a Hugging Face token:  export HF_TOKEN=hf_...\n")
@@ -299,6 +300,7 @@ func (f *planFlags) applyProfile() error {
 	flt(&f.paramsB, m.ParamsB, "params-b")
 	str(&f.dtype, m.Dtype, "dtype")
 	str(&f.quantization, m.Quantization, "quantization")
+	str(&f.quantizedModel, m.QuantizedModel, "quantized-model")
 	str(&f.kvd, m.KVCacheDtype, "kv-cache-dtype")
 	num(&f.maxModelLen, m.MaxModelLen, "max-model-len")
 	str(&f.gpu, h.GPUName, "gpu")
@@ -335,7 +337,7 @@ func (f *planFlags) profileBaselinesWarning(bs *baselines.Set) []string {
 }
 
 // servedArgs returns the plan's vLLM arguments as `vllm serve` gets them
-// (see planner.ServeCommand): flag without -- → value.
+// (see artifacts.ServeCommand): flag without -- → value.
 func servedArgs(args []planner.Arg) (map[string]string, []string) {
 	m := map[string]string{}
 	var order []string
@@ -370,7 +372,6 @@ func (f *planFlags) applyVLLMArgs(resp *planner.Response) error {
 		}
 		resp.Config.Args = append(resp.Config.Args, planner.Arg{Flag: "--" + k, Value: f.loaded.Outputs.VLLMArgs[k], Explanation: "from the profile's outputs.vllm_args"})
 	}
-	resp.Config.ServeCommand = planner.ServeCommand(resp.Config.Model, resp.Config.Args)
 	return nil
 }
 
@@ -380,7 +381,7 @@ func (f *planFlags) toProfile(req planner.Request, resp *planner.Response, bs *b
 	ptr := func(v int) *int { return &v }
 	fptr := func(v float64) *float64 { return &v }
 	p := &profile.Profile{ProfileVersion: profile.Version}
-	p.Model = profile.Model{ID: req.Model.ID, Revision: f.revision, Dtype: req.Dtype, Quantization: req.Quantization,
+	p.Model = profile.Model{ID: req.Model.ID, Revision: f.revision, Dtype: req.Dtype, Quantization: req.Quantization, QuantizedModel: req.QuantizedModel,
 		KVCacheDtype: req.KVCacheDtype, MaxModelLen: ptr(req.MaxModelLen)}
 	if f.paramsB > 0 {
 		p.Model.ParamsB = fptr(f.paramsB)
@@ -412,4 +413,11 @@ func (f *planFlags) toProfile(req planner.Request, resp *planner.Response, bs *b
 	}
 	p.Baselines = profile.Baselines{Name: name, Hash: bs.Hash}
 	return p
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

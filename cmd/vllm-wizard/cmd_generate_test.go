@@ -132,8 +132,8 @@ func TestGenerateNoOverwrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, stderr, code := generate(t, dir, example70B...)
-	if code != exitError {
-		t.Fatalf("exit %d, want %d", code, exitError)
+	if code != exitUsage {
+		t.Fatalf("exit %d, want %d", code, exitUsage)
 	}
 	if !strings.Contains(stderr, "k8s.yaml") || !strings.Contains(stderr, "--force") || !strings.Contains(stderr, "nothing was written") {
 		t.Errorf("stderr %q does not name the file and --force", stderr)
@@ -171,7 +171,7 @@ func TestGenerateFlags(t *testing.T) {
 		{"unknown emit", []string{"--emit", "helm"}, exitUsage, nil, `unknown file kind "helm"`},
 		{"empty emit", []string{"--emit", ","}, exitUsage, nil, "--emit is empty"},
 		{"bad name", []string{"--name", "My Server"}, exitUsage, nil, "DNS label"},
-		{"bad port", []string{"--port", "0"}, exitUsage, nil, "port 0"},
+		{"bad port", []string{"--port", "0"}, exitUsage, nil, "--port"},
 		{"no output dir", []string{"--output-dir", ""}, exitUsage, nil, "--output-dir is required"},
 	}
 	for _, tc := range tests {
@@ -451,12 +451,12 @@ func TestPlanProfileFiles(t *testing.T) {
 			p("version2.yaml") + ":1: unsupported profile version: profile_version 2; supported versions: 1", nil},
 		{"wrong type", []string{"--profile", p("wrong_type.yaml")}, exitUsage,
 			p("wrong_type.yaml") + `:6: hardware.gpus must be an integer, not "four"`, nil},
-		{"missing file", []string{"--profile", p("nope.yaml")}, exitError, "read profile", nil},
+		{"missing file", []string{"--profile", p("nope.yaml")}, exitUsage, "read profile", nil},
 		{"reserved vllm arg", []string{"--profile", p("reserved_arg.yaml")}, exitUsage, "outputs.vllm_args cannot set model; use model.id instead", nil},
 		{"minimal profile plans", []string{"--profile", p("minimal.yaml")}, exitOK, "",
 			[]string{"vllm serve meta-llama/Llama-3.1-70B-Instruct --tensor-parallel-size 4 --max-model-len 32768"}},
 		{"extra vllm args pass through, planned ones are planned", []string{"--profile", p("extra_args.yaml")}, exitOK, "",
-			[]string{"--max-num-seqs 3 ", "--enable-prefix-caching --served-model-name 'llama 8b; $(id)'"}},
+			[]string{"--max-num-seqs 256 ", "--enable-prefix-caching --served-model-name 'llama 8b; $(id)'"}},
 		{"other baselines warn", []string{"--profile", p("old_baselines.yaml")}, exitOK, "",
 			[]string{`the profile was planned with baselines "default" hash 000000000000`}},
 	}
@@ -512,7 +512,7 @@ func TestGenerateFromProfile(t *testing.T) {
 	if i := slices.Index(argv, "--served-model-name"); i < 0 || argv[i+1] != "llama 8b; $(id)" || !slices.Contains(argv, "--enable-prefix-caching") {
 		t.Errorf("extra vllm_args missing from argv %q", argv)
 	}
-	if i := slices.Index(argv, "--max-num-seqs"); i < 0 || argv[i+1] != "3" {
+	if i := slices.Index(argv, "--max-num-seqs"); i < 0 || argv[i+1] != "256" {
 		t.Errorf("planned --max-num-seqs not kept: %q", argv)
 	}
 	// The written profile keeps the extras and plans the same.

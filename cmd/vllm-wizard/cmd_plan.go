@@ -17,6 +17,7 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/hub"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/profile"
 	"github.com/vllm-wizard/vllm-wizard/planner"
+	"github.com/vllm-wizard/vllm-wizard/reports/artifacts"
 	"github.com/vllm-wizard/vllm-wizard/reports/console"
 )
 
@@ -25,6 +26,7 @@ type planFlags struct {
 	model, revision           string
 	paramsB                   float64
 	dtype, quantization, kvd  string
+	quantizedModel            string
 	maxModelLen               int
 	gpu                       string
 	gpus                      int
@@ -50,28 +52,29 @@ type planFlags struct {
 func (f *planFlags) register(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.model, "model", "m", "", "model: a catalog id, a path to config.json (or its folder), or a Hugging Face Hub id")
 	fs.StringVar(&f.revision, "revision", "", "Hub revision (branch, tag or commit) to read config.json from")
-	fs.Float64Var(&f.paramsB, "params-b", 0, "override the parameter count, in billions")
+	floatVar(fs, &f.paramsB, "params-b", 0, 0, 1e5, "override the parameter count, in billions")
 	fs.StringVar(&f.dtype, "dtype", "auto", "weight dtype: auto (bfloat16), bfloat16, float16, float32")
-	fs.StringVarP(&f.quantization, "quantization", "q", "", "weight quantization: none, awq, gptq, int8, fp8, mxfp4 (default: the checkpoint's own, else none)")
-	fs.StringVar(&f.kvd, "kv-cache-dtype", "auto", "KV cache dtype: auto, fp8, fp8_e4m3, fp8_e5m2, bfloat16, float16")
-	fs.IntVar(&f.maxModelLen, "max-model-len", 0, "context length to plan for (default: the longest that fits, up to the model maximum)")
+	fs.StringVarP(&f.quantization, "quantization", "q", "", "weight format: "+strings.Join(planner.QuantNames(), ", ")+" (default: the checkpoint's own, else none)")
+	fs.StringVar(&f.quantizedModel, "quantized-model", "", "id or path of a checkpoint already in the -q format (an AWQ build of --model, say): the command serves it")
+	fs.StringVar(&f.kvd, "kv-cache-dtype", "auto", "KV cache dtype: "+strings.Join(planner.KVCacheDtypes, ", ")+" (memory and speed are planned with it)")
+	sizeVar(fs, &f.maxModelLen, "max-model-len", 0, 0, planner.MaxSize, "context length to plan for, e.g. 32k (default: the longest that fits, up to the model maximum)")
 	fs.StringVar(&f.gpu, "gpu", "", `GPU name from the catalog (e.g. "H100 SXM", "L40S", "4090"), "auto" to detect, or any name with --vram-gb`)
-	fs.IntVar(&f.gpus, "gpus", 1, "number of GPUs")
-	fs.Float64Var(&f.vramGB, "vram-gb", 0, "memory per GPU in GiB, for a GPU the catalog lacks (or to override it)")
-	fs.Float64Var(&f.memBWGBs, "mem-bw-gbs", 0, "memory bandwidth in GB/s, for a GPU the catalog lacks")
-	fs.IntVar(&f.tp, "tensor-parallel-size", 0, "tensor-parallel size (default: recommended)")
-	fs.IntVar(&f.tp, "tp", 0, "shorthand for --tensor-parallel-size")
+	intVar(fs, &f.gpus, "gpus", "", 1, 1, 1024, "number of GPUs")
+	floatVar(fs, &f.vramGB, "vram-gb", 0, 0, 1e5, "memory per GPU in GiB, for a GPU the catalog lacks (or to override it)")
+	floatVar(fs, &f.memBWGBs, "mem-bw-gbs", 0, 0, 1e6, "memory bandwidth in GB/s, for a GPU the catalog lacks")
+	intVar(fs, &f.tp, "tensor-parallel-size", "", 0, 0, 1024, "tensor-parallel size (default: recommended)")
+	intVar(fs, &f.tp, "tp", "", 0, 0, 1024, "shorthand for --tensor-parallel-size")
 	fs.StringVar(&f.interconnect, "interconnect", "auto", "GPU interconnect: auto (from the GPU), nvlink, pcie, unknown")
-	fs.IntVar(&f.promptTokens, "prompt-tokens", 512, "typical prompt length in tokens")
-	fs.IntVar(&f.genTokens, "gen-tokens", 256, "typical generated tokens per request")
-	fs.IntVarP(&f.concurrency, "concurrency", "c", 1, "concurrent sequences to serve")
-	fs.StringVar(&f.batchingMode, "batching-mode", "balanced", "latency, balanced or throughput (sets max-num-seqs and max-num-batched-tokens)")
+	sizeVar(fs, &f.promptTokens, "prompt-tokens", 512, 0, planner.MaxSize, "typical prompt length in tokens")
+	sizeVar(fs, &f.genTokens, "gen-tokens", 256, 0, planner.MaxSize, "typical generated tokens per request")
+	intVar(fs, &f.concurrency, "concurrency", "c", 1, 1, 1<<20, "concurrent sequences to serve")
+	fs.StringVar(&f.batchingMode, "batching-mode", "balanced", "latency, balanced or throughput (throughput doubles max-num-batched-tokens)")
 	fs.StringVar(&f.vllmVersion, "vllm-version", "", "vLLM version to model (host cost, CUDA graphs, custom all-reduce); default: the baselines' current release line")
 	fs.BoolVar(&f.enforceEager, "enforce-eager", false, "model vLLM's --enforce-eager (no CUDA graphs)")
-	fs.Float64Var(&f.gpuMemUtil, "gpu-memory-utilization", 0, "share of VRAM vLLM may use (default 0.90, 0.88 on consumer cards)")
-	fs.Float64Var(&f.overheadGB, "overhead-gb", -1, "per-GPU overhead in GiB (default: max(1, 2% of VRAM) + 0.25 × (tp − 1))")
-	fs.Float64Var(&f.fragmentation, "fragmentation-factor", 1.15, "KV cache fragmentation multiplier")
-	fs.Float64Var(&f.headroomGB, "headroom-gb", 1.0, "free GiB per GPU a plan must keep to count as fitting")
+	floatVar(fs, &f.gpuMemUtil, "gpu-memory-utilization", 0, 0, 1, "share of VRAM vLLM may use (0 = 0.90, 0.88 on consumer cards)")
+	floatVar(fs, &f.overheadGB, "overhead-gb", -1, -1, 1e5, "per-GPU non-KV memory in GiB (-1 = estimated: activation peak + CUDA graphs + other, see docs/memory.md)")
+	floatVar(fs, &f.fragmentation, "fragmentation-factor", 1, 1, 4, "KV cache multiplier (1: paged blocks are counted exactly)")
+	floatVar(fs, &f.headroomGB, "headroom-gb", 0, 0, 1e5, "KV pool GiB per GPU a plan must keep free beyond one max-length sequence")
 	fs.StringVar(&f.baselines, "baselines", "", `baselines: a file written by "calibrate fit", or an embedded set (default, seed)`)
 	fs.BoolVar(&f.offline, "offline", false, "never use the network (Hub config.json only from the cache)")
 	fs.StringVar(&f.profile, "profile", "", "read the planning inputs from a profile YAML (written by generate); flags given here override it")
@@ -223,7 +226,7 @@ func (a *app) planRequest(ctx context.Context, f *planFlags) (planner.Request, [
 	}
 	bs, err := baselines.Load(f.baselines)
 	if err != nil {
-		return planner.Request{}, nil, nil, err
+		return planner.Request{}, nil, nil, usageError{err}
 	}
 	warn := f.profileBaselinesWarning(bs)
 	m, err := a.resolveModel(ctx, f.model, f.revision, f.paramsB, f.offline)
@@ -247,14 +250,20 @@ func (a *app) planRequest(ctx context.Context, f *planFlags) (planner.Request, [
 			return planner.Request{}, nil, nil, usageError{err}
 		}
 	}
+	if _, err := planner.NormalizeKVCacheDtype(f.kvd); err != nil {
+		return planner.Request{}, nil, nil, usageError{fmt.Errorf("--kv-cache-dtype: %w", err)}
+	}
+	if _, err := planner.NormalizeDtype(f.dtype); err != nil {
+		return planner.Request{}, nil, nil, usageError{fmt.Errorf("--dtype: %w", err)}
+	}
 	q := f.quantization
 	if q != "" {
 		if q, err = planner.NormalizeQuantization(q); err != nil {
-			return planner.Request{}, nil, nil, usageError{err}
+			return planner.Request{}, nil, nil, usageError{fmt.Errorf("--quantization: %w", err)}
 		}
 	}
 	req := planner.Request{
-		Model: m, GPU: g, NumGPUs: n, TP: f.tp, Dtype: f.dtype, Quantization: q, KVCacheDtype: f.kvd,
+		Model: m, GPU: g, NumGPUs: n, TP: f.tp, Dtype: f.dtype, Quantization: q, QuantizedModel: f.quantizedModel, KVCacheDtype: f.kvd,
 		MaxModelLen: f.maxModelLen, Interconnect: ic, PromptTokens: f.promptTokens, GenTokens: f.genTokens,
 		Concurrency: f.concurrency, BatchingMode: f.batchingMode, VLLMVersion: f.vllmVersion, EnforceEager: f.enforceEager,
 		Policy:    planner.Policy{GPUMemoryUtilization: f.gpuMemUtil, OverheadGB: f.overheadGB, FragmentationFactor: f.fragmentation, HeadroomGB: f.headroomGB},
@@ -292,15 +301,21 @@ type baselinesJSON struct {
 
 func newPlanCmd(a *app) *cobra.Command {
 	var f planFlags
+	var d deployFlags
 	var asJSON, explain bool
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Check whether a model fits on GPUs, recommend vLLM settings and estimate speed",
 		Example: `  vllm-wizard plan -m meta-llama/Llama-3.1-70B-Instruct --gpu "H100 SXM" --gpus 4 --max-model-len 32768
   vllm-wizard plan -m Qwen/Qwen3-30B-A3B --gpu L40S --gpus 2 -q fp8 --explain
-  vllm-wizard plan -m ./config.json --gpu "My GPU" --vram-gb 32 --json`,
+  vllm-wizard plan -m ./config.json --gpu "My GPU" --vram-gb 32 --json
+  vllm-wizard plan -m meta-llama/Llama-3.1-70B-Instruct --gpu "H100 SXM" --request-rate 10 --prompt-tokens 1024 --gen-tokens 256 --slo-ttft-ms 1500 --slo-tpot-ms 60
+  vllm-wizard plan -m meta-llama/Llama-3.1-70B-Instruct --gpu any --users 500 --slo-tpot-ms 50`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if d.active() {
+				return a.runDeployPlan(cmd.Context(), &f, &d, asJSON)
+			}
 			resp, bs, err := a.runPlan(cmd.Context(), &f)
 			if err != nil {
 				return err
@@ -309,6 +324,7 @@ func newPlanCmd(a *app) *cobra.Command {
 		},
 	}
 	f.register(cmd.Flags())
+	d.register(cmd.Flags())
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as JSON")
 	cmd.Flags().BoolVar(&explain, "explain", false, "explain each recommended argument and list the estimate's assumptions")
 	return cmd
@@ -338,6 +354,7 @@ func (a *app) planWithRequest(ctx context.Context, f *planFlags) (planner.Reques
 	if err := f.applyVLLMArgs(&resp); err != nil {
 		return req, resp, nil, err
 	}
+	resp.Config.ServeCommand = artifacts.ServeCommand(&resp)
 	return req, resp, bs, nil
 }
 

@@ -96,14 +96,14 @@ func TestPlanErrors(t *testing.T) {
 		code      int
 		wantInErr []string
 	}{
-		{"unknown GPU lists close names", []string{"plan", "-m", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "H1000"}, exitError, []string{"unknown GPU", "H100 SXM", "--vram-gb"}},
+		{"unknown GPU lists close names", []string{"plan", "-m", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "H1000"}, exitUsage, []string{"unknown GPU", "H100 SXM", "--vram-gb"}},
 		{"unknown model offline says how to fix", []string{"plan", "-m", "nobody/nothing-7b", "--gpu", "H100", "--offline"}, exitError, []string{"not in the catalog", "config.json"}},
-		{"unknown bare model lists catalog ids", []string{"plan", "-m", "llama-9-8b", "--gpu", "H100"}, exitError, []string{"unknown model", "closest known", "config.json"}},
+		{"unknown bare model lists catalog ids", []string{"plan", "-m", "llama-9-8b", "--gpu", "H100"}, exitUsage, []string{"unknown model", "closest known", "config.json"}},
 		{"no model is a usage error", []string{"plan", "--gpu", "H100"}, exitUsage, []string{"--model is required"}},
 		{"tp above gpus is a usage error", []string{"plan", "-m", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "H100", "--gpus", "2", "--tp", "4"}, exitUsage, []string{"raise --gpus"}},
 		{"bad flag is a usage error", []string{"plan", "--no-such-flag"}, exitUsage, []string{"unknown flag"}},
 		{"bad quantization", []string{"plan", "-m", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "H100", "-q", "int3"}, exitUsage, []string{"unknown quantization"}},
-		{"bad baselines file", []string{"plan", "-m", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "H100", "--baselines", "/nonexistent.json"}, exitError, []string{"not an embedded set"}},
+		{"bad baselines file", []string{"plan", "-m", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "H100", "--baselines", "/nonexistent.json"}, exitUsage, []string{"not an embedded set"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,19 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/vllm-wizard/vllm-wizard/baselines"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/atomicfile"
+	"github.com/vllm-wizard/vllm-wizard/planner"
 	"github.com/vllm-wizard/vllm-wizard/reports"
 	"github.com/vllm-wizard/vllm-wizard/reports/parquet"
 	"github.com/vllm-wizard/vllm-wizard/reports/tabular"
@@ -37,6 +40,8 @@ type sweepFlags struct {
 	out, format, shard, prices, baseline string
 	force, quiet, dryRun, summaryOnly    bool
 	workers                              int
+	maxPoints                            int
+	partitionBy                          []string
 }
 
 func newSweepCmd(a *app) *cobra.Command {
@@ -75,13 +80,15 @@ the whole run.`,
 	fs.StringVarP(&f.out, "out", "o", "", "output file (.parquet, .xlsx, .csv, .jsonl), or - for CSV/JSONL on stdout")
 	fs.StringVar(&f.format, "format", "", "output format, overriding the extension: parquet, xlsx, csv, jsonl")
 	fs.BoolVar(&f.force, "force", false, "overwrite an existing output file")
-	fs.IntVar(&f.workers, "workers", 0, "estimator goroutines (default: GOMAXPROCS)")
+	intVar(fs, &f.maxPoints, "max-points", "", defaultMaxPoints, 0, math.MaxInt, "refuse a run of more points than this (0 = no limit); split big grids with --shard")
+	intVar(fs, &f.workers, "workers", "", 0, 0, 1<<20, "estimator goroutines (0 = GOMAXPROCS; at most 2 × CPUs, between 8 and 32)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar and no status lines on stderr")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "validate the grid, print the point count and exit")
 	fs.StringVar(&f.shard, "shard", "", "write only slice i of n of the grid (0-based), e.g. 0/4")
 	fs.StringVar(&f.prices, "prices", "", "CSV of GPU prices (columns gpu,usd_per_gpu_hour) overriding the catalog's")
 	fs.StringVar(&f.baseline, "baselines", "", "baselines: an embedded set name or a file (default: the grid's, else default)")
-	fs.BoolVar(&f.summaryOnly, "summary-only", false, "xlsx: write only the Summary and Chart sheets (for sweeps over 1,048,575 rows)")
+	fs.StringSliceVar(&f.partitionBy, "partition-by", nil, "write a Hive-partitioned Parquet dataset to the folder --out, e.g. model,gpu (any of: "+strings.Join(partitionColumns, ", ")+")")
+	fs.BoolVar(&f.summaryOnly, "summary-only", false, "xlsx: leave out the Sweep sheet, keeping Answer, Charts and About (for sweeps over 1,048,575 rows)")
 	return cmd
 }
 
@@ -195,6 +202,11 @@ func relTo(dir, p string) string {
 
 func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 	ctx := cmd.Context()
+	if f.out != "" && f.out != "-" && !f.dryRun {
+		if err := atomicfile.CheckTarget(f.out, f.force); err != nil {
+			return usageError{err}
+		}
+	}
 	g, dir, err := f.sweepGrid(cmd)
 	if err != nil {
 		return err
@@ -243,6 +255,10 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 	if shard.Count > 1 {
 		desc += fmt.Sprintf("; shard %s: %s points, indices %d to %d", shard, sweep.GroupDigits(count), lo, hi-1)
 	}
+	outFormat, _ := reports.FormatFromPath(f.out, f.format)
+	if err := checkMaxPoints(count, space.Len(), int64(f.maxPoints), outFormat); err != nil {
+		return err
+	}
 	if f.dryRun {
 		fmt.Fprintln(a.stdout, desc)
 		return nil
@@ -253,10 +269,18 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 		return usagef("--out is required: a .parquet, .xlsx, .csv or .jsonl file, or - for stdout")
 	}
 	var format reports.Format
-	if f.out == "-" && f.format == "" {
+	switch {
+	case len(f.partitionBy) > 0:
+		if err := checkPartitionBy(f); err != nil {
+			return err
+		}
+		format = reports.FormatParquet
+	case f.out == "-" && f.format == "":
 		format = reports.FormatCSV
-	} else if format, err = reports.FormatFromPath(f.out, f.format); err != nil {
-		return usageError{err}
+	default:
+		if format, err = reports.FormatFromPath(f.out, f.format); err != nil {
+			return usageError{err}
+		}
 	}
 	if f.out == "-" && format != reports.FormatCSV && format != reports.FormatJSONL {
 		return usagef("--out -: stdout takes csv or jsonl, not %s; name a file", format)
@@ -271,18 +295,46 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 	}
 	if !f.quiet {
 		fmt.Fprintln(a.stderr, "sweep:", desc)
+		if n, capped := sweep.Workers(f.workers); capped {
+			fmt.Fprintf(a.stderr, "sweep: --workers %d capped at %d (%d CPUs; more goroutines add memory, not speed)\n", f.workers, n, runtime.GOMAXPROCS(0))
+		}
 	}
 
 	meta := map[string]string{"tool": "vllm-wizard " + version, "baselines": bl.Name + " " + bl.Version, "baselines_hash": bl.Hash,
 		"points": fmt.Sprint(space.Len()), "shard": shard.String(), "index_range": fmt.Sprintf("%d-%d", lo, hi)}
-	if spec, err := yaml.Marshal(space.Grid); err == nil {
-		meta["grid"] = string(spec)
+	meta["prices_source"] = planner.PriceCatalogSource()
+	if pricesPath != "" {
+		meta["prices_source"] = pricesPath + " overrides; else " + meta["prices_source"]
 	}
+	// The grid once, compactly: long axes as ranges, the whole under 32 KiB.
+	spec, err := sweep.CompactSpec(space.Grid)
+	if err != nil {
+		return err
+	}
+	meta["grid"] = string(spec)
 	schema := sweepSchema(bl.Name+" "+bl.Version, bl.Hash, meta)
+	var about []xlsx.AboutSection
+	if format == reports.FormatXLSX {
+		about = sweepAbout(space, bl, meta["grid"], pricesPath, prices)
+	}
 
 	var out io.Writer = a.stdout
 	var file *atomicfile.File
-	if f.out != "-" {
+	var dataset *atomicfile.Dir
+	var w reports.Writer[sweep.Row]
+	if len(f.partitionBy) > 0 {
+		if dataset, err = atomicfile.CreateDir(f.out, atomicfile.Options{Overwrite: f.force}); err != nil {
+			if errors.Is(err, atomicfile.ErrExists) {
+				return usageError{err}
+			}
+			return err
+		}
+		defer dataset.Abort() // a no-op after Commit
+		create := func(rel string) (io.WriteCloser, error) { return dataset.Create(rel) }
+		if w, err = parquet.NewDataset(schema, f.partitionBy, create, sweepParquetOptions()); err != nil {
+			return usageError{err}
+		}
+	} else if f.out != "-" {
 		if file, err = atomicfile.Create(f.out, atomicfile.Options{Overwrite: f.force}); err != nil {
 			if errors.Is(err, atomicfile.ErrExists) {
 				return usageError{err}
@@ -292,9 +344,18 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 		defer file.Abort() // a no-op after Commit
 		out = file
 	}
-	w, err := newSweepWriter(out, format, schema, f.summaryOnly, filepath.Dir(f.out))
-	if err != nil {
-		return err
+	if w == nil {
+		// excelize spills rows to files in a folder named like the output's
+		// temporary file, so a later run removes them should this one be killed.
+		spill := ""
+		if file != nil && format == reports.FormatXLSX {
+			if spill, err = file.TempDir(); err != nil {
+				return err
+			}
+		}
+		if w, err = newSweepWriter(out, format, schema, f.summaryOnly, spill, about, space.Grid.Target != nil); err != nil {
+			return err
+		}
 	}
 
 	// The live heap of a sweep is about 100 MiB whatever its size; a soft
@@ -311,7 +372,17 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 		opt.Progress = func(n int) { _ = bar.Add(n) }
 	}
 	start := time.Now()
-	st, err := sweep.Run(ctx, space, sweepEstimator(space), w, opt)
+	est := sweepEstimator(space)
+	if space.NeedsPareto() {
+		// Pareto needs every row of a model: a first pass keeps 12 bytes a row.
+		flags, err := sweep.ParetoPass(ctx, space, est, opt)
+		if err != nil {
+			_ = w.Close()
+			return sweepErr(ctx, err)
+		}
+		est = sweep.WithPareto(est, flags)
+	}
+	st, err := sweep.Run(ctx, space, est, w, opt)
 	if bar != nil {
 		_ = bar.Exit()
 	}
@@ -330,6 +401,11 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 			return err
 		}
 	}
+	if dataset != nil {
+		if err := dataset.Commit(); err != nil {
+			return err
+		}
+	}
 	if !f.quiet {
 		secs := time.Since(start).Seconds()
 		fmt.Fprintf(a.stderr, "sweep: wrote %s rows in %.2f s (%s rows/s) to %s\n", sweep.GroupDigits(st.Rows), secs, sweep.GroupDigits(int64(float64(st.Rows)/max(secs, 1e-9))), f.out)
@@ -345,21 +421,53 @@ func sweepErr(ctx context.Context, err error) error {
 	return fmt.Errorf("sweep: %w", err)
 }
 
-func newSweepWriter(w io.Writer, format reports.Format, schema reports.Schema[sweep.Row], summaryOnly bool, dir string) (reports.Writer[sweep.Row], error) {
+// sweepParquetOptions are the Parquet settings of sweep outputs: row groups
+// of at most 128 Ki rows keep the encoders' buffers (and RSS) small.
+func sweepParquetOptions() parquet.Options {
+	return parquet.Options{CreatedBy: "vllm-wizard " + version, MaxRowGroupLength: 1 << 17, BlockRows: sweepBlockRows}
+}
+
+// partitionColumns are the input columns --partition-by accepts.
+var partitionColumns = []string{"model", "gpu", "gpu_count", "tp", "context_len", "quantization", "kv_cache_dtype",
+	"interconnect", "concurrency", "prompt_tokens", "gen_tokens"}
+
+// checkPartitionBy checks --partition-by against the output flags.
+func checkPartitionBy(f *sweepFlags) error {
+	if f.format != "" && f.format != string(reports.FormatParquet) {
+		return usagef("--partition-by writes Parquet, not %s", f.format)
+	}
+	if f.out == "-" {
+		return usagef("--partition-by writes a folder of files; name it with --out, not -")
+	}
+	for _, c := range f.partitionBy {
+		if !slices.Contains(partitionColumns, c) {
+			return usagef("--partition-by %s: not an input column; use any of %s", c, strings.Join(partitionColumns, ", "))
+		}
+	}
+	return nil
+}
+
+// sweepBlockRows is the rows per block the workers encode (0 = each
+// writer's default); tests make it small to get many blocks.
+var sweepBlockRows = 0
+
+// target says the grid has a target load, so the xlsx Answer ranks by the SLO
+// verdict; without one it ranks ok rows by cost per token.
+func newSweepWriter(w io.Writer, format reports.Format, schema reports.Schema[sweep.Row], summaryOnly bool, dir string, about []xlsx.AboutSection, target bool) (reports.Writer[sweep.Row], error) {
 	switch format {
 	case reports.FormatParquet:
 		// Row groups of 128 Ki rows keep the encoder's buffers (and RSS) small.
-		return parquet.New(w, schema, parquet.Options{CreatedBy: "vllm-wizard " + version, MaxRowGroupLength: 1 << 17})
+		return parquet.New(w, schema, sweepParquetOptions())
 	case reports.FormatXLSX:
 		return xlsx.New(w, schema, xlsx.Options{
 			SummaryOnly: summaryOnly,
 			TempDir:     dir,
-			ColorScales: []xlsx.ColorScale{{Column: "load_output_tok_s_mid", HigherIsBetter: true}, {Column: "usd_per_m_output_tokens"}},
-			Summary: xlsx.Summary{GroupBy: []string{"model", "gpu"}, Status: "status", OK: "ok", Minimize: "usd_per_m_output_tokens",
-				Maximize: "load_output_tok_s_mid", ChartSeries: "model", ChartCategory: "gpu"},
+			ColorScales: []xlsx.ColorScale{{Column: sweep.ColLoadOutputTokSMid, HigherIsBetter: true}, {Column: sweep.ColUSDPerMOutputTokens}},
+			Answer:      sweepAnswer(target),
+			About:       about,
 		})
 	case reports.FormatCSV, reports.FormatJSONL:
-		return tabular.New(w, format, schema, tabular.Options{})
+		return tabular.New(w, format, schema, tabular.Options{BlockRows: sweepBlockRows})
 	}
 	return nil, fmt.Errorf("unsupported format %s", format)
 }

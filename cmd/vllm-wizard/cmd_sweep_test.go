@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -69,7 +70,11 @@ func expectedCells(t *testing.T) (reports.Schema[sweep.Row], [][]cell) {
 	}
 	schema := sweepSchema(bl.Name+" "+bl.Version, bl.Hash, nil)
 	var out [][]cell
-	_, err = sweep.Run(context.Background(), s, s, sweep.SinkFunc(func(rows []sweep.Row) error {
+	flags, err := sweep.ParetoPass(context.Background(), s, s, sweep.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = sweep.Run(context.Background(), s, sweep.WithPareto(s, flags), sweep.SinkFunc(func(rows []sweep.Row) error {
 		for i := range rows {
 			r := &rows[i]
 			cells := make([]cell, len(schema.Columns))
@@ -250,8 +255,12 @@ func readXLSX(t *testing.T, schema reports.Schema[sweep.Row], path string) [][]c
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(rows[0], ",") != strings.Join(schema.Names(), ",") {
-		t.Fatalf("xlsx header %v", rows[0])
+	var headers []string
+	for i := range schema.Columns {
+		headers = append(headers, schema.Columns[i].Header())
+	}
+	if strings.Join(rows[0], ",") != strings.Join(headers, ",") {
+		t.Fatalf("xlsx header %v, want the labels %v", rows[0], headers)
 	}
 	var out [][]cell
 	for _, r := range rows[1:] {
@@ -578,7 +587,7 @@ func benchSweep(b *testing.B, format reports.Format) {
 	var rows int64
 	b.ResetTimer()
 	for range b.N {
-		w, err := newSweepWriter(discard{}, format, sweepSchema("default", bl.Hash, nil), false, b.TempDir())
+		w, err := newSweepWriter(discard{}, format, sweepSchema("default", bl.Hash, nil), false, b.TempDir(), nil, false)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -602,3 +611,140 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 func BenchmarkSweepParquet(b *testing.B) { benchSweep(b, reports.FormatParquet) }
 func BenchmarkSweepXLSX(b *testing.B)    { benchSweep(b, reports.FormatXLSX) }
 func BenchmarkSweepCSV(b *testing.B)     { benchSweep(b, reports.FormatCSV) }
+
+// TestSweepSameBytesAnyWorkers: the output files are byte-identical for 1,
+// 2 and 8 workers, on a grid of several blocks (2,160 rows in blocks of
+// 500), and a huge --workers is capped with a notice.
+func TestSweepSameBytesAnyWorkers(t *testing.T) {
+	defer func(n int) { sweepBlockRows = n }(sweepBlockRows)
+	sweepBlockRows = 500
+	dir := t.TempDir()
+	for _, format := range []string{"parquet", "csv", "jsonl"} {
+		t.Run(format, func(t *testing.T) {
+			var first []byte
+			for _, workers := range []string{"1", "2", "8"} {
+				path := filepath.Join(dir, workers+"."+format)
+				_, stderr, code := cli(t, "sweep", "--grid", sweepGrid, "--concurrency", "1-20", "--out", path, "--workers", workers)
+				if code != 0 {
+					t.Fatalf("--workers %s: exit %d: %s", workers, code, stderr)
+				}
+				if !strings.Contains(stderr, "wrote 2,160 rows") {
+					t.Fatalf("--workers %s: %q", workers, stderr)
+				}
+				data, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if first == nil {
+					first = data
+				} else if !bytes.Equal(data, first) {
+					t.Errorf("--workers %s: %d bytes differ from --workers 1's %d", workers, len(data), len(first))
+				}
+			}
+			if format != "parquet" {
+				return
+			}
+			// The joined footer: five row groups, every row in order.
+			path := filepath.Join(dir, "8.parquet")
+			schema := sweepSchema("default", "", nil)
+			rows := readParquet(t, schema, path)
+			idx := schema.Index("index")
+			for i, r := range rows {
+				if r[idx].i != int64(i) {
+					t.Fatalf("row %d has index %d", i, r[idx].i)
+				}
+			}
+			pr, err := file.OpenParquetFile(path, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pr.Close()
+			if len(rows) != 2160 || pr.NumRowGroups() != 5 {
+				t.Errorf("%d rows in %d row groups, want 2160 in 5", len(rows), pr.NumRowGroups())
+			}
+		})
+	}
+	_, stderr, code := cli(t, "sweep", "--grid", sweepGrid, "--out", filepath.Join(dir, "capped.csv"), "--workers", "100000")
+	if code != 0 || !strings.Contains(stderr, "--workers 100000 capped at") {
+		t.Errorf("exit %d, stderr %q: want a notice of the cap", code, stderr)
+	}
+}
+
+// TestSweepPartitionBy: --partition-by model,gpu writes one part file per
+// (model, GPU) under percent-encoded Hive folders, without the partition
+// columns, holding every row; bad uses are usage errors. With DUCKDB_NODE_DIR
+// naming a folder where `npm i @duckdb/node-api` ran, DuckDB reads the
+// dataset back with partition discovery.
+func TestSweepPartitionBy(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "ds")
+	_, stderr, code := cli(t, "sweep", "--grid", sweepGrid, "--partition-by", "model,gpu", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var files []string
+	var rows int64
+	filepath.WalkDir(out, func(p string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(out, p)
+		files = append(files, filepath.ToSlash(rel))
+		pr, err := file.OpenParquetFile(p, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pr.Close()
+		rows += pr.NumRows()
+		for _, c := range []string{"model", "gpu"} {
+			if pr.MetaData().Schema.ColumnIndexByName(c) >= 0 {
+				t.Errorf("%s has the partition column %s", rel, c)
+			}
+		}
+		return nil
+	})
+	if len(files) != 6 || rows != 216 {
+		t.Errorf("%d files with %d rows, want 6 with 216: %v", len(files), rows, files)
+	}
+	if want := "model=meta-llama%2FLlama-3.1-8B-Instruct/gpu=H100%20SXM/part-0.parquet"; !slices.Contains(files, want) {
+		t.Errorf("no %s in %v", want, files)
+	}
+	ents, _ := os.ReadDir(filepath.Dir(out))
+	if len(ents) != 1 {
+		t.Errorf("%d entries beside the dataset, want 1 (a temporary folder left?)", len(ents))
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"not an input column", []string{"--partition-by", "status", "--out", out + "2"}},
+		{"not Parquet", []string{"--partition-by", "model", "--format", "csv", "--out", out + "3"}},
+		{"stdout", []string{"--partition-by", "model", "--out", "-"}},
+		{"existing folder without --force", []string{"--partition-by", "model", "--out", out}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, stderr, code := cli(t, append([]string{"sweep", "--grid", sweepGrid}, tc.args...)...); code != 2 {
+				t.Errorf("exit %d, want 2: %s", code, stderr)
+			}
+		})
+	}
+	nodeDir := os.Getenv("DUCKDB_NODE_DIR")
+	if nodeDir == "" {
+		t.Skip("DuckDB check skipped: set DUCKDB_NODE_DIR to a folder where `npm i @duckdb/node-api` ran")
+	}
+	script := filepath.Join(nodeDir, "vw-partition-check.mjs")
+	if err := os.WriteFile(script, []byte(`import { DuckDBInstance } from '@duckdb/node-api';
+const con = await (await DuckDBInstance.create(':memory:')).connect();
+const r = await con.runAndReadAll("select count(*)::int, count(distinct model)::int, min(gpu) from read_parquet('`+filepath.ToSlash(out)+`/**/*.parquet', hive_partitioning=true)");
+console.log(JSON.stringify(r.getRows()));
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(script)
+	got, err := exec.Command("node", script).CombinedOutput()
+	if err != nil {
+		t.Fatalf("node: %v: %s", err, got)
+	}
+	if want := `[[216,2,"H100 SXM"]]`; strings.TrimSpace(string(got)) != want {
+		t.Errorf("DuckDB read %s, want %s", got, want)
+	}
+}

@@ -4,12 +4,13 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
+
+	// sigearly catches SIGINT/SIGTERM from package initialisation on.
+	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/sigearly"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := sigearly.NotifyContext(context.Background())
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -5,11 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/vllm-wizard/vllm-wizard/baselines"
+	"github.com/vllm-wizard/vllm-wizard/calibrate"
+	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/atomicfile"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/detect"
+	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/hub"
+	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/profile"
+	"github.com/vllm-wizard/vllm-wizard/planner"
+	"github.com/vllm-wizard/vllm-wizard/sweep"
 )
 
 // Exit codes.
@@ -79,15 +88,41 @@ func (a *app) run(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	fmt.Fprintf(a.stderr, "vllm-wizard: %v\n", err)
-	var ue usageError
 	switch {
 	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
 		return exitInterrupted
-	case errors.As(err, &ue):
+	case badInput(err):
 		return exitUsage
 	default:
 		return exitError
 	}
+}
+
+// badInputErrs are the sentinels of input the user can fix: a name the
+// catalogs lack, a file named on the command line that is missing or does
+// not hold what it should. Every command meets them, so the rule (exit 2)
+// lives here rather than at each call.
+var badInputErrs = []error{
+	planner.ErrUnknownModel, planner.ErrUnknownGPU, planner.ErrInvalidConfig, planner.ErrBadRequest,
+	baselines.ErrUnknownSet, sweep.ErrBadGrid, sweep.ErrBadPrices,
+	calibrate.ErrInvalidMeasurement, calibrate.ErrUnknownFormat, profile.ErrUnsupportedVersion,
+	hub.ErrNotFound, atomicfile.ErrExists, atomicfile.ErrIsDir, fs.ErrNotExist,
+}
+
+// badInput reports whether err is the user's to fix (exit 2).
+func badInput(err error) bool {
+	var ue usageError
+	if errors.As(err, &ue) {
+		return true
+	}
+	for _, s := range badInputErrs {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	// cobra returns an unknown subcommand untyped (command.go, Find and
+	// legacyArgs): "unknown command "x" for "vllm-wizard calibrate"".
+	return strings.HasPrefix(err.Error(), "unknown command ")
 }
 
 func (a *app) newRootCmd() *cobra.Command {
@@ -100,6 +135,7 @@ func (a *app) newRootCmd() *cobra.Command {
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.commands()...)
+	wrapArgErrors(root)
 	return root
 }
 
@@ -111,5 +147,33 @@ func (a *app) commands() []*cobra.Command {
 		newSweepCmd(a),
 		newCalibrateCmd(a),
 		newDetectCmd(a),
+		newModelsCmd(a),
+		newGPUsCmd(a),
+	}
+}
+
+// wrapArgErrors makes the positional-argument errors of every command usage
+// errors (exit 2). A group such as calibrate, which cobra would answer with
+// its help and exit 0 for "calibrate fitt", refuses an unknown subcommand.
+func wrapArgErrors(c *cobra.Command) {
+	if c.HasParent() && c.HasSubCommands() && !c.Runnable() {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("unknown command %q for %q; see %s --help", args[0], cmd.CommandPath(), cmd.CommandPath())
+			}
+			return nil
+		}
+		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	}
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return usageError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		wrapArgErrors(sub)
 	}
 }

@@ -62,7 +62,8 @@ const defaultPort = 8000
 
 // Options are the deployment choices a plan does not make.
 type Options struct {
-	// Image is the container image (vllm/vllm-openai or a build of it).
+	// Image is the container image ("" = vllm/vllm-openai:latest for
+	// NVIDIA GPUs, ROCmImage for AMD ones).
 	Image string
 	// Port is the port the server listens on and is published on.
 	Port int
@@ -88,9 +89,6 @@ var (
 )
 
 func (o Options) withDefaults() Options {
-	if o.Image == "" {
-		o.Image = DefaultOptions.Image
-	}
 	if o.Port == 0 {
 		o.Port = DefaultOptions.Port
 	}
@@ -127,6 +125,19 @@ func check(resp *planner.Response, opt Options) (Options, error) {
 	if err := opt.Validate(); err != nil {
 		return opt, err
 	}
+	if resp.Config.NoCommandReason != "" {
+		return opt, fmt.Errorf("%w: %s", ErrNoCommand, resp.Config.NoCommandReason)
+	}
+	vendor, err := vendorOf(resp)
+	if err != nil {
+		return opt, err
+	}
+	if opt.Image == "" {
+		opt.Image = DefaultOptions.Image
+		if vendor == planner.VendorAMD {
+			opt.Image = ROCmImage
+		}
+	}
 	m := resp.Config.Model
 	switch {
 	case m == "":
@@ -141,17 +152,20 @@ func check(resp *planner.Response, opt Options) (Options, error) {
 			return opt, fmt.Errorf("argument %q is not a --flag", a.Flag)
 		}
 	}
+	if err := CheckServeArgs(flatten(argGroups(resp, opt)), false); err != nil {
+		return opt, fmt.Errorf("%w: %w", ErrNoCommand, err)
+	}
 	return opt, nil
 }
 
 // argGroups returns the plan's vLLM options, one group per option (the flag
-// and its value), after the same de-duplication as planner.ServeCommand,
+// and its value), a repeated flag keeping its first value,
 // then --revision and --port when they are not vLLM's defaults.
 func argGroups(resp *planner.Response, opt Options) [][]string {
 	var out [][]string
 	seen := map[string]bool{}
 	for _, a := range resp.Config.Args {
-		if seen[a.Flag] && a.Flag == "--kv-cache-dtype" {
+		if seen[a.Flag] {
 			continue
 		}
 		seen[a.Flag] = true
@@ -241,7 +255,7 @@ func writeGroups(b *bytes.Buffer, groups [][]string) {
 			if i > 0 {
 				b.WriteByte(' ')
 			}
-			b.WriteString(planner.ShellQuote(w))
+			b.WriteString(ShellQuote(w))
 		}
 	}
 }
@@ -284,6 +298,20 @@ func dockerGPUs(resp *planner.Response) string {
 	return `"device=` + strings.Join(ids, ",") + `"`
 }
 
+// hipDevices lists the first GPUsUsed AMD devices when the plan leaves
+// some free ("" = all).
+func hipDevices(resp *planner.Response) string {
+	n := resp.Config.GPUsUsed
+	if n >= resp.NumGPUs {
+		return ""
+	}
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = strconv.Itoa(i)
+	}
+	return strings.Join(ids, ",")
+}
+
 // bindMount is a docker --mount value; docker reads it as one CSV record,
 // so fields are CSV-quoted where needed.
 func bindMount(src, dst string) string {
@@ -316,13 +344,16 @@ func DockerScript(resp *planner.Response, opt Options) ([]byte, error) {
 	b.WriteString("set -euo pipefail\n\n")
 	port := strconv.Itoa(opt.Port)
 	b.WriteString("exec docker run")
-	writeGroups(&b, [][]string{
-		{"--rm"},
-		{"--name", opt.Name},
-		{"--gpus", dockerGPUs(resp)},
-		{"--ipc=host"},
-		{"-p", port + ":" + port},
-	})
+	devices := [][]string{{"--gpus", dockerGPUs(resp)}}
+	if resp.GPU.VendorKind() == planner.VendorAMD {
+		// ROCm containers get the kernel driver and render nodes, the video
+		// group that owns them, and ROCm's unconfined seccomp profile.
+		devices = [][]string{{"--device", "/dev/kfd"}, {"--device", "/dev/dri"}, {"--group-add", "video"}, {"--security-opt", "seccomp=unconfined"}}
+		if ids := hipDevices(resp); ids != "" {
+			devices = append(devices, []string{"-e", "HIP_VISIBLE_DEVICES=" + ids})
+		}
+	}
+	writeGroups(&b, append(append([][]string{{"--rm"}, {"--name", opt.Name}}, devices...), []string{"--ipc=host"}, []string{"-p", port + ":" + port}))
 	// Unquoted so that the shell expands the ~.
 	b.WriteString(" \\\n  -v " + hfCacheVolume)
 	if opt.LocalModelDir != "" {
@@ -351,14 +382,17 @@ type composeFile struct {
 }
 
 type composeService struct {
-	Image       string        `yaml:"image"`
-	Command     []string      `yaml:"command,flow"`
-	Ports       []quoted      `yaml:"ports"`
-	Volumes     []any         `yaml:"volumes"`
-	Environment []string      `yaml:"environment"`
-	IPC         string        `yaml:"ipc"`
-	Restart     string        `yaml:"restart"`
-	Deploy      composeDeploy `yaml:"deploy"`
+	Image       string         `yaml:"image"`
+	Command     []string       `yaml:"command,flow"`
+	Ports       []quoted       `yaml:"ports"`
+	Volumes     []any          `yaml:"volumes"`
+	Environment []string       `yaml:"environment"`
+	IPC         string         `yaml:"ipc"`
+	Restart     string         `yaml:"restart"`
+	Devices     []string       `yaml:"devices,omitempty"`
+	GroupAdd    []string       `yaml:"group_add,omitempty"`
+	SecurityOpt []string       `yaml:"security_opt,omitempty"`
+	Deploy      *composeDeploy `yaml:"deploy,omitempty"`
 }
 
 // quoted is a string always written double-quoted, as Compose advises for
@@ -424,7 +458,15 @@ func Compose(resp *planner.Response, opt Options) ([]byte, error) {
 	if opt.LocalModelDir != "" {
 		svc.Volumes = append(svc.Volumes, composeBind{Type: "bind", Source: escapeDollar(opt.LocalModelDir), Target: ContainerModelDir, ReadOnly: true})
 	}
-	svc.Deploy.Resources.Reservations.Devices = []composeDevice{{Driver: "nvidia", Count: resp.Config.GPUsUsed, Capabilities: []string{"gpu"}}}
+	if resp.GPU.VendorKind() == planner.VendorAMD {
+		svc.Devices, svc.GroupAdd, svc.SecurityOpt = []string{"/dev/kfd", "/dev/dri"}, []string{"video"}, []string{"seccomp=unconfined"}
+		if ids := hipDevices(resp); ids != "" {
+			svc.Environment = append(svc.Environment, "HIP_VISIBLE_DEVICES="+ids)
+		}
+	} else {
+		svc.Deploy = &composeDeploy{}
+		svc.Deploy.Resources.Reservations.Devices = []composeDevice{{Driver: "nvidia", Count: resp.Config.GPUsUsed, Capabilities: []string{"gpu"}}}
+	}
 	var b bytes.Buffer
 	b.WriteString("# Generated by vllm-wizard: the vLLM OpenAI-compatible server as a Compose service.\n")
 	b.WriteString(summary(resp))
@@ -561,7 +603,11 @@ func Kubernetes(resp *planner.Response, opt Options) ([]byte, error) {
 	env.ValueFrom.SecretKeyRef.Key = HFTokenSecretKey
 	env.ValueFrom.SecretKeyRef.Optional = true
 	c.Env = []k8sEnv{env}
-	c.Resources.Limits = map[string]int{"nvidia.com/gpu": resp.Config.GPUsUsed}
+	gpuResource := "nvidia.com/gpu"
+	if resp.GPU.VendorKind() == planner.VendorAMD {
+		gpuResource = "amd.com/gpu" // the ROCm k8s-device-plugin's resource
+	}
+	c.Resources.Limits = map[string]int{gpuResource: resp.Config.GPUsUsed}
 	c.ReadinessProbe.HTTPGet.Path = "/health"
 	c.ReadinessProbe.HTTPGet.Port = opt.Port
 	c.ReadinessProbe.InitialDelaySeconds = 30

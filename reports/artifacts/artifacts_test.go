@@ -65,7 +65,7 @@ func plan(model string) *planner.Response {
 		GPU:     planner.GPU{Name: model, MemoryGiB: 80},
 		NumGPUs: 4,
 		Config: planner.Config{Model: model, TensorParallelSize: 2, MaxModelLen: 8192, GPUsUsed: 2, Replicas: 2,
-			Args: args, ServeCommand: planner.ServeCommand(model, args)},
+			Args: args},
 	}
 }
 

@@ -32,19 +32,30 @@ func WritePlan(w io.Writer, r *planner.Response, opt Options) error {
 		ew.printf(", %.1fB active", r.Model.ActiveParamsB)
 	}
 	ew.printf(") on %d × %s (%.0f GiB each), tensor parallel %d, OOM risk %s\n", r.NumGPUs, r.GPU.Name, r.GPU.MemoryGiB, f.TP, f.OOMRisk)
-	ew.printf("\nMemory per GPU (GiB), context %d × %d sequences:\n", f.ContextLen, f.Concurrency)
+	ew.printf("\nMemory per GPU (GiB), max model len %d, %d sequences of %d tokens:\n", f.ContextLen, f.Concurrency, f.RequestTokens)
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
 	row := func(name string, v float64) { fmt.Fprintf(tw, "  %s\t%.2f\t\n", name, v) }
-	row("weights", f.WeightsGB)
-	row("KV cache", f.KVCacheGB)
-	row("overhead", f.OverheadGB)
-	row("required", f.WeightsGB+f.KVCacheGB+f.OverheadGB)
 	fmt.Fprintf(tw, "  allocatable (%.0f%% of %.1f)\t%.2f\t\n", 100*f.GPUMemoryUtilization, f.VRAMPerGPUGB, f.VRAMTargetAllocGB)
-	row("headroom", f.HeadroomGB)
+	row("weights", f.WeightsGB)
+	row("activation peak", f.ActivationGB)
+	row("CUDA graphs", f.CUDAGraphGB)
+	row("other (non-torch)", f.NonTorchGB)
+	row("KV pool", f.KVPoolGB)
+	row("one max-length sequence", f.KVOneSequenceGB)
+	row("KV of the workload", f.KVCacheGB)
 	tw.Flush()
-	ew.printf("  max concurrency at %d tokens: %d; max context at %d sequences: %d\n", f.ContextLen, f.MaxConcurrencyAtContext, f.Concurrency, f.MaxContextAtConcurrency)
+	ew.printf("  KV pool: %d tokens = %d blocks of %d\n", f.KVPoolTokens, f.KVPoolBlocks, f.BlockSize)
+	ew.printf("  sustainable concurrency at %d tokens per request: %d\n", f.RequestTokens, f.SustainableConcurrency)
+	ew.printf("  worst case, every sequence at %d tokens: %d\n", f.ContextLen, f.MaxConcurrencyAtContext)
 
-	ew.printf("\nRecommended command:\n  %s\n", r.Config.ServeCommand)
+	if r.Config.NoCommandReason != "" {
+		ew.printf("\nNo command: %s\n", r.Config.NoCommandReason)
+	} else {
+		ew.printf("\nRecommended command:\n  %s\n", r.Config.ServeCommand)
+	}
+	for _, sg := range r.Config.Suggestions {
+		ew.printf("  suggestion: %s\n", sg)
+	}
 	if opt.Explain {
 		ew.printf("\nWhy these arguments:\n")
 		for _, a := range r.Config.Args {

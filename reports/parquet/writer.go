@@ -2,6 +2,7 @@ package parquet
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -15,13 +16,14 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
-	"github.com/apache/arrow-go/v18/arrow/flight"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	pq "github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/parquet/schema"
 
 	"github.com/vllm-wizard/vllm-wizard/reports"
 )
@@ -62,6 +64,10 @@ type Options struct {
 	// CompressionLevel is the zstd level (1 fastest … 22 smallest); 0 means 1,
 	// which keeps the writer well ahead of a sweep.
 	CompressionLevel int
+	// BlockRows is the number of rows of a block of WriteBlock (one row
+	// group); 0 means DefaultBlockRows, and never more than
+	// MaxRowGroupLength.
+	BlockRows int
 	// CreatedBy is stored in the file footer's created_by field when set.
 	CreatedBy string
 	// Parallelism is the number of goroutines that encode columns of a batch
@@ -206,6 +212,12 @@ type writer[R any] struct {
 	cut     bool       // start a new row group before the next batch
 	err     error
 	closed  bool
+	// root, wprops and meta describe every file begin starts.
+	root   *schema.GroupNode
+	wprops *pq.WriterProperties
+	meta   metadata.KeyValueMetadata
+	// blocks is set once WriteBlock has been called.
+	blocks *blockFile
 }
 
 // noCloser hides Close from the Parquet writer, which closes sinks that have
@@ -251,7 +263,6 @@ func New[R any](w io.Writer, schema reports.Schema[R], opts Options) (reports.Wr
 		fields[i] = arrow.Field{Name: c.Name, Type: dt, Nullable: c.Nullable}
 		if c.Dict {
 			props = append(props, pq.WithDictionaryFor(c.Name, true))
-			dicts[i] = newFileDict(c.DictValues)
 		}
 	}
 	// One batch is filled while the one before it is encoded, unless the
@@ -277,23 +288,50 @@ func New[R any](w io.Writer, schema reports.Schema[R], opts Options) (reports.Wr
 			return nil, fmt.Errorf("parquet metadata %q: %w", keys[i], err)
 		}
 	}
-	// ARROW:schema lets pyarrow and pandas restore the exact arrow types.
-	stored := arrow.NewSchema(fields, func() *arrow.Metadata { m := arrow.NewMetadata(keys, values); return &m }())
-	if err := meta.Append("ARROW:schema", base64.StdEncoding.EncodeToString(flight.SerializeSchema(stored, memory.DefaultAllocator))); err != nil {
+	// ARROW:schema lets pyarrow and pandas restore the exact arrow types. It
+	// leaves out the key-value metadata, which readers take from the footer,
+	// so that the footer holds the grid spec once.
+	stored := arrow.NewSchema(fields, nil)
+	if err := meta.Append("ARROW:schema", base64.StdEncoding.EncodeToString(serializeSchema(stored))); err != nil {
 		return nil, fmt.Errorf("parquet metadata: %w", err)
 	}
-	out := bufio.NewWriterSize(noCloser{w}, 1<<20)
-	fw, err := file.NewParquetWriterWithError(out, pqs.Root(), file.WithWriterProps(wprops), file.WithWriteMetadata(meta))
-	if err != nil {
-		return nil, fmt.Errorf("create parquet writer: %w", err)
-	}
-	x := &writer[R]{schema: schema, opts: opts, fw: fw, out: out, sets: sets, cols: sets[0].cols, dicts: dicts,
-		ctxs: make([]context.Context, opts.Parallelism), errs: make([]error, len(dicts))}
+	x := &writer[R]{schema: schema, opts: opts, sets: sets, cols: sets[0].cols, dicts: dicts,
+		ctxs: make([]context.Context, opts.Parallelism), errs: make([]error, len(dicts)),
+		root: pqs.Root(), wprops: wprops, meta: meta}
 	for i := range x.ctxs {
 		x.ctxs[i] = pqarrow.NewArrowWriteContext(context.Background(), &aprops)
 	}
-	x.limit = x.batchLimit()
+	if err := x.begin(w, 1<<20, 0); err != nil {
+		return nil, err
+	}
 	return x, nil
+}
+
+// begin starts a new file on w whose first row is row number first of the
+// output: the state of any file before is dropped, the buffers are kept.
+func (w *writer[R]) begin(sink io.Writer, bufSize int, first int64) error {
+	w.out = bufio.NewWriterSize(noCloser{sink}, bufSize)
+	fw, err := file.NewParquetWriterWithError(w.out, w.root, file.WithWriterProps(w.wprops), file.WithWriteMetadata(w.meta))
+	if err != nil {
+		return fmt.Errorf("create parquet writer: %w", err)
+	}
+	w.fw, w.rgw, w.rgRows, w.grpRows, w.cut = fw, nil, 0, 0, false
+	w.rows, w.n, w.cur, w.err, w.closed, w.pending = first, 0, 0, nil, false, nil
+	for _, bt := range w.sets {
+		bt.reset()
+	}
+	w.cols = w.sets[0].cols
+	for i, c := range w.schema.Columns {
+		if d := w.dicts[i]; d != nil {
+			d.release()
+		}
+		w.dicts[i] = nil
+		if c.Dict {
+			w.dicts[i] = newFileDict(c.DictValues)
+		}
+	}
+	w.limit = w.batchLimit()
+	return nil
 }
 
 // batchLimit is the number of rows the next batch may take: a batch never
@@ -317,6 +355,9 @@ func (w *writer[R]) Write(rows []R) error {
 	}
 	if w.closed {
 		return errors.New("parquet: write after close")
+	}
+	if w.blocks != nil {
+		return errors.New("parquet: Write after WriteBlock")
 	}
 	for len(rows) > 0 {
 		k := min(len(rows), w.limit-w.n, fillTile)
@@ -620,6 +661,9 @@ func (w *writer[R]) Close() error {
 		_ = w.wait()
 		return w.err
 	}
+	if w.blocks != nil {
+		return w.closeBlocks()
+	}
 	err := w.flush()
 	if werr := w.wait(); err == nil {
 		err = werr
@@ -657,3 +701,14 @@ func (w *writer[R]) Close() error {
 // fillTile is the number of rows copied a column at a time: few enough
 // that they stay in the CPU cache while every column reads them.
 const fillTile = 256
+
+// serializeSchema is the Arrow IPC stream of schema alone (a schema message
+// and the end-of-stream marker), the form pyarrow reads from ARROW:schema.
+// arrow/ipc does this without arrow/flight's gRPC and protobuf, whose package
+// initialisation every command would pay.
+func serializeSchema(schema *arrow.Schema) []byte {
+	var buf bytes.Buffer
+	w := ipc.NewWriter(&buf, ipc.WithSchema(schema), ipc.WithAllocator(memory.DefaultAllocator))
+	_ = w.Close() // writes to a bytes.Buffer cannot fail
+	return buf.Bytes()
+}

@@ -24,6 +24,9 @@ type csvWriter[R any] struct {
 	rows    int64
 	err     error
 	closed  bool
+	// blockRows is the size of a block of WriteBlock.
+	blockRows int
+	floats    []lastFloat // per column
 }
 
 // NewCSV returns a Writer that writes a header row and then one CSV record
@@ -38,7 +41,7 @@ func NewCSV[R any](w io.Writer, schema reports.Schema[R], opts Options) (reports
 	}
 	buf := bufio.NewWriterSize(w, 256<<10)
 	c := &csvWriter[R]{schema: schema, prec: prec, raw: opts.RawStrings, buf: buf, cw: csv.NewWriter(buf),
-		record: make([]string, len(schema.Columns)), ends: make([]int, len(schema.Columns))}
+		record: make([]string, len(schema.Columns)), ends: make([]int, len(schema.Columns)), blockRows: opts.blockRows(), floats: make([]lastFloat, len(schema.Columns))}
 	if err := c.cw.Write(schema.Names()); err != nil {
 		return nil, fmt.Errorf("write csv header: %w", err)
 	}
@@ -90,7 +93,7 @@ func (c *csvWriter[R]) Write(rows []R) error {
 				if math.IsNaN(v) || math.IsInf(v, 0) {
 					break
 				}
-				c.scratch = appendFloat(c.scratch, v, c.prec)
+				c.scratch = c.floats[i].appendFloat(c.scratch, v, appendFloat, c.prec)
 			case reports.KindBool:
 				v, ok := col.Bool(r)
 				if !ok {

@@ -22,6 +22,9 @@ type jsonlWriter[R any] struct {
 	rows   int64
 	err    error
 	closed bool
+	// blockRows is the size of a block of WriteBlock.
+	blockRows int
+	floats    []lastFloat // per column
 }
 
 // NewJSONL returns a Writer that writes one JSON object per row and line to
@@ -47,7 +50,7 @@ func NewJSONL[R any](w io.Writer, schema reports.Schema[R], opts Options) (repor
 		}
 		keys[i] = append(keys[i], ':')
 	}
-	return &jsonlWriter[R]{schema: schema, prec: prec, out: bufio.NewWriterSize(w, 256<<10), keys: keys}, nil
+	return &jsonlWriter[R]{schema: schema, prec: prec, out: bufio.NewWriterSize(w, 256<<10), keys: keys, blockRows: opts.blockRows(), floats: make([]lastFloat, len(schema.Columns))}, nil
 }
 
 // Write appends one line per row.
@@ -81,7 +84,7 @@ func (j *jsonlWriter[R]) Write(rows []R) error {
 				}
 			case reports.KindFloat64:
 				if v, ok := col.Float(r); ok {
-					b = appendJSONFloat(b, v, j.prec)
+					b = j.floats[i].appendFloat(b, v, appendJSONFloat, j.prec)
 					continue
 				}
 			case reports.KindBool:

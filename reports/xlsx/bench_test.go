@@ -15,8 +15,8 @@ func BenchmarkXLSXWriter(b *testing.B) {
 	w, err := xlsx.New(io.Discard, synth.Schema(), xlsx.Options{
 		TempDir:     b.TempDir(),
 		ColorScales: []xlsx.ColorScale{{Column: "decode_tok_s_mid", HigherIsBetter: true}},
-		Summary: xlsx.Summary{GroupBy: []string{"model", "gpu"}, Status: "status",
-			Minimize: "usd_per_m_output_tokens", Maximize: "decode_tok_s_mid", ChartSeries: "model", ChartCategory: "gpu"},
+		Answer: xlsx.Answer{Model: "model", GPU: "gpu", Status: "status", Reason: "reason",
+			Cost: []string{"usd_per_m_output_tokens"}, GPUs: []string{"gpus"}, Layout: []string{"tp", "pp"}, PerUser: []string{"decode_tok_s_mid"}},
 	})
 	if err != nil {
 		b.Fatal(err)

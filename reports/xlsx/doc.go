@@ -1,19 +1,33 @@
 // Package xlsx writes rows described by a reports.Schema to an Excel
-// workbook with excelize's stream writer.
+// workbook a buyer can read in a minute.
 //
-// Sheet "Sweep" holds one row per input row under a bold, frozen header, with
-// column widths and number formats from the schema, an Excel table with an
-// autofilter over the data and optional colour scales; unit names are header
-// comments. Sheet "Summary" holds, per group of rows (e.g. model × GPU), the
-// best feasible row by a metric to minimise and one to maximise, and sheet
-// "Chart" compares the maximised metric across categories (e.g. GPUs), one
-// bar series per series value (e.g. model). Only the per-group best rows are
-// kept in memory; the Sweep rows spill to a temporary file and the workbook
-// is written to the io.Writer at Close.
+// Sheets, in order (the first is active):
+//
+//   - "Answer" (with Options.Answer): per model, each GPU's cheapest
+//     qualifying row — meeting the SLO when the schema has a meets-SLO
+//     column, else any row that runs — sorted by cost, the best highlighted;
+//     GPUs that fit but have no price say "price missing", GPUs with no
+//     qualifying row say why. Columns are named in Answer, and names the
+//     schema lacks are skipped, so one configuration serves schemas with and
+//     without deployment columns.
+//   - "Charts": per model, the cost per million tokens of each GPU's answer
+//     as bars, and tokens/s per user against cost as a scatter with each
+//     GPU's frontier and the Pareto frontier over all GPUs; the chart data are
+//     formatted tables beside the charts.
+//   - "Sweep": one row per input row under a frozen header of the columns'
+//     labels (units in the text; the machine name and description are the
+//     header's comment), widths and number formats from the schema, an Excel
+//     table with filters and optional colour scales. Streamed: rows spill to
+//     a temporary file in Options.TempDir.
+//   - "About" (with Options.About): free sections of key/value lines and text.
+//
+// Only a few rows per (model, GPU) and their frontiers are kept in memory.
+// At Close the zip is written straight to the io.Writer, never built in
+// memory first.
 //
 // Excel holds at most MaxRows data rows per sheet: callers check CheckRows
 // before a sweep, and Write fails with ErrTooManyRows once the limit would be
-// passed; SummaryOnly writes only the summary for larger sweeps.
+// passed; SummaryOnly leaves out the Sweep sheet for larger sweeps.
 //
 // Strings are always stored as text cells, never formulas, so formula-like
 // values (=cmd|…) are shown verbatim and not evaluated; control characters

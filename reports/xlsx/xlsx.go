@@ -2,12 +2,14 @@ package xlsx
 
 import (
 	"archive/zip"
+	"bufio"
 	"compress/flate"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
 
@@ -17,16 +19,13 @@ import (
 // MaxRows is the number of data rows an Excel sheet holds below its header.
 const MaxRows = 1048575
 
-// Sheet names.
+// Sheet names, in workbook order.
 const (
-	SheetSweep   = "Sweep"
-	SheetSummary = "Summary"
-	SheetChart   = "Chart"
+	SheetAnswer = "Answer"
+	SheetCharts = "Charts"
+	SheetSweep  = "Sweep"
+	SheetAbout  = "About"
 )
-
-// MaxChartSeries caps the number of series drawn in the chart; the pivot on
-// the Chart sheet still lists every series.
-const MaxChartSeries = 12
 
 // ErrTooManyRows is returned when a sweep does not fit in one Excel sheet.
 var ErrTooManyRows = errors.New("too many rows for Excel")
@@ -53,35 +52,18 @@ type ColorScale struct {
 	HigherIsBetter bool
 }
 
-// Summary configures the Summary and Chart sheets.
-type Summary struct {
-	// GroupBy names the columns whose values form a group, e.g. model, gpu.
-	GroupBy []string
-	// Status names the string column that marks feasible rows; empty means
-	// every row is feasible.
-	Status string
-	// OK is the Status value of a feasible row; empty means "ok".
-	OK string
-	// Minimize names the numeric column whose lowest value is best, e.g.
-	// usd_per_m_output_tokens.
-	Minimize string
-	// Maximize names the numeric column whose highest value is best, e.g.
-	// decode_tok_s_mid; the chart plots it.
-	Maximize string
-	// ChartSeries and ChartCategory name the columns of the chart's series
-	// (e.g. model) and categories (e.g. gpu); both empty means no chart.
-	ChartSeries, ChartCategory string
-}
-
 // Options configure the workbook.
 type Options struct {
-	// SummaryOnly leaves out the Sweep sheet (for sweeps over MaxRows rows).
+	// SummaryOnly leaves out the Sweep sheet (for sweeps over MaxRows rows);
+	// it needs an Answer.
 	SummaryOnly bool
 	// ColorScales colour columns of the Sweep sheet.
 	ColorScales []ColorScale
-	// Summary configures the Summary and Chart sheets; with no GroupBy there
-	// is no Summary sheet.
-	Summary Summary
+	// Answer configures the Answer and Charts sheets; with no Model and GPU
+	// columns there are none.
+	Answer Answer
+	// About is the About sheet; with no sections there is none.
+	About []AboutSection
 	// RowLimit overrides MaxRows (tests); 0 means MaxRows.
 	RowLimit int
 	// TempDir is where the stream writer spills rows; empty means os.TempDir.
@@ -95,7 +77,7 @@ type writer[R any] struct {
 	f      *excelize.File
 	sw     *excelize.StreamWriter
 	values []any
-	sum    *summary[R]
+	ans    *answerState[R]
 	rows   int64
 	err    error
 	closed bool
@@ -113,12 +95,12 @@ func New[R any](w io.Writer, schema reports.Schema[R], opts Options) (reports.Wr
 	if limit <= 0 || limit > MaxRows {
 		limit = MaxRows
 	}
-	sum, err := newSummary(schema, opts.Summary)
+	ans, err := newAnswer(schema, opts.Answer)
 	if err != nil {
 		return nil, err
 	}
-	if opts.SummaryOnly && sum == nil {
-		return nil, errors.New("xlsx: SummaryOnly needs Summary.GroupBy and a Minimize or Maximize column")
+	if opts.SummaryOnly && ans == nil {
+		return nil, errors.New("xlsx: SummaryOnly needs an Answer (model and GPU columns)")
 	}
 	for _, cs := range opts.ColorScales {
 		i := schema.Index(cs.Column)
@@ -129,25 +111,29 @@ func New[R any](w io.Writer, schema reports.Schema[R], opts Options) (reports.Wr
 			return nil, fmt.Errorf("xlsx: colour scale column %q is %v, want a number", cs.Column, k)
 		}
 	}
-	x := &writer[R]{schema: schema, opts: opts, limit: limit, sum: sum, out: w,
+	x := &writer[R]{schema: schema, opts: opts, limit: limit, ans: ans, out: w,
 		f: excelize.NewFile(excelize.Options{TmpDir: opts.TempDir}), values: make([]any, len(schema.Columns))}
-	// Deflate at its fastest level: the sheet XML compresses about as well and
-	// the zip step, which dominates Close for large sheets, runs several times
-	// faster than at the default level.
-	x.f.SetZipWriter(func(w io.Writer) excelize.ZipWriter {
-		zw := zip.NewWriter(w)
-		zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
-			return flate.NewWriter(w, flate.BestSpeed)
-		})
-		return zw
-	})
-	first := SheetSweep
-	if opts.SummaryOnly {
-		first = SheetSummary
+	// The sheets exist from the start, in their final order; only Sweep is
+	// streamed, the others are filled at Close.
+	var sheets []string
+	if ans != nil {
+		sheets = append(sheets, SheetAnswer, SheetCharts)
 	}
-	if err := x.f.SetSheetName("Sheet1", first); err != nil {
-		return nil, x.abort(fmt.Errorf("name sheet %s: %w", first, err))
+	if !opts.SummaryOnly {
+		sheets = append(sheets, SheetSweep)
 	}
+	if len(opts.About) > 0 {
+		sheets = append(sheets, SheetAbout)
+	}
+	if err := x.f.SetSheetName("Sheet1", sheets[0]); err != nil {
+		return nil, x.abort(fmt.Errorf("name sheet %s: %w", sheets[0], err))
+	}
+	for _, name := range sheets[1:] {
+		if _, err := x.f.NewSheet(name); err != nil {
+			return nil, x.abort(fmt.Errorf("add sheet %s: %w", name, err))
+		}
+	}
+	x.f.SetActiveSheet(0)
 	if !opts.SummaryOnly {
 		if err := x.startSweep(); err != nil {
 			return nil, x.abort(err)
@@ -171,7 +157,7 @@ func columnStyles[R any](f *excelize.File, schema reports.Schema[R], first int,
 		col := first + i
 		width := c.Width
 		if width == 0 {
-			width = math.Max(10, float64(len(c.Name))+3)
+			width = headerWidth(c.Header())
 		}
 		if err := setWidth(col, col, width); err != nil {
 			return fmt.Errorf("set width of %s: %w", c.Name, err)
@@ -195,8 +181,23 @@ func columnStyles[R any](f *excelize.File, schema reports.Schema[R], first int,
 	return nil
 }
 
+// headerWidth fits a header wrapped on up to three lines of a 45-point row.
+func headerWidth(h string) float64 {
+	n := float64(len([]rune(h)))
+	return math.Min(40, math.Max(9, math.Max(n/2.6+2, float64(longestWord(h))+2)))
+}
+
+func longestWord(s string) int {
+	n := 0
+	for _, w := range strings.Fields(s) {
+		n = max(n, len([]rune(w)))
+	}
+	return n
+}
+
 func headerStyle(f *excelize.File) (int, error) {
-	id, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	id, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true},
+		Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
 	if err != nil {
 		return 0, fmt.Errorf("header style: %w", err)
 	}
@@ -220,10 +221,10 @@ func (x *writer[R]) startSweep() error {
 		return err
 	}
 	header := make([]any, len(x.schema.Columns))
-	for i, name := range x.schema.Names() {
-		header[i] = name
+	for i := range x.schema.Columns {
+		header[i] = x.schema.Columns[i].Header()
 	}
-	if err := sw.SetRow("A1", header, excelize.RowOpts{StyleID: bold}); err != nil {
+	if err := sw.SetRow("A1", header, excelize.RowOpts{StyleID: bold, Height: 45}); err != nil {
 		return fmt.Errorf("write header: %w", err)
 	}
 	return nil
@@ -290,8 +291,8 @@ func (x *writer[R]) Write(rows []R) error {
 				return x.err
 			}
 		}
-		if x.sum != nil {
-			x.sum.add(r)
+		if x.ans != nil {
+			x.ans.add(r)
 		}
 		x.rows++
 	}
@@ -314,17 +315,54 @@ func (x *writer[R]) Close() error {
 			return err
 		}
 	}
-	if x.sum != nil {
-		if err := x.sum.write(x.f, x.opts.SummaryOnly); err != nil {
+	if x.ans != nil {
+		if err := x.ans.writeAnswer(x.f); err != nil {
+			x.err = err
+			return err
+		}
+		if err := x.ans.writeCharts(x.f); err != nil {
 			x.err = err
 			return err
 		}
 	}
-	if _, err := x.f.WriteTo(x.out); err != nil {
+	if len(x.opts.About) > 0 {
+		if err := writeAbout(x.f, x.opts.About); err != nil {
+			x.err = err
+			return err
+		}
+	}
+	if err := x.stream(); err != nil {
 		x.err = fmt.Errorf("write workbook: %w", err)
 		return x.err
 	}
 	return nil
+}
+
+// stream writes the zip straight to the output: excelize's WriteTo builds
+// the whole archive in a bytes.Buffer first (its size in memory, then a
+// copy), so the zip writer it is given ignores that buffer and writes
+// through a bufio.Writer to out instead; the buffer stays empty.
+// (excelize v2.11.1 file.go WriteToBuffer; the zip64 local-header patch it
+// applies to the buffer concerns sheets over 4 GiB, which a 1,048,575-row
+// sheet does not reach.)
+func (x *writer[R]) stream() error {
+	bw := bufio.NewWriterSize(x.out, 1<<20)
+	x.f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return fastZip(bw) })
+	if _, err := x.f.WriteTo(io.Discard); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// fastZip deflates at the fastest level: the sheet XML compresses about as
+// well, and the zip step, which dominates Close for large sheets, runs
+// several times faster than at the default level.
+func fastZip(w io.Writer) *zip.Writer {
+	zw := zip.NewWriter(w)
+	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+		return flate.NewWriter(w, flate.BestSpeed)
+	})
+	return zw
 }
 
 func (x *writer[R]) finishSweep() error {
@@ -334,12 +372,16 @@ func (x *writer[R]) finishSweep() error {
 		return fmt.Errorf("sweep columns: %w", err)
 	}
 	for i, c := range x.schema.Columns {
-		if c.Unit == "" {
-			continue
+		text := c.Name
+		if c.Description != "" {
+			text += ": " + c.Description
+		}
+		if c.Unit != "" {
+			text += " Unit: " + c.Unit + "."
 		}
 		ref, _ := excelize.CoordinatesToCellName(i+1, 1)
-		if err := x.f.AddComment(SheetSweep, excelize.Comment{Cell: ref, Author: "vllm-wizard", Text: "unit: " + c.Unit}); err != nil {
-			return fmt.Errorf("unit comment on %s: %w", c.Name, err)
+		if err := x.f.AddComment(SheetSweep, excelize.Comment{Cell: ref, Author: "vllm-wizard", Text: text}); err != nil {
+			return fmt.Errorf("header comment on %s: %w", c.Name, err)
 		}
 	}
 	if x.rows > 0 {

@@ -1,10 +1,8 @@
 package xlsx_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"slices"
@@ -21,11 +19,12 @@ import (
 
 var fullOpts = xlsx.Options{
 	ColorScales: []xlsx.ColorScale{{Column: "decode_tok_s", HigherIsBetter: true}, {Column: "usd_per_m_tokens"}},
-	Summary: xlsx.Summary{
-		GroupBy: []string{"model", "gpu"}, Status: "status",
-		Minimize: "usd_per_m_tokens", Maximize: "decode_tok_s",
-		ChartSeries: "model", ChartCategory: "gpu",
+	Answer: xlsx.Answer{
+		Model: "model", GPU: "gpu", Status: "status",
+		Cost: []string{"usd_per_m_tokens"}, PerUser: []string{"decode_tok_s"},
+		Layout: []string{"tp"}, Show: [][]string{{"context_len"}, {"usd_per_m_tokens"}},
 	},
+	About: []xlsx.AboutSection{{Title: "About", Pairs: [][2]string{{"Tool", "test"}}}},
 }
 
 func writeBook(t *testing.T, rows []testrows.Row, opts xlsx.Options) []byte {
@@ -212,132 +211,10 @@ func TestSweepSheet(t *testing.T) {
 		for _, c := range comments {
 			units[c.Cell] = c.Text
 		}
-		if !strings.Contains(units["G1"], "tok/s") || !strings.Contains(units["F1"], "tokens") || len(units) != 3 {
-			t.Errorf("unit comments %v", units)
+		if !strings.Contains(units["G1"], "Unit: tok/s") || !strings.Contains(units["F1"], "Unit: tokens") || !strings.HasPrefix(units["A1"], "model") || len(units) != 10 {
+			t.Errorf("header comments %v", units)
 		}
 	})
-}
-
-// bestRows is the reference summary: per (model, gpu) in first-seen order,
-// the feasible row with the lowest cost and the one with the highest decode.
-func bestRows(rows []testrows.Row) (keys [][2]string, lo, hi map[[2]string]*testrows.Row) {
-	lo, hi = map[[2]string]*testrows.Row{}, map[[2]string]*testrows.Row{}
-	seen := map[[2]string]bool{}
-	for i := range rows {
-		r := &rows[i]
-		k := [2]string{r.Model, r.GPU}
-		if !seen[k] {
-			seen[k] = true
-			keys = append(keys, k)
-		}
-		if r.Status != "ok" {
-			continue
-		}
-		if r.CostOK && (lo[k] == nil || r.Cost < lo[k].Cost) {
-			lo[k] = r
-		}
-		if r.DecodeOK && (hi[k] == nil || r.Decode > hi[k].Decode) {
-			hi[k] = r
-		}
-	}
-	return keys, lo, hi
-}
-
-func TestSummarySheet(t *testing.T) {
-	in := testrows.Rows(200)
-	// One group where nothing is feasible.
-	in = append(in, testrows.Row{Model: "lonely/model", GPU: "L4", Status: "does_not_fit", TP: 8})
-	for _, summaryOnly := range []bool{false, true} {
-		t.Run(fmt.Sprintf("summary only %t", summaryOnly), func(t *testing.T) {
-			opts := fullOpts
-			opts.SummaryOnly = summaryOnly
-			opts.RowLimit = 50 // ignored without a Sweep sheet
-			if !summaryOnly {
-				opts.RowLimit = 0
-			}
-			f := open(t, writeBook(t, in, opts))
-			wantSheets := []string{xlsx.SheetSweep, xlsx.SheetSummary, xlsx.SheetChart}
-			if summaryOnly {
-				wantSheets = wantSheets[1:]
-			}
-			if got := f.GetSheetList(); !slices.Equal(got, wantSheets) {
-				t.Fatalf("sheets %q, want %q", got, wantSheets)
-			}
-			rows, err := f.GetRows(xlsx.SheetSummary, excelize.Options{RawCellValue: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			keys, lo, hi := bestRows(in)
-			if len(rows) != 1+2*len(keys) {
-				t.Fatalf("%d summary rows, want %d", len(rows)-1, 2*len(keys))
-			}
-			if want := append([]string{"objective", "feasible_rows", "rows"}, testrows.Schema().Names()...); !slices.Equal(rows[0], want) {
-				t.Fatalf("summary header %q", rows[0])
-			}
-			for i, k := range keys {
-				for j, best := range []*testrows.Row{lo[k], hi[k]} {
-					cells := rows[1+2*i+j]
-					label := []string{"lowest usd_per_m_tokens", "highest decode_tok_s"}[j]
-					if best == nil {
-						label += ": no feasible row"
-						if cells[3] != k[0] || cells[4] != k[1] || len(cells) > 5 {
-							t.Errorf("group %v without feasible rows: %q", k, cells)
-						}
-					} else if got := parseRow(t, cells[3:]); !sameRow(got, testrows.Normalize(*best)) {
-						t.Errorf("group %v %s:\n got %+v\nwant %+v", k, label, got, *best)
-					}
-					if cells[0] != label {
-						t.Errorf("group %v objective %q, want %q", k, cells[0], label)
-					}
-				}
-			}
-			if rows[len(rows)-1][1] != "0" || rows[len(rows)-1][2] != "1" {
-				t.Errorf("lonely group counts %q, want 0 feasible of 1", rows[len(rows)-1][:3])
-			}
-
-			pivot, err := f.GetRows(xlsx.SheetChart, excelize.Options{RawCellValue: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if pivot[0][0] != "gpu" || len(pivot[0]) != 4 || len(pivot) < 4 {
-				t.Fatalf("pivot %q", pivot[:min(len(pivot), 4)])
-			}
-			for _, row := range pivot[1:4] {
-				for s, model := range pivot[0][1:] {
-					k := [2]string{model, row[0]}
-					want := hi[k].Decode
-					if got, _ := strconv.ParseFloat(row[1+s], 64); !close15(got, want) {
-						t.Errorf("pivot %v = %q, want %v", k, row[1+s], want)
-					}
-				}
-			}
-		})
-	}
-}
-
-func TestChartPart(t *testing.T) {
-	data := writeBook(t, testrows.Rows(60), fullOpts)
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var chart string
-	for _, zf := range zr.File {
-		if strings.HasPrefix(zf.Name, "xl/charts/chart") {
-			rc, _ := zf.Open()
-			b, _ := io.ReadAll(rc)
-			rc.Close()
-			chart = string(b)
-		}
-	}
-	if chart == "" {
-		t.Fatal("no chart part in the workbook")
-	}
-	for _, want := range []string{"<barChart>", `<barDir val="col">`, `<grouping val="clustered">`, `<varyColors val="0">`, "Chart!$B$1", "Chart!$D$2:$D$4", "Best decode_tok_s by gpu and model"} {
-		if !strings.Contains(chart, want) {
-			t.Errorf("chart XML lacks %q", want)
-		}
-	}
 }
 
 func TestRowLimit(t *testing.T) {
@@ -372,7 +249,7 @@ func TestEmptyAndMinimal(t *testing.T) {
 	}{
 		{name: "no rows still makes a valid workbook", rows: 0, opts: fullOpts},
 		{name: "one row", rows: 1, opts: fullOpts},
-		{name: "no summary configured", rows: 10},
+		{name: "no answer configured", rows: 10},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -396,13 +273,12 @@ func TestOptionErrors(t *testing.T) {
 		opts   xlsx.Options
 		want   error
 	}{
-		{name: "summary only without a summary", schema: sc, opts: xlsx.Options{SummaryOnly: true}},
-		{name: "unknown group-by column", schema: sc, opts: xlsx.Options{Summary: xlsx.Summary{GroupBy: []string{"nope"}, Maximize: "decode_tok_s"}}},
-		{name: "group-by without an objective", schema: sc, opts: xlsx.Options{Summary: xlsx.Summary{GroupBy: []string{"model"}}}},
-		{name: "string metric", schema: sc, opts: xlsx.Options{Summary: xlsx.Summary{GroupBy: []string{"model"}, Maximize: "note"}}},
-		{name: "numeric status", schema: sc, opts: xlsx.Options{Summary: xlsx.Summary{GroupBy: []string{"model"}, Maximize: "tp", Status: "tp"}}},
-		{name: "chart without maximize", schema: sc, opts: xlsx.Options{Summary: xlsx.Summary{GroupBy: []string{"model"}, Minimize: "tp", ChartSeries: "model", ChartCategory: "gpu"}}},
-		{name: "chart series without category", schema: sc, opts: xlsx.Options{Summary: xlsx.Summary{GroupBy: []string{"model"}, Maximize: "tp", ChartSeries: "model"}}},
+		{name: "summary only without an answer", schema: sc, opts: xlsx.Options{SummaryOnly: true}},
+		{name: "answer without a GPU column", schema: sc, opts: xlsx.Options{Answer: xlsx.Answer{Model: "model", GPU: "nope", Cost: []string{"tp"}}}},
+		{name: "answer without a cost column", schema: sc, opts: xlsx.Options{Answer: xlsx.Answer{Model: "model", GPU: "gpu", Cost: []string{"nope"}}}},
+		{name: "text cost", schema: sc, opts: xlsx.Options{Answer: xlsx.Answer{Model: "model", GPU: "gpu", Cost: []string{"note"}}}},
+		{name: "numeric status", schema: sc, opts: xlsx.Options{Answer: xlsx.Answer{Model: "model", GPU: "gpu", Cost: []string{"tp"}, Status: "tp"}}},
+		{name: "meets-SLO column that is not bool", schema: sc, opts: xlsx.Options{Answer: xlsx.Answer{Model: "model", GPU: "gpu", Cost: []string{"tp"}, MeetsSLO: "note"}}},
 		{name: "colour scale on text", schema: sc, opts: xlsx.Options{ColorScales: []xlsx.ColorScale{{Column: "model"}}}},
 		{name: "colour scale on unknown column", schema: sc, opts: xlsx.Options{ColorScales: []xlsx.ColorScale{{Column: "nope"}}}},
 		{name: "missing value in a required column", schema: required, want: reports.ErrMissingValue},

@@ -80,8 +80,8 @@ func run(format string, rows int64, out string, summaryOnly bool) error {
 		w, err = xlsx.New(cw, schema, xlsx.Options{
 			SummaryOnly: summaryOnly,
 			ColorScales: []xlsx.ColorScale{{Column: "decode_tok_s_mid", HigherIsBetter: true}, {Column: "usd_per_m_output_tokens"}},
-			Summary: xlsx.Summary{GroupBy: []string{"model", "gpu"}, Status: "status",
-				Minimize: "usd_per_m_output_tokens", Maximize: "decode_tok_s_mid", ChartSeries: "model", ChartCategory: "gpu"},
+			Answer: xlsx.Answer{Model: "model", GPU: "gpu", Status: "status", Reason: "reason",
+				Cost: []string{"usd_per_m_output_tokens"}, GPUs: []string{"gpus"}, Layout: []string{"tp", "pp"}, PerUser: []string{"decode_tok_s_mid"}},
 		})
 	default:
 		w, err = tabular.New(cw, f, schema, tabular.Options{})

@@ -20,6 +20,8 @@ type File struct {
 	target string
 	mode   os.FileMode
 	done   bool
+	// tempDir is the folder TempDir made ("" = none).
+	tempDir string
 }
 
 // Options control Create.
@@ -30,12 +32,14 @@ type Options struct {
 	Mode os.FileMode
 }
 
-// Create starts an atomic write of path.
+// ErrIsDir is returned by Create when the target is a directory.
+var ErrIsDir = errors.New("is a directory")
+
+// Create starts an atomic write of path. It first removes the stale
+// temporary files of writers that are gone (see RemoveStale).
 func Create(path string, opt Options) (*File, error) {
-	if !opt.Overwrite {
-		if _, err := os.Lstat(path); err == nil {
-			return nil, fmt.Errorf("%s: %w (pass --force to overwrite)", path, ErrExists)
-		}
+	if err := CheckTarget(path, opt.Overwrite); err != nil {
+		return nil, err
 	}
 	mode := opt.Mode
 	if mode == 0 {
@@ -45,11 +49,43 @@ func Create(path string, opt Options) (*File, error) {
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	_, _ = RemoveStale(dir) // best effort: a stale file left behind is only litter
+	f, err := os.CreateTemp(dir, tempPattern(base))
 	if err != nil {
 		return nil, fmt.Errorf("create temporary file for %s: %w", path, err)
 	}
 	return &File{File: f, target: path, mode: mode}, nil
+}
+
+// CheckTarget reports whether path may be written: not a directory, and not
+// existing unless overwrite is set. Commands call it before any work.
+func CheckTarget(path string, overwrite bool) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s: %w; name a file inside it", path, ErrIsDir)
+	}
+	if _, err := os.Lstat(path); err == nil && !overwrite {
+		return fmt.Errorf("%s: %w (pass --force to overwrite)", path, ErrExists)
+	}
+	return nil
+}
+
+// TempDir creates a folder beside the target, named like its temporary
+// file and removed with it by Commit or Abort, for a writer's own spill files
+// (excelize's); a later run removes it like a stale temporary file.
+func (f *File) TempDir() (string, error) {
+	if f.tempDir != "" {
+		return f.tempDir, nil
+	}
+	dir, base := filepath.Split(f.target)
+	if dir == "" {
+		dir = "."
+	}
+	d, err := os.MkdirTemp(dir, tempPattern(base)+".d")
+	if err != nil {
+		return "", fmt.Errorf("create temporary folder for %s: %w", f.target, err)
+	}
+	f.tempDir = d
+	return d, nil
 }
 
 // TempName is the name of the temporary file being written.
@@ -62,6 +98,7 @@ func (f *File) Commit() error {
 		return errors.New("atomicfile: already committed or aborted")
 	}
 	f.done = true
+	defer f.removeTempDir()
 	tmp := f.File.Name()
 	if err := f.File.Chmod(f.mode); err != nil {
 		f.File.Close()
@@ -92,6 +129,13 @@ func (f *File) Abort() {
 	f.done = true
 	f.File.Close()
 	os.Remove(f.File.Name())
+	f.removeTempDir()
+}
+
+func (f *File) removeTempDir() {
+	if f.tempDir != "" {
+		os.RemoveAll(f.tempDir)
+	}
 }
 
 // WriteFile writes data to path atomically.

@@ -16,6 +16,9 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/atomicfile"
+	"github.com/vllm-wizard/vllm-wizard/planner"
 )
 
 // DefaultEndpoint is the public Hub.
@@ -31,6 +34,13 @@ var ErrNotFound = errors.New("not found on the Hub")
 // valid token.
 var ErrUnauthorized = errors.New("not authorized")
 
+// ErrBadConfig is returned when the Hub answers with something that is not
+// a usable config.json: too large, cut short, or not a model config.
+var ErrBadConfig = errors.New("bad config.json")
+
+// MaxConfigBytes bounds a config.json; real ones are a few KiB.
+const MaxConfigBytes = 8 << 20
+
 // Client fetches config files.
 type Client struct {
 	// Endpoint is the Hub URL (HF_ENDPOINT; default https://huggingface.co).
@@ -43,6 +53,8 @@ type Client struct {
 	Offline bool
 	// HTTP is the client used (default: 30 s timeout).
 	HTTP *http.Client
+	// MaxBytes bounds the body (default MaxConfigBytes).
+	MaxBytes int64
 }
 
 var repoIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$`)
@@ -84,7 +96,9 @@ func (c *Client) ConfigJSON(ctx context.Context, repo, revision string) ([]byte,
 	cachePath := ""
 	if c.CacheDir != "" {
 		cachePath = filepath.Join(c.CacheDir, filepath.FromSlash(repo), revision, "config.json")
-		if data, err := os.ReadFile(cachePath); err == nil {
+		// A cached file that no longer parses (written by an older version, or
+		// damaged) is fetched again rather than trusted.
+		if data, err := os.ReadFile(cachePath); err == nil && validConfig(data) == nil {
 			return data, nil
 		}
 	}
@@ -93,16 +107,91 @@ func (c *Client) ConfigJSON(ctx context.Context, repo, revision string) ([]byte,
 	}
 	data, err := c.fetch(ctx, repo, revision)
 	if err != nil {
-		return nil, err
+		return nil, c.scrub(err)
+	}
+	if err := validConfig(data); err != nil {
+		return nil, c.scrub(fmt.Errorf("config.json of %s@%s from %s: %w: %w", repo, revision, c.endpoint(), ErrBadConfig, err))
 	}
 	if cachePath != "" {
-		if err := writeCache(cachePath, data); err != nil {
-			// A cache failure is not fatal: the fetch succeeded.
-			_ = err
+		// A cache failure is not fatal: the fetch succeeded.
+		if err := os.MkdirAll(filepath.Dir(cachePath), 0o755); err == nil {
+			_ = atomicfile.WriteFile(cachePath, data, atomicfile.Options{Overwrite: true})
 		}
 	}
 	return data, nil
 }
+
+// validConfig reports whether data is a model config the planner reads.
+func validConfig(data []byte) error {
+	_, err := planner.ParseConfig(data)
+	return err
+}
+
+// endpoint is the Hub URL without credentials, for messages.
+func (c *Client) endpoint() string {
+	ep := strings.TrimRight(c.Endpoint, "/")
+	if ep == "" {
+		return DefaultEndpoint
+	}
+	if u, err := url.Parse(ep); err == nil {
+		return u.Redacted()
+	}
+	return "HF_ENDPOINT"
+}
+
+// secrets are the strings no message may hold: the token, and the userinfo
+// of HF_ENDPOINT (raw and unescaped), even when the URL does not parse.
+func (c *Client) secrets() []string {
+	var s []string
+	if c.Token != "" {
+		s = append(s, c.Token)
+	}
+	ep := c.Endpoint
+	if i := strings.Index(ep, "://"); i >= 0 {
+		ep = ep[i+3:]
+	}
+	if i := strings.IndexAny(ep, "/?#"); i >= 0 {
+		ep = ep[:i]
+	}
+	if i := strings.LastIndex(ep, "@"); i >= 0 {
+		info := ep[:i]
+		s = append(s, info)
+		if _, pw, ok := strings.Cut(info, ":"); ok && pw != "" {
+			s = append(s, pw)
+			if u, err := url.PathUnescape(pw); err == nil && u != pw {
+				s = append(s, u)
+			}
+			if u, err := url.QueryUnescape(pw); err == nil && u != pw {
+				s = append(s, u)
+			}
+		}
+	}
+	return s
+}
+
+// scrub returns err with every secret replaced; errors.Is still sees the
+// sentinels it wraps.
+func (c *Client) scrub(err error) error {
+	msg := err.Error()
+	changed := false
+	for _, sec := range c.secrets() {
+		if sec != "" && strings.Contains(msg, sec) {
+			msg, changed = strings.ReplaceAll(msg, sec, "[redacted]"), true
+		}
+	}
+	if !changed {
+		return err
+	}
+	return scrubbed{msg, err}
+}
+
+type scrubbed struct {
+	msg string
+	err error
+}
+
+func (e scrubbed) Error() string { return e.msg }
+func (e scrubbed) Unwrap() error { return e.err }
 
 func (c *Client) fetch(ctx context.Context, repo, revision string) ([]byte, error) {
 	ep := strings.TrimRight(c.Endpoint, "/")
@@ -124,7 +213,7 @@ func (c *Client) fetch(ctx context.Context, repo, revision string) ([]byte, erro
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("fetch config.json of %s: %w", repo, redact(err, c.Token))
+		return nil, fmt.Errorf("fetch config.json of %s: %w", repo, err)
 	}
 	defer resp.Body.Close()
 	switch {
@@ -138,39 +227,21 @@ func (c *Client) fetch(ctx context.Context, repo, revision string) ([]byte, erro
 		}
 		return nil, fmt.Errorf("%s: %w (HTTP %d); %s", repo, ErrUnauthorized, resp.StatusCode, hint)
 	default:
-		return nil, fmt.Errorf("fetch config.json of %s: HTTP %d from %s", repo, resp.StatusCode, ep)
+		return nil, fmt.Errorf("fetch config.json of %s: HTTP %d from %s", repo, resp.StatusCode, c.endpoint())
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	limit := c.MaxBytes
+	if limit <= 0 {
+		limit = MaxConfigBytes
+	}
+	if resp.ContentLength > limit {
+		return nil, fmt.Errorf("config.json of %s: %w: %d bytes, more than %d", repo, ErrBadConfig, resp.ContentLength, limit)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("read config.json of %s: %w", repo, err)
+		return nil, fmt.Errorf("read config.json of %s: %w: %w", repo, ErrBadConfig, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("config.json of %s: %w: more than %d bytes", repo, ErrBadConfig, limit)
 	}
 	return data, nil
-}
-
-func writeCache(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".config.json.tmp-*")
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
-
-// redact removes the token from an error message, should a URL carry it.
-func redact(err error, token string) error {
-	if token == "" || !strings.Contains(err.Error(), token) {
-		return err
-	}
-	return errors.New(strings.ReplaceAll(err.Error(), token, "[redacted]"))
 }

@@ -59,6 +59,8 @@ type Model struct {
 	Dtype string `yaml:"dtype"`
 	// Quantization is the weight quantization ("" = the checkpoint's own).
 	Quantization string `yaml:"quantization"`
+	// QuantizedModel is a checkpoint already in Quantization's format.
+	QuantizedModel string `yaml:"quantized_model,omitempty"`
 	// KVCacheDtype is the KV cache dtype ("auto" = the weight dtype).
 	KVCacheDtype string `yaml:"kv_cache_dtype"`
 	// MaxModelLen is the context to plan for (0 = the longest that fits).

@@ -18,6 +18,6 @@ exec docker run \
   --tensor-parallel-size 4 \
   --max-model-len 32768 \
   --gpu-memory-utilization 0.9 \
-  --max-num-seqs 3 \
+  --max-num-seqs 256 \
   --max-num-batched-tokens 8192 \
   "$@"

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/vllm-wizard/vllm-wizard/baselines"
+	"github.com/vllm-wizard/vllm-wizard/planner"
+	"github.com/vllm-wizard/vllm-wizard/planner/deploy"
+	"github.com/vllm-wizard/vllm-wizard/reports/console"
+	"github.com/vllm-wizard/vllm-wizard/sweep"
+)
+
+// deployFlags are plan's target-load, SLO and cost flags: with a target
+// load, plan answers with the cheapest deployment meeting the SLO.
+type deployFlags struct {
+	requestRate              float64
+	users                    int
+	thinkS                   float64
+	promptP90, genP90        float64
+	promptShape, genShape    string
+	sloTTFT, sloTPOT, sloE2E float64
+	sloPct                   int
+	sloMinTokS               float64
+	gpusPerNode              int
+	pp                       int
+	maxGPUs                  int
+	scaleOut                 string
+	scaleOutGBs, scaleOutUs  float64
+	prices                   string
+	years, powerUtil, pue    float64
+	kwh                      float64
+}
+
+func (d *deployFlags) register(fs *pflag.FlagSet) {
+	floatVar(fs, &d.requestRate, "request-rate", 0, 0, 1e7, "target load in requests/s (Poisson arrivals): plan answers with the cheapest deployment meeting the SLO")
+	intVar(fs, &d.users, "users", "", 0, 0, 100000000, "target load as concurrent users, each sending the next request when one ends (closed loop)")
+	floatVar(fs, &d.thinkS, "think-time-s", 0, 0, 1e6, "with --users: seconds a user waits between a response and the next request")
+	floatVar(fs, &d.promptP90, "prompt-p90", 0, 0, 1<<24, "p90 prompt tokens (log-normal around --prompt-tokens; default: every prompt the mean)")
+	floatVar(fs, &d.genP90, "gen-p90", 0, 0, 1<<24, "p90 generated tokens (log-normal around --gen-tokens)")
+	fs.StringVar(&d.promptShape, "prompt-shape", "fixed", "prompt length shape without a p90: fixed or exponential")
+	fs.StringVar(&d.genShape, "gen-shape", "fixed", "output length shape without a p90: fixed or exponential")
+	floatVar(fs, &d.sloTTFT, "slo-ttft-ms", 0, 0, 1e9, "SLO: time to first token limit, ms")
+	floatVar(fs, &d.sloTPOT, "slo-tpot-ms", 0, 0, 1e9, "SLO: time per output token limit, ms")
+	floatVar(fs, &d.sloE2E, "slo-e2e-ms", 0, 0, 1e9, "SLO: end-to-end latency limit, ms")
+	intVar(fs, &d.sloPct, "slo-percentile", "", 90, 50, 90, "percentile the SLO limits hold at: 50 or 90")
+	floatVar(fs, &d.sloMinTokS, "slo-min-tok-s", 0, 0, 1e6, "SLO: least output tokens/s each user must see")
+	intVar(fs, &d.gpusPerNode, "gpus-per-node", "", 0, 0, 1024, "GPUs per server (default: 8 for HGX/OAM and data-centre PCIe servers, 4 for workstation cards, 72 for NVL72)")
+	intVar(fs, &d.pp, "pp", "", 0, 0, 64, "pipeline-parallel size to plan for (default: searched)")
+	intVar(fs, &d.maxGPUs, "max-gpus", "", 4096, 1, 1<<20, "largest deployment to consider, in GPUs")
+	fs.StringVar(&d.scaleOut, "scaleout", "infiniband", "link between nodes for pipeline stages: infiniband, roce or ethernet")
+	floatVar(fs, &d.scaleOutGBs, "scaleout-gbs", 0, 0, 1e5, "scale-out bandwidth per GPU in GB/s (overrides the link class)")
+	floatVar(fs, &d.scaleOutUs, "scaleout-latency-us", 0, 0, 1e6, "scale-out one-way latency in µs (overrides the link class)")
+	fs.StringVar(&d.prices, "prices", "", "CSV of GPU prices (gpu,usd_per_gpu_hour) overriding the catalog's median on-demand prices")
+	floatVar(fs, &d.years, "amortisation-years", deploy.DefaultCost.AmortisationYears, 0.1, 30, "owned cost: years the purchase price is spread over")
+	floatVar(fs, &d.powerUtil, "power-utilization", deploy.DefaultCost.PowerUtilization, 0.01, 1, "owned cost: mean share of TDP drawn")
+	floatVar(fs, &d.pue, "pue", deploy.DefaultCost.PUE, 1, 3, "owned cost: data-centre power usage effectiveness")
+	floatVar(fs, &d.kwh, "usd-per-kwh", deploy.DefaultCost.USDPerKWh, 0, 10, "owned cost: electricity price, USD per kWh")
+}
+
+// active reports whether plan was given a target load.
+func (d *deployFlags) active() bool { return d.requestRate != 0 || d.users != 0 }
+
+func shapeDist(mean int, p90 float64, shape string) (deploy.Dist, error) {
+	dd := deploy.Dist{Mean: float64(mean), P90: p90, Shape: shape}
+	if p90 > 0 {
+		dd.Shape = deploy.ShapeLogNormal
+	}
+	return dd, dd.Validate()
+}
+
+// deployGPUs resolves --gpu for a deployment search: one name, a
+// comma-separated list, or any (the whole catalog).
+func deployGPUs(name string, vramGB, memBW float64) ([]planner.GPU, error) {
+	if strings.EqualFold(strings.TrimSpace(name), "any") || strings.EqualFold(strings.TrimSpace(name), "all") {
+		return planner.GPUs(), nil
+	}
+	var out []planner.GPU
+	for _, n := range strings.Split(name, ",") {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			continue
+		}
+		g, err := planner.LookupGPU(n)
+		if err != nil {
+			if vramGB > 0 {
+				g = planner.GPU{Name: n, MemoryGiB: vramGB, MemBWGBs: memBW, Custom: true}
+			} else {
+				return nil, usageError{err}
+			}
+		}
+		if vramGB > 0 {
+			g.MemoryGiB = vramGB
+		}
+		if memBW > 0 {
+			g.MemBWGBs = memBW
+		}
+		out = append(out, g)
+	}
+	if len(out) == 0 {
+		return nil, usagef(`--gpu is required: a catalog name, a comma-separated list, or "any"`)
+	}
+	return out, nil
+}
+
+// runDeployPlan answers plan with a target load.
+func (a *app) runDeployPlan(ctx context.Context, f *planFlags, d *deployFlags, asJSON bool) error {
+	if err := f.applyProfile(); err != nil {
+		return err
+	}
+	bs, err := baselines.Load(f.baselines)
+	if err != nil {
+		return err
+	}
+	m, err := a.resolveModel(ctx, f.model, f.revision, f.paramsB, f.offline)
+	if err != nil {
+		return err
+	}
+	gpus, err := deployGPUs(f.gpu, f.vramGB, f.memBWGBs)
+	if err != nil {
+		return err
+	}
+	if d.prices != "" {
+		if err := applyPriceFile(d.prices, gpus); err != nil {
+			return err
+		}
+	}
+	pd, err := shapeDist(f.promptTokens, d.promptP90, d.promptShape)
+	if err != nil {
+		return usageError{fmt.Errorf("--prompt-tokens/--prompt-p90: %w", err)}
+	}
+	od, err := shapeDist(f.genTokens, d.genP90, d.genShape)
+	if err != nil {
+		return usageError{fmt.Errorf("--gen-tokens/--gen-p90: %w", err)}
+	}
+	w := deploy.Workload{Prompt: pd, Output: od, RequestRate: d.requestRate, Users: d.users, ThinkS: d.thinkS}
+	if err := w.Validate(); err != nil {
+		return usageError{err}
+	}
+	slo := deploy.SLO{TTFTMs: d.sloTTFT, TPOTMs: d.sloTPOT, E2EMs: d.sloE2E, Percentile: d.sloPct, MinTokSPerUser: d.sloMinTokS}
+	if err := slo.Validate(); err != nil {
+		return usageError{err}
+	}
+	cost := deploy.CostParams{AmortisationYears: d.years, PowerUtilization: d.powerUtil, PUE: d.pue, USDPerKWh: d.kwh}
+	if err := cost.Validate(); err != nil {
+		return usageError{err}
+	}
+	link, err := deploy.ParseLink(d.scaleOut)
+	if err != nil {
+		return usageError{err}
+	}
+	if d.scaleOutGBs > 0 {
+		link.GBs = d.scaleOutGBs
+	}
+	if d.scaleOutUs > 0 {
+		link.LatencyUs = d.scaleOutUs
+	}
+	if d.gpusPerNode < 0 || d.gpusPerNode > 1024 || d.pp < 0 || d.pp > 64 || d.maxGPUs < 1 {
+		return usagef("--gpus-per-node, --pp and --max-gpus must be positive (at most 1024, 64 and any)")
+	}
+	quant := f.quantization
+	if quant != "" {
+		if quant, err = planner.NormalizeQuantization(quant); err != nil {
+			return usageError{err}
+		}
+	}
+	kvd, err := planner.NormalizeKVCacheDtype(f.kvd)
+	if err != nil {
+		return usageError{err}
+	}
+	pol := planner.Policy{GPUMemoryUtilization: f.gpuMemUtil, OverheadGB: f.overheadGB, FragmentationFactor: f.fragmentation, HeadroomGB: f.headroomGB}
+	if err := pol.Validate(); err != nil {
+		return usageError{err}
+	}
+	rep := console.DeployReport{Model: m.ID, Workload: w, SLO: slo, Cost: cost, PricesSource: planner.PriceCatalogSource(), Baselines: bs.Label()}
+	if d.prices != "" {
+		rep.PricesSource = "--prices " + d.prices + " (catalog medians for GPUs it does not list: " + planner.PriceCatalogSource() + ")"
+	}
+	for _, g := range gpus {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		gpn := d.gpusPerNode
+		if gpn == 0 {
+			gpn = deploy.GPUsPerNode(&g)
+		}
+		t := deploy.Target{Model: m, GPU: g, Baselines: &bs.Baselines, Policy: pol, Quantization: quant, KVCacheDtype: kvd,
+			ContextLen: f.maxModelLen, ScaleOut: link, GPUsPerNode: gpn}
+		p := deploy.Params{Workload: w, SLO: slo, Price: deploy.PriceOf(&g), Cost: cost, GPUsPerNode: gpn, MaxGPUs: d.maxGPUs}
+		if f.tp > 0 {
+			p.TP = []int{f.tp}
+		}
+		if d.pp > 0 {
+			p.PP = []int{d.pp}
+		}
+		ans := deploy.Search(deploy.PlannerReplicas(&t, &w), &p)
+		rep.GPUs = append(rep.GPUs, console.GPUAnswer{GPU: g.Name, Quality: deploy.QualityClass(quantOr(quant, m.NativeQuantization)), Answer: ans})
+	}
+	sort.SliceStable(rep.GPUs, func(i, j int) bool { return console.RankLess(&rep.GPUs[i], &rep.GPUs[j]) })
+	if asJSON {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(rep.JSON())
+	}
+	return console.WriteDeploy(a.stdout, &rep)
+}
+
+func quantOr(q, native string) string {
+	if q == "" || q == "auto" {
+		if native != "" {
+			return native
+		}
+		return planner.QuantNone
+	}
+	return q
+}
+
+// applyPriceFile overrides the GPUs' on-demand prices from a --prices CSV.
+func applyPriceFile(path string, gpus []planner.GPU) error {
+	fh, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open prices: %w", err)
+	}
+	defer fh.Close()
+	prices, err := sweep.ParsePrices(fh)
+	if err != nil {
+		return usageError{fmt.Errorf("prices %s: %w", path, err)}
+	}
+	for n, v := range prices {
+		g, err := planner.LookupGPU(n)
+		name := n
+		if err == nil {
+			name = g.Name
+		}
+		for i := range gpus {
+			if strings.EqualFold(gpus[i].Name, name) {
+				gpus[i].PriceUSDPerHour, gpus[i].PriceSource = v, "--prices "+path
+			}
+		}
+	}
+	return nil
+}

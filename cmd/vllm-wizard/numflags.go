@@ -1,0 +1,96 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/pflag"
+
+	"github.com/vllm-wizard/vllm-wizard/planner"
+)
+
+// Numeric flags of every command parse through planner.ParseSize (token
+// counts: 32k, 128k, 1m) or planner.ParseNumber (finite numbers) and check
+// a range, so NaN, infinities and out-of-range values are usage errors
+// that name the flag (pflag prefixes the flag's name; exit 2).
+
+// intFlag is an integer flag with an inclusive range; sizes also take the
+// k/m suffixes.
+type intFlag struct {
+	p      *int
+	lo, hi int
+	size   bool
+}
+
+func (f *intFlag) String() string { return strconv.Itoa(*f.p) }
+func (f *intFlag) Type() string {
+	if f.size {
+		return "tokens"
+	}
+	return "int"
+}
+
+func (f *intFlag) Set(s string) error {
+	var n int
+	var err error
+	if f.size {
+		n, err = planner.ParseSize(s)
+	} else {
+		var v int64
+		v, err = strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			err = fmt.Errorf("%q is not a whole number", s)
+		}
+		n = int(v)
+		if v < int64(f.lo) || v > int64(f.hi) {
+			n = f.lo - 1
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if n < f.lo || n > f.hi {
+		return fmt.Errorf("%s is out of range [%d, %d]", s, f.lo, f.hi)
+	}
+	*f.p = n
+	return nil
+}
+
+// floatFlag is a finite float flag with an inclusive range.
+type floatFlag struct {
+	p      *float64
+	lo, hi float64
+}
+
+func (f *floatFlag) String() string { return strconv.FormatFloat(*f.p, 'g', -1, 64) }
+func (f *floatFlag) Type() string   { return "float" }
+
+func (f *floatFlag) Set(s string) error {
+	v, err := planner.ParseNumber(s)
+	if err != nil {
+		return err
+	}
+	if v < f.lo || v > f.hi {
+		return fmt.Errorf("%s is out of range [%g, %g]", s, f.lo, f.hi)
+	}
+	*f.p = v
+	return nil
+}
+
+// intVar registers a range-checked integer flag.
+func intVar(fs *pflag.FlagSet, p *int, name, short string, def, lo, hi int, usage string) {
+	*p = def
+	fs.VarP(&intFlag{p: p, lo: lo, hi: hi}, name, short, fmt.Sprintf("%s [%d, %d]", usage, lo, hi))
+}
+
+// sizeVar registers a token-count flag (k/m suffixes).
+func sizeVar(fs *pflag.FlagSet, p *int, name string, def, lo, hi int, usage string) {
+	*p = def
+	fs.Var(&intFlag{p: p, lo: lo, hi: hi, size: true}, name, fmt.Sprintf("%s (k = 1024, m = 1024²) [%d, %d]", usage, lo, hi))
+}
+
+// floatVar registers a range-checked float flag.
+func floatVar(fs *pflag.FlagSet, p *float64, name string, def, lo, hi float64, usage string) {
+	*p = def
+	fs.Var(&floatFlag{p: p, lo: lo, hi: hi}, name, fmt.Sprintf("%s [%g, %g]", usage, lo, hi))
+}

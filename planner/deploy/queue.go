@@ -1,0 +1,376 @@
+package deploy
+
+import (
+	"math"
+	"sort"
+)
+
+// Latency is the predicted latency of one replica at a request rate: the
+// percentiles every request sees, and how loaded the replica is. Times are
+// milliseconds.
+type Latency struct {
+	// RatePerReplica is the request rate each replica serves (req/s) and
+	// CapacityPerReplica the rate at which its queue grows without bound.
+	RatePerReplica     float64 `json:"rate_per_replica"`
+	CapacityPerReplica float64 `json:"capacity_per_replica"`
+	// Stable is false at or above capacity: latencies are then unbounded.
+	Stable      bool    `json:"stable"`
+	Utilization float64 `json:"utilization"`
+	// MeanBatch is the mean number of sequences decoding together; PWait the
+	// chance a request finds every slot taken and queues.
+	MeanBatch float64 `json:"mean_batch"`
+	PWait     float64 `json:"p_wait"`
+	TTFTP50   float64 `json:"ttft_p50_ms"`
+	TTFTP90   float64 `json:"ttft_p90_ms"`
+	TPOTP50   float64 `json:"tpot_p50_ms"`
+	TPOTP90   float64 `json:"tpot_p90_ms"`
+	E2EP50    float64 `json:"e2e_p50_ms"`
+	E2EP90    float64 `json:"e2e_p90_ms"`
+	E2EMean   float64 `json:"e2e_mean_ms"`
+}
+
+// TTFT, TPOT and E2E return a percentile (50 or 90).
+func (l *Latency) TTFT(p int) float64 { return pick(p, l.TTFTP50, l.TTFTP90) }
+
+// TPOT returns the TPOT percentile p (50 or 90).
+func (l *Latency) TPOT(p int) float64 { return pick(p, l.TPOTP50, l.TPOTP90) }
+
+// E2E returns the end-to-end latency percentile p (50 or 90).
+func (l *Latency) E2E(p int) float64 { return pick(p, l.E2EP50, l.E2EP90) }
+
+func pick(p int, a, b float64) float64 {
+	if p == P50 {
+		return a
+	}
+	return b
+}
+
+// queue holds the per-replica quantities of docs/queueing.md at one rate.
+type queue struct {
+	r      *Replica
+	w      *Workload
+	lambda float64
+	c      int
+	ctx    float64
+	rhoP   float64   // share of the time spent prefilling
+	cyc    []float64 // cyc[n]: decode cycle of n sequences (s), n = 0..c
+	extra  float64   // slot time a prefill holds beyond its stage share (PP)
+	pBusy  float64   // mean stage time of one prefill
+}
+
+// Capacity is the request rate (req/s) at which one replica saturates:
+// every slot busy, λ = c / S(c) with S(c) = G·cycle(c)/(1 − λ·p) + e
+// (docs/queueing.md), solved for λ.
+func Capacity(r *Replica, w *Workload) float64 {
+	q := newQueue(r, w, 0)
+	if q == nil {
+		return 0
+	}
+	return q.capacity()
+}
+
+func newQueue(r *Replica, w *Workload, lambda float64) *queue {
+	c := r.Slots()
+	if c < 1 {
+		return nil
+	}
+	q := &queue{r: r, w: w, lambda: lambda, c: c, ctx: w.MeanContext()}
+	pts := w.Prompt.points(8)
+	for _, p := range pts {
+		q.pBusy += r.PrefillBusyS(int(math.Round(p)))
+		q.extra += r.PrefillS(int(math.Round(p))) - r.PrefillBusyS(int(math.Round(p)))
+	}
+	q.pBusy /= float64(len(pts))
+	q.extra /= float64(len(pts))
+	q.cyc = make([]float64, c+1)
+	for n := 1; n <= c; n++ {
+		q.cyc[n] = r.CycleS(n, q.ctx)
+	}
+	return q
+}
+
+// service is the slot-holding time of a request at batch n and rate λ.
+func (q *queue) service(n int, lambda float64) float64 {
+	rho := lambda * q.pBusy
+	if rho >= 1 {
+		return math.Inf(1)
+	}
+	return q.w.Output.Mean*q.cyc[n]/(1-rho) + q.extra
+}
+
+func (q *queue) capacity() float64 {
+	lo, hi := 0.0, 1/math.Max(q.pBusy, 1e-12)
+	hi = math.Min(hi, float64(q.c)/math.Max(q.service(q.c, 0), 1e-12))
+	for range 100 {
+		mid := (lo + hi) / 2
+		if mid*q.service(q.c, mid) < float64(q.c) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// component is one term of the latency mixture: weight w, a fixed part d
+// (seconds) and, when wait, an exponential queueing delay of rate theta.
+type component struct {
+	w, d, slope float64
+	wait        bool
+}
+
+// Predict is the queueing approximation of docs/queueing.md: the number of
+// requests in one replica is a birth-death chain with Poisson arrivals at
+// rate (RequestRate / replicas) and departure rate min(n, c)/S(min(n, c)),
+// S the slot time at batch n; a request that finds every slot taken waits an
+// exponential time (Erlang C tail, scaled by (1 + SCV of the service)/2 after
+// Allen–Cunneen); its TTFT, TPOT and end-to-end latency follow from the
+// batch it meets. rate is per replica.
+func Predict(r *Replica, w *Workload, rate float64) Latency {
+	q := newQueue(r, w, rate)
+	if q == nil {
+		return Latency{RatePerReplica: rate}
+	}
+	return q.predict()
+}
+
+func (q *queue) predict() Latency {
+	l := Latency{RatePerReplica: q.lambda, CapacityPerReplica: q.capacity()}
+	if l.CapacityPerReplica > 0 {
+		l.Utilization = q.lambda / l.CapacityPerReplica
+	}
+	if q.lambda >= l.CapacityPerReplica || q.lambda*q.pBusy >= 1 {
+		inf := math.Inf(1)
+		l.TTFTP50, l.TTFTP90, l.TPOTP50, l.TPOTP90, l.E2EP50, l.E2EP90, l.E2EMean = inf, inf, inf, inf, inf, inf, inf
+		l.MeanBatch, l.PWait = float64(q.c), 1
+		return l
+	}
+	l.Stable = true
+	c, lam := q.c, q.lambda
+	rho := lam * q.pBusy
+	T := func(b float64) float64 { // decode step incl. the prefill share, at a real batch
+		if b <= 0 {
+			return 0
+		}
+		i := min(int(b), c)
+		f := b - float64(i)
+		v := q.cyc[i]
+		if f > 0 && i < c {
+			v += f * (q.cyc[i+1] - q.cyc[i])
+		}
+		return v / (1 - rho)
+	}
+	// Stationary distribution of the number in the replica, in logs.
+	logp := make([]float64, c+1)
+	// With every slot taken, requests are admitted (and prefilled) as fast
+	// as they leave, so the departure rate is the capacity itself.
+	muC := l.CapacityPerReplica
+	for n := 1; n <= c; n++ {
+		mu := float64(n) / q.service(n, lam)
+		if n == c {
+			mu = muC
+		}
+		logp[n] = logp[n-1] + math.Log(lam/mu)
+	}
+	ratio := lam / muC
+	top := logp[0]
+	for _, v := range logp {
+		top = max(top, v)
+	}
+	tailLog := logp[c] + math.Log(ratio) - math.Log(1-ratio) // Σ_{n>c} p(n)
+	sum := math.Exp(tailLog - top)
+	for _, v := range logp {
+		sum += math.Exp(v - top)
+	}
+	p := make([]float64, c+1)
+	for n := range p {
+		p[n] = math.Exp(logp[n]-top) / sum
+	}
+	pTail := math.Exp(tailLog-top) / sum // arrivals that find n > c
+	pWait := p[c] + pTail                // n ≥ c: every slot taken
+	l.PWait = pWait
+	meanBatch := 0.0
+	for n := 0; n <= c; n++ {
+		meanBatch += p[n] * float64(n)
+	}
+	meanBatch += pTail * float64(c)
+	l.MeanBatch = meanBatch
+	kw := (1 + q.w.Output.SCV()) / 2
+	theta := (muC - lam) / kw
+
+	prompts := q.w.Prompt.points(8)
+	pMean, p2 := 0.0, 0.0
+	for _, pr := range prompts {
+		v := q.r.PrefillBusyS(int(math.Round(pr)))
+		pMean += v / float64(len(prompts))
+		p2 += v * v / float64(len(prompts))
+	}
+	// Residual of the step an arrival lands in (docs/queueing.md): a
+	// decode-only step of cyc, or a step carrying m prefills, m = 1 + λ·E[R].
+	cycAt := func(b float64) float64 { return T(b) * (1 - rho) }
+	bMean := math.Min(meanBatch, float64(c))
+	cycM := cycAt(bMean)
+	m := 1.0
+	var rhoF, lpf float64
+	for range 20 {
+		lpf = cycM + m*pMean
+		rhoF = math.Min(lam*lpf/m, 1)
+		er := (1-rhoF)*cycM/2 + rhoF*lpf/2
+		m = 1 + lam*er
+	}
+	type resid struct{ w, r float64 }
+	var rs []resid
+	for _, u := range []float64{1.0 / 6, 0.5, 5.0 / 6} {
+		rs = append(rs, resid{(1 - rhoF) / 3, u}, resid{rhoF / 3, -u}) // negative: in a prefill step
+	}
+	var ttft, e2e []component
+	type tp struct{ w, v, sd float64 }
+	var tpot []tp
+	for n := 0; n <= c; n++ {
+		wn := p[n]
+		wait := n == c
+		if wait {
+			wn += pTail
+		}
+		if wn < 1e-9 {
+			continue
+		}
+		b := float64(min(n, c-1))
+		// The batch a request meets stays about that size for its life.
+		life := float64(min(n+1, c))
+		tpotN := T(life)
+		// Prefills that interrupt a request's decode: Poisson, λ·S of them.
+		sd := 0.0
+		if g := q.w.Output.Mean; g > 1 {
+			sd = math.Sqrt(lam*q.service(min(n+1, c), lam)*p2) / (g - 1)
+		}
+		tpot = append(tpot, tp{wn, tpotN, sd})
+		cycN := cycAt(float64(n))
+		for _, pr := range prompts {
+			pre := q.r.PrefillS(int(math.Round(pr)))
+			if n == 0 && !wait {
+				d := pre
+				ttft = append(ttft, component{w: wn / float64(len(prompts)), d: d})
+				e2e = append(e2e, component{w: wn / float64(len(prompts)), d: d, slope: tpotN})
+				continue
+			}
+			for _, x := range rs {
+				res, L := x.r*cycN, cycN
+				if x.r < 0 {
+					L = cycN + m*pMean
+					res = -x.r * L
+				}
+				if wait {
+					res = 0 // a waiting request enters when a slot frees, at a step's end
+				}
+				// Every request that arrived during the step it lands in is
+				// admitted with it: Poisson(λ·L) more prefills in its step.
+				k := lam * (res + L) / 2
+				for _, kk := range []float64{math.Max(k-math.Sqrt(k), 0), k, k + math.Sqrt(k)} {
+					d := res + cycAt(b) + pre + kk*pMean
+					wd := wn * x.w / float64(3*len(prompts))
+					ttft = append(ttft, component{w: wd, d: d, wait: wait})
+					e2e = append(e2e, component{w: wd, d: d, wait: wait, slope: tpotN})
+				}
+			}
+		}
+	}
+	outs := q.w.Output.points(16)
+	l.TTFTP50, l.TTFTP90 = 1e3*quantile(ttft, theta, q.w.Output, outs, 0.5), 1e3*quantile(ttft, theta, q.w.Output, outs, 0.9)
+	l.E2EP50, l.E2EP90 = 1e3*quantile(e2e, theta, q.w.Output, outs, 0.5), 1e3*quantile(e2e, theta, q.w.Output, outs, 0.9)
+	for _, e := range e2e {
+		l.E2EMean += e.w * (e.d + (q.w.Output.Mean-1)*e.slope)
+		if e.wait {
+			l.E2EMean += e.w / theta
+		}
+	}
+	l.E2EMean *= 1e3
+	tcdf := func(x float64) float64 {
+		s, tot := 0.0, 0.0
+		for _, t := range tpot {
+			tot += t.w
+			if t.sd <= 0 {
+				if x >= t.v {
+					s += t.w
+				}
+				continue
+			}
+			s += t.w * 0.5 * math.Erfc(-(x-t.v)/(t.sd*math.Sqrt2))
+		}
+		return s / tot
+	}
+	tq := func(q float64) float64 {
+		lo, hi := 0.0, 0.0
+		for _, t := range tpot {
+			hi = max(hi, t.v+8*t.sd)
+		}
+		for range 60 {
+			mid := (lo + hi) / 2
+			if tcdf(mid) >= q {
+				hi = mid
+			} else {
+				lo = mid
+			}
+		}
+		return hi
+	}
+	l.TPOTP50, l.TPOTP90 = 1e3*tq(0.5), 1e3*tq(0.9)
+	return l
+}
+
+// quantile solves CDF(t) = q for the mixture by bisection. A component's
+// value is d + wait + (G − 1)·slope, G the output length: its CDF is the
+// output distribution's at (t − d)/slope + 1 without a wait, and an average
+// over the output's representatives with one.
+func quantile(cs []component, theta float64, out Dist, outs []float64, q float64) float64 {
+	sort.Slice(cs, func(i, j int) bool { return cs[i].d < cs[j].d })
+	tot, hi := 0.0, 0.0
+	gHi := out.Quantile(0.999)
+	for _, c := range cs {
+		tot += c.w
+		hi = max(hi, c.d+(gHi-1)*c.slope)
+	}
+	hi += 60 / theta
+	cdf := func(t float64) float64 {
+		s := 0.0
+		for _, c := range cs {
+			x := t - c.d
+			if x < 0 {
+				break
+			}
+			switch {
+			case c.slope == 0 && c.wait:
+				s += c.w * -math.Expm1(-theta*x)
+			case c.slope == 0:
+				s += c.w
+			case !c.wait:
+				s += c.w * out.CDF(1+x/c.slope)
+			default:
+				a := 0.0
+				for _, g := range outs {
+					if y := x - (g-1)*c.slope; y > 0 {
+						a += -math.Expm1(-theta * y)
+					}
+				}
+				s += c.w * a / float64(len(outs))
+			}
+		}
+		return s / tot
+	}
+	lo := 0.0
+	if len(cs) > 0 {
+		lo = cs[0].d
+	}
+	for range 60 {
+		if hi-lo < 1e-4*hi+1e-6 {
+			break
+		}
+		mid := (lo + hi) / 2
+		if cdf(mid) >= q {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi
+}

@@ -1,0 +1,426 @@
+package deploy
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/vllm-wizard/vllm-wizard/planner"
+)
+
+// Binding limits.
+const (
+	LimitTTFT     = "ttft"
+	LimitTPOT     = "tpot"
+	LimitE2E      = "e2e"
+	LimitTokS     = "tok_s_per_user"
+	LimitMemory   = "memory"
+	LimitCapacity = "capacity"
+)
+
+// GPUsPerNode is how many GPUs of this model one server holds: 72 for the
+// NVL72 racks' NVLink domain, 8 for HGX/OAM boards and data-centre PCIe
+// servers, 4 for workstation and consumer cards.
+func GPUsPerNode(g *planner.GPU) int {
+	l := strings.ToLower(g.ScaleUpLink)
+	n := strings.ToLower(g.Name)
+	switch {
+	case strings.Contains(l, "72-gpu"):
+		return 72
+	case g.Consumer || strings.Contains(n, "workstation") || strings.HasPrefix(n, "rtx a") || strings.Contains(n, "6000 ada"):
+		return 4
+	}
+	return 8
+}
+
+// Layout is a replica's shape.
+type Layout struct {
+	TP int `json:"tp"`
+	PP int `json:"pp"`
+}
+
+// ReplicaFunc builds the replica of a layout (MaxNumSeqs left 0: the search
+// picks it), or says why the layout cannot exist.
+type ReplicaFunc func(l Layout) (Replica, string)
+
+// Params is a deployment search on one GPU type.
+type Params struct {
+	Workload Workload
+	SLO      SLO
+	Price    Price
+	Cost     CostParams
+	// GPUsPerNode bounds TP (TP stays inside a node).
+	GPUsPerNode int
+	// Layouts to try; empty = every TP ≤ GPUsPerNode that the build
+	// accepts × PP 1…8.
+	TP []int
+	PP []int
+	// MaxNumSeqs candidates; empty = 1, 2, 4, … 1024.
+	MaxNumSeqs []int
+	// MaxGPUs bounds the deployment (default 4096).
+	MaxGPUs int
+}
+
+// Deployment is a priced deployment at the workload's load.
+type Deployment struct {
+	Layout
+	Replicas int `json:"replicas"`
+	// GPUs is what the deployment rents: replicas × TP × PP, in whole
+	// nodes for a replica that spans nodes.
+	GPUs        int     `json:"gpus"`
+	GPUsPerNode int     `json:"gpus_per_node"`
+	Nodes       int     `json:"nodes"`
+	MaxNumSeqs  int     `json:"max_num_seqs"`
+	KVSeqs      int     `json:"kv_sequences"`
+	Latency     Latency `json:"latency"`
+	// RequestRate is the deployment's request rate (req/s; solved for a
+	// closed loop of users).
+	RequestRate float64 `json:"request_rate"`
+	TokSPerUser float64 `json:"tok_s_per_user"`
+	MeetsSLO    bool    `json:"meets_slo"`
+	Binding     string  `json:"binding_limit"`
+	Headroom    float64 `json:"slo_headroom"`
+	Cost        Cost    `json:"cost"`
+}
+
+// Refusal is a layout that cannot serve, and why.
+type Refusal struct {
+	Layout
+	Reason string `json:"reason"`
+}
+
+// Answer is the cheapest deployment meeting the SLO, the best of every
+// layout that can, and the layouts refused.
+type Answer struct {
+	Best    *Deployment  `json:"best,omitempty"`
+	Layouts []Deployment `json:"layouts"`
+	Refused []Refusal    `json:"refused,omitempty"`
+	// Reason says why no deployment meets the SLO (empty when one does).
+	Reason string `json:"reason,omitempty"`
+}
+
+// Evaluate predicts a deployment of replicas copies of rep at the workload.
+func Evaluate(rep *Replica, replicas int, p *Params) Deployment {
+	d := Deployment{Layout: Layout{TP: max(rep.TP, 1), PP: max(rep.PP, 1)}, Replicas: replicas, MaxNumSeqs: rep.MaxNumSeqs, KVSeqs: rep.KVSeqs}
+	d.GPUsPerNode = max(p.GPUsPerNode, 1)
+	per := d.TP * d.PP
+	d.GPUs = replicas * per
+	d.Nodes = (d.GPUs + d.GPUsPerNode - 1) / d.GPUsPerNode
+	if per > d.GPUsPerNode {
+		// A replica spanning nodes rents them whole.
+		d.Nodes = replicas * ((per + d.GPUsPerNode - 1) / d.GPUsPerNode)
+		d.GPUs = d.Nodes * d.GPUsPerNode
+	}
+	w := &p.Workload
+	if rep.Slots() < 1 {
+		d.Binding = LimitMemory
+		d.Cost = costOf(p.Price, &p.Cost, d.GPUs, 0, 0)
+		return d
+	}
+	rate := w.RequestRate / float64(replicas)
+	if w.Users > 0 {
+		rate = closedLoopRate(rep, w, float64(w.Users)/float64(replicas))
+	}
+	d.Latency = Predict(rep, w, rate)
+	d.RequestRate = rate * float64(replicas)
+	if d.Latency.Stable && d.Latency.TPOTP50 > 0 {
+		d.TokSPerUser = 1000 / d.Latency.TPOT(p.SLO.pct())
+	}
+	d.MeetsSLO, d.Binding, d.Headroom = judge(&d.Latency, &p.SLO, d.TokSPerUser)
+	d.Cost = costOf(p.Price, &p.Cost, d.GPUs, d.RequestRate*w.Prompt.Mean, d.RequestRate*w.Output.Mean)
+	return d
+}
+
+// closedLoopRate solves λ·(E2E(λ) + think) = users for one replica.
+func closedLoopRate(rep *Replica, w *Workload, users float64) float64 {
+	capy := Capacity(rep, w)
+	lo, hi := 0.0, capy*(1-1e-9)
+	// Without queueing a user cycles in at least E2E(0) + think: the rate
+	// is at most users / that.
+	if l := Predict(rep, w, capy*1e-6); l.Stable {
+		hi = min(hi, users/(l.E2EMean/1000+w.ThinkS))
+	}
+	for range 40 {
+		if hi-lo < 1e-3*hi {
+			break
+		}
+		mid := (lo + hi) / 2
+		l := Predict(rep, w, mid)
+		if l.Stable && mid*(l.E2EMean/1000+w.ThinkS) < users {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// judge applies the SLO: met, the binding limit (the tightest one when met,
+// the most violated otherwise) and the headroom min over limits of
+// (limit − predicted)/limit.
+func judge(l *Latency, s *SLO, tokS float64) (bool, string, float64) {
+	if !l.Stable {
+		return false, LimitCapacity, math.Inf(-1)
+	}
+	pc := s.pct()
+	bind, head := "", math.Inf(1)
+	try := func(name string, limit, pred float64) {
+		if limit <= 0 {
+			return
+		}
+		if h := (limit - pred) / limit; h < head {
+			bind, head = name, h
+		}
+	}
+	try(LimitTTFT, s.TTFTMs, l.TTFT(pc))
+	try(LimitTPOT, s.TPOTMs, l.TPOT(pc))
+	try(LimitE2E, s.E2EMs, l.E2E(pc))
+	if s.MinTokSPerUser > 0 {
+		// tok/s per user: (speed − minimum)/minimum.
+		if h := (tokS - s.MinTokSPerUser) / s.MinTokSPerUser; h < head {
+			bind, head = LimitTokS, h
+		}
+	}
+	if bind == "" {
+		return true, "", math.NaN()
+	}
+	return head >= 0, bind, head
+}
+
+func defaultMNS() []int { return []int{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024} }
+
+// Search finds the cheapest deployment on one GPU type meeting the SLO at
+// the workload: for each layout and max_num_seqs, the fewest replicas that
+// meet it.
+func Search(build ReplicaFunc, p *Params) Answer {
+	var a Answer
+	gpn := max(p.GPUsPerNode, 1)
+	tps := p.TP
+	if len(tps) == 0 {
+		for tp := 1; tp <= gpn; tp++ {
+			tps = append(tps, tp)
+		}
+	}
+	pps := p.PP
+	if len(pps) == 0 {
+		pps = []int{1, 2, 3, 4, 5, 6, 7, 8}
+	}
+	mns := p.MaxNumSeqs
+	if len(mns) == 0 {
+		mns = defaultMNS()
+	}
+	maxGPUs := p.MaxGPUs
+	if maxGPUs <= 0 {
+		maxGPUs = 4096
+	}
+	explicitTP := len(p.TP) > 0
+	explicitPP := len(p.PP) > 0
+	for _, tp := range tps {
+		if tp > gpn {
+			a.Refused = append(a.Refused, Refusal{Layout{tp, 0}, fmt.Sprintf("tensor parallel %d exceeds the %d GPUs of one node: tensor parallelism stays inside a node's scale-up fabric; span nodes with pipeline parallel (TP %d × PP %d)", tp, gpn, gpn, (tp+gpn-1)/gpn)})
+			continue
+		}
+		seen := map[string]bool{}
+		met := 0
+		for _, pp := range pps {
+			if pp > 1 && tp*pp <= gpn && tp < gpn && !explicitTP {
+				// Inside one node a larger TP beats PP; PP is for spanning nodes.
+				continue
+			}
+			if met >= 2 && !explicitPP {
+				// More stages only add GPUs per replica once two stage counts
+				// serve the load.
+				break
+			}
+			rep, why := build(Layout{tp, pp})
+			if why == "" {
+				rep.Steps = memoize(rep.Steps)
+				var best *Deployment
+				if best, why = searchLayout(rep, mns, maxGPUs, p); best != nil {
+					a.Layouts = append(a.Layouts, *best)
+					met++
+					continue
+				}
+			}
+			if !seen[why] {
+				seen[why] = true
+				a.Refused = append(a.Refused, Refusal{Layout{tp, pp}, why})
+			}
+		}
+	}
+	sort.SliceStable(a.Layouts, func(i, j int) bool { return better(&a.Layouts[i], &a.Layouts[j]) })
+	for i := range a.Layouts {
+		if a.Layouts[i].MeetsSLO {
+			b := a.Layouts[i]
+			a.Best = &b
+			break
+		}
+	}
+	if a.Best == nil {
+		a.Reason = noneReason(&a, maxGPUs)
+	}
+	return a
+}
+
+// better orders deployments: meeting the SLO, fewer GPUs (the cost on one
+// GPU type), fewer nodes, more headroom.
+func better(x, y *Deployment) bool {
+	if x.MeetsSLO != y.MeetsSLO {
+		return x.MeetsSLO
+	}
+	if x.GPUs != y.GPUs {
+		return x.GPUs < y.GPUs
+	}
+	if x.Nodes != y.Nodes {
+		return x.Nodes < y.Nodes
+	}
+	return x.Headroom > y.Headroom
+}
+
+func noneReason(a *Answer, maxGPUs int) string {
+	if len(a.Layouts) == 0 {
+		// The most telling refusal: a layout that fits but misses the SLO,
+		// else the largest layout tried.
+		for i := len(a.Refused) - 1; i >= 0; i-- {
+			if f := a.Refused[i]; strings.HasPrefix(f.Reason, "misses the SLO") {
+				return fmt.Sprintf("TP %d × PP %d %s", f.TP, f.PP, f.Reason)
+			}
+		}
+		if n := len(a.Refused); n > 0 {
+			f := a.Refused[n-1]
+			if f.PP == 0 {
+				return fmt.Sprintf("no layout can serve the model; TP %d: %s", f.TP, f.Reason)
+			}
+			return fmt.Sprintf("no layout can serve the model; the largest tried, TP %d × PP %d: %s", f.TP, f.PP, f.Reason)
+		}
+		return "no layout to try"
+	}
+	d := &a.Layouts[0]
+	return fmt.Sprintf("no deployment of up to %d GPUs meets the SLO; the closest (TP %d × PP %d × %d replicas) misses on %s", maxGPUs, d.TP, d.PP, d.Replicas, d.Binding)
+}
+
+// searchLayout returns the cheapest deployment of one layout over the
+// max_num_seqs candidates, or why none meets the SLO.
+func searchLayout(rep Replica, mns []int, maxGPUs int, p *Params) (*Deployment, string) {
+	var best *Deployment
+	per := max(rep.TP, 1) * max(rep.PP, 1)
+	maxR := maxGPUs / per
+	if maxR < 1 {
+		return nil, fmt.Sprintf("one replica needs %d GPUs, more than the %d allowed", per, maxGPUs)
+	}
+	reason := ""
+	var closest *Deployment
+	lastSlots := -1
+	for _, m := range mns {
+		r := rep
+		r.MaxNumSeqs = m
+		slots := r.Slots()
+		if u := p.Workload.Users; u > 0 {
+			slots = min(slots, u) // a closed loop never has more in flight
+		}
+		if slots == lastSlots {
+			continue // beyond the KV capacity (or the users) the slots are the same
+		}
+		lastSlots = slots
+		// The latency a single replica gets at (almost) no load: more
+		// replicas cannot do better than this.
+		floor := Evaluate(&r, maxR, p)
+		if !floor.MeetsSLO {
+			if closest == nil || floor.Headroom > closest.Headroom {
+				c := floor
+				closest = &c
+			}
+			continue
+		}
+		lo, hi := 1, maxR // hi meets
+		if w := &p.Workload; w.RequestRate > 0 {
+			if capy := Capacity(&r, w); capy > 0 {
+				lo = max(int(w.RequestRate/capy), 1)
+			}
+		}
+		if lo > hi {
+			lo = hi
+		}
+		for lo < hi {
+			mid := (lo + hi) / 2
+			if Evaluate(&r, mid, p).MeetsSLO {
+				hi = mid
+			} else {
+				lo = mid + 1
+			}
+		}
+		d := Evaluate(&r, lo, p)
+		if best == nil || better(&d, best) {
+			best = &d
+		}
+	}
+	if best == nil {
+		if closest != nil {
+			reason = fmt.Sprintf("misses the SLO on %s even lightly loaded (%.0f%% over)", closest.Binding, -100*closest.Headroom)
+			if closest.Binding == LimitMemory {
+				reason = "no sequence's KV cache fits"
+			}
+		}
+		return nil, reason
+	}
+	return best, ""
+}
+
+// memo caches a step model's decode steps by batch for the one context and
+// the shares a search asks for.
+type memo struct {
+	s     StepModel
+	ctx   float64
+	share [2]float64
+	steps [2][]float64
+}
+
+func memoize(s StepModel) StepModel {
+	if _, ok := s.(*memo); ok {
+		return s
+	}
+	return &memo{s: s, ctx: -1}
+}
+
+func (m *memo) DecodeStepS(b int, ctx, share float64) float64 {
+	if m.ctx < 0 {
+		m.ctx = ctx
+	}
+	if ctx != m.ctx || b > 1<<16 {
+		return m.s.DecodeStepS(b, ctx, share)
+	}
+	for i := range m.share {
+		if m.share[i] == 0 {
+			m.share[i] = share
+		}
+		if m.share[i] == share {
+			for len(m.steps[i]) <= b {
+				m.steps[i] = append(m.steps[i], math.NaN())
+			}
+			if math.IsNaN(m.steps[i][b]) {
+				m.steps[i][b] = m.s.DecodeStepS(b, ctx, share)
+			}
+			return m.steps[i][b]
+		}
+	}
+	return m.s.DecodeStepS(b, ctx, share)
+}
+
+func (m *memo) PrefillS(tokens int, share float64) float64 { return m.s.PrefillS(tokens, share) }
+
+// Size returns the fewest replicas of rep (its MaxNumSeqs set) that meet
+// the SLO at the workload; ok is false when no deployment of up to MaxGPUs
+// does, and d is then the largest one's prediction.
+func Size(rep Replica, p *Params) (d Deployment, ok bool) {
+	maxGPUs := p.MaxGPUs
+	if maxGPUs <= 0 {
+		maxGPUs = 4096
+	}
+	rep.Steps = memoize(rep.Steps)
+	if best, _ := searchLayout(rep, []int{rep.MaxNumSeqs}, maxGPUs, p); best != nil {
+		return *best, true
+	}
+	maxR := max(maxGPUs/(max(rep.TP, 1)*max(rep.PP, 1)), 1)
+	return Evaluate(&rep, maxR, p), false
+}

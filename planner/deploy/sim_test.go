@@ -1,0 +1,129 @@
+package deploy
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+)
+
+// linearSteps is a step model with a fixed cost per step, a cost per
+// sequence and per context token, and a prefill rate: the shape of the
+// planner's load model (weights streamed once per step, KV read per
+// sequence), with round numbers.
+type linearSteps struct {
+	fixedS, perSeqS, perCtxTokS, prefillTokS float64
+}
+
+func (s linearSteps) DecodeStepS(b int, ctx, share float64) float64 {
+	return share * (s.fixedS + float64(b)*(s.perSeqS+ctx*s.perCtxTokS))
+}
+
+func (s linearSteps) PrefillS(tokens int, share float64) float64 {
+	return share * float64(tokens) / s.prefillTokS
+}
+
+// simResult holds the percentiles a simulation measured (ms).
+type simResult struct {
+	ttft, tpot, e2e [2]float64 // p50, p90
+	meanBatch       float64
+	pWait, meanWait float64
+}
+
+// simulate is a discrete-event simulation of one replica in virtual time
+// with the scheduler the queueing model approximates: Poisson arrivals
+// (seeded), FCFS admission at step boundaries up to the replica's slots,
+// each step one decode token for every running sequence plus the prefill of
+// the sequences admitted at its start, a sequence's first token at the end
+// of its prefill step. It measures n requests after warm-up ones.
+func simulate(r *Replica, w *Workload, rate float64, seed uint64, warm, n int) simResult {
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	draw := func(d Dist) int {
+		return max(int(math.Round(d.Quantile(rng.Float64()*0.999999+1e-7))), 1)
+	}
+	type req struct {
+		arr, first float64
+		p, g, done int
+		admit      float64
+		skipped    bool
+	}
+	c := r.Slots()
+	ctx := w.MeanContext()
+	t := 0.0
+	next := rng.ExpFloat64() / rate
+	var queue, running []*req
+	var ttft, tpot, e2e []float64
+	finished, batchTime, busy := 0, 0.0, 0.0
+	waited, waitSum := 0, 0.0
+	record := func(x *req, end float64) {
+		finished++
+		if finished <= warm {
+			return
+		}
+		ttft = append(ttft, 1e3*(x.first-x.arr))
+		if x.skipped {
+			waited++
+			waitSum += x.admit - x.arr
+		}
+		e2e = append(e2e, 1e3*(end-x.arr))
+		if x.g > 1 {
+			tpot = append(tpot, 1e3*(end-x.first)/float64(x.g-1))
+		}
+	}
+	for finished < warm+n {
+		for next <= t {
+			queue = append(queue, &req{arr: next, p: draw(w.Prompt), g: draw(w.Output)})
+			next += rng.ExpFloat64() / rate
+		}
+		if len(running) == 0 && len(queue) == 0 {
+			t = next
+			continue
+		}
+		k := min(c-len(running), len(queue))
+		admitted := queue[:k]
+		queue = queue[k:]
+		for _, x := range queue {
+			if x.arr <= t {
+				x.skipped = true
+			}
+		}
+		for _, x := range admitted {
+			x.admit = t
+		}
+		dur := 0.0
+		if len(running) > 0 {
+			dur = r.CycleS(len(running), ctx)
+		}
+		for _, x := range admitted {
+			dur += r.PrefillBusyS(x.p)
+		}
+		if finished >= warm {
+			batchTime += dur * float64(len(running))
+			busy += dur
+		}
+		t += dur
+		keep := running[:0]
+		for _, x := range running {
+			x.done++
+			if x.done >= x.g {
+				record(x, t)
+			} else {
+				keep = append(keep, x)
+			}
+		}
+		running = keep
+		for _, x := range admitted {
+			x.first, x.done = t, 1
+			if x.g <= 1 {
+				record(x, t)
+			} else {
+				running = append(running, x)
+			}
+		}
+		queue = append([]*req(nil), queue...)
+	}
+	pct := func(v []float64) [2]float64 {
+		sort.Float64s(v)
+		return [2]float64{v[len(v)/2], v[len(v)*9/10]}
+	}
+	return simResult{ttft: pct(ttft), tpot: pct(tpot), e2e: pct(e2e), meanBatch: batchTime / busy, pWait: float64(waited) / float64(n), meanWait: waitSum / float64(max(waited, 1))}
+}

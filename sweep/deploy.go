@@ -1,0 +1,326 @@
+package sweep
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/vllm-wizard/vllm-wizard/planner"
+	"github.com/vllm-wizard/vllm-wizard/planner/deploy"
+)
+
+// WorkloadSpec is the grid file's workload: the shapes of the prompt and
+// output length distributions (their means are the prompt_tokens and
+// gen_tokens axes), and the deployment settings.
+type WorkloadSpec struct {
+	PromptP90   float64 `yaml:"prompt_p90"`
+	GenP90      float64 `yaml:"gen_p90"`
+	PromptShape string  `yaml:"prompt_shape"`
+	GenShape    string  `yaml:"gen_shape"`
+	// ScaleOut is infiniband, roce or ethernet; GPUsPerNode 0 = the GPU's.
+	ScaleOut    string `yaml:"scaleout"`
+	GPUsPerNode int    `yaml:"gpus_per_node"`
+	MaxGPUs     int    `yaml:"max_gpus"`
+	// Owned-cost parameters (zero = deploy.DefaultCost's).
+	AmortisationYears float64 `yaml:"amortisation_years"`
+	PowerUtilization  float64 `yaml:"power_utilization"`
+	PUE               float64 `yaml:"pue"`
+	USDPerKWh         float64 `yaml:"usd_per_kwh"`
+}
+
+// TargetSpec is the load every row's deployment must serve.
+type TargetSpec struct {
+	RequestRate float64 `yaml:"request_rate"`
+	Users       int     `yaml:"users"`
+	ThinkS      float64 `yaml:"think_s"`
+}
+
+// DeployRow holds a row's deployment columns (docs/sweep.md, BRIEF
+// contract): set for planned rows; the target fields only with a target.
+type DeployRow struct {
+	// Planned: the row is ok with a performance estimate.
+	Planned     bool
+	PP          int
+	Replicas    int
+	GPUsPerNode int
+	Nodes       int
+	// HasTarget: the grid has a target; the fields below it are set.
+	HasTarget      bool
+	MeetsSLO       bool
+	Binding        string
+	ReplicasNeeded int
+	GPUsNeeded     int
+	NodesNeeded    int
+	Latency        deploy.Latency
+	TokSPerUser    float64
+	Headroom       float64
+	// Cost: of the row's GPUs at its load without a target; of the needed
+	// deployment at the target with one.
+	Cost    deploy.Cost
+	Quality string
+	// HasPareto: the pareto pass ran and the row had cost and speed.
+	HasPareto bool
+	Pareto    bool
+}
+
+// deploySettings are the grid's deployment settings, resolved once.
+type deploySettings struct {
+	on      bool
+	slo     deploy.SLO
+	target  TargetSpec
+	wl      WorkloadSpec
+	link    deploy.Link
+	cost    deploy.CostParams
+	maxGPUs int
+}
+
+func (g *Grid) normalizeDeploy() error {
+	bad := func(key string, err error) error { return fmt.Errorf("%w: %s: %w", ErrBadGrid, key, err) }
+	if g.SLO != nil {
+		if err := g.SLO.Validate(); err != nil {
+			return bad("slo", err)
+		}
+	}
+	if g.Target != nil {
+		w := deploy.Workload{Prompt: deploy.Fixed(1), Output: deploy.Fixed(1), RequestRate: g.Target.RequestRate, Users: g.Target.Users, ThinkS: g.Target.ThinkS}
+		if err := w.Validate(); err != nil {
+			return bad("target", err)
+		}
+	}
+	if g.SLO != nil && g.Target == nil {
+		return bad("slo", fmt.Errorf("an SLO needs a target load: add target: {request_rate: …} or {users: …}"))
+	}
+	if w := g.Workload; w != nil {
+		if _, err := deploy.ParseLink(w.ScaleOut); err != nil {
+			return bad("workload", err)
+		}
+		if w.GPUsPerNode < 0 || w.GPUsPerNode > 1024 || w.MaxGPUs < 0 {
+			return bad("workload", fmt.Errorf("gpus_per_node and max_gpus must be ≥ 0"))
+		}
+		c := costParams(w)
+		if err := c.Validate(); err != nil {
+			return bad("workload", err)
+		}
+		for _, d := range []deploy.Dist{{Mean: 1024, P90: w.PromptP90, Shape: w.PromptShape}, {Mean: 1024, P90: w.GenP90, Shape: w.GenShape}} {
+			if d.P90 != 0 && d.P90 < 0 {
+				return bad("workload", fmt.Errorf("p90 %v must be > 0", d.P90))
+			}
+			if d.P90 == 0 {
+				if err := d.Validate(); err != nil {
+					return bad("workload", err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func costParams(w *WorkloadSpec) deploy.CostParams {
+	c := deploy.DefaultCost
+	if w == nil {
+		return c
+	}
+	if w.AmortisationYears != 0 {
+		c.AmortisationYears = w.AmortisationYears
+	}
+	if w.PowerUtilization != 0 {
+		c.PowerUtilization = w.PowerUtilization
+	}
+	if w.PUE != 0 {
+		c.PUE = w.PUE
+	}
+	if w.USDPerKWh != 0 {
+		c.USDPerKWh = w.USDPerKWh
+	}
+	return c
+}
+
+func newDeploySettings(g *Grid) deploySettings {
+	s := deploySettings{cost: costParams(g.Workload), link: deploy.LinkInfiniBand, maxGPUs: 4096}
+	if g.Workload != nil {
+		s.wl = *g.Workload
+		s.link, _ = deploy.ParseLink(s.wl.ScaleOut)
+		if s.wl.MaxGPUs > 0 {
+			s.maxGPUs = s.wl.MaxGPUs
+		}
+	}
+	if g.Target != nil {
+		s.on, s.target = true, *g.Target
+	}
+	if g.SLO != nil {
+		s.slo = *g.SLO
+	}
+	return s
+}
+
+func dist(mean int, p90 float64, shape string) deploy.Dist {
+	d := deploy.Dist{Mean: float64(max(mean, 1)), P90: p90, Shape: shape}
+	if d.P90 > 0 && d.Validate() != nil {
+		d.P90 = 0 // the axis value makes the grid's p90 impossible: plan it fixed
+	}
+	if d.P90 > 0 {
+		d.Shape = deploy.ShapeLogNormal
+	}
+	return d
+}
+
+// deployRow fills r.Deploy after the planner's Evaluate: data-parallel
+// replicas of the GPU count, the cost of the row's GPUs, and with a target
+// the deployment that serves it.
+func (s *Space) deployRow(prep *planner.Prepared, gi int, r *Row) {
+	d := &r.Deploy
+	*d = DeployRow{}
+	if r.Status == planner.StatusInvalid {
+		return
+	}
+	g := prep.GPU()
+	gpn := s.gpn[gi]
+	d.PP, d.GPUsPerNode = 1, gpn
+	d.Quality = deploy.QualityClass(r.Quantization)
+	tp := max(r.TP, 1)
+	d.Replicas = max(r.GPUCount/tp, 1)
+	r.GPUsUsed = d.Replicas * tp
+	d.Nodes = (r.GPUsUsed + gpn - 1) / gpn
+	if r.Status != planner.StatusOK || !r.HasPerf || r.Load.Concurrency == 0 {
+		d.Cost = deploy.Cost{PriceMissing: !(g.PriceUSDPerHour > 0)}
+		return
+	}
+	d.Planned = true
+	// Data parallelism: every replica serves its own batch.
+	k := float64(d.Replicas)
+	r.Load.OutputTokS *= k
+	r.Load.OutputTokSRange[0] *= k
+	r.Load.OutputTokSRange[1] *= k
+	price := deploy.PriceOf(g)
+	if !s.dep.on {
+		out := r.Load.OutputTokS
+		in := out * float64(r.PromptTokens) / float64(max(r.GenTokens, 1))
+		d.Cost = costCols(price, &s.dep.cost, r.GPUsUsed, in, out)
+		d.TokSPerUser = r.Load.PerStreamTokS
+		return
+	}
+	s.deployTarget(prep, r, price, gpn, tp)
+}
+
+// deployTarget sizes the deployment of a row that serves the grid's target.
+func (s *Space) deployTarget(prep *planner.Prepared, r *Row, price deploy.Price, gpn, tp int) {
+	d := &r.Deploy
+	g := prep.GPU()
+	w := deploy.Workload{Prompt: dist(r.PromptTokens, s.dep.wl.PromptP90, s.dep.wl.PromptShape), Output: dist(r.GenTokens, s.dep.wl.GenP90, s.dep.wl.GenShape),
+		RequestRate: s.dep.target.RequestRate, Users: s.dep.target.Users, ThinkS: s.dep.target.ThinkS}
+	t := deploy.Target{Model: *prep.Model(), GPU: *g, Baselines: s.b, Policy: s.Grid.Policy.Policy(), Quantization: r.Quantization, KVCacheDtype: r.KVCacheDtype,
+		ContextLen: r.ContextLen, ScaleOut: s.dep.link, GPUsPerNode: gpn}
+	rep, why := deploy.PlannerReplicas(&t, &w)(deploy.Layout{TP: tp, PP: 1})
+	d.HasTarget = true
+	if why != "" {
+		d.Binding = deploy.LimitMemory
+		d.Cost = deploy.Cost{PriceMissing: !(g.PriceUSDPerHour > 0)}
+		return
+	}
+	rep.MaxNumSeqs = r.Concurrency
+	p := deploy.Params{Workload: w, SLO: s.dep.slo, Price: price, Cost: s.dep.cost, GPUsPerNode: gpn, MaxGPUs: s.dep.maxGPUs}
+	dep, ok := deploy.Size(rep, &p)
+	d.MeetsSLO = ok
+	d.Binding, d.Headroom = dep.Binding, dep.Headroom
+	if ok {
+		d.ReplicasNeeded, d.GPUsNeeded, d.NodesNeeded = dep.Replicas, dep.GPUs, dep.Nodes
+	}
+	d.Latency, d.TokSPerUser, d.Cost = dep.Latency, dep.TokSPerUser, dep.Cost
+	if !ok {
+		// No deployment meets it: keep the price facts, not a cost.
+		d.Cost = deploy.Cost{PriceMissing: dep.Cost.PriceMissing, PriceSource: dep.Cost.PriceSource, USDPerGPUHour: dep.Cost.USDPerGPUHour, OwnedUSDPerGPUHour: dep.Cost.OwnedUSDPerGPUHour}
+	}
+}
+
+func costCols(p deploy.Price, c *deploy.CostParams, gpus int, in, out float64) deploy.Cost {
+	return deploy.CostAt(p, c, gpus, in, out)
+}
+
+// NeedsPareto reports whether the rows carry a pareto column worth a
+// second pass: always, the pass costs one more estimate per row.
+func (s *Space) NeedsPareto() bool { return true }
+
+// ParetoFlags marks, for rows First … First+len−1, the rows on their
+// (model, quality class) frontier of $/M output tokens against tok/s per
+// user, and which rows had both figures.
+type ParetoFlags struct {
+	First  int64
+	on, ok []uint64
+}
+
+func (f *ParetoFlags) get(i int64) (pareto, ok bool) {
+	j := i - f.First
+	if f == nil || j < 0 || j >= int64(len(f.ok))*64 {
+		return false, false
+	}
+	return f.on[j/64]&(1<<(j%64)) != 0, f.ok[j/64]&(1<<(j%64)) != 0
+}
+
+// ParetoPass runs the grid once keeping 12 bytes per row (group, cost,
+// speed) and returns the frontier flags for a second, writing, run.
+func ParetoPass(ctx context.Context, s *Space, est Estimator, opt Options) (*ParetoFlags, error) {
+	opt.Progress = nil
+	opt.Shard = Shard{} // the frontier is over the whole grid, whatever the shard
+	var pts []deploy.ParetoPoint
+	groups := map[[2]string]uint32{}
+	first := int64(-1)
+	_, err := Run(ctx, s, est, SinkFunc(func(rows []Row) error {
+		for i := range rows {
+			r := &rows[i]
+			if first < 0 {
+				first = r.Index
+			}
+			key := [2]string{r.Model, r.Deploy.Quality}
+			gid, ok := groups[key]
+			if !ok {
+				gid = uint32(len(groups))
+				groups[key] = gid
+			}
+			cost, speed, has := paretoFigures(r)
+			pts = append(pts, deploy.ParetoPoint{Group: gid, Cost: float32(cost), Speed: float32(speed), OK: has})
+		}
+		return nil
+	}), opt)
+	if err != nil {
+		return nil, err
+	}
+	flags := deploy.Pareto(pts)
+	f := &ParetoFlags{First: max(first, 0), on: make([]uint64, (len(pts)+63)/64), ok: make([]uint64, (len(pts)+63)/64)}
+	for i, p := range pts {
+		if flags[i] {
+			f.on[i/64] |= 1 << (i % 64)
+		}
+		if p.OK {
+			f.ok[i/64] |= 1 << (i % 64)
+		}
+	}
+	return f, nil
+}
+
+// paretoFigures are a row's cost per token and speed per user: of the
+// needed deployment with a target (rows meeting the SLO only), else at the
+// row's own load.
+func paretoFigures(r *Row) (cost, speed float64, ok bool) {
+	d := &r.Deploy
+	if !d.Planned || d.Cost.PriceMissing || !(d.Cost.USDPerMOutput > 0) {
+		return 0, 0, false
+	}
+	if d.HasTarget && !d.MeetsSLO {
+		return 0, 0, false
+	}
+	if math.IsInf(d.TokSPerUser, 0) || !(d.TokSPerUser > 0) {
+		return 0, 0, false
+	}
+	return d.Cost.USDPerMOutput, d.TokSPerUser, true
+}
+
+// WithPareto wraps an estimator so rows carry the flags of a ParetoPass.
+func WithPareto(est Estimator, f *ParetoFlags) Estimator {
+	return EstimateFunc(func(p *Point, r *Row) error {
+		if err := est.Estimate(p, r); err != nil {
+			return err
+		}
+		r.Deploy.Pareto, r.Deploy.HasPareto = f.get(r.Index)
+		return nil
+	})
+}
