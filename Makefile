@@ -14,7 +14,7 @@ build:
 
 ## test: gofmt check, go vet, race-enabled tests (the CI command)
 test: fmt-check vet
-	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	$(GO) test -race -count=1 $(PKGS)
 
 vet:
 	$(GO) vet $(PKGS)
