@@ -332,6 +332,7 @@ func (p *Prepared) Evaluate(pt *Point, out *Result) {
 	out.USDPerGPUHour = g.PriceUSDPerHour
 	out.MaxNumSeqs, out.MaxNumBatchedTokens, out.SuggestFP8KVCache, out.HasPerf = 0, 0, false, false
 	out.DecodeTerms, out.LoadTerms, out.PrefillS = StepTerms{}, StepTerms{}, 0
+	qi := quantIdx(quant) // one lookup for the checks and the memory
 	switch {
 	case tp < 1 || tp > pt.GPUCount:
 		out.Status, out.Reason = StatusInvalid, ReasonTPExceedsGPUs
@@ -339,14 +340,13 @@ func (p *Prepared) Evaluate(pt *Point, out *Result) {
 		out.Status, out.Reason = StatusInvalid, ReasonTPHeads
 	case m.MaxPositionEmbeddings > 0 && pt.ContextLen > m.MaxPositionEmbeddings:
 		out.Status, out.Reason = StatusInvalid, ReasonContextExceedsModel
-	case quantIdx(quant) >= 0 && !p.quant[quantIdx(quant)].onGPU:
+	case qi >= 0 && !p.quant[qi].onGPU:
 		out.Status, out.Reason = StatusInvalid, ReasonQuantUnsupported
 	}
 	if out.Status == StatusInvalid {
 		out.Feasibility, out.Perf, out.Load = Feasibility{}, PerfEstimate{}, LoadEstimate{}
 		return
 	}
-	qi := quantIdx(quant)
 	conc := max(pt.Concurrency, 1)
 	// The limits Plan recommends in balanced mode size the profiling run.
 	reqTok := pt.PromptTokens + pt.GenTokens
