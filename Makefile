@@ -72,7 +72,7 @@ fuzz:
 ## baselines / accuracy: refit baselines/data/default.json from the published
 ## measurements and regenerate docs/accuracy.md and the README section
 baselines accuracy:
-	$(GO) run ./cmd/vllm-wizard calibrate fit --preset default baselines/data/public-measurements.csv \
+	$(GO) run ./cmd/vllm-wizard calibrate fit --preset default baselines/data/public-measurements.csv baselines/data/more-measurements.csv \
 	  --out baselines/data/default.json --accuracy docs/accuracy.md --force
 	$(GO) run ./calibrate/fit/internal/readmeaccuracy docs/accuracy.md README.md
 

@@ -21,36 +21,42 @@ type Baselines struct {
 	Name          string `json:"name"`
 	Version       string `json:"version"`
 	Description   string `json:"description,omitempty"`
+	// Model names the estimator the set runs: "seed" (the seed's
+	// multiplicative formula; also when empty) or "step" (the physical
+	// step-time model in Step).
+	Model string `json:"model,omitempty"`
+	// Step holds the step-time model's parameters (model "step").
+	Step *StepModel `json:"step,omitempty"`
 
 	// ReferenceParamsB is the model size (billions) the per-GPU baselines
 	// are stated for (the seed uses a 7B model).
-	ReferenceParamsB float64 `json:"reference_params_b"`
+	ReferenceParamsB float64 `json:"reference_params_b,omitempty"`
 	// SizeExponent scales decode by (reference / params)^exponent.
-	SizeExponent float64 `json:"size_exponent"`
+	SizeExponent float64 `json:"size_exponent,omitempty"`
 	// PrefillSizeExponent scales prefill the same way.
-	PrefillSizeExponent float64 `json:"prefill_size_exponent"`
+	PrefillSizeExponent float64 `json:"prefill_size_exponent,omitempty"`
 
 	// GPUs holds measured or stated single-stream baselines for the
 	// reference model, keyed by catalog GPU name.
-	GPUs map[string]GPUBaseline `json:"gpus"`
+	GPUs map[string]GPUBaseline `json:"gpus,omitempty"`
 	// Derived turns a GPU's datasheet into a baseline when it has no row.
-	Derived DerivedBaseline `json:"derived"`
+	Derived DerivedBaseline `json:"derived,omitzero"`
 
 	// TPEfficiency is the per-GPU efficiency of tensor parallelism by
 	// interconnect (nvlink, pcie, unknown): tps × tp × eff when tp > 1.
-	TPEfficiency map[string]float64 `json:"tp_efficiency"`
+	TPEfficiency map[string]float64 `json:"tp_efficiency,omitempty"`
 	// TPAllReduceUsPerLayer adds a fixed decode cost per layer and token when
 	// tp > 1 (all-reduce latency), by interconnect; 0 disables the term.
 	TPAllReduceUsPerLayer map[string]float64 `json:"tp_allreduce_us_per_layer,omitempty"`
 
 	// ContextReferenceTokens and ContextExponent slow decode by
 	// (reference / context)^exponent above the reference context.
-	ContextReferenceTokens int     `json:"context_reference_tokens"`
-	ContextExponent        float64 `json:"context_exponent"`
+	ContextReferenceTokens int     `json:"context_reference_tokens,omitempty"`
+	ContextExponent        float64 `json:"context_exponent,omitempty"`
 
 	// QuantizationSpeedup multiplies decode (and prefill unless
 	// PrefillQuantizationSpeedup names the method) per weight quantization.
-	QuantizationSpeedup        map[string]float64 `json:"quantization_speedup"`
+	QuantizationSpeedup        map[string]float64 `json:"quantization_speedup,omitempty"`
 	PrefillQuantizationSpeedup map[string]float64 `json:"prefill_quantization_speedup,omitempty"`
 
 	// DecodeRange and PrefillRange are the multipliers of the low and high
@@ -64,7 +70,7 @@ type Baselines struct {
 	LoadRange [2]float64 `json:"load_range,omitempty"`
 
 	// Load holds the continuous-batching model of throughput under load.
-	Load LoadModel `json:"load"`
+	Load LoadModel `json:"load,omitzero"`
 
 	// Provenance records where the values came from.
 	Provenance *Provenance `json:"provenance,omitempty"`
@@ -124,6 +130,22 @@ func (b *Baselines) Validate() error {
 	if b.FormatVersion != BaselinesFormatVersion {
 		return fmt.Errorf("baselines format_version %d: this build reads %d", b.FormatVersion, BaselinesFormatVersion)
 	}
+	switch b.Model {
+	case "", ModelSeed:
+		if b.Step != nil {
+			return errors.New("baselines: a seed-model set has no step parameters; set \"model\": \"step\"")
+		}
+	case ModelStep:
+		if b.Step == nil {
+			return errors.New("baselines: model \"step\" needs the step parameters")
+		}
+		if err := b.Step.validate(); err != nil {
+			return err
+		}
+		return validateRanges(b)
+	default:
+		return fmt.Errorf("baselines: model %q: use seed or step", b.Model)
+	}
 	if b.ReferenceParamsB <= 0 {
 		return errors.New("baselines: reference_params_b must be > 0")
 	}
@@ -164,10 +186,8 @@ func (b *Baselines) Validate() error {
 	if b.ContextReferenceTokens <= 0 || b.ContextExponent < 0 {
 		return errors.New("baselines: context_reference_tokens must be > 0 and context_exponent ≥ 0")
 	}
-	for _, r := range [][2]float64{b.DecodeRange, b.PrefillRange} {
-		if r[0] <= 0 || r[0] > 1 || r[1] < 1 {
-			return fmt.Errorf("baselines: range %v must satisfy 0 < low ≤ 1 ≤ high", r)
-		}
+	if err := validateRanges(b); err != nil {
+		return err
 	}
 	if b.Derived.DecodeBandwidthEfficiency <= 0 || b.Derived.DecodeBandwidthEfficiency > 1 {
 		return errors.New("baselines: derived.decode_bandwidth_efficiency must be in (0, 1]")
@@ -184,9 +204,32 @@ func (b *Baselines) Validate() error {
 	return nil
 }
 
+func validateRanges(b *Baselines) error {
+	rs := [][2]float64{b.DecodeRange, b.PrefillRange}
+	if b.LoadRange != [2]float64{} {
+		rs = append(rs, b.LoadRange)
+	}
+	for _, r := range rs {
+		if !(r[0] > 0 && r[0] <= 1 && r[1] >= 1 && r[1] < 100) {
+			return fmt.Errorf("baselines: range %v must satisfy 0 < low ≤ 1 ≤ high", r)
+		}
+	}
+	return nil
+}
+
+// IsStep reports whether the set runs the step-time model.
+func (b *Baselines) IsStep() bool { return b.Model == ModelStep && b.Step != nil }
+
 // BaselineFor returns the GPU's baseline row, or one derived from its
 // datasheet, with a description of where it came from.
 func (b *Baselines) BaselineFor(g *GPU) (GPUBaseline, bool, error) {
+	if b.IsStep() {
+		if g.MemBWGBs <= 0 {
+			return GPUBaseline{}, true, fmt.Errorf("%w %q: no memory bandwidth; pass --mem-bw-gbs or calibrate it", ErrNoPerfBasis, g.Name)
+		}
+		_, measured := b.Step.GPUs[g.Name]
+		return GPUBaseline{Source: "step model, class " + ClassOf(g)}, !measured || g.Custom, nil
+	}
 	if gb, ok := b.GPUs[g.Name]; ok && !g.Custom {
 		return gb, false, nil
 	}

@@ -116,6 +116,10 @@ type Point struct {
 	Concurrency  int
 	PromptTokens int
 	GenTokens    int
+	// VLLMVersion is the engine version ("" = the baselines' default line);
+	// EnforceEager models --enforce-eager (no CUDA graphs).
+	VLLMVersion  string
+	EnforceEager bool
 }
 
 // Result is the numeric plan of one point: what Plan would answer for the
@@ -147,6 +151,11 @@ type Result struct {
 	Load LoadEstimate
 	// USDPerGPUHour is the price used for the cost figures (0 = unknown).
 	USDPerGPUHour float64
+	// DecodeTerms and LoadTerms are the step model's single-stream and
+	// at-load decode steps; PrefillS the prompt's prefill seconds (step
+	// model only).
+	DecodeTerms, LoadTerms StepTerms
+	PrefillS               float64
 }
 
 // Prepared holds what every point of one (model, GPU, baselines, policy)
@@ -177,6 +186,9 @@ type Prepared struct {
 	allReduceUs       [numIC]float64
 	ctxs              []int
 	ctxFactors        []float64
+
+	// step is set when the baselines run the step-time model.
+	step *stepPrep
 }
 
 const numIC = 3 // nvlink, pcie, unknown
@@ -249,6 +261,9 @@ func Prepare(b *Baselines, m ModelConfig, g GPU, policy Policy) *Prepared {
 		p.tpEff[i] = b.TPEfficiency[ic]
 		p.allReduceUs[i] = b.TPAllReduceUsPerLayer[ic]
 	}
+	if b.IsStep() {
+		p.step = newStepPrep(b.Step, p.model, p.gpu)
+	}
 	return p
 }
 
@@ -316,6 +331,8 @@ func (p *Prepared) Evaluate(pt *Point, out *Result) {
 	out.TP, out.GPUsUsed = tp, tp
 	out.USDPerGPUHour = g.PriceUSDPerHour
 	out.MaxNumSeqs, out.MaxNumBatchedTokens, out.SuggestFP8KVCache, out.HasPerf = 0, 0, false, false
+	out.DecodeTerms, out.LoadTerms, out.PrefillS = StepTerms{}, StepTerms{}, 0
+	qi := quantIdx(quant) // one lookup for the checks and the memory
 	switch {
 	case tp < 1 || tp > pt.GPUCount:
 		out.Status, out.Reason = StatusInvalid, ReasonTPExceedsGPUs
@@ -323,14 +340,13 @@ func (p *Prepared) Evaluate(pt *Point, out *Result) {
 		out.Status, out.Reason = StatusInvalid, ReasonTPHeads
 	case m.MaxPositionEmbeddings > 0 && pt.ContextLen > m.MaxPositionEmbeddings:
 		out.Status, out.Reason = StatusInvalid, ReasonContextExceedsModel
-	case quantIdx(quant) >= 0 && !p.quant[quantIdx(quant)].onGPU:
+	case qi >= 0 && !p.quant[qi].onGPU:
 		out.Status, out.Reason = StatusInvalid, ReasonQuantUnsupported
 	}
 	if out.Status == StatusInvalid {
 		out.Feasibility, out.Perf, out.Load = Feasibility{}, PerfEstimate{}, LoadEstimate{}
 		return
 	}
-	qi, ici := quantIdx(quant), icIndex(ic)
 	conc := max(pt.Concurrency, 1)
 	// The limits Plan recommends in balanced mode size the profiling run.
 	reqTok := pt.PromptTokens + pt.GenTokens
@@ -361,6 +377,19 @@ func (p *Prepared) Evaluate(pt *Point, out *Result) {
 		return
 	}
 	out.HasPerf = true
+	p.performance(pt, out, quant, ic, conc)
+}
+
+// performance fills out's single-stream and load figures for an ok point
+// whose feasibility, TP and vLLM limits are set: the one estimator path of
+// Evaluate and Plan.
+func (p *Prepared) performance(pt *Point, out *Result, quant, ic string, conc int) {
+	m, g, f, tp := p.model, p.gpu, &out.Feasibility, out.TP
+	qi, ici := quantIdx(quant), icIndex(ic)
+	if p.step != nil {
+		p.evaluateStep(pt, out, qi, ici, quant, conc)
+		return
+	}
 	var n perfNumbers
 	if qi >= 0 && ici >= 0 {
 		p.perf(&n, qi, ici, tp, pt.ContextLen, pt.PromptTokens)

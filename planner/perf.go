@@ -140,6 +140,9 @@ func perfTail(b *Baselines, n *perfNumbers, decodeSized, basePrefill, allReduceU
 // size, tensor parallelism, context and quantization, clamped to the
 // bandwidth roofline. It fails only when the GPU has no basis for a baseline.
 func EstimatePerformance(b *Baselines, in PerfInput) (PerfEstimate, error) {
+	if b.IsStep() {
+		return estimateStep(b, in)
+	}
 	base, derived, err := b.BaselineFor(in.GPU)
 	if err != nil {
 		return PerfEstimate{}, err
@@ -156,6 +159,12 @@ func EstimatePerformance(b *Baselines, in PerfInput) (PerfEstimate, error) {
 		Clamped:          n.clamped,
 		BaselineDerived:  derived,
 	}
+	e.Assumptions = seedAssumptions(b, base, &in, &n)
+	return e, nil
+}
+
+// seedAssumptions names every factor of a seed-model estimate.
+func seedAssumptions(b *Baselines, base GPUBaseline, in *PerfInput, n *perfNumbers) []string {
 	tp := max(in.TP, 1)
 	ic := in.Interconnect
 	if ic == "" {
@@ -188,14 +197,13 @@ func EstimatePerformance(b *Baselines, in PerfInput) (PerfEstimate, error) {
 	)
 	if n.roofline > 0 {
 		if n.clamped {
-			a = append(a, fmt.Sprintf("clamped to the bandwidth roofline %.0f tok/s (%.0f GB/s × %d GPUs / %.1f GB of weights per token)", n.roofline, in.GPU.MemBWGBs, tp, weightBytes(&in)/1e9))
+			a = append(a, fmt.Sprintf("clamped to the bandwidth roofline %.0f tok/s (%.0f GB/s × %d GPUs / %.1f GB of weights per token)", n.roofline, in.GPU.MemBWGBs, tp, weightBytes(in)/1e9))
 		} else {
 			a = append(a, fmt.Sprintf("below the bandwidth roofline %.0f tok/s", n.roofline))
 		}
 	}
 	a = append(a, "single stream (batch 1): figures are approximate")
-	e.Assumptions = a
-	return e, nil
+	return a
 }
 
 func weightBytes(in *PerfInput) float64 {

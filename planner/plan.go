@@ -39,6 +39,10 @@ type Request struct {
 	BatchingMode string
 	Policy       Policy
 	Baselines    *Baselines
+	// VLLMVersion is the engine to model ("" = the baselines' default
+	// release line); EnforceEager models --enforce-eager.
+	VLLMVersion  string
+	EnforceEager bool
 }
 
 // DefaultRequest holds the seed's workload defaults.
@@ -151,212 +155,25 @@ func (r *Request) Validate() error {
 	return nil
 }
 
-// Plan produces the plan of one request.
+// Plan produces the plan of one request: it resolves the request's names,
+// chooses TP and context, recommends the vLLM arguments, then evaluates the
+// performance with the sweep's prepared evaluation.
 func Plan(req Request) (Response, error) {
 	if err := req.Validate(); err != nil {
 		return Response{}, err
 	}
-	var warn []string
-	m := &req.Model
-	g := &req.GPU
-	b := req.Baselines
-	dtype, err := NormalizeDtype(req.Dtype)
+	st, err := resolveRequest(&req)
 	if err != nil {
-		return Response{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
+		return Response{}, err
 	}
-	quant := req.Quantization
-	if quant == "" {
-		quant = QuantNone
-		if m.NativeQuantization != "" {
-			quant = m.NativeQuantization
-		}
+	if err := st.chooseTP(); err != nil {
+		return Response{}, err
 	}
-	if quant, err = NormalizeQuantization(quant); err != nil {
-		return Response{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
-	}
-	qf, _ := LookupQuant(quant)
-	kvd, err := NormalizeKVCacheDtype(req.KVCacheDtype)
-	if err != nil {
-		return Response{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
-	}
-	ic := req.Interconnect
-	if ic == "" || ic == "auto" {
-		ic = g.DefaultInterconnect()
-	}
-	if ic, err = NormalizeInterconnect(ic); err != nil {
-		return Response{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
-	}
-	mode := req.BatchingMode
-	if mode == "" {
-		mode = ModeBalanced
-	}
-	conc := max(req.Concurrency, 1)
-	pol := req.Policy.withDefaults(g)
-	if IsFP8KV(kvd) && !g.SupportsFP8() && !g.Custom {
-		warn = append(warn, fmt.Sprintf("%s (compute capability %s) has no FP8 tensor cores: an fp8 KV cache is stored in 1 byte but may run slower", g.Name, g.ComputeCapability))
-	}
-	if quant == QuantFP8 && !g.SupportsFP8() && !g.Custom && g.VendorKind() == VendorNVIDIA && g.CC() >= 8.0 {
-		warn = append(warn, fmt.Sprintf("%s has no FP8 tensor cores: vLLM runs FP8 weight-only (Marlin) there", g.Name))
-	}
-	serveModel, ckptReq, noCmd := checkpointRule(m, &qf, req.QuantizedModel, g)
-
-	// Tensor parallel size.
-	weightsTotal := m.ParamsB * 1e9 * BytesPerParam(dtype, quant)
-	var args []Arg
-	tp, tpWhy := chooseTP(m, g, req.NumGPUs, req.TP, weightsTotal)
-	if req.TP > 0 && tp != req.TP {
-		warn = append(warn, tpWhy)
-	}
-	if tp == 0 {
-		return Response{}, fmt.Errorf("%w: no tensor-parallel size ≤ %d divides %d attention heads and %d KV heads", ErrBadRequest, req.NumGPUs, m.NumHeads, m.NumKVHeads)
-	}
-
-	// Scheduler limits size the profiling run; the memory is computed with
-	// the largest max_num_seqs the recommendation can reach, then the
-	// limits are set from the pool.
-	_, defSeqs := DefaultBatchLimits(g)
-	lim0 := RecommendLimits(g, mode, conc, MaxNumSeqsCeiling, req.PromptTokens+req.GenTokens)
-	memIn := MemoryInput{Model: m, GPU: g, TP: tp, Dtype: dtype, Quantization: quant, KVCacheDtype: kvd, Concurrency: conc,
-		PromptTokens: req.PromptTokens, GenTokens: req.GenTokens, MaxNumBatchedTokens: lim0.MaxNumBatchedTokens,
-		MaxNumSeqs: max(lim0.MaxNumSeqs, min(defSeqs, MaxNumSeqsCeiling)), Policy: pol}
-
-	// Context.
-	modelMax := m.MaxPositionEmbeddings
-	ctx := req.MaxModelLen
-	ctxWhy := ""
-	if ctx > 0 && modelMax > 0 && ctx > modelMax {
-		warn = append(warn, fmt.Sprintf("max model length %d exceeds the model's %d positions; clamped", ctx, modelMax))
-		ctx = modelMax
-	}
-	// fitCtx is the longest context (a multiple of 256) vLLM admits.
-	fitCtx := func(hi int) int {
-		admits := func(c int) bool { memIn.ContextLen = c; return ComputeMemory(memIn).Fits }
-		lo := 0
-		hi /= 256
-		for lo < hi {
-			mid := (lo + hi + 1) / 2
-			if admits(mid * 256) {
-				lo = mid
-			} else {
-				hi = mid - 1
-			}
-		}
-		return lo * 256
-	}
-	if ctx == 0 {
-		ctx = modelMax
-		if ctx == 0 {
-			ctx = 4096
-			warn = append(warn, "the model states no max_position_embeddings; assuming 4096")
-		}
-		memIn.ContextLen = ctx
-		if ComputeMemory(memIn).Fits {
-			ctxWhy = "the model maximum; vLLM admits it"
-		} else if fc := fitCtx(ctx); fc >= 256 {
-			ctx = fc
-			ctxWhy = fmt.Sprintf("the longest context whose one sequence fits the KV pool (model maximum %d)", modelMax)
-		} else {
-			ctxWhy = "the model maximum; it does not fit (see feasibility)"
-		}
-	} else {
-		ctxWhy = "your value"
-	}
-	memIn.ContextLen = ctx
-	feas := ComputeMemory(memIn)
-	recCtx := ctx
-	if !feas.Fits {
-		if fc := fitCtx(ctx); fc >= 256 && fc < ctx {
-			recCtx = fc
-			ctxWhy = fmt.Sprintf("lowered from %d, whose one sequence does not fit the KV pool, to the longest that does", ctx)
-		}
-		warn = append(warn, fmt.Sprintf("does not fit: one %d-token sequence needs %.2f GiB of KV per GPU; the pool after weights (%.1f GiB), activations (%.2f), CUDA graphs (%.2f) and other memory (%.2f) is %.2f GiB of %.1f GiB allocatable",
-			ctx, feas.KVOneSequenceGB, feas.WeightsGB, feas.ActivationGB, feas.CUDAGraphGB, feas.NonTorchGB, feas.KVPoolGB, feas.VRAMTargetAllocGB))
-	}
-	if n := feas.SlidingLayers; n > 0 && m.SlidingWindow < ctx {
-		warn = append(warn, fmt.Sprintf("%d of %d layers use a %d-token sliding window and hold only that much KV (vLLM's hybrid KV cache manager)", n, m.NumLayers, m.SlidingWindow))
-	}
-
-	// Limits from the pool.
-	lim := RecommendLimits(g, mode, conc, feas.SustainableConcurrency, feas.RequestTokens)
-	if feas.Fits && feas.SustainableConcurrency < conc {
-		warn = append(warn, fmt.Sprintf("the KV pool holds %d requests of %d tokens, fewer than the %d requested: the rest queue", feas.SustainableConcurrency, feas.RequestTokens, conc))
-	}
-
-	// Suggestions.
-	cfg := Config{Model: serveModel, TensorParallelSize: tp, Dtype: dtype, Quantization: quant, KVCacheDtype: kvd, MaxModelLen: recCtx,
-		GPUMemoryUtilization: pol.GPUMemoryUtilization, Interconnect: ic, GPUsUsed: tp, Replicas: max(req.NumGPUs/tp, 1),
-		MaxNumSeqs: lim.MaxNumSeqs, MaxNumBatchedTokens: lim.MaxNumBatchedTokens, CheckpointRequirement: ckptReq, NoCommandReason: noCmd}
-	if noCmd != "" {
-		warn = append(warn, "no serve command: "+noCmd)
-	}
-	if !feas.Fits && quant == QuantNone {
-		awqIn := memIn
-		awqIn.Quantization = QuantAWQ
-		if ComputeMemory(awqIn).Fits {
-			cfg.SuggestedQuantization = QuantAWQ
-			cfg.Suggestions = append(cfg.Suggestions, "an AWQ (4-bit) checkpoint of this model would fit: plan with -q awq --quantized-model ID")
-		}
-	}
-	if SuggestFP8KV(kvd, g, &feas) {
-		cfg.SuggestedKVCacheDtype = "fp8"
-		fp8In := memIn
-		fp8In.KVCacheDtype = "fp8"
-		f8 := ComputeMemory(fp8In)
-		cfg.Suggestions = append(cfg.Suggestions, fmt.Sprintf("--kv-cache-dtype fp8 would halve the KV per token: %d sustainable requests instead of %d (plan with it to see memory and speed)", f8.SustainableConcurrency, feas.SustainableConcurrency))
-	}
-
-	// Arguments with explanations.
-	args = append(args, Arg{Flag: "--tensor-parallel-size", Value: strconv.Itoa(tp), Explanation: tpWhy})
-	if dtype != "auto" {
-		args = append(args, Arg{Flag: "--dtype", Value: dtype, Explanation: "your value"})
-	}
-	if qf.VLLMMethod != "" && !qf.PreQuantized && m.NativeQuantization == "" && req.QuantizedModel == "" {
-		args = append(args, Arg{Flag: "--quantization", Value: qf.VLLMMethod, Explanation: fmt.Sprintf("%s: %.2f bytes per parameter", qf.Note, qf.BytesPerParam)})
-	}
-	if kvd != "auto" {
-		args = append(args, Arg{Flag: "--kv-cache-dtype", Value: kvd, Explanation: "your value; memory and speed are planned with it"})
-	}
-	args = append(args,
-		Arg{Flag: "--max-model-len", Value: strconv.Itoa(recCtx), Explanation: ctxWhy},
-		Arg{Flag: "--gpu-memory-utilization", Value: strconv.FormatFloat(pol.GPUMemoryUtilization, 'f', -1, 64), Explanation: utilWhy(req.Policy, g)},
-		Arg{Flag: "--max-num-seqs", Value: strconv.Itoa(cfg.MaxNumSeqs), Explanation: lim.MaxNumSeqsWhy},
-		Arg{Flag: "--max-num-batched-tokens", Value: strconv.Itoa(cfg.MaxNumBatchedTokens), Explanation: lim.MaxNumBatchedTokensWhy},
-	)
-	cfg.Args = args
-
-	// Performance.
-	var warnPerf []string
-	perf, perr := EstimatePerformance(b, PerfInput{GPU: g, ParamsB: m.ActiveParamsB, WeightBytes: m.ActiveParamsB * 1e9 * BytesPerParam(dtype, quant),
-		TP: tp, ContextLen: recCtx, PromptTokens: req.PromptTokens, Quantization: quant, Interconnect: ic, NumGPUs: req.NumGPUs, Layers: m.NumLayers})
-	var perfOut *Performance
-	if perr != nil {
-		warnPerf = append(warnPerf, fmt.Sprintf("no performance estimate: %v", perr))
-	} else {
-		if m.IsMoE() {
-			perf.Assumptions = append(perf.Assumptions, fmt.Sprintf("mixture of experts: speed from the %.1fB active parameters, memory from all %.1fB", m.ActiveParamsB, m.ParamsB))
-		}
-		perfOut = &Performance{PerfEstimate: perf}
-		memIn.ContextLen = recCtx
-		atCtx := ComputeMemory(memIn)
-		sustain := atCtx.SustainableConcurrency
-		if !atCtx.Fits {
-			sustain = 0
-		}
-		n := estimateCore(b, mustBase(b, g), &PerfInput{GPU: g, ParamsB: m.ActiveParamsB, WeightBytes: m.ActiveParamsB * 1e9 * BytesPerParam(dtype, quant),
-			TP: tp, ContextLen: recCtx, PromptTokens: req.PromptTokens, Quantization: quant, Interconnect: ic, Layers: m.NumLayers})
-		li := loadInput{gpu: g, tp: tp, activeParamsB: m.ActiveParamsB, totalParamsB: m.ParamsB, numExperts: m.NumExperts, expertsPerTok: m.ExpertsPerToken, quant: quant, kvBytesPerTok: atCtx.KVBytesPerToken / pol.FragmentationFactor,
-			promptTokens: req.PromptTokens, genTokens: req.GenTokens, concurrency: conc, maxConcurrency: sustain, maxNumSeqs: cfg.MaxNumSeqs}
-		ln := loadCore(b, &n, &li)
-		le := ln.estimate(b, conc, g.PriceUSDPerHour, tp)
-		le.Assumptions = loadAssumptions(b, &ln, &li)
-		if ln.batch == 0 {
-			warnPerf = append(warnPerf, "no throughput at load: not even one sequence of this context fits in the KV cache")
-		} else if ln.limitedBy == "kv_cache" {
-			warnPerf = append(warnPerf, fmt.Sprintf("throughput at load runs %d sequences at once, the KV pool's capacity at %d tokens per request", ln.batch, atCtx.RequestTokens))
-		}
-		perfOut.AtLoad = &le
-	}
-	warn = append(warn, warnPerf...)
+	st.chooseContext()
+	cfg := st.config()
+	perfOut, warnPerf := planPerformance(&req, &cfg, feasAt(st.memIn, st.recCtx), st.conc)
+	warn := append(st.warn, warnPerf...)
+	m, g, tp := &req.Model, &req.GPU, st.tp
 	if req.NumGPUs > tp {
 		warn = append(warn, fmt.Sprintf("tensor parallel %d uses %d of %d GPUs: the rest can serve %d more replica(s)", tp, tp, req.NumGPUs, req.NumGPUs/tp-1))
 	}
@@ -366,14 +183,264 @@ func Plan(req Request) (Response, error) {
 	return Response{
 		Model: ModelSummary{ID: m.ID, ModelType: m.ModelType, ParamsB: m.ParamsB, ActiveParamsB: m.ActiveParamsB, NumLayers: m.NumLayers, NumHeads: m.NumHeads,
 			NumKVHeads: m.NumKVHeads, HeadDim: m.HeadDim, MaxPositionEmbeddings: m.MaxPositionEmbeddings, MoE: m.IsMoE(), MLA: m.IsMLA()},
-		GPU: *g, NumGPUs: req.NumGPUs, Feasibility: feas, Config: cfg, Performance: perfOut, Warnings: warn,
-		Baselines: b.Name + " " + b.Version,
+		GPU: *g, NumGPUs: req.NumGPUs, Feasibility: st.feas, Config: cfg, Performance: perfOut, Warnings: warn,
+		Baselines: req.Baselines.Name + " " + req.Baselines.Version,
 	}, nil
 }
 
-func mustBase(b *Baselines, g *GPU) GPUBaseline {
-	base, _, _ := b.BaselineFor(g)
-	return base
+// planState is what the parts of Plan decide, in order.
+type planState struct {
+	req                 *Request
+	m                   *ModelConfig
+	g                   *GPU
+	dtype, quant, kvd   string
+	ic, mode            string
+	conc                int
+	pol                 Policy
+	warn                []string
+	tp                  int
+	tpWhy               string
+	memIn               MemoryInput
+	ctx, recCtx         int
+	ctxWhy              string
+	feas                Feasibility
+	qf                  QuantFormat
+	serveModel, ckptReq string
+	noCmd               string
+	lim                 Limits
+}
+
+// resolveRequest normalizes the request's names and notes what they imply.
+func resolveRequest(req *Request) (*planState, error) {
+	st := &planState{req: req, m: &req.Model, g: &req.GPU}
+	m, g := st.m, st.g
+	var err error
+	if st.dtype, err = NormalizeDtype(req.Dtype); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	quant := req.Quantization
+	if quant == "" {
+		quant = QuantNone
+		if m.NativeQuantization != "" {
+			quant = m.NativeQuantization
+		}
+	}
+	if st.quant, err = NormalizeQuantization(quant); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	st.qf, _ = LookupQuant(st.quant)
+	if st.kvd, err = NormalizeKVCacheDtype(req.KVCacheDtype); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	ic := req.Interconnect
+	if ic == "" || ic == "auto" {
+		ic = g.DefaultInterconnect()
+	}
+	if st.ic, err = NormalizeInterconnect(ic); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	st.mode = req.BatchingMode
+	if st.mode == "" {
+		st.mode = ModeBalanced
+	}
+	st.conc = max(req.Concurrency, 1)
+	st.pol = req.Policy.withDefaults(g)
+	if IsFP8KV(st.kvd) && !g.SupportsFP8() && !g.Custom {
+		st.warn = append(st.warn, fmt.Sprintf("%s (compute capability %s) has no FP8 tensor cores: an fp8 KV cache is stored in 1 byte but may run slower", g.Name, g.ComputeCapability))
+	}
+	if st.quant == QuantFP8 && !g.SupportsFP8() && !g.Custom && g.VendorKind() == VendorNVIDIA && g.CC() >= 8.0 {
+		st.warn = append(st.warn, fmt.Sprintf("%s has no FP8 tensor cores: vLLM runs FP8 weight-only (Marlin) there", g.Name))
+	}
+	st.serveModel, st.ckptReq, st.noCmd = checkpointRule(m, &st.qf, req.QuantizedModel, g)
+	return st, nil
+}
+
+// chooseTP picks the tensor-parallel size and sets up the memory input:
+// scheduler limits size the profiling run, so the memory is computed with
+// the largest max_num_seqs the recommendation can reach (the limits are
+// then set from the pool).
+func (st *planState) chooseTP() error {
+	m, g, req := st.m, st.g, st.req
+	weightsTotal := m.ParamsB * 1e9 * BytesPerParam(st.dtype, st.quant)
+	st.tp, st.tpWhy = chooseTP(m, g, req.NumGPUs, req.TP, weightsTotal)
+	if req.TP > 0 && st.tp != req.TP {
+		st.warn = append(st.warn, st.tpWhy)
+	}
+	if st.tp == 0 {
+		return fmt.Errorf("%w: no tensor-parallel size ≤ %d divides %d attention heads and %d KV heads", ErrBadRequest, req.NumGPUs, m.NumHeads, m.NumKVHeads)
+	}
+	_, defSeqs := DefaultBatchLimits(g)
+	lim0 := RecommendLimits(g, st.mode, st.conc, MaxNumSeqsCeiling, req.PromptTokens+req.GenTokens)
+	st.memIn = MemoryInput{Model: m, GPU: g, TP: st.tp, Dtype: st.dtype, Quantization: st.quant, KVCacheDtype: st.kvd, Concurrency: st.conc,
+		PromptTokens: req.PromptTokens, GenTokens: req.GenTokens, MaxNumBatchedTokens: lim0.MaxNumBatchedTokens,
+		MaxNumSeqs: max(lim0.MaxNumSeqs, min(defSeqs, MaxNumSeqsCeiling)), Policy: st.pol}
+	return nil
+}
+
+// chooseContext picks the context to plan for and the one to recommend.
+func (st *planState) chooseContext() {
+	m := st.m
+	modelMax := m.MaxPositionEmbeddings
+	ctx := st.req.MaxModelLen
+	if ctx > 0 && modelMax > 0 && ctx > modelMax {
+		st.warn = append(st.warn, fmt.Sprintf("max model length %d exceeds the model's %d positions; clamped", ctx, modelMax))
+		ctx = modelMax
+	}
+	if ctx == 0 {
+		ctx = modelMax
+		if ctx == 0 {
+			ctx = 4096
+			st.warn = append(st.warn, "the model states no max_position_embeddings; assuming 4096")
+		}
+		if feasAt(st.memIn, ctx).Fits {
+			st.ctxWhy = "the model maximum; vLLM admits it"
+		} else if fc := st.longestFittingContext(ctx); fc >= 256 {
+			ctx = fc
+			st.ctxWhy = fmt.Sprintf("the longest context whose one sequence fits the KV pool (model maximum %d)", modelMax)
+		} else {
+			st.ctxWhy = "the model maximum; it does not fit (see feasibility)"
+		}
+	} else {
+		st.ctxWhy = "your value"
+	}
+	st.ctx = ctx
+	st.feas = feasAt(st.memIn, ctx)
+	st.recCtx = ctx
+	feas := &st.feas
+	if !feas.Fits {
+		if fc := st.longestFittingContext(ctx); fc >= 256 && fc < ctx {
+			st.recCtx = fc
+			st.ctxWhy = fmt.Sprintf("lowered from %d, whose one sequence does not fit the KV pool, to the longest that does", ctx)
+		}
+		st.warn = append(st.warn, fmt.Sprintf("does not fit: one %d-token sequence needs %.2f GiB of KV per GPU; the pool after weights (%.1f GiB), activations (%.2f), CUDA graphs (%.2f) and other memory (%.2f) is %.2f GiB of %.1f GiB allocatable",
+			ctx, feas.KVOneSequenceGB, feas.WeightsGB, feas.ActivationGB, feas.CUDAGraphGB, feas.NonTorchGB, feas.KVPoolGB, feas.VRAMTargetAllocGB))
+	}
+	if n := feas.SlidingLayers; n > 0 && m.SlidingWindow < ctx {
+		st.warn = append(st.warn, fmt.Sprintf("%d of %d layers use a %d-token sliding window and hold only that much KV (vLLM's hybrid KV cache manager)", n, m.NumLayers, m.SlidingWindow))
+	}
+	// Limits from the pool.
+	st.lim = RecommendLimits(st.g, st.mode, st.conc, feas.SustainableConcurrency, feas.RequestTokens)
+	if feas.Fits && feas.SustainableConcurrency < st.conc {
+		st.warn = append(st.warn, fmt.Sprintf("the KV pool holds %d requests of %d tokens, fewer than the %d requested: the rest queue", feas.SustainableConcurrency, feas.RequestTokens, st.conc))
+	}
+}
+
+// longestFittingContext is the longest context (a multiple of 256, at most
+// hi) whose one sequence vLLM admits, or 0.
+func (st *planState) longestFittingContext(hi int) int {
+	lo := 0
+	hi /= 256
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if feasAt(st.memIn, mid*256).Fits {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo * 256
+}
+
+// config recommends the vLLM configuration and explains each argument.
+func (st *planState) config() Config {
+	m, g, req, tp := st.m, st.g, st.req, st.tp
+	quant, kvd, feas, qf, lim := st.quant, st.kvd, &st.feas, &st.qf, &st.lim
+	cfg := Config{Model: st.serveModel, TensorParallelSize: tp, Dtype: st.dtype, Quantization: quant, KVCacheDtype: kvd, MaxModelLen: st.recCtx,
+		GPUMemoryUtilization: st.pol.GPUMemoryUtilization, Interconnect: st.ic, GPUsUsed: tp, Replicas: max(req.NumGPUs/tp, 1),
+		MaxNumSeqs: lim.MaxNumSeqs, MaxNumBatchedTokens: lim.MaxNumBatchedTokens, CheckpointRequirement: st.ckptReq, NoCommandReason: st.noCmd}
+	if st.noCmd != "" {
+		st.warn = append(st.warn, "no serve command: "+st.noCmd)
+	}
+	if !feas.Fits && quant == QuantNone {
+		awqIn := st.memIn
+		awqIn.Quantization = QuantAWQ
+		if ComputeMemory(awqIn).Fits {
+			cfg.SuggestedQuantization = QuantAWQ
+			cfg.Suggestions = append(cfg.Suggestions, "an AWQ (4-bit) checkpoint of this model would fit: plan with -q awq --quantized-model ID")
+		}
+	}
+	if SuggestFP8KV(kvd, g, feas) {
+		cfg.SuggestedKVCacheDtype = "fp8"
+		fp8In := st.memIn
+		fp8In.KVCacheDtype = "fp8"
+		f8 := ComputeMemory(fp8In)
+		cfg.Suggestions = append(cfg.Suggestions, fmt.Sprintf("--kv-cache-dtype fp8 would halve the KV per token: %d sustainable requests instead of %d (plan with it to see memory and speed)", f8.SustainableConcurrency, feas.SustainableConcurrency))
+	}
+
+	args := []Arg{{Flag: "--tensor-parallel-size", Value: strconv.Itoa(tp), Explanation: st.tpWhy}}
+	if st.dtype != "auto" {
+		args = append(args, Arg{Flag: "--dtype", Value: st.dtype, Explanation: "your value"})
+	}
+	if qf.VLLMMethod != "" && !qf.PreQuantized && m.NativeQuantization == "" && req.QuantizedModel == "" {
+		args = append(args, Arg{Flag: "--quantization", Value: qf.VLLMMethod, Explanation: fmt.Sprintf("%s: %.2f bytes per parameter", qf.Note, qf.BytesPerParam)})
+	}
+	if kvd != "auto" {
+		args = append(args, Arg{Flag: "--kv-cache-dtype", Value: kvd, Explanation: "your value; memory and speed are planned with it"})
+	}
+	args = append(args,
+		Arg{Flag: "--max-model-len", Value: strconv.Itoa(st.recCtx), Explanation: st.ctxWhy},
+		Arg{Flag: "--gpu-memory-utilization", Value: strconv.FormatFloat(st.pol.GPUMemoryUtilization, 'f', -1, 64), Explanation: utilWhy(req.Policy, g)},
+		Arg{Flag: "--max-num-seqs", Value: strconv.Itoa(cfg.MaxNumSeqs), Explanation: lim.MaxNumSeqsWhy},
+		Arg{Flag: "--max-num-batched-tokens", Value: strconv.Itoa(cfg.MaxNumBatchedTokens), Explanation: lim.MaxNumBatchedTokensWhy},
+	)
+	cfg.Args = args
+	return cfg
+}
+
+// feasAt is the feasibility of memIn at context ctx.
+func feasAt(memIn MemoryInput, ctx int) Feasibility {
+	memIn.ContextLen = ctx
+	return ComputeMemory(memIn)
+}
+
+// planPerformance runs Prepared.performance (the sweep's evaluation) for
+// the configuration Plan chose and explains the result.
+func planPerformance(req *Request, cfg *Config, atCtx Feasibility, conc int) (*Performance, []string) {
+	m, g, b := &req.Model, &req.GPU, req.Baselines
+	var warn []string
+	prep := Prepare(b, *m, *g, req.Policy)
+	if !prep.HasPerf() {
+		_, _, err := b.BaselineFor(g)
+		return nil, []string{fmt.Sprintf("no performance estimate: %v", err)}
+	}
+	if b.IsStep() && req.VLLMVersion != "" {
+		if _, err := b.Step.Engine(req.VLLMVersion); err != nil {
+			return nil, []string{fmt.Sprintf("no performance estimate: %v", err)}
+		}
+	}
+	if !atCtx.Fits {
+		atCtx.SustainableConcurrency = 0 // no sequence runs where vLLM refuses to start
+	}
+	pt := Point{TP: cfg.TensorParallelSize, GPUCount: req.NumGPUs, ContextLen: cfg.MaxModelLen, Quantization: cfg.Quantization, KVCacheDtype: cfg.KVCacheDtype,
+		Interconnect: cfg.Interconnect, Concurrency: conc, PromptTokens: req.PromptTokens, GenTokens: req.GenTokens, VLLMVersion: req.VLLMVersion, EnforceEager: req.EnforceEager}
+	res := Result{Status: StatusOK, Quantization: cfg.Quantization, KVCacheDtype: cfg.KVCacheDtype, Interconnect: cfg.Interconnect, TP: cfg.TensorParallelSize,
+		GPUsUsed: cfg.TensorParallelSize, Feasibility: atCtx, MaxNumSeqs: cfg.MaxNumSeqs, MaxNumBatchedTokens: cfg.MaxNumBatchedTokens, HasPerf: true}
+	prep.performance(&pt, &res, cfg.Quantization, cfg.Interconnect, conc)
+	perf := res.Perf
+	le := res.Load
+	if b.IsStep() {
+		perf.Assumptions = stepAssumptions(b, prep, &pt, &res)
+		le.Assumptions = stepLoadAssumptions(&res, req)
+	} else {
+		in := PerfInput{GPU: g, ParamsB: m.ActiveParamsB, WeightBytes: m.ActiveParamsB * 1e9 * BytesPerParam("auto", cfg.Quantization),
+			TP: cfg.TensorParallelSize, ContextLen: cfg.MaxModelLen, PromptTokens: req.PromptTokens, Quantization: cfg.Quantization, Interconnect: cfg.Interconnect, NumGPUs: req.NumGPUs, Layers: m.NumLayers}
+		n := estimateCore(b, prep.base, &in)
+		perf.Assumptions = seedAssumptions(b, prep.base, &in, &n)
+		li := loadInput{gpu: g, tp: in.TP, activeParamsB: m.ActiveParamsB, totalParamsB: m.ParamsB, numExperts: m.NumExperts, expertsPerTok: m.ExpertsPerToken, quant: cfg.Quantization,
+			kvBytesPerTok: atCtx.KVBytesPerToken / prep.pol.FragmentationFactor, promptTokens: req.PromptTokens, genTokens: req.GenTokens, concurrency: conc,
+			maxConcurrency: atCtx.SustainableConcurrency, maxNumSeqs: cfg.MaxNumSeqs}
+		ln := loadCore(b, &n, &li)
+		le.Assumptions = loadAssumptions(b, &ln, &li)
+	}
+	if m.IsMoE() {
+		perf.Assumptions = append(perf.Assumptions, fmt.Sprintf("mixture of experts: speed from the %.1fB active parameters, memory from all %.1fB", m.ActiveParamsB, m.ParamsB))
+	}
+	if le.Concurrency == 0 {
+		warn = append(warn, "no throughput at load: not even one sequence of this context fits in the KV cache")
+	} else if le.LimitedBy == "kv_cache" {
+		warn = append(warn, fmt.Sprintf("throughput at load runs %d sequences at once, the KV pool's capacity at %d tokens per request", le.Concurrency, atCtx.RequestTokens))
+	}
+	return &Performance{PerfEstimate: perf, AtLoad: &le}, warn
 }
 
 func loadAssumptions(b *Baselines, l *loadNumbers, in *loadInput) []string {

@@ -18,7 +18,7 @@ type StepInput struct {
 	ContextLen int
 }
 
-// Steps is the step-time model of one tensor-parallel group holding every
+// Steps is the seed load model of one tensor-parallel group holding every
 // layer of the model: the decode-step and prefill seconds the load model
 // uses (load.go), exported for deployment planning. It is read-only.
 type Steps struct {

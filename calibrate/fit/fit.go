@@ -187,7 +187,12 @@ func Fit(parent *planner.Baselines, pts []Point, opt Options) (*Result, error) {
 		opt.MaxIterations = DefaultOptions.MaxIterations
 	}
 	b := Clone(parent)
-	ps := identified(b, pts)
+	var ps []param
+	if b.IsStep() {
+		ps = identifiedStep(b, pts)
+	} else {
+		ps = identified(b, pts)
+	}
 	res := &Result{}
 	for i := range pts {
 		res.Points = append(res.Points, PointFit{Point: &pts[i], Before: Predict(parent, &pts[i])})
@@ -205,6 +210,7 @@ func Fit(parent *planner.Baselines, pts []Point, opt Options) (*Result, error) {
 			if v, ok := opt.Weights[pts[i].Kind]; ok {
 				w[i] = v
 			}
+			w[i] *= math.Sqrt(trustWeight(pts[i].Trust))
 		}
 		ridge := make([]float64, len(ps))
 		for i, p := range ps {
@@ -237,8 +243,11 @@ func Fit(parent *planner.Baselines, pts []Point, opt Options) (*Result, error) {
 			res.Params = append(res.Params, pf)
 		}
 	}
-	if opt.DeriveUnmeasured {
+	if opt.DeriveUnmeasured && !b.IsStep() {
 		res.Derived = deriveUnmeasured(b, pts)
+	}
+	if b.IsStep() {
+		gpuSources(b.Step, pts)
 	}
 	roundAll(b)
 	for i, p := range ps {

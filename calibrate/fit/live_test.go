@@ -148,37 +148,16 @@ func TestLiveRunThenFitRecoversFake(t *testing.T) {
 		}
 	}
 
-	// `calibrate fit --from PARENT --no-cv`, from two parents: the prior (no
-	// GPU rows; H100 derives to 0.6 × 3350 GB/s / 14 GB = 143.6 tok/s,
-	// exponent 0.85) and the seed (H100 350 tok/s, above the roofline, so the
-	// fit starts from its 70 % roofline cap, exponent 0.85).
+	// `calibrate fit --from seed --no-cv`: the fake serves the seed model's
+	// law (decode = base × (7 / params)^α), so a seed-model fit recovers it
+	// (H100 350 tok/s, above the roofline, so the fit starts from its 70 %
+	// roofline cap, exponent 0.85). TestLiveFitStepModel fits the step model
+	// to the same points.
 	for _, tc := range []struct {
 		name, parent string
 		// untouched checks what the data do not identify.
 		untouched func(t *testing.T, parent, b *planner.Baselines)
 	}{
-		{"prior parent: nothing the data do not identify moves", "prior", func(t *testing.T, parent, b *planner.Baselines) {
-			if len(b.GPUs) != 1 {
-				t.Errorf("fitted GPU rows %v, want only %s (the prior has none; unmeasured GPUs keep deriving)", sortedGPUNames(b), gpu)
-			}
-			g, err := planner.LookupGPU(gpu)
-			if err != nil {
-				t.Fatal(err)
-			}
-			row, _, err := parent.BaselineFor(&g)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if r := b.GPUs[gpu].PrefillTokS / row.PrefillTokS; math.Abs(r-1) > 1e-3 {
-				t.Errorf("%s prefill %v, want the prior's derived %v", gpu, b.GPUs[gpu].PrefillTokS, row.PrefillTokS)
-			}
-			if b.PrefillSizeExponent != parent.PrefillSizeExponent || b.Load != parent.Load || b.Derived != parent.Derived ||
-				b.ContextExponent != parent.ContextExponent || b.TPEfficiency["nvlink"] != parent.TPEfficiency["nvlink"] ||
-				b.QuantizationSpeedup["awq"] != parent.QuantizationSpeedup["awq"] {
-				t.Errorf("unidentified parameters moved: prefill exponent %v, load %+v, derived %+v, context %v",
-					b.PrefillSizeExponent, b.Load, b.Derived, b.ContextExponent)
-			}
-		}},
 		{"seed parent: recovered from a start far above the truth", "seed", func(t *testing.T, parent, b *planner.Baselines) {
 			if b.GPUs[gpu].PrefillTokS != parent.GPUs[gpu].PrefillTokS || b.PrefillSizeExponent != parent.PrefillSizeExponent || b.Load != parent.Load {
 				t.Errorf("unidentified parameters moved: %s prefill %v, prefill exponent %v, load %+v",
@@ -224,5 +203,42 @@ func TestLiveRunThenFitRecoversFake(t *testing.T) {
 			}
 			tc.untouched(t, parent, b)
 		})
+	}
+}
+
+// TestLiveFitStepModel: the step model fitted to decode points of three
+// model sizes moves only the parameters decode identifies and predicts the
+// points better than its prior.
+func TestLiveFitStepModel(t *testing.T) {
+	set, err := baselines.Embedded("prior")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gpu, err := planner.LookupGPU("H100 SXM")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pts []Point
+	// The fake's law with base 140 tok/s at 7B and exponent 0.9.
+	for _, id := range []string{"meta-llama/Llama-3.2-3B-Instruct", "meta-llama/Llama-3.1-8B-Instruct", "Qwen/Qwen2.5-32B-Instruct"} {
+		m, err := planner.LookupModel(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := 140 * math.Pow(7/m.ParamsB, 0.9)
+		pts = append(pts, Point{Kind: Decode, Measured: v, Source: "fake", Model: m, GPU: gpu, TP: 1, Quantization: "none", KVCacheDtype: "auto",
+			Interconnect: "nvlink", PromptTokens: 100, OutputTokens: 256, ContextLen: 356, Concurrency: 1, EffectiveConcurrency: 1})
+	}
+	res, err := Fit(&set.Baselines, pts, DefaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, after := PointStats(res.Points, Decode, false), PointStats(res.Points, Decode, true)
+	if !(after.MAPE < before.MAPE) || after.MAPE > 0.05 {
+		t.Errorf("decode MAPE %.3f → %.3f; want lower and ≤ 5 %%", before.MAPE, after.MAPE)
+	}
+	b, p := res.Baselines.Step, set.Baselines.Step
+	if b.MoELayerUs != p.MoELayerUs || b.AllReduceUs["nvlink"] != p.AllReduceUs["nvlink"] || b.KVEfficiency != p.KVEfficiency || b.Classes["amd-hbm"] != p.Classes["amd-hbm"] {
+		t.Errorf("parameters decode on one H100 does not identify moved")
 	}
 }

@@ -74,7 +74,12 @@ func MapModel(id string, paramsB float64) (planner.ModelConfig, string, error) {
 
 func family(n string) string {
 	n = strings.TrimPrefix(n, "meta-")
-	return familyRe.FindString(n)
+	f := familyRe.FindString(n)
+	if f == "qwq" {
+		// QwQ-32B is a Qwen2.5-32B fine-tune (same config.json shape).
+		return "qwen"
+	}
+	return f
 }
 
 // probeBaselines are any valid baselines: memory feasibility does not

@@ -245,14 +245,17 @@ func apply(b *planner.Baselines, ps []param, x []float64) {
 // Clone returns a deep copy of b (maps and provenance copied).
 func Clone(b *planner.Baselines) *planner.Baselines {
 	c := *b
-	c.GPUs = make(map[string]planner.GPUBaseline, len(b.GPUs))
-	for k, v := range b.GPUs {
-		c.GPUs[k] = v
+	if b.GPUs != nil {
+		c.GPUs = make(map[string]planner.GPUBaseline, len(b.GPUs))
+		for k, v := range b.GPUs {
+			c.GPUs[k] = v
+		}
 	}
 	c.TPEfficiency = cloneMap(b.TPEfficiency)
 	c.TPAllReduceUsPerLayer = cloneMap(b.TPAllReduceUsPerLayer)
 	c.QuantizationSpeedup = cloneMap(b.QuantizationSpeedup)
 	c.PrefillQuantizationSpeedup = cloneMap(b.PrefillQuantizationSpeedup)
+	c.Step = cloneStep(b.Step)
 	if b.Provenance != nil {
 		p := *b.Provenance
 		c.Provenance = &p
@@ -285,6 +288,9 @@ func roundSig(v float64, n int) float64 {
 // file is stable.
 func roundAll(b *planner.Baselines) {
 	const n = 4
+	if b.Step != nil {
+		roundStep(b.Step, n)
+	}
 	b.SizeExponent = roundSig(b.SizeExponent, n)
 	b.PrefillSizeExponent = roundSig(b.PrefillSizeExponent, n)
 	for k, g := range b.GPUs {

@@ -23,10 +23,12 @@ const (
 	Aggregate
 	// TPOT is the time per output token at a concurrency above 1 (ms).
 	TPOT
+	// TTFT is the time to first token of a single request (ms).
+	TTFT
 )
 
 // Kinds lists the kinds in report order.
-var Kinds = []Kind{Decode, Aggregate, TPOT, Prefill}
+var Kinds = []Kind{Decode, Aggregate, TPOT, Prefill, TTFT}
 
 // String names the kind as reports write it.
 func (k Kind) String() string {
@@ -39,13 +41,15 @@ func (k Kind) String() string {
 		return "aggregate"
 	case TPOT:
 		return "tpot"
+	case TTFT:
+		return "ttft"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
 
 // Unit is the unit of the kind's values.
 func (k Kind) Unit() string {
-	if k == TPOT {
+	if k == TPOT || k == TTFT {
 		return "ms"
 	}
 	return "tok/s"
@@ -81,14 +85,23 @@ type Point struct {
 	Concurrency, EffectiveConcurrency int
 	// VLLMVersion is the server version of the measurement.
 	VLLMVersion string
+	// EnforceEager says the server ran without CUDA graphs.
+	EnforceEager bool
+	// DecodeFromE2E says the decode value is output tokens / end-to-end
+	// latency, prefill included.
+	DecodeFromE2E bool
+	// Trust is the source's trust grade (high, medium-high, medium, …);
+	// it weighs the point in the fit.
+	Trust string
 }
 
 // PrepareOptions sets how measurements become points.
 type PrepareOptions struct {
 	// ExcludeGPUs drops measurements on these catalog GPUs, with the reason.
 	ExcludeGPUs map[string]string
-	// MaxNumSeqs is vLLM's default max_num_seqs: running batches larger than
-	// this queue (vLLM 0.5–0.11 default 256).
+	// MaxNumSeqs is vLLM's default max_num_seqs before the V1 engine:
+	// running batches larger than this queue (256); V1 rows use
+	// defaultMaxNumSeqs.
 	MaxNumSeqs int
 	// DefaultPromptTokens and DefaultOutputTokens stand in for unreported
 	// mean token counts of a batched run (ShareGPT means, 230 in / 224 out in
@@ -160,6 +173,11 @@ func Prepare(ms []calibrate.Measurement, opt PrepareOptions) ([]Point, []Skip) {
 			continue
 		}
 		tp := max(m.TP, 1)
+		if m.TP == 0 && m.GPUCount > 1 {
+			// A TP cell the importer could not read ("8 (all 8 GPUs …)"):
+			// one replica over every GPU of the row.
+			tp = m.GPUCount
+		}
 		if !model.ValidTP(tp) {
 			skip("tp %d does not divide the heads of %s", tp, model.ID)
 			continue
@@ -173,7 +191,8 @@ func Prepare(ms []calibrate.Measurement, opt PrepareOptions) ([]Point, []Skip) {
 		base := Point{Source: groupOf(m.Source), Record: rec, MeasuredModel: m.Model, Model: model, GPU: g, TP: tp,
 			Quantization: q, KVCacheDtype: kvd, Interconnect: ic, PromptTokens: prompt, OutputTokens: out, ContextLen: ctx,
 			Concurrency: conc, VLLMVersion: m.VLLMVersion}
-		eff, reason := effectiveConcurrency(&base, opt.MaxNumSeqs)
+		maxSeqs := defaultMaxNumSeqs(m.VLLMVersion, &g, opt.MaxNumSeqs)
+		eff, reason := effectiveConcurrency(&base, maxSeqs)
 		if reason != "" {
 			skip("%s", reason)
 			continue
@@ -185,7 +204,7 @@ func Prepare(ms []calibrate.Measurement, opt PrepareOptions) ([]Point, []Skip) {
 			}
 			p := base
 			p.Kind, p.Measured = k, v
-			if conc > opt.MaxNumSeqs {
+			if conc > maxSeqs {
 				p.EffectiveConcurrency = burstBatch(k, conc, eff)
 			}
 			p.Label = label(&p)
@@ -199,7 +218,11 @@ func Prepare(ms []calibrate.Measurement, opt PrepareOptions) ([]Point, []Skip) {
 				add(Decode, 1000/v)
 			}
 			if p, ok := m.PromptTokens.Get(); ok && p >= float64(opt.MinPrefillPromptTokens) {
-				if v, ok := m.PrefillTokS.Get(); ok {
+				// A short prompt's TTFT measures fixed per-request costs
+				// (HTTP, tokenising), not prefill.
+				if t, ok := m.TTFTms.Get(); ok && t > 0 {
+					add(TTFT, t)
+				} else if v, ok := m.PrefillTokS.Get(); ok {
 					add(Prefill, v)
 				} else if t, ok := m.TTFTms.Get(); ok && t > 0 {
 					add(Prefill, p/(t/1000))
@@ -218,6 +241,22 @@ func Prepare(ms []calibrate.Measurement, opt PrepareOptions) ([]Point, []Skip) {
 		}
 	}
 	return pts, skips
+}
+
+// defaultMaxNumSeqs is the max_num_seqs the row's server ran with: vLLM's
+// V1 engine (0.8 on) defaults to 1024 on GPUs with ≥ 70 GiB that are not
+// A100s (H100, H200, MI300X) and 256 elsewhere (EngineArgs'
+// _set_default_args_v1; asserted by vLLM's tests/engine/test_arg_utils.py
+// test_defaults_with_usage_context); older engines use def (256).
+func defaultMaxNumSeqs(version string, g *planner.GPU, def int) int {
+	v, ok := planner.ParseVLLMVersion(version)
+	if !ok || v < 0.008 {
+		return def
+	}
+	if g.MemoryGiB >= 70 && !strings.Contains(strings.ToLower(g.Name), "a100") {
+		return 1024
+	}
+	return 256
 }
 
 func orDefault(s, def string) string {

@@ -20,7 +20,8 @@ func (p Prediction) Inside(v float64) bool {
 func Predict(b *planner.Baselines, p *Point) Prediction {
 	prep := planner.Prepare(b, p.Model, p.GPU, planner.DefaultPolicy)
 	pt := planner.Point{TP: p.TP, GPUCount: p.TP, ContextLen: p.ContextLen, Quantization: p.Quantization, KVCacheDtype: p.KVCacheDtype,
-		Interconnect: p.Interconnect, Concurrency: max(p.EffectiveConcurrency, 1), PromptTokens: p.PromptTokens, GenTokens: p.OutputTokens}
+		Interconnect: p.Interconnect, Concurrency: max(p.EffectiveConcurrency, 1), PromptTokens: p.PromptTokens, GenTokens: p.OutputTokens,
+		VLLMVersion: p.VLLMVersion, EnforceEager: p.EnforceEager}
 	var res planner.Result
 	prep.Evaluate(&pt, &res)
 	if !res.HasPerf {
@@ -30,6 +31,15 @@ func Predict(b *planner.Baselines, p *Point) Prediction {
 	switch p.Kind {
 	case Decode:
 		out = Prediction{res.Perf.DecodeTokS, res.Perf.DecodeTokSRange[0], res.Perf.DecodeTokSRange[1], true}
+		if p.DecodeFromE2E && res.Perf.PrefillTokS > 0 && p.OutputTokens > 0 {
+			// output / (prefill + output / decode), the range scaled alike.
+			gen := float64(p.OutputTokens)
+			pre := float64(max(p.PromptTokens, 1)) / res.Perf.PrefillTokS
+			v := gen / (pre + gen/out.Value)
+			out.Low, out.High, out.Value = out.Low*v/out.Value, out.High*v/out.Value, v
+		}
+	case TTFT:
+		out = Prediction{res.Perf.TTFTMs, res.Perf.TTFTMsRange[0], res.Perf.TTFTMsRange[1], true}
 	case Prefill:
 		out = Prediction{res.Perf.PrefillTokS, res.Perf.PrefillTokSRange[0], res.Perf.PrefillTokSRange[1], true}
 	case Aggregate:

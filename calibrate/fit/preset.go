@@ -3,10 +3,12 @@ package fit
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/hex"
 	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 
 	"github.com/vllm-wizard/vllm-wizard/baselines"
 	"github.com/vllm-wizard/vllm-wizard/calibrate"
@@ -26,26 +28,26 @@ type Preset struct {
 
 // DefaultSetCommand is the command `make baselines` runs; the accuracy
 // report names it.
-const DefaultSetCommand = "vllm-wizard calibrate fit --preset default baselines/data/public-measurements.csv --out baselines/data/default.json --accuracy docs/accuracy.md"
+const DefaultSetCommand = "vllm-wizard calibrate fit --preset default baselines/data/public-measurements.csv baselines/data/more-measurements.csv --out baselines/data/default.json --accuracy docs/accuracy.md"
+
+// DefaultSetFiles are the measurement files of the default set, in order.
+var DefaultSetFiles = []string{"public-measurements.csv", "more-measurements.csv"}
 
 // DefaultSet is how the embedded default baselines are made from
 // baselines/data/public-measurements.csv (`make baselines`).
 var DefaultSet = Preset{
 	Parent:      "prior",
 	Name:        "default",
-	Version:     "default-1",
-	Description: "Fitted by `vllm-wizard calibrate fit --preset default` to the published vLLM measurements in baselines/data/public-measurements.csv; GPUs without measurements derive from bandwidth and TFLOPS through the fitted efficiencies.",
-	Exclude: map[string]string{
-		"MI300X": "the published MI300X rows (Argonne, untuned ROCm build; one Oracle row) are flagged anomalous in the data: 8B at batch 64 runs at a third of H100's rate",
-	},
+	Version:     "default-2",
+	Description: "The step-time model fitted by `vllm-wizard calibrate fit --preset default` to the published vLLM measurements in baselines/data/public-measurements.csv and more-measurements.csv; GPUs without measurements use their class's fitted efficiencies with their own bandwidth, TFLOPS and links.",
 	Notes: []string{
-		"parent: the embedded prior set (baselines/data/prior.json), physically derived values each with its reason in that file's provenance; what the data leave unidentified keeps them (e.g. the NVLink all-reduce cost when Argonne is held out, quantization and long context when Qwen is), and the TP, all-reduce, context, quantization and load parameters are pulled towards them with a spread of ×2 (log units) or one logit unit",
-		"load step = single-stream step + (B − 1) × KV read + B × GEMM compute + B × (prompt / output tokens) at the prefill rate + (B − 1) × per-sequence overhead: the kernels run one after another, so the terms add",
-		"bursts: a stated concurrency N above max_num_seqs (256) is N prompts sent at once; with ShareGPT-like output lengths (taken as exponential) the running batch c = min(256, KV capacity) drains once the queue is empty, so throughput is predicted at the time-weighted batch N / ((N − c)/c + H(c)) and mean TPOT at the request-weighted c·(1 − (c/N)(1 − ln 2)) (LambdaLabs' 320 prompts: 50 and 193)",
+		"parent: the embedded prior set (baselines/data/prior.json), physically derived values each with its reason in that file's provenance; every fitted parameter is pulled towards it (a prior of ×2 in log units for costs, 0.7 logit units for efficiencies, ±15 % for a GPU's bandwidth scale against its class), and what the data leave unidentified keeps it",
+		"decode step = host + per-sequence host + layers × layer floor (+ eager launch cost without CUDA graphs) + smooth max(weight streaming × MoE experts touched, GEMM compute) + KV reads + 2 × layers all-reduces + MoE routing + the prefill share; single-stream decode is the step of one sequence at its mean context (prompt + half the output)",
+		"bursts: a stated concurrency N above max_num_seqs (256) is N prompts sent at once; with ShareGPT-like output lengths (taken as exponential) the running batch c = min(256, KV capacity) drains once the queue is empty, so throughput is predicted at the time-weighted batch N / ((N − c)/c + H(c)) and mean TPOT at the request-weighted c·(1 − (c/N)(1 − ln 2))",
+		"decode rows measured as output tokens / end-to-end latency (conversions column) are predicted the same way: output / (prefill + output / decode)",
+		"trust weighs each row: high 1, medium-high 0.8, medium 0.6, medium-low and low-medium 0.45, low 0.3",
 		"GPTQ-Int8 rows are int8 (8-bit weights), not gptq (the 4-bit format)",
-		"known gaps: vLLM ≤ 0.5 and ≥ 0.6 share one per-sequence overhead; single-stream H100 rows of vLLM 0.11 run faster than those of vLLM 0.4–0.5",
 		"GH200 rows are skipped: the GPU is not in the catalog",
-		"no published row times the prefill of a prompt ≥ 1000 tokens at concurrency 1: prefill is derived from dense BF16 TFLOPS at the prior's compute efficiency",
 		"date: the latest date the published data carry, so regeneration is reproducible",
 	},
 }
@@ -103,25 +105,109 @@ func ReadPoints(data []byte, opt PrepareOptions) ([]Point, []Skip, error) {
 		return nil, nil, fmt.Errorf("not a measurement file: import it first with `vllm-wizard calibrate import`")
 	}
 	pts, s2 := Prepare(ms, opt)
+	if calibrate.DetectKind(data) == calibrate.KindPublished {
+		annotate(pts, data)
+	}
 	return pts, append(skips, s2...), nil
+}
+
+// annotate reads, from the published CSV, what the measurement format does
+// not carry: whether the server ran eager (vllm_version or conversions
+// saying --enforce-eager), whether decode was output / end-to-end latency,
+// and the row's trust grade.
+func annotate(pts []Point, data []byte) {
+	r := csv.NewReader(bytes.NewReader(data))
+	r.FieldsPerRecord = -1
+	header, err := r.Read()
+	if err != nil {
+		return
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+	}
+	type ann struct {
+		eager, e2e bool
+		trust      string
+	}
+	rows := map[string]ann{}
+	for {
+		rec, err := r.Read()
+		if err != nil {
+			break
+		}
+		get := func(c string) string {
+			if i, ok := col[c]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		conv := strings.ToLower(get("conversions"))
+		ver := strings.ToLower(get("vllm_version"))
+		a := ann{trust: strings.Fields(get("trust") + " high")[0]}
+		a.eager = strings.Contains(ver, "eager") || strings.Contains(conv, "eager mode")
+		a.e2e = strings.Contains(conv, "decode_tok_s=output_len/e2e") || strings.Contains(conv, "/latency")
+		rows[get("row_id")] = a
+	}
+	for i := range pts {
+		id := pts[i].Record
+		if k := strings.LastIndex(id, "#"); k >= 0 {
+			id = id[k+1:]
+		}
+		if a, ok := rows[id]; ok {
+			pts[i].EnforceEager = a.eager
+			pts[i].DecodeFromE2E = a.e2e && pts[i].Kind == Decode
+			pts[i].Trust = a.trust
+		}
+	}
+}
+
+// trustWeight is the fit weight of a trust grade.
+func trustWeight(t string) float64 {
+	switch strings.TrimSpace(strings.ToLower(t)) {
+	case "", "high", "very":
+		return 1
+	case "medium-high":
+		return 0.8
+	case "medium":
+		return 0.6
+	case "medium-low", "low-medium":
+		return 0.45
+	}
+	return 0.3
+}
+
+// File is one measurement file of a fit.
+type File struct {
+	Name string
+	Data []byte
 }
 
 // Run fits data (a file's bytes, named name) with the preset and returns the
 // build; the baselines file is baselines.Marshal(build.Baselines).
-func (p Preset) Run(name string, data []byte, tool string) (*Build, []Skip, error) {
+func (p Preset) Run(files []File, tool string) (*Build, []Skip, error) {
 	parent, err := baselines.Embedded(p.Parent)
 	if err != nil {
 		return nil, nil, err
 	}
 	po := DefaultPrepareOptions
 	po.ExcludeGPUs = p.Exclude
-	pts, skips, err := ReadPoints(data, po)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", name, err)
+	var pts []Point
+	var skips []Skip
+	hashes := map[string]string{}
+	date := ""
+	for _, f := range files {
+		fp, fs, err := ReadPoints(f.Data, po)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", f.Name, err)
+		}
+		pts, skips = append(pts, fp...), append(skips, fs...)
+		hashes[f.Name] = FileHash(f.Data)
+		date = max(date, DataDate(f.Data))
 	}
 	opt := BuildOptions{Options: DefaultOptions, Name: p.Name, Version: p.Version, Description: p.Description,
-		ParentName: "embedded:" + p.Parent, ParentHash: parent.Hash, Files: map[string]string{name: FileHash(data)},
-		Date: DataDate(data), Tool: tool, Notes: p.Notes, CrossValidate: true}
+		ParentName: "embedded:" + p.Parent, ParentHash: parent.Hash, Files: hashes,
+		Date: date, Tool: tool, Notes: p.Notes, CrossValidate: true}
 	opt.DeriveUnmeasured = true
 	b, err := BuildBaselines(&parent.Baselines, pts, opt)
 	if err != nil {

@@ -64,16 +64,21 @@ func (a *app) runCalibrateFit(cmd *cobra.Command, args []string, f *fitFlags) er
 		if f.preset != "default" {
 			return usagef("unknown preset %q; known: default", f.preset)
 		}
-		if len(args) != 1 || f.from != "" || f.name != "" || f.version != "" || f.date != "" || len(f.exclude) > 0 || f.derive || f.noCV {
-			return usagef("--preset default takes one file (the published-measurements CSV) and fixes every other fit option")
+		if len(args) < 1 || f.from != "" || f.name != "" || f.version != "" || f.date != "" || len(f.exclude) > 0 || f.derive || f.noCV {
+			return usagef("--preset default takes the published-measurements CSV files and fixes every other fit option")
 		}
-		data, err := os.ReadFile(args[0])
-		if err != nil {
-			return fmt.Errorf("read measurements: %w", err)
+		var files []fit.File
+		for _, path := range args {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return fmt.Errorf("read measurements: %w", err)
+			}
+			files = append(files, fit.File{Name: filepath.Base(path), Data: data})
 		}
-		build, skips, err = fit.DefaultSet.Run(filepath.Base(args[0]), data, "vllm-wizard calibrate fit --preset default")
+		var err error
+		build, skips, err = fit.DefaultSet.Run(files, "vllm-wizard calibrate fit --preset default")
 		if err != nil {
-			return fmt.Errorf("fit %s: %w", args[0], err)
+			return fmt.Errorf("fit %s: %w", strings.Join(args, " "), err)
 		}
 		command = fit.DefaultSetCommand
 	} else {

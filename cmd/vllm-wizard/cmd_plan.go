@@ -36,6 +36,8 @@ type planFlags struct {
 	promptTokens, genTokens   int
 	concurrency               int
 	batchingMode              string
+	vllmVersion               string
+	enforceEager              bool
 	gpuMemUtil, overheadGB    float64
 	fragmentation, headroomGB float64
 	baselines                 string
@@ -67,6 +69,8 @@ func (f *planFlags) register(fs *pflag.FlagSet) {
 	sizeVar(fs, &f.genTokens, "gen-tokens", 256, 0, planner.MaxSize, "typical generated tokens per request")
 	intVar(fs, &f.concurrency, "concurrency", "c", 1, 1, 1<<20, "concurrent sequences to serve")
 	fs.StringVar(&f.batchingMode, "batching-mode", "balanced", "latency, balanced or throughput (throughput doubles max-num-batched-tokens)")
+	fs.StringVar(&f.vllmVersion, "vllm-version", "", "vLLM version to model (host cost, CUDA graphs, custom all-reduce); default: the baselines' current release line")
+	fs.BoolVar(&f.enforceEager, "enforce-eager", false, "model vLLM's --enforce-eager (no CUDA graphs)")
 	floatVar(fs, &f.gpuMemUtil, "gpu-memory-utilization", 0, 0, 1, "share of VRAM vLLM may use (0 = 0.90, 0.88 on consumer cards)")
 	floatVar(fs, &f.overheadGB, "overhead-gb", -1, -1, 1e5, "per-GPU non-KV memory in GiB (-1 = estimated: activation peak + CUDA graphs + other, see docs/memory.md)")
 	floatVar(fs, &f.fragmentation, "fragmentation-factor", 1, 1, 4, "KV cache multiplier (1: paged blocks are counted exactly)")
@@ -261,9 +265,14 @@ func (a *app) planRequest(ctx context.Context, f *planFlags) (planner.Request, [
 	req := planner.Request{
 		Model: m, GPU: g, NumGPUs: n, TP: f.tp, Dtype: f.dtype, Quantization: q, QuantizedModel: f.quantizedModel, KVCacheDtype: f.kvd,
 		MaxModelLen: f.maxModelLen, Interconnect: ic, PromptTokens: f.promptTokens, GenTokens: f.genTokens,
-		Concurrency: f.concurrency, BatchingMode: f.batchingMode,
+		Concurrency: f.concurrency, BatchingMode: f.batchingMode, VLLMVersion: f.vllmVersion, EnforceEager: f.enforceEager,
 		Policy:    planner.Policy{GPUMemoryUtilization: f.gpuMemUtil, OverheadGB: f.overheadGB, FragmentationFactor: f.fragmentation, HeadroomGB: f.headroomGB},
 		Baselines: &bs.Baselines,
+	}
+	if f.vllmVersion != "" {
+		if _, ok := planner.ParseVLLMVersion(f.vllmVersion); !ok {
+			return planner.Request{}, nil, nil, usagef("--vllm-version %q: want a version such as 0.11.0", f.vllmVersion)
+		}
 	}
 	if err := req.Validate(); err != nil {
 		return req, nil, nil, usageError{err}

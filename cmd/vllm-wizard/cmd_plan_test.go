@@ -38,6 +38,28 @@ func TestPlanGolden(t *testing.T) {
 	}
 }
 
+// TestPlanStepGolden: plans with the step-time model list each term's
+// milliseconds under --explain. They use the prior set, which changes only
+// when its physics does (the default moves with every refit).
+func TestPlanStepGolden(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"plan_step_70b_h100x4_explain.txt", []string{"plan", "-m", "meta-llama/Llama-3.1-70B-Instruct", "--gpu", "H100 SXM", "--gpus", "4", "--max-model-len", "32768", "-c", "32", "--explain"}},
+		{"plan_step_qwen3_14b_awq_eager_explain.txt", []string{"plan", "-m", "Qwen/Qwen3-14B", "--gpu", "A100 80GB SXM", "-q", "awq", "--prompt-tokens", "16000", "--gen-tokens", "200",
+			"--max-model-len", "16384", "--vllm-version", "0.9.1", "--enforce-eager", "--explain"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := cli(t, append(tt.args, "--baselines", "prior", "--offline")...)
+			if code != exitOK {
+				t.Fatalf("exit %d, stderr %s", code, errOut)
+			}
+			golden(t, "plan/"+tt.name, out)
+		})
+	}
+}
+
 func TestPlanJSONShape(t *testing.T) {
 	out, errOut, code := cli(t, "plan", "-m", "meta-llama/Llama-3.1-70B-Instruct", "--gpu", "H100 SXM", "--gpus", "4", "--max-model-len", "32768", "--json")
 	if code != 0 {

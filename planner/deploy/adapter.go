@@ -1,8 +1,10 @@
 package deploy
 
 // This file is the one place that ties the deployment model to the
-// planner's current estimator (planner.Steps, planner.ComputeMemory): the
-// lead rewires it when the step-time model changes.
+// planner's estimator: the step-time model (planner.Prepared's
+// DecodeStepSeconds and PrefillSeconds) for baselines of "model": "step",
+// the seed's load model (planner.Steps) for the seed set, and
+// planner.ComputeMemory for memory.
 
 import (
 	"fmt"
@@ -49,6 +51,10 @@ func PlannerReplicas(t *Target, w *Workload) ReplicaFunc {
 	if ctx <= 0 {
 		ctx = ContextFor(&m, w)
 	}
+	var prep *planner.Prepared
+	if t.Baselines.IsStep() {
+		prep = planner.Prepare(t.Baselines, m, t.GPU, t.Policy)
+	}
 	return func(l Layout) (Replica, string) {
 		tp, pp := max(l.TP, 1), max(l.PP, 1)
 		if !m.ValidTP(tp) {
@@ -78,8 +84,14 @@ func PlannerReplicas(t *Target, w *Workload) ReplicaFunc {
 		if !f.Fits {
 			return Replica{}, fmt.Sprintf("does not fit: TP %d × PP %d holds %.1f GiB of weights per GPU + one %d-token sequence + %.1f GiB overhead in %.1f GiB allocatable", tp, pp, f.WeightsGB, ctx, f.OverheadGB, f.VRAMTargetAllocGB)
 		}
-		steps, ok := planner.NewSteps(planner.StepInput{Model: m, GPU: t.GPU, Baselines: t.Baselines, TP: tp, Quantization: quant,
-			KVCacheDtype: t.KVCacheDtype, ContextLen: ctx})
+		var steps StepModel
+		ok := false
+		if prep != nil {
+			steps, ok = &stepTime{p: prep, sp: planner.StepPoint{TP: tp, Quantization: quant, KVCacheDtype: t.KVCacheDtype}}, prep.HasPerf()
+		} else {
+			steps, ok = planner.NewSteps(planner.StepInput{Model: m, GPU: t.GPU, Baselines: t.Baselines, TP: tp, Quantization: quant,
+				KVCacheDtype: t.KVCacheDtype, ContextLen: ctx})
+		}
 		if !ok {
 			return Replica{}, fmt.Sprintf("%s has no performance basis (no baseline, no memory bandwidth)", t.GPU.Name)
 		}
@@ -93,6 +105,36 @@ func PlannerReplicas(t *Target, w *Workload) ReplicaFunc {
 		return Replica{Steps: steps, TP: tp, PP: pp, StageShare: share, KVSeqs: max(int(float64(tokens)/perSeq), 0),
 			Link: link, ActivationBytes: 2 * float64(m.HiddenSize) * 2}, ""
 	}
+}
+
+// stepTime is the planner's step-time model of one tensor-parallel group
+// as a StepModel: a pipeline stage runs layerShare of the layers (the
+// model scales the per-layer terms and the weights read, not the host cost
+// of a step). The caller schedules prefill itself, so a decode step carries
+// no prefill share, and a prompt is prefilled in one chunk.
+type stepTime struct {
+	p  *planner.Prepared
+	sp planner.StepPoint
+}
+
+func (s *stepTime) DecodeStepS(batch int, meanCtx, layerShare float64) float64 {
+	sp := s.sp
+	sp.LayerShare = layerShare
+	t, ok := s.p.DecodeStepSeconds(sp, batch, meanCtx, 0)
+	if !ok {
+		return 0
+	}
+	return t.Total
+}
+
+func (s *stepTime) PrefillS(tokens int, layerShare float64) float64 {
+	if tokens <= 0 {
+		return 0
+	}
+	sp := s.sp
+	sp.LayerShare = layerShare
+	v, _ := s.p.PrefillSeconds(sp, tokens, 0)
+	return v
 }
 
 // scaleUpLink is the in-node link between stages: the GPU's scale-up
