@@ -264,7 +264,8 @@ func Search(build ReplicaFunc, p *Params) Answer {
 }
 
 // better orders deployments: meeting the SLO, fewer GPUs (the cost on one
-// GPU type), fewer nodes, more headroom.
+// GPU type), fewer nodes, more headroom, then the faster p90 TPOT (without
+// an SLO every headroom is 0, and at equal cost the faster layout wins).
 func better(x, y *Deployment) bool {
 	if x.MeetsSLO != y.MeetsSLO {
 		return x.MeetsSLO
@@ -275,7 +276,10 @@ func better(x, y *Deployment) bool {
 	if x.Nodes != y.Nodes {
 		return x.Nodes < y.Nodes
 	}
-	return x.Headroom > y.Headroom
+	if x.Headroom != y.Headroom {
+		return x.Headroom > y.Headroom
+	}
+	return x.Latency.TPOTP90 < y.Latency.TPOTP90
 }
 
 func noneReason(a *Answer, maxGPUs int) string {
