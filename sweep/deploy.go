@@ -209,7 +209,7 @@ func (s *Space) deployTarget(prep *planner.Prepared, r *Row, price deploy.Price,
 	w := deploy.Workload{Prompt: dist(r.PromptTokens, s.dep.wl.PromptP90, s.dep.wl.PromptShape), Output: dist(r.GenTokens, s.dep.wl.GenP90, s.dep.wl.GenShape),
 		RequestRate: s.dep.target.RequestRate, Users: s.dep.target.Users, ThinkS: s.dep.target.ThinkS}
 	t := deploy.Target{Model: *prep.Model(), GPU: *g, Baselines: s.b, Policy: s.Grid.Policy.Policy(), Quantization: r.Quantization, KVCacheDtype: r.KVCacheDtype,
-		ContextLen: r.ContextLen, ScaleOut: s.dep.link, GPUsPerNode: gpn}
+		ContextLen: r.ContextLen, ScaleOut: s.dep.link, GPUsPerNode: gpn, Prepared: prep}
 	rep, why := deploy.PlannerReplicas(&t, &w)(deploy.Layout{TP: tp, PP: 1})
 	d.HasTarget = true
 	if why != "" {

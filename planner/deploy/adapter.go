@@ -27,6 +27,10 @@ type Target struct {
 	// ScaleOut joins stages on different nodes.
 	ScaleOut    Link
 	GPUsPerNode int
+	// Prepared, when set, is Model and GPU already prepared with Baselines
+	// and Policy (the sweep's per-pair preparation), so sizing a row does
+	// not prepare the pair again.
+	Prepared *planner.Prepared
 }
 
 // ContextFor is the max model length a workload needs: p99 prompt + p99
@@ -51,9 +55,12 @@ func PlannerReplicas(t *Target, w *Workload) ReplicaFunc {
 	if ctx <= 0 {
 		ctx = ContextFor(&m, w)
 	}
-	var prep *planner.Prepared
-	if t.Baselines.IsStep() {
+	prep := t.Prepared
+	if prep == nil && t.Baselines.IsStep() {
 		prep = planner.Prepare(t.Baselines, m, t.GPU, t.Policy)
+	}
+	if !t.Baselines.IsStep() {
+		prep = nil
 	}
 	return func(l Layout) (Replica, string) {
 		tp, pp := max(l.TP, 1), max(l.PP, 1)
