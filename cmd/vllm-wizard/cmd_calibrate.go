@@ -15,6 +15,7 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/calibrate"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/atomicfile"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/detect"
+	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/numflag"
 	"github.com/vllm-wizard/vllm-wizard/planner"
 )
 
@@ -44,7 +45,7 @@ type hwFlags struct {
 func (h *hwFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&h.gpu, "gpu", "", `GPU name, e.g. "H100 SXM" (catalog names and aliases are normalised)`)
-	intVar(f, &h.gpuCount, "gpu-count", "", 0, 0, 1024, "GPUs the server uses (0 = the TP size)")
+	numflag.Int(f, &h.gpuCount, "gpu-count", "", 0, 0, 1024, "GPUs the server uses (0 = the TP size)")
 	f.StringVar(&h.interconnect, "interconnect", "", "GPU interconnect: nvlink, pcie or unknown (default: detected in --launch mode, else unknown)")
 	f.StringVar(&h.quantization, "quantization", "", "weight quantization of the model(s): none, awq, gptq, int8, fp8, … (run: passed to vllm serve; default: what the served checkpoint says, else none)")
 	f.StringVar(&h.kvCacheDtype, "kv-cache-dtype", "auto", "KV-cache dtype: auto, fp8, … (run --launch: passed to vllm serve)")
@@ -161,17 +162,17 @@ func (fl *calibrateRunFlags) registerRun(cmd *cobra.Command) {
 	f.BoolVar(&fl.launch, "launch", false, "start vllm serve for each --model (and --tp) and benchmark it")
 	f.StringArrayVarP(&fl.models, "model", "m", nil, "model to benchmark (repeatable; with --endpoint default: the served model)")
 	f.IntSliceVar(&fl.tp, "tp", []int{1}, "tensor-parallel size (--launch: a list runs each)")
-	intVar(f, &fl.serve.PP, "pp", "", 0, 0, 64, "pipeline-parallel size (--launch passes --pipeline-parallel-size; 0 = not passed)")
+	numflag.Int(f, &fl.serve.PP, "pp", "", 0, 0, 64, "pipeline-parallel size (--launch passes --pipeline-parallel-size; 0 = not passed)")
 	f.StringVar(&fl.serve.Dtype, "dtype", "", "model dtype passed to vllm serve --dtype (auto, bfloat16, float16, …)")
-	sizeVar(f, &fl.serve.MaxModelLen, "max-model-len", 0, 0, 1<<24, "context length passed to vllm serve --max-model-len (0 = not passed)")
+	numflag.Size(f, &fl.serve.MaxModelLen, "max-model-len", 0, 0, 1<<24, "context length passed to vllm serve --max-model-len (0 = not passed)")
 	f.BoolVar(&fl.serve.EnforceEager, "enforce-eager", false, "pass --enforce-eager (no CUDA graphs) to vllm serve")
-	floatVar(f, &fl.serve.GPUMemoryUtilization, "gpu-memory-utilization", 0, 0, 1, "fraction of GPU memory vllm serve may use (0 = not passed)")
-	intVar(f, &fl.serve.MaxNumSeqs, "max-num-seqs", "", 0, 0, 1<<20, "vllm serve --max-num-seqs (0 = not passed)")
-	sizeVar(f, &fl.serve.MaxNumBatchedTokens, "max-num-batched-tokens", 0, 0, 1<<24, "vllm serve --max-num-batched-tokens (0 = not passed)")
+	numflag.Float(f, &fl.serve.GPUMemoryUtilization, "gpu-memory-utilization", 0, 0, 1, "fraction of GPU memory vllm serve may use (0 = not passed)")
+	numflag.Int(f, &fl.serve.MaxNumSeqs, "max-num-seqs", "", 0, 0, 1<<20, "vllm serve --max-num-seqs (0 = not passed)")
+	numflag.Size(f, &fl.serve.MaxNumBatchedTokens, "max-num-batched-tokens", 0, 0, 1<<24, "vllm serve --max-num-batched-tokens (0 = not passed)")
 	f.DurationVar(&fl.budget, "budget", d.Budget, "time budget per model and TP size")
 	f.IntSliceVar(&fl.ladder, "concurrency-ladder", d.ConcurrencyLadder, "concurrent streams per ladder level")
-	intVar(f, &fl.seed, "seed", "", 0, 0, 1<<31-1, "seed the synthetic prompts (0 = random per run, so no run hits another's prefix cache)")
-	intVar(f, &fl.port, "port", "", 0, 0, 65535, "port for the launched server (0 = a free port)")
+	numflag.Int(f, &fl.seed, "seed", "", 0, 0, 1<<31-1, "seed the synthetic prompts (0 = random per run, so no run hits another's prefix cache)")
+	numflag.Int(f, &fl.port, "port", "", 0, 0, 65535, "port for the launched server (0 = a free port)")
 	f.StringVar(&fl.vllmBin, "vllm-bin", "vllm", "vllm executable for --launch")
 	f.DurationVar(&fl.healthTimeout, "health-timeout", calibrate.DefaultHealthTimeout, "how long a launched server may take to become ready")
 	f.DurationVar(&fl.requestTimeout, "request-timeout", calibrate.DefaultRequestTimeout, "timeout of one benchmark request")
@@ -402,7 +403,7 @@ the measurement format to --out (JSONL or CSV by extension):
 	}
 	fl.register(cmd)
 	f := cmd.Flags()
-	intVar(f, &fl.tp, "tp", "", 0, 0, 1024, "tensor-parallel size of bench result files (0 = --gpu-count, else 1)")
+	numflag.Int(f, &fl.tp, "tp", "", 0, 0, 1024, "tensor-parallel size of bench result files (0 = --gpu-count, else 1)")
 	f.StringVar(&fl.vllmVersion, "vllm-version", "", "vLLM version of bench result files")
 	f.StringVarP(&fl.out, "out", "o", "", "output file (.jsonl or .csv; required)")
 	f.BoolVar(&fl.force, "force", false, "overwrite --out if it exists")

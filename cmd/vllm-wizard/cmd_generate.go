@@ -12,6 +12,7 @@ import (
 
 	"github.com/vllm-wizard/vllm-wizard/baselines"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/atomicfile"
+	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/numflag"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/profile"
 	"github.com/vllm-wizard/vllm-wizard/planner"
 	"github.com/vllm-wizard/vllm-wizard/reports/artifacts"
@@ -46,7 +47,7 @@ func newGenerateCmd(a *app) *cobra.Command {
 	fs.StringVar(&emit, "emit", strings.Join(profile.EmitNames, ","), "comma-separated files to write: "+strings.Join(profile.EmitNames, ", "))
 	fs.BoolVar(&force, "force", false, "overwrite files that already exist")
 	fs.StringVar(&opt.Image, "image", "", "container image for docker, compose and k8s (default: "+artifacts.DefaultOptions.Image+" for NVIDIA, "+artifacts.ROCmImage+" for AMD)")
-	intVar(fs, &opt.Port, "port", "", opt.Port, 1, 65535, "port the server listens on and is published on")
+	numflag.Int(fs, &opt.Port, "port", "", opt.Port, 1, 65535, "port the server listens on and is published on")
 	fs.StringVar(&opt.Name, "name", opt.Name, "name of the container, Compose service and Kubernetes Deployment/Service")
 	fs.StringVar(&opt.HFTokenSecret, "hf-token-secret", opt.HFTokenSecret, "Kubernetes Secret that holds HF_TOKEN (key \""+artifacts.HFTokenSecretKey+"\")")
 	return cmd

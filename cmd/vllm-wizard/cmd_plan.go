@@ -15,6 +15,7 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/baselines"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/detect"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/hub"
+	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/numflag"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/profile"
 	"github.com/vllm-wizard/vllm-wizard/planner"
 	"github.com/vllm-wizard/vllm-wizard/reports/artifacts"
@@ -52,29 +53,29 @@ type planFlags struct {
 func (f *planFlags) register(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.model, "model", "m", "", "model: a catalog id, a path to config.json (or its folder), or a Hugging Face Hub id")
 	fs.StringVar(&f.revision, "revision", "", "Hub revision (branch, tag or commit) to read config.json from")
-	floatVar(fs, &f.paramsB, "params-b", 0, 0, 1e5, "override the parameter count, in billions")
+	numflag.Float(fs, &f.paramsB, "params-b", 0, 0, 1e5, "override the parameter count, in billions")
 	fs.StringVar(&f.dtype, "dtype", "auto", "weight dtype: auto (bfloat16), bfloat16, float16, float32")
 	fs.StringVarP(&f.quantization, "quantization", "q", "", "weight format: "+strings.Join(planner.QuantNames(), ", ")+" (default: the checkpoint's own, else none)")
 	fs.StringVar(&f.quantizedModel, "quantized-model", "", "id or path of a checkpoint already in the -q format (an AWQ build of --model, say): the command serves it")
 	fs.StringVar(&f.kvd, "kv-cache-dtype", "auto", "KV cache dtype: "+strings.Join(planner.KVCacheDtypes, ", ")+" (memory and speed are planned with it)")
-	sizeVar(fs, &f.maxModelLen, "max-model-len", 0, 0, planner.MaxSize, "context length to plan for, e.g. 32k (default: the longest that fits, up to the model maximum)")
+	numflag.Size(fs, &f.maxModelLen, "max-model-len", 0, 0, planner.MaxSize, "context length to plan for, e.g. 32k (default: the longest that fits, up to the model maximum)")
 	fs.StringVar(&f.gpu, "gpu", "", `GPU name from the catalog (e.g. "H100 SXM", "L40S", "4090"), "auto" to detect, or any name with --vram-gb`)
-	intVar(fs, &f.gpus, "gpus", "", 1, 1, 1024, "number of GPUs")
-	floatVar(fs, &f.vramGB, "vram-gb", 0, 0, 1e5, "memory per GPU in GiB, for a GPU the catalog lacks (or to override it)")
-	floatVar(fs, &f.memBWGBs, "mem-bw-gbs", 0, 0, 1e6, "memory bandwidth in GB/s, for a GPU the catalog lacks")
-	intVar(fs, &f.tp, "tensor-parallel-size", "", 0, 0, 1024, "tensor-parallel size (default: recommended)")
-	intVar(fs, &f.tp, "tp", "", 0, 0, 1024, "shorthand for --tensor-parallel-size")
+	numflag.Int(fs, &f.gpus, "gpus", "", 1, 1, 1024, "number of GPUs")
+	numflag.Float(fs, &f.vramGB, "vram-gb", 0, 0, 1e5, "memory per GPU in GiB, for a GPU the catalog lacks (or to override it)")
+	numflag.Float(fs, &f.memBWGBs, "mem-bw-gbs", 0, 0, 1e6, "memory bandwidth in GB/s, for a GPU the catalog lacks")
+	numflag.Int(fs, &f.tp, "tensor-parallel-size", "", 0, 0, 1024, "tensor-parallel size (default: recommended)")
+	numflag.Int(fs, &f.tp, "tp", "", 0, 0, 1024, "shorthand for --tensor-parallel-size")
 	fs.StringVar(&f.interconnect, "interconnect", "auto", "GPU interconnect: auto (from the GPU), nvlink, pcie, unknown")
-	sizeVar(fs, &f.promptTokens, "prompt-tokens", 512, 0, planner.MaxSize, "typical prompt length in tokens")
-	sizeVar(fs, &f.genTokens, "gen-tokens", 256, 0, planner.MaxSize, "typical generated tokens per request")
-	intVar(fs, &f.concurrency, "concurrency", "c", 1, 1, 1<<20, "concurrent sequences to serve")
+	numflag.Size(fs, &f.promptTokens, "prompt-tokens", 512, 0, planner.MaxSize, "typical prompt length in tokens")
+	numflag.Size(fs, &f.genTokens, "gen-tokens", 256, 0, planner.MaxSize, "typical generated tokens per request")
+	numflag.Int(fs, &f.concurrency, "concurrency", "c", 1, 1, 1<<20, "concurrent sequences to serve")
 	fs.StringVar(&f.batchingMode, "batching-mode", "balanced", "latency, balanced or throughput (throughput doubles max-num-batched-tokens)")
 	fs.StringVar(&f.vllmVersion, "vllm-version", "", "vLLM version to model (host cost, CUDA graphs, custom all-reduce); default: the baselines' current release line")
 	fs.BoolVar(&f.enforceEager, "enforce-eager", false, "model vLLM's --enforce-eager (no CUDA graphs)")
-	floatVar(fs, &f.gpuMemUtil, "gpu-memory-utilization", 0, 0, 1, "share of VRAM vLLM may use (0 = 0.90, 0.88 on consumer cards)")
-	floatVar(fs, &f.overheadGB, "overhead-gb", -1, -1, 1e5, "per-GPU non-KV memory in GiB (-1 = estimated: activation peak + CUDA graphs + other, see docs/memory.md)")
-	floatVar(fs, &f.fragmentation, "fragmentation-factor", 1, 1, 4, "KV cache multiplier (1: paged blocks are counted exactly)")
-	floatVar(fs, &f.headroomGB, "headroom-gb", 0, 0, 1e5, "KV pool GiB per GPU a plan must keep free beyond one max-length sequence")
+	numflag.Float(fs, &f.gpuMemUtil, "gpu-memory-utilization", 0, 0, 1, "share of VRAM vLLM may use (0 = 0.90, 0.88 on consumer cards)")
+	numflag.Float(fs, &f.overheadGB, "overhead-gb", -1, -1, 1e5, "per-GPU non-KV memory in GiB (-1 = estimated: activation peak + CUDA graphs + other, see docs/memory.md)")
+	numflag.Float(fs, &f.fragmentation, "fragmentation-factor", 1, 1, 4, "KV cache multiplier (1: paged blocks are counted exactly)")
+	numflag.Float(fs, &f.headroomGB, "headroom-gb", 0, 0, 1e5, "KV pool GiB per GPU a plan must keep free beyond one max-length sequence")
 	fs.StringVar(&f.baselines, "baselines", "", `baselines: a file written by "calibrate fit", or an embedded set (default, seed)`)
 	fs.BoolVar(&f.offline, "offline", false, "never use the network (Hub config.json only from the cache)")
 	fs.StringVar(&f.profile, "profile", "", "read the planning inputs from a profile YAML (written by generate); flags given here override it")

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vllm-wizard/vllm-wizard/baselines"
+	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/numflag"
 	"github.com/vllm-wizard/vllm-wizard/planner"
 	"github.com/vllm-wizard/vllm-wizard/planner/deploy"
 	"github.com/vllm-wizard/vllm-wizard/reports/console"
@@ -39,29 +40,29 @@ type deployFlags struct {
 }
 
 func (d *deployFlags) register(fs *pflag.FlagSet) {
-	floatVar(fs, &d.requestRate, "request-rate", 0, 0, 1e7, "target load in requests/s (Poisson arrivals): plan answers with the cheapest deployment meeting the SLO")
-	intVar(fs, &d.users, "users", "", 0, 0, 100000000, "target load as concurrent users, each sending the next request when one ends (closed loop)")
-	floatVar(fs, &d.thinkS, "think-time-s", 0, 0, 1e6, "with --users: seconds a user waits between a response and the next request")
-	floatVar(fs, &d.promptP90, "prompt-p90", 0, 0, 1<<24, "p90 prompt tokens (log-normal around --prompt-tokens; default: every prompt the mean)")
-	floatVar(fs, &d.genP90, "gen-p90", 0, 0, 1<<24, "p90 generated tokens (log-normal around --gen-tokens)")
+	numflag.Float(fs, &d.requestRate, "request-rate", 0, 0, 1e7, "target load in requests/s (Poisson arrivals): plan answers with the cheapest deployment meeting the SLO")
+	numflag.Int(fs, &d.users, "users", "", 0, 0, 100000000, "target load as concurrent users, each sending the next request when one ends (closed loop)")
+	numflag.Float(fs, &d.thinkS, "think-time-s", 0, 0, 1e6, "with --users: seconds a user waits between a response and the next request")
+	numflag.Float(fs, &d.promptP90, "prompt-p90", 0, 0, 1<<24, "p90 prompt tokens (log-normal around --prompt-tokens; default: every prompt the mean)")
+	numflag.Float(fs, &d.genP90, "gen-p90", 0, 0, 1<<24, "p90 generated tokens (log-normal around --gen-tokens)")
 	fs.StringVar(&d.promptShape, "prompt-shape", "fixed", "prompt length shape without a p90: fixed or exponential")
 	fs.StringVar(&d.genShape, "gen-shape", "fixed", "output length shape without a p90: fixed or exponential")
-	floatVar(fs, &d.sloTTFT, "slo-ttft-ms", 0, 0, 1e9, "SLO: time to first token limit, ms")
-	floatVar(fs, &d.sloTPOT, "slo-tpot-ms", 0, 0, 1e9, "SLO: time per output token limit, ms")
-	floatVar(fs, &d.sloE2E, "slo-e2e-ms", 0, 0, 1e9, "SLO: end-to-end latency limit, ms")
-	intVar(fs, &d.sloPct, "slo-percentile", "", 90, 50, 90, "percentile the SLO limits hold at: 50 or 90")
-	floatVar(fs, &d.sloMinTokS, "slo-min-tok-s", 0, 0, 1e6, "SLO: least output tokens/s each user must see")
-	intVar(fs, &d.gpusPerNode, "gpus-per-node", "", 0, 0, 1024, "GPUs per server (default: 8 for HGX/OAM and data-centre PCIe servers, 4 for workstation cards, 72 for NVL72)")
-	intVar(fs, &d.pp, "pp", "", 0, 0, 64, "pipeline-parallel size to plan for (default: searched)")
-	intVar(fs, &d.maxGPUs, "max-gpus", "", 4096, 1, 1<<20, "largest deployment to consider, in GPUs")
+	numflag.Float(fs, &d.sloTTFT, "slo-ttft-ms", 0, 0, 1e9, "SLO: time to first token limit, ms")
+	numflag.Float(fs, &d.sloTPOT, "slo-tpot-ms", 0, 0, 1e9, "SLO: time per output token limit, ms")
+	numflag.Float(fs, &d.sloE2E, "slo-e2e-ms", 0, 0, 1e9, "SLO: end-to-end latency limit, ms")
+	numflag.Int(fs, &d.sloPct, "slo-percentile", "", 90, 50, 90, "percentile the SLO limits hold at: 50 or 90")
+	numflag.Float(fs, &d.sloMinTokS, "slo-min-tok-s", 0, 0, 1e6, "SLO: least output tokens/s each user must see")
+	numflag.Int(fs, &d.gpusPerNode, "gpus-per-node", "", 0, 0, 1024, "GPUs per server (default: 8 for HGX/OAM and data-centre PCIe servers, 4 for workstation cards, 72 for NVL72)")
+	numflag.Int(fs, &d.pp, "pp", "", 0, 0, 64, "pipeline-parallel size to plan for (default: searched)")
+	numflag.Int(fs, &d.maxGPUs, "max-gpus", "", 4096, 1, 1<<20, "largest deployment to consider, in GPUs")
 	fs.StringVar(&d.scaleOut, "scaleout", "infiniband", "link between nodes for pipeline stages: infiniband, roce or ethernet")
-	floatVar(fs, &d.scaleOutGBs, "scaleout-gbs", 0, 0, 1e5, "scale-out bandwidth per GPU in GB/s (overrides the link class)")
-	floatVar(fs, &d.scaleOutUs, "scaleout-latency-us", 0, 0, 1e6, "scale-out one-way latency in µs (overrides the link class)")
+	numflag.Float(fs, &d.scaleOutGBs, "scaleout-gbs", 0, 0, 1e5, "scale-out bandwidth per GPU in GB/s (overrides the link class)")
+	numflag.Float(fs, &d.scaleOutUs, "scaleout-latency-us", 0, 0, 1e6, "scale-out one-way latency in µs (overrides the link class)")
 	fs.StringVar(&d.prices, "prices", "", "CSV of GPU prices (gpu,usd_per_gpu_hour) overriding the catalog's median on-demand prices")
-	floatVar(fs, &d.years, "amortisation-years", deploy.DefaultCost.AmortisationYears, 0.1, 30, "owned cost: years the purchase price is spread over")
-	floatVar(fs, &d.powerUtil, "power-utilization", deploy.DefaultCost.PowerUtilization, 0.01, 1, "owned cost: mean share of TDP drawn")
-	floatVar(fs, &d.pue, "pue", deploy.DefaultCost.PUE, 1, 3, "owned cost: data-centre power usage effectiveness")
-	floatVar(fs, &d.kwh, "usd-per-kwh", deploy.DefaultCost.USDPerKWh, 0, 10, "owned cost: electricity price, USD per kWh")
+	numflag.Float(fs, &d.years, "amortisation-years", deploy.DefaultCost.AmortisationYears, 0.1, 30, "owned cost: years the purchase price is spread over")
+	numflag.Float(fs, &d.powerUtil, "power-utilization", deploy.DefaultCost.PowerUtilization, 0.01, 1, "owned cost: mean share of TDP drawn")
+	numflag.Float(fs, &d.pue, "pue", deploy.DefaultCost.PUE, 1, 3, "owned cost: data-centre power usage effectiveness")
+	numflag.Float(fs, &d.kwh, "usd-per-kwh", deploy.DefaultCost.USDPerKWh, 0, 10, "owned cost: electricity price, USD per kWh")
 }
 
 // active reports whether plan was given a target load.

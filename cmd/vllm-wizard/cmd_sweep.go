@@ -20,6 +20,7 @@ import (
 
 	"github.com/vllm-wizard/vllm-wizard/baselines"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/atomicfile"
+	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/numflag"
 	"github.com/vllm-wizard/vllm-wizard/planner"
 	"github.com/vllm-wizard/vllm-wizard/reports"
 	"github.com/vllm-wizard/vllm-wizard/reports/parquet"
@@ -80,8 +81,8 @@ the whole run.`,
 	fs.StringVarP(&f.out, "out", "o", "", "output file (.parquet, .xlsx, .csv, .jsonl), or - for CSV/JSONL on stdout")
 	fs.StringVar(&f.format, "format", "", "output format, overriding the extension: parquet, xlsx, csv, jsonl")
 	fs.BoolVar(&f.force, "force", false, "overwrite an existing output file")
-	intVar(fs, &f.maxPoints, "max-points", "", defaultMaxPoints, 0, math.MaxInt, "refuse a run of more points than this (0 = no limit); split big grids with --shard")
-	intVar(fs, &f.workers, "workers", "", 0, 0, 1<<20, "estimator goroutines (0 = GOMAXPROCS; at most 2 × CPUs, between 8 and 32)")
+	numflag.Int(fs, &f.maxPoints, "max-points", "", defaultMaxPoints, 0, math.MaxInt, "refuse a run of more points than this (0 = no limit); split big grids with --shard")
+	numflag.Int(fs, &f.workers, "workers", "", 0, 0, 1<<20, "estimator goroutines (0 = GOMAXPROCS; at most 2 × CPUs, between 8 and 32)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar and no status lines on stderr")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "validate the grid, print the point count and exit")
 	fs.StringVar(&f.shard, "shard", "", "write only slice i of n of the grid (0-based), e.g. 0/4")

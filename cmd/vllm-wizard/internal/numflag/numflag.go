@@ -1,4 +1,7 @@
-package main
+// Package numflag holds the range-checked numeric flag values every command
+// registers: NaN, infinities and out-of-range values are usage errors that
+// name the flag (pflag prefixes its name).
+package numflag
 
 import (
 	"fmt"
@@ -77,20 +80,20 @@ func (f *floatFlag) Set(s string) error {
 	return nil
 }
 
-// intVar registers a range-checked integer flag.
-func intVar(fs *pflag.FlagSet, p *int, name, short string, def, lo, hi int, usage string) {
+// Int registers a range-checked integer flag.
+func Int(fs *pflag.FlagSet, p *int, name, short string, def, lo, hi int, usage string) {
 	*p = def
 	fs.VarP(&intFlag{p: p, lo: lo, hi: hi}, name, short, fmt.Sprintf("%s [%d, %d]", usage, lo, hi))
 }
 
-// sizeVar registers a token-count flag (k/m suffixes).
-func sizeVar(fs *pflag.FlagSet, p *int, name string, def, lo, hi int, usage string) {
+// Size registers a token-count flag (k/m suffixes).
+func Size(fs *pflag.FlagSet, p *int, name string, def, lo, hi int, usage string) {
 	*p = def
 	fs.Var(&intFlag{p: p, lo: lo, hi: hi, size: true}, name, fmt.Sprintf("%s (k = 1024, m = 1024²) [%d, %d]", usage, lo, hi))
 }
 
-// floatVar registers a range-checked float flag.
-func floatVar(fs *pflag.FlagSet, p *float64, name string, def, lo, hi float64, usage string) {
+// Float registers a range-checked float flag.
+func Float(fs *pflag.FlagSet, p *float64, name string, def, lo, hi float64, usage string) {
 	*p = def
 	fs.Var(&floatFlag{p: p, lo: lo, hi: hi}, name, fmt.Sprintf("%s [%g, %g]", usage, lo, hi))
 }
