@@ -245,7 +245,6 @@ func TestRunCancel(t *testing.T) {
 		return s.Estimate(p, r)
 	})
 	var written int64
-	start := time.Now()
 	st, err := sweep.Run(ctx, s, slow, sweep.SinkFunc(func(r []sweep.Row) error { written += int64(len(r)); return nil }),
 		sweep.Options{Workers: 2, ChunkSize: 64})
 	if !errors.Is(err, context.Canceled) {
@@ -254,8 +253,10 @@ func TestRunCancel(t *testing.T) {
 	if st.Rows >= s.Len() || written != st.Rows {
 		t.Errorf("wrote %d (stats %d) of %d rows after cancel", written, st.Rows, s.Len())
 	}
-	if time.Since(start) > 5*time.Second {
-		t.Errorf("cancel took %v", time.Since(start))
+	// Work after the cancel is bounded by what was in flight: the two
+	// workers' current chunks and the queue, never the rest of the grid.
+	if n := done.Load(); n > 500+int64(8*64) {
+		t.Errorf("%d points evaluated after a cancel at the 500th (grid %d)", n, s.Len())
 	}
 }
 
