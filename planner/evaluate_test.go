@@ -194,20 +194,77 @@ func TestReasonStrings(t *testing.T) {
 	}
 }
 
-// BenchmarkEvaluate measures the estimator alone over a mix of points.
+// BenchmarkEvaluate measures the estimator alone, in points per CPU-second
+// (the "points/s/core" with -cpu 1). grid is a sweep-like mix in
+// sweep order: 6 models (dense, MoE, MLA, sliding-window) × 5 GPUs × TP
+// 1-8 × 3 contexts × 4 formats × 2 KV dtypes × 4 concurrencies × 2 prompt
+// lengths, so fits, does-not-fits and invalid points come in the shares a
+// sweep has (reported as ok-share, no-fit-share); cases cycles the named
+// evalCases (one point per status and branch).
 func BenchmarkEvaluate(b *testing.B) {
 	bl := &baselines.Default().Baselines
-	type prep struct {
-		p  *planner.Prepared
-		pt planner.Point
+	ctxs := []int{4096, 32768, 131072}
+	b.Run("grid", func(b *testing.B) {
+		benchEvaluate(b, benchGrid(b, bl, ctxs))
+	})
+	b.Run("cases", func(b *testing.B) {
+		var ps []benchPoint
+		for _, tc := range evalCases {
+			p, _, _ := prepare(b, bl, tc.model, tc.gpu)
+			p.CacheContexts([]int{4096, 8192, 16384, 32768, 131072})
+			ps = append(ps, benchPoint{p, tc.pt})
+		}
+		benchEvaluate(b, ps)
+	})
+}
+
+type benchPoint struct {
+	p  *planner.Prepared
+	pt planner.Point
+}
+
+// benchGrid lists a sweep's points in its index order (generation tokens
+// fastest), GPU count = TP as in a sweep without gpu_counts.
+func benchGrid(b *testing.B, bl *planner.Baselines, ctxs []int) []benchPoint {
+	models := []string{"meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Llama-3.1-70B-Instruct", "Qwen/Qwen3-30B-A3B",
+		"deepseek-ai/DeepSeek-V3", "google/gemma-3-27b-it", "openai/gpt-oss-120b"}
+	gpus := []string{"H100 SXM", "A100 80GB SXM", "L40S", "MI300X", "RTX 4090"}
+	var ps []benchPoint
+	for _, mid := range models {
+		for _, gid := range gpus {
+			p, _, _ := prepare(b, bl, mid, gid)
+			p.CacheContexts(ctxs)
+			for _, tp := range []int{1, 2, 4, 8} {
+				for _, ctx := range ctxs {
+					for _, q := range []string{"auto", "none", "awq", "fp8"} {
+						for _, kv := range []string{"auto", "fp8"} {
+							for _, conc := range []int{1, 16, 128, 512} {
+								for _, prompt := range []int{512, 4096} {
+									ps = append(ps, benchPoint{p, planner.Point{TP: tp, GPUCount: tp, ContextLen: ctx, Quantization: q,
+										KVCacheDtype: kv, Concurrency: conc, PromptTokens: prompt, GenTokens: 256}})
+								}
+							}
+						}
+					}
+				}
+			}
+		}
 	}
-	var ps []prep
-	for _, tc := range evalCases {
-		p, _, _ := prepare(b, bl, tc.model, tc.gpu)
-		p.CacheContexts([]int{4096, 8192, 16384, 32768, 131072})
-		ps = append(ps, prep{p, tc.pt})
-	}
+	return ps
+}
+
+func benchEvaluate(b *testing.B, ps []benchPoint) {
 	var r planner.Result
+	var ok, noFit int
+	for i := range ps {
+		ps[i].p.Evaluate(&ps[i].pt, &r)
+		switch r.Status {
+		case planner.StatusOK:
+			ok++
+		case planner.StatusDoesNotFit:
+			noFit++
+		}
+	}
 	b.ReportAllocs()
 	cpu0 := cpuSeconds()
 	b.ResetTimer()
@@ -221,6 +278,8 @@ func BenchmarkEvaluate(b *testing.B) {
 	if cpu := cpuSeconds() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(b.N)/cpu, "points/cpu-s")
 	}
+	b.ReportMetric(float64(ok)/float64(len(ps)), "ok-share")
+	b.ReportMetric(float64(noFit)/float64(len(ps)), "no-fit-share")
 }
 
 // cpuSeconds is the user+system CPU time of this process.
