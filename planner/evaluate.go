@@ -171,6 +171,7 @@ type Prepared struct {
 	hasPerf   bool
 	defaultIC string
 	autoQuant string
+	autoQi    int // quantIdx(autoQuant)
 	fp8       bool
 	defSeqs   int
 	defMNBT   int
@@ -187,9 +188,18 @@ type Prepared struct {
 	ctxs              []int
 	ctxFactors        []float64
 
+	// mem holds the memory terms of each TP up to maxMemTP that splits the
+	// heads, for 1-byte (fp8) and 2-byte KV elements; memIdx[tp] is 1 +
+	// its index in mem (0 = not cached: computed per point).
+	mem    [][2]memTP
+	memIdx [maxMemTP + 1]uint8
+
 	// step is set when the baselines run the step-time model.
 	step *stepPrep
 }
+
+// maxMemTP is the largest TP whose memory terms Prepare caches.
+const maxMemTP = 64
 
 const numIC = 3 // nvlink, pcie, unknown
 
@@ -226,6 +236,7 @@ func Prepare(b *Baselines, m ModelConfig, g GPU, policy Policy) *Prepared {
 	if m.NativeQuantization != "" {
 		p.autoQuant = m.NativeQuantization
 	}
+	p.autoQi = quantIdx(p.autoQuant)
 	p.fp8 = g.SupportsFP8()
 	p.defMNBT, p.defSeqs = DefaultBatchLimits(&g)
 	p.vram = g.MemoryGiB * GiB
@@ -256,6 +267,16 @@ func Prepare(b *Baselines, m ModelConfig, g GPU, policy Policy) *Prepared {
 			c.speedP = s
 		}
 		c.onGPU = quantRuns(q, &g)
+	}
+	for tp := 1; tp <= maxMemTP; tp++ {
+		if m.ValidTP(tp) {
+			var t [2]memTP
+			for e := range t {
+				t[e] = newMemTP(p.model, float64(e+1)*p.pol.FragmentationFactor, 2, tp)
+			}
+			p.mem = append(p.mem, t)
+			p.memIdx[tp] = uint8(len(p.mem))
+		}
 	}
 	for i, ic := range Interconnects[:numIC] {
 		p.tpEff[i] = b.TPEfficiency[ic]
@@ -313,9 +334,11 @@ func (p *Prepared) NativeOrNone() string { return p.autoQuant }
 // performance figures) rather than planned at a shorter context.
 func (p *Prepared) Evaluate(pt *Point, out *Result) {
 	m, g := p.model, p.gpu
-	quant := pt.Quantization
+	quant, qi := pt.Quantization, p.autoQi
 	if quant == "" || quant == "auto" {
 		quant = p.autoQuant
+	} else {
+		qi = quantIdx(quant) // one lookup for the checks, the memory and the speed
 	}
 	kvd := pt.KVCacheDtype
 	if kvd == "" {
@@ -331,8 +354,6 @@ func (p *Prepared) Evaluate(pt *Point, out *Result) {
 	out.TP, out.GPUsUsed = tp, tp
 	out.USDPerGPUHour = g.PriceUSDPerHour
 	out.MaxNumSeqs, out.MaxNumBatchedTokens, out.SuggestFP8KVCache, out.HasPerf = 0, 0, false, false
-	out.DecodeTerms, out.LoadTerms, out.PrefillS = StepTerms{}, StepTerms{}, 0
-	qi := quantIdx(quant) // one lookup for the checks and the memory
 	switch {
 	case tp < 1 || tp > pt.GPUCount:
 		out.Status, out.Reason = StatusInvalid, ReasonTPExceedsGPUs
@@ -344,7 +365,8 @@ func (p *Prepared) Evaluate(pt *Point, out *Result) {
 		out.Status, out.Reason = StatusInvalid, ReasonQuantUnsupported
 	}
 	if out.Status == StatusInvalid {
-		out.Feasibility, out.Perf, out.Load = Feasibility{}, PerfEstimate{}, LoadEstimate{}
+		out.Feasibility = Feasibility{}
+		out.clearPerf()
 		return
 	}
 	conc := max(pt.Concurrency, 1)
@@ -363,7 +385,7 @@ func (p *Prepared) Evaluate(pt *Point, out *Result) {
 	f := &out.Feasibility
 	if !f.Fits {
 		out.Status, out.Reason = StatusDoesNotFit, ReasonOutOfMemory
-		out.Perf, out.Load = PerfEstimate{}, LoadEstimate{}
+		out.clearPerf()
 		return
 	}
 	out.SuggestFP8KVCache = suggestFP8KV(kvd, p.fp8, f)
@@ -373,19 +395,32 @@ func (p *Prepared) Evaluate(pt *Point, out *Result) {
 	}
 	if !p.hasPerf {
 		out.Reason = ReasonNoPerfBasis
-		out.Perf, out.Load = PerfEstimate{}, LoadEstimate{}
+		out.clearPerf()
 		return
 	}
 	out.HasPerf = true
-	p.performance(pt, out, quant, ic, conc)
+	p.performanceAt(pt, out, qi, quant, ic, conc)
+}
+
+// clearPerf zeroes the performance figures of a point that has none.
+func (r *Result) clearPerf() {
+	r.Perf, r.Load = PerfEstimate{}, LoadEstimate{}
+	r.DecodeTerms, r.LoadTerms, r.PrefillS = StepTerms{}, StepTerms{}, 0
 }
 
 // performance fills out's single-stream and load figures for an ok point
 // whose feasibility, TP and vLLM limits are set: the one estimator path of
 // Evaluate and Plan.
 func (p *Prepared) performance(pt *Point, out *Result, quant, ic string, conc int) {
+	p.performanceAt(pt, out, quantIdx(quant), quant, ic, conc)
+}
+
+// performanceAt is performance with the format's row qi = quantIdx(quant)
+// already looked up.
+func (p *Prepared) performanceAt(pt *Point, out *Result, qi int, quant, ic string, conc int) {
 	m, g, f, tp := p.model, p.gpu, &out.Feasibility, out.TP
-	qi, ici := quantIdx(quant), icIndex(ic)
+	ici := icIndex(ic)
+	out.DecodeTerms, out.LoadTerms, out.PrefillS = StepTerms{}, StepTerms{}, 0
 	if p.step != nil {
 		p.evaluateStep(pt, out, qi, ici, quant, conc)
 		return
@@ -420,11 +455,30 @@ func (p *Prepared) performance(pt *Point, out *Result, quant, ic string, conc in
 	out.Load = ln.estimate(p.b, conc, g.PriceUSDPerHour, tp)
 }
 
-// memory is ComputeMemory with the per-(model, GPU, quantization) products
-// precomputed.
+// memory is ComputeMemory with the per-(model, GPU, quantization) and
+// per-TP terms precomputed (dtype auto).
 func (p *Prepared) memory(f *Feasibility, qi int, kvd string, pt *memPoint) {
-	c := memConsts{vram: p.vram, alloc: p.alloc, weightsTotal: p.quant[qi].weightsTotal, kvElem: KVBytesPerElem(kvd, "auto"), actElem: 2}
-	memoryCore(f, p.model, p.gpu, &p.pol, &c, pt)
+	c := memConsts{vram: p.vram, alloc: p.alloc, weightsTotal: p.quant[qi].weightsTotal}
+	if t := p.memTP(pt.tp, kvd); t != nil {
+		memoryCore(f, p.gpu, &p.pol, &c, t, pt)
+		return
+	}
+	t := newMemTP(p.model, KVBytesPerElem(kvd, "auto")*p.pol.FragmentationFactor, 2, pt.tp)
+	memoryCore(f, p.gpu, &p.pol, &c, &t, pt)
+}
+
+// memTP returns the cached memory terms of tp with KV cache dtype kvd
+// (model dtype auto), nil when tp is not cached.
+func (p *Prepared) memTP(tp int, kvd string) *memTP {
+	tp = max(tp, 1)
+	if tp > maxMemTP || p.memIdx[tp] == 0 {
+		return nil
+	}
+	e := 1 // KVBytesPerElem(kvd, "auto") − 1
+	if IsFP8KV(kvd) {
+		e = 0
+	}
+	return &p.mem[p.memIdx[tp]-1][e]
 }
 
 // perf is estimateCore with the size, quantization and interconnect factors

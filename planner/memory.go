@@ -219,9 +219,9 @@ func ComputeMemory(in MemoryInput) Feasibility {
 	vram := in.GPU.MemoryGiB * GiB
 	var f Feasibility
 	mc := memConsts{vram: vram, alloc: vram * p.GPUMemoryUtilization,
-		weightsTotal: in.Model.ParamsB * 1e9 * BytesPerParam(in.Dtype, in.Quantization),
-		kvElem:       KVBytesPerElem(in.KVCacheDtype, in.Dtype), actElem: actBytes(in.Dtype)}
-	memoryCore(&f, in.Model, in.GPU, &p, &mc, &memPoint{tp: in.TP, ctx: in.ContextLen, conc: in.Concurrency,
+		weightsTotal: in.Model.ParamsB * 1e9 * BytesPerParam(in.Dtype, in.Quantization)}
+	t := newMemTP(in.Model, KVBytesPerElem(in.KVCacheDtype, in.Dtype)*p.FragmentationFactor, actBytes(in.Dtype), in.TP)
+	memoryCore(&f, in.GPU, &p, &mc, &t, &memPoint{tp: in.TP, ctx: in.ContextLen, conc: in.Concurrency,
 		reqTokens: in.PromptTokens + in.GenTokens, mnbt: in.MaxNumBatchedTokens, seqs: in.MaxNumSeqs})
 	return f
 }
@@ -235,7 +235,35 @@ func actBytes(dtype string) float64 {
 
 // memConsts are a configuration's per-(model, GPU, quantization) constants.
 type memConsts struct {
-	vram, alloc, weightsTotal, kvElem, actElem float64
+	vram, alloc, weightsTotal float64
+}
+
+// memTP are the memory terms of one (model, TP, KV element size,
+// activation element size) that no point changes: the KV layout per token,
+// the activation bytes per batched token, the CUDA graphs and non-torch
+// memory. Prepare computes them once per valid TP (Prepared.memTP);
+// ComputeMemory computes them per call with the same function.
+type memTP struct {
+	layout    kvLayout
+	kvTok     float64 // layout.full + layout.slide
+	actPerTok float64 // activation bytes per batched token
+	vocab     float64
+	graphs    float64
+	nonTorch  float64
+	sliding   int
+}
+
+// newMemTP computes the memTP of m at tensor-parallel size tp with KV
+// elements of kvElem bytes (fragmentation included) and activations of
+// actElem bytes.
+func newMemTP(m *ModelConfig, kvElem, actElem float64, tp int) memTP {
+	tp = max(tp, 1)
+	t := memTP{layout: m.kvLayout(kvElem, tp), vocab: float64(m.VocabSize), sliding: m.SlidingLayerCount()}
+	t.kvTok = t.layout.full + t.layout.slide
+	t.actPerTok = activationPerToken(m, tp, actElem)
+	t.graphs = (cudaGraphBaseGiB + cudaGraphGiBPerLayer*float64(m.NumLayers)) * GiB
+	t.nonTorch = (nonTorchGiB + ncclGiBPerPeer*float64(tp-1)) * GiB
+	return t
 }
 
 // memPoint are the per-point inputs of memoryCore.
@@ -255,12 +283,14 @@ const (
 	cudaGraphGiBPerLayer = 0.008
 )
 
-// activationBytes is the peak of vLLM's profiling run on one GPU: a forward
-// pass over max_num_batched_tokens tokens (residual + hidden state and the
-// MLP's gate/up/activation, sharded by TP; for MoE the routed experts'
-// intermediate of every selected expert) plus the sampler's dummy run over
-// max_num_seqs rows of full-vocabulary fp32 logits and probabilities.
-func activationBytes(m *ModelConfig, tp, mnbt, seqs int, elem float64) float64 {
+// activationPerToken is the bytes per batched token of the peak of vLLM's
+// profiling run on one GPU: a forward pass over max_num_batched_tokens
+// tokens (residual + hidden state and the MLP's gate/up/activation, sharded
+// by TP; for MoE the routed experts' intermediate of every selected
+// expert). The sampler's dummy run over max_num_seqs rows of
+// full-vocabulary fp32 logits and probabilities adds vocab × 8 bytes per
+// sequence (memoryCore).
+func activationPerToken(m *ModelConfig, tp int, elem float64) float64 {
 	inter := float64(m.IntermediateSize)
 	if m.IsMoE() {
 		mi := float64(m.MoEIntermediateSize)
@@ -269,8 +299,7 @@ func activationBytes(m *ModelConfig, tp, mnbt, seqs int, elem float64) float64 {
 		}
 		inter = max(inter, mi*float64(m.ExpertsPerToken))
 	}
-	perTok := (2*float64(m.HiddenSize) + 3*inter/float64(max(tp, 1))) * elem
-	return float64(mnbt)*perTok + float64(seqs)*float64(m.VocabSize)*8
+	return (2*float64(m.HiddenSize) + 3*inter/float64(max(tp, 1))) * elem
 }
 
 // kvSeqBytes is the KV one sequence of n tokens holds on one GPU, in whole
@@ -296,8 +325,9 @@ func kvSeqBytes(l *kvLayout, n, mnbt int, admission bool) float64 {
 }
 
 // memoryCore is ComputeMemory's arithmetic, shared with the sweep's fast
-// path (which precomputes the constants); p has its defaults.
-func memoryCore(f *Feasibility, m *ModelConfig, g *GPU, p *Policy, c *memConsts, pt *memPoint) {
+// path (which precomputes the constants); p has its defaults and t is
+// newMemTP of the point's TP.
+func memoryCore(f *Feasibility, g *GPU, p *Policy, c *memConsts, t *memTP, pt *memPoint) {
 	tp := max(pt.tp, 1)
 	conc := max(pt.conc, 1)
 	mnbt, seqs := pt.mnbt, pt.seqs
@@ -315,50 +345,63 @@ func memoryCore(f *Feasibility, m *ModelConfig, g *GPU, p *Policy, c *memConsts,
 		req = pt.ctx
 	}
 	weights := c.weightsTotal / float64(tp)
-	layout := m.kvLayout(c.kvElem*p.FragmentationFactor, tp)
-	kvTok := layout.full + layout.slide
-	act := activationBytes(m, tp, mnbt, seqs, c.actElem)
-	graphs := (cudaGraphBaseGiB + cudaGraphGiBPerLayer*float64(m.NumLayers)) * GiB
-	nonTorch := (nonTorchGiB + ncclGiBPerPeer*float64(tp-1)) * GiB
+	layout := &t.layout
+	kvTok := t.kvTok
+	act := float64(mnbt)*t.actPerTok + float64(seqs)*t.vocab*8
+	graphs := t.graphs
+	nonTorch := t.nonTorch
 	overhead := act + graphs + nonTorch
 	if p.OverheadGB >= 0 {
 		overhead = p.OverheadGB * GiB
 		act, graphs, nonTorch = 0, 0, overhead
 	}
 	pool := c.alloc - weights - overhead
-	one := kvSeqBytes(&layout, pt.ctx, mnbt, true)
-	perReq := kvSeqBytes(&layout, req, mnbt, false)
-	atCtx := kvSeqBytes(&layout, pt.ctx, mnbt, false)
+	one := kvSeqBytes(layout, pt.ctx, mnbt, true)
+	perReq := kvSeqBytes(layout, req, mnbt, false)
+	atCtx := kvSeqBytes(layout, pt.ctx, mnbt, false)
 	kv := perReq * float64(conc)
-	*f = Feasibility{
-		VRAMPerGPUGB:         g.MemoryGiB,
-		VRAMTotalGB:          g.MemoryGiB * float64(tp),
-		VRAMTargetAllocGB:    c.alloc / GiB,
-		GPUMemoryUtilization: p.GPUMemoryUtilization,
-		WeightsGB:            weights / GiB,
-		WeightsTotalGB:       c.weightsTotal / GiB,
-		ActivationGB:         act / GiB,
-		CUDAGraphGB:          graphs / GiB,
-		NonTorchGB:           nonTorch / GiB,
-		OverheadGB:           overhead / GiB,
-		KVPoolGB:             pool / GiB,
-		BlockSize:            BlockSize,
-		KVOneSequenceGB:      one / GiB,
-		KVCacheGB:            kv / GiB,
-		HeadroomGB:           (pool - kv) / GiB,
-		RequiredHeadroomGB:   p.HeadroomGB,
-		KVBytesPerToken:      kvTok,
-		SlidingLayers:        m.SlidingLayerCount(),
-		ContextLen:           pt.ctx,
-		RequestTokens:        req,
-		Concurrency:          conc,
-		TP:                   tp,
-		MaxNumBatchedTokens:  mnbt,
+	// Every field is set in place: a composite literal would be built on
+	// the stack and copied (with write barriers for OOMRisk) per point.
+	fits := pool > 0 && pool-one >= p.HeadroomGB*GiB
+	f.Fits = fits
+	switch {
+	case !fits:
+		f.OOMRisk = OOMHigh
+	case pool-kv >= 0:
+		f.OOMRisk = OOMLow
+	default:
+		// Admitted, but the requested concurrency at the workload's length
+		// exceeds the pool: vLLM queues or preempts the rest.
+		f.OOMRisk = OOMMedium
 	}
+	f.VRAMPerGPUGB = g.MemoryGiB
+	f.VRAMTotalGB = g.MemoryGiB * float64(tp)
+	f.VRAMTargetAllocGB = c.alloc / GiB
+	f.GPUMemoryUtilization = p.GPUMemoryUtilization
+	f.WeightsGB = weights / GiB
+	f.WeightsTotalGB = c.weightsTotal / GiB
+	f.ActivationGB = act / GiB
+	f.CUDAGraphGB = graphs / GiB
+	f.NonTorchGB = nonTorch / GiB
+	f.OverheadGB = overhead / GiB
+	f.KVPoolGB = pool / GiB
+	f.BlockSize = BlockSize
+	f.KVOneSequenceGB = one / GiB
+	f.KVCacheGB = kv / GiB
+	f.HeadroomGB = (pool - kv) / GiB
+	f.RequiredHeadroomGB = p.HeadroomGB
+	f.KVBytesPerToken = kvTok
+	f.KVBytesPerTokenAtContext = 0
 	if pt.ctx > 0 {
 		f.KVBytesPerTokenAtContext = one / float64(pt.ctx)
 	}
-	f.Fits = pool > 0 && pool-one >= p.HeadroomGB*GiB
+	f.SlidingLayers = t.sliding
+	f.ContextLen = pt.ctx
+	f.RequestTokens = req
+	f.Concurrency = conc
+	f.TP = tp
+	f.MaxNumBatchedTokens = mnbt
+	f.KVPoolBlocks, f.KVPoolTokens, f.SustainableConcurrency, f.MaxConcurrencyAtContext, f.MaxContextAtConcurrency = 0, 0, 0, 0, 0
 	if pool > 0 && kvTok > 0 {
 		f.KVPoolBlocks = int(math.Floor(pool / (kvTok * BlockSize)))
 		f.KVPoolTokens = f.KVPoolBlocks * BlockSize
@@ -368,33 +411,45 @@ func memoryCore(f *Feasibility, m *ModelConfig, g *GPU, p *Policy, c *memConsts,
 		if atCtx > 0 {
 			f.MaxConcurrencyAtContext = int(math.Floor(pool / atCtx))
 		}
-		f.MaxContextAtConcurrency = maxContextAt(&layout, pool/float64(conc), mnbt)
-	}
-	switch {
-	case !f.Fits:
-		f.OOMRisk = OOMHigh
-	case pool-kv >= 0:
-		f.OOMRisk = OOMLow
-	default:
-		// Admitted, but the requested concurrency at the workload's length
-		// exceeds the pool: vLLM queues or preempts the rest.
-		f.OOMRisk = OOMMedium
+		f.MaxContextAtConcurrency = maxContextAt(layout, pool/float64(conc))
 	}
 }
 
-// maxContextAt is the longest sequence whose KV fits in budget bytes.
-func maxContextAt(l *kvLayout, budget float64, mnbt int) int {
-	lo, hi := 0, 1<<24
-	if kvSeqBytes(l, hi, mnbt, false) <= budget {
-		return hi
+// maxContextLimit is the longest sequence maxContextAt reports.
+const maxContextLimit = 1 << 24
+
+// maxContextAt is the longest sequence (≤ maxContextLimit) whose KV fits in
+// budget bytes, 0 if none. A sequence's KV only grows at block boundaries,
+// so the answer is a whole number of blocks k; k is estimated from the
+// per-token bytes and settled by the exact kvSeqBytes, which is monotone
+// (the same answer as a bisection over kvSeqBytes, in a few evaluations).
+func maxContextAt(l *kvLayout, budget float64) int {
+	const maxBlocks = maxContextLimit / BlockSize
+	cost := func(k int) float64 { return kvSeqBytes(l, k*BlockSize, 0, false) }
+	if cost(maxBlocks) <= budget {
+		return maxContextLimit
 	}
-	for lo < hi {
-		mid := (lo + hi + 1) / 2
-		if kvSeqBytes(l, mid, mnbt, false) <= budget {
-			lo = mid
-		} else {
-			hi = mid - 1
+	if !(budget >= 0) {
+		return 0
+	}
+	// Here the cost grows without bound, so full + slide > 0.
+	est := budget / ((l.full + l.slide) * BlockSize)
+	if l.slide > 0 {
+		// Past the window the sliding layers stop growing.
+		s := float64((l.window-1+BlockSize-1)/BlockSize*BlockSize) + BlockSize
+		if sat := l.slide * s; budget >= sat+l.full*s && l.full > 0 {
+			est = (budget - sat) / (l.full * BlockSize)
 		}
 	}
-	return lo
+	k := maxBlocks
+	if est < float64(maxBlocks) {
+		k = int(max(est, 0))
+	}
+	for k < maxBlocks && cost(k+1) <= budget {
+		k++
+	}
+	for k > 0 && cost(k) > budget {
+		k--
+	}
+	return k * BlockSize
 }

@@ -123,8 +123,15 @@ func LookupQuant(name string) (QuantFormat, bool) {
 	return quantTable[i], true
 }
 
-// quantIdx is the format's row in the table, -1 when unknown.
+// quantIdx is the format's row in the table, -1 when unknown. Names (what
+// normalized points carry) are found by a scan, cheaper than hashing for a
+// table this small; aliases through the map.
 func quantIdx(name string) int {
+	for i := range quantTable {
+		if quantTable[i].Name == name {
+			return i
+		}
+	}
 	if i, ok := quantByName[name]; ok {
 		return i
 	}
