@@ -17,8 +17,12 @@ func (p *Prepared) evaluateStep(pt *Point, out *Result, qi, ici int, quant strin
 		ici = icIndex(InterconnectUnknown)
 	}
 	eng := p.engine(pt.VLLMVersion)
+	kvPerTok := f.KVBytesPerToken
+	if fr := p.pol.FragmentationFactor; fr != 1 {
+		kvPerTok /= fr
+	}
 	a := stepArgs{tp: max(out.TP, 1), ic: ici, eng: eng, eager: pt.EnforceEager,
-		kvPerTok: f.KVBytesPerToken / p.pol.FragmentationFactor, prompt: pt.PromptTokens, gen: pt.GenTokens, layerShare: 1}
+		kvPerTok: kvPerTok, prompt: pt.PromptTokens, gen: pt.GenTokens, layerShare: 1}
 	b := p.b
 	meanCtx := float64(pt.PromptTokens) + float64(pt.GenTokens)/2
 	// Single stream: one sequence, no prefill of others riding along.
@@ -40,17 +44,14 @@ func (p *Prepared) evaluateStep(pt *Point, out *Result, qi, ici int, quant strin
 	if decode*dr[1] > roof {
 		clamped = true
 	}
-	out.Perf = PerfEstimate{
-		DecodeTokSRange:  Range{decode * dr[0], hi},
-		PrefillTokSRange: Range{prefill * pr[0], prefill * pr[1]},
-		TTFTMsRange:      Range{ttft / pr[1], ttft / pr[0]},
-		DecodeTokS:       decode,
-		PrefillTokS:      prefill,
-		TTFTMs:           ttft,
-		RooflineTokS:     roof,
-		Clamped:          clamped,
-		BaselineDerived:  !sp.gpuRows,
-	}
+	// Field by field: a composite literal would be built on the stack and
+	// copied, per point.
+	e1 := &out.Perf
+	e1.DecodeTokSRange = Range{decode * dr[0], hi}
+	e1.PrefillTokSRange = Range{prefill * pr[0], prefill * pr[1]}
+	e1.TTFTMsRange = Range{ttft / pr[1], ttft / pr[0]}
+	e1.DecodeTokS, e1.PrefillTokS, e1.TTFTMs, e1.RooflineTokS = decode, prefill, ttft, roof
+	e1.Clamped, e1.BaselineDerived, e1.Assumptions = clamped, !sp.gpuRows, nil
 	// At load: B = min(concurrency, max_num_seqs, KV capacity).
 	B, by := conc, ""
 	if out.MaxNumSeqs > 0 && B > out.MaxNumSeqs {
@@ -59,25 +60,28 @@ func (p *Prepared) evaluateStep(pt *Point, out *Result, qi, ici int, quant strin
 	if f.SustainableConcurrency < B {
 		B, by = max(f.SustainableConcurrency, 0), "kv_cache"
 	}
-	out.Load = LoadEstimate{RequestedConcurrency: conc, Concurrency: B, LimitedBy: by}
-	out.LoadTerms = StepTerms{}
+	e := &out.Load
 	if B == 0 {
+		*e = LoadEstimate{RequestedConcurrency: conc, LimitedBy: by}
+		out.LoadTerms = StepTerms{}
 		return
 	}
-	sp.decodeStep(&out.LoadTerms, c, &a, B, meanCtx)
+	e.RequestedConcurrency, e.Concurrency, e.LimitedBy = conc, B, by
+	e.USDPerMOutputTokens, e.Assumptions = 0, nil
 	lt := &out.LoadTerms
-	step := lt.Total
-	if B == 1 && pt.PromptTokens > 0 {
-		// One sequence alone pays no other sequence's prefill.
-		out.LoadTerms = out.DecodeTerms
-		step = out.DecodeTerms.Total
+	if B == 1 {
+		// One sequence alone pays no other sequence's prefill: the
+		// single-stream step (with no prompt the two steps are the same).
+		*lt = out.DecodeTerms
+	} else {
+		sp.decodeStep(lt, c, &a, B, meanCtx)
 	}
+	step := lt.Total
 	outTok := float64(B) / step
 	lr := b.LoadRange
 	if lr[0] == 0 {
 		lr = b.DecodeRange
 	}
-	e := &out.Load
 	e.ComputeBound = lt.Compute > lt.Weights
 	e.OutputTokS = outTok
 	e.OutputTokSRange = Range{outTok * lr[0], outTok * lr[1]}

@@ -1,6 +1,7 @@
 package planner_test
 
 import (
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -171,6 +172,29 @@ func TestEvaluateAllocatesNothing(t *testing.T) {
 		var r planner.Result
 		if n := testing.AllocsPerRun(200, func() { p.Evaluate(&pt, &r) }); n != 0 {
 			t.Errorf("%s: %v allocations per Evaluate", tc.name, n)
+		}
+	}
+}
+
+// TestEvaluateOverwritesResult: Evaluate fills every field of a reused
+// Result (the sweep reuses rows), so a point evaluated over any other
+// point's result equals the point evaluated into a fresh one.
+func TestEvaluateOverwritesResult(t *testing.T) {
+	b := &baselines.Default().Baselines
+	preps := make([]*planner.Prepared, len(evalCases))
+	for i, tc := range evalCases {
+		preps[i], _, _ = prepare(t, b, tc.model, tc.gpu)
+	}
+	for i, tc := range evalCases {
+		var fresh planner.Result
+		preps[i].Evaluate(&tc.pt, &fresh)
+		for j, prev := range evalCases {
+			var r planner.Result
+			preps[j].Evaluate(&prev.pt, &r)
+			preps[i].Evaluate(&tc.pt, &r)
+			if !reflect.DeepEqual(r, fresh) {
+				t.Errorf("%s after %s:\n got %+v\nwant %+v", tc.name, prev.name, r, fresh)
+			}
 		}
 	}
 }
