@@ -251,6 +251,8 @@ type memTP struct {
 	graphs    float64
 	nonTorch  float64
 	sliding   int
+	// maxKV is the KV of a maxContextLimit-token sequence (maxContextAt).
+	maxKV float64
 }
 
 // newMemTP computes the memTP of m at tensor-parallel size tp with KV
@@ -263,6 +265,7 @@ func newMemTP(m *ModelConfig, kvElem, actElem float64, tp int) memTP {
 	t.actPerTok = activationPerToken(m, tp, actElem)
 	t.graphs = (cudaGraphBaseGiB + cudaGraphGiBPerLayer*float64(m.NumLayers)) * GiB
 	t.nonTorch = (nonTorchGiB + ncclGiBPerPeer*float64(tp-1)) * GiB
+	t.maxKV = kvSeqBytes(&t.layout, maxContextLimit, 0, false)
 	return t
 }
 
@@ -358,7 +361,10 @@ func memoryCore(f *Feasibility, g *GPU, p *Policy, c *memConsts, t *memTP, pt *m
 	pool := c.alloc - weights - overhead
 	one := kvSeqBytes(layout, pt.ctx, mnbt, true)
 	perReq := kvSeqBytes(layout, req, mnbt, false)
-	atCtx := kvSeqBytes(layout, pt.ctx, mnbt, false)
+	atCtx := one // without sliding layers admission counts the sequence
+	if layout.slide > 0 {
+		atCtx = kvSeqBytes(layout, pt.ctx, mnbt, false)
+	}
 	kv := perReq * float64(conc)
 	// Every field is set in place: a composite literal would be built on
 	// the stack and copied (with write barriers for OOMRisk) per point.
@@ -411,7 +417,7 @@ func memoryCore(f *Feasibility, g *GPU, p *Policy, c *memConsts, t *memTP, pt *m
 		if atCtx > 0 {
 			f.MaxConcurrencyAtContext = int(math.Floor(pool / atCtx))
 		}
-		f.MaxContextAtConcurrency = maxContextAt(layout, pool/float64(conc))
+		f.MaxContextAtConcurrency = maxContextAt(layout, t.maxKV, pool/float64(conc))
 	}
 }
 
@@ -419,14 +425,14 @@ func memoryCore(f *Feasibility, g *GPU, p *Policy, c *memConsts, t *memTP, pt *m
 const maxContextLimit = 1 << 24
 
 // maxContextAt is the longest sequence (≤ maxContextLimit) whose KV fits in
-// budget bytes, 0 if none. A sequence's KV only grows at block boundaries,
+// budget bytes, 0 if none; maxKV is the KV of maxContextLimit tokens. A sequence's KV only grows at block boundaries,
 // so the answer is a whole number of blocks k; k is estimated from the
 // per-token bytes and settled by the exact kvSeqBytes, which is monotone
 // (the same answer as a bisection over kvSeqBytes, in a few evaluations).
-func maxContextAt(l *kvLayout, budget float64) int {
+func maxContextAt(l *kvLayout, maxKV, budget float64) int {
 	const maxBlocks = maxContextLimit / BlockSize
 	cost := func(k int) float64 { return kvSeqBytes(l, k*BlockSize, 0, false) }
-	if cost(maxBlocks) <= budget {
+	if maxKV <= budget {
 		return maxContextLimit
 	}
 	if !(budget >= 0) {

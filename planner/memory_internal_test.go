@@ -168,7 +168,7 @@ func TestMaxContextAtMatchesBisection(t *testing.T) {
 			budgets = append(budgets, c, math.Nextafter(c, 0), math.Nextafter(c, math.Inf(1)))
 		}
 		for _, bud := range budgets {
-			if got, want := maxContextAt(&l, bud), maxContextAtBisect(&l, bud); got != want {
+			if got, want := maxContextAt(&l, top, bud), maxContextAtBisect(&l, bud); got != want {
 				t.Fatalf("layout %+v budget %v: %d, bisection %d", l, bud, got, want)
 			}
 		}
