@@ -357,7 +357,7 @@ func (p *Prepared) Evaluate(pt *Point, out *Result) {
 	switch {
 	case tp < 1 || tp > pt.GPUCount:
 		out.Status, out.Reason = StatusInvalid, ReasonTPExceedsGPUs
-	case !m.ValidTP(tp):
+	case !p.validTP(tp):
 		out.Status, out.Reason = StatusInvalid, ReasonTPHeads
 	case m.MaxPositionEmbeddings > 0 && pt.ContextLen > m.MaxPositionEmbeddings:
 		out.Status, out.Reason = StatusInvalid, ReasonContextExceedsModel
@@ -465,6 +465,15 @@ func (p *Prepared) memory(f *Feasibility, qi int, kvd string, pt *memPoint) {
 	}
 	t := newMemTP(p.model, KVBytesPerElem(kvd, "auto")*p.pol.FragmentationFactor, 2, pt.tp)
 	memoryCore(f, p.gpu, &p.pol, &c, &t, pt)
+}
+
+// validTP is m.ValidTP(tp) without its two integer divisions for the TPs
+// Prepare cached (exactly the valid ones up to maxMemTP).
+func (p *Prepared) validTP(tp int) bool {
+	if tp >= 1 && tp <= maxMemTP {
+		return p.memIdx[tp] != 0
+	}
+	return p.model.ValidTP(tp)
 }
 
 // memTP returns the cached memory terms of tp with KV cache dtype kvd

@@ -55,6 +55,9 @@ func TestPreparedMemTPMatchesDirect(t *testing.T) {
 					if (got != nil) != cacheable {
 						t.Fatalf("%s tp %d: cached %v, want %v", m.ID, tp, got != nil, cacheable)
 					}
+					if p.validTP(tp) != m.ValidTP(tp) {
+						t.Fatalf("%s tp %d: validTP %v, ValidTP %v", m.ID, tp, p.validTP(tp), m.ValidTP(tp))
+					}
 					if got != nil && *got != want {
 						t.Fatalf("%s tp %d kv %s frag %v:\n cached %+v\n direct %+v", m.ID, tp, kvd, frag, *got, want)
 					}
