@@ -193,6 +193,9 @@ type Prepared struct {
 	// its index in mem (0 = not cached: computed per point).
 	mem    [][2]memTP
 	memIdx [maxMemTP + 1]uint8
+	// memWeights[(memIdx[tp]−1)·len(quantTable) + qi] is format qi's
+	// weights per GPU at tp.
+	memWeights []float64
 
 	// step is set when the baselines run the step-time model.
 	step *stepPrep
@@ -276,6 +279,9 @@ func Prepare(b *Baselines, m ModelConfig, g GPU, policy Policy) *Prepared {
 			}
 			p.mem = append(p.mem, t)
 			p.memIdx[tp] = uint8(len(p.mem))
+			for i := range p.quant {
+				p.memWeights = append(p.memWeights, p.quant[i].weightsTotal/float64(tp))
+			}
 		}
 	}
 	for i, ic := range Interconnects[:numIC] {
@@ -460,9 +466,11 @@ func (p *Prepared) performanceAt(pt *Point, out *Result, qi int, quant, ic strin
 func (p *Prepared) memory(f *Feasibility, qi int, kvd string, pt *memPoint) {
 	c := memConsts{vram: p.vram, alloc: p.alloc, weightsTotal: p.quant[qi].weightsTotal}
 	if t := p.memTP(pt.tp, kvd); t != nil {
+		c.weights = p.memWeights[(int(p.memIdx[max(pt.tp, 1)])-1)*len(quantTable)+qi]
 		memoryCore(f, p.gpu, &p.pol, &c, t, pt)
 		return
 	}
+	c.weights = c.weightsTotal / float64(max(pt.tp, 1))
 	t := newMemTP(p.model, KVBytesPerElem(kvd, "auto")*p.pol.FragmentationFactor, 2, pt.tp)
 	memoryCore(f, p.gpu, &p.pol, &c, &t, pt)
 }

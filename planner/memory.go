@@ -220,6 +220,7 @@ func ComputeMemory(in MemoryInput) Feasibility {
 	var f Feasibility
 	mc := memConsts{vram: vram, alloc: vram * p.GPUMemoryUtilization,
 		weightsTotal: in.Model.ParamsB * 1e9 * BytesPerParam(in.Dtype, in.Quantization)}
+	mc.weights = mc.weightsTotal / float64(max(in.TP, 1))
 	t := newMemTP(in.Model, KVBytesPerElem(in.KVCacheDtype, in.Dtype)*p.FragmentationFactor, actBytes(in.Dtype), in.TP)
 	memoryCore(&f, in.GPU, &p, &mc, &t, &memPoint{tp: in.TP, ctx: in.ContextLen, conc: in.Concurrency,
 		reqTokens: in.PromptTokens + in.GenTokens, mnbt: in.MaxNumBatchedTokens, seqs: in.MaxNumSeqs})
@@ -233,9 +234,10 @@ func actBytes(dtype string) float64 {
 	return 2
 }
 
-// memConsts are a configuration's per-(model, GPU, quantization) constants.
+// memConsts are a configuration's per-(model, GPU, quantization) constants
+// and its weights per GPU (weightsTotal / TP).
 type memConsts struct {
-	vram, alloc, weightsTotal float64
+	vram, alloc, weightsTotal, weights float64
 }
 
 // memTP are the memory terms of one (model, TP, KV element size,
@@ -347,7 +349,7 @@ func memoryCore(f *Feasibility, g *GPU, p *Policy, c *memConsts, t *memTP, pt *m
 	if req <= 0 || req > pt.ctx && pt.ctx > 0 {
 		req = pt.ctx
 	}
-	weights := c.weightsTotal / float64(tp)
+	weights := c.weights
 	layout := &t.layout
 	kvTok := t.kvTok
 	act := float64(mnbt)*t.actPerTok + float64(seqs)*t.vocab*8
