@@ -315,18 +315,25 @@ func activationPerToken(m *ModelConfig, tp int, elem float64) float64 {
 // min(window − 1 + max_num_batched_tokens, n) tokens + 1 block
 // (SlidingWindowSpec.max_memory_usage_bytes, v1/kv_cache_interface.py).
 func kvSeqBytes(l *kvLayout, n, mnbt int, admission bool) float64 {
-	blocks := func(t int) float64 { return float64((t + BlockSize - 1) / BlockSize * BlockSize) }
-	b := l.full * blocks(n)
+	b := l.full * kvBlocks(n)
 	if l.slide > 0 {
-		var t float64
-		if admission {
-			t = blocks(min(l.window-1+mnbt, n)) + BlockSize
-		} else {
-			t = min(blocks(n), blocks(l.window-1)+BlockSize)
-		}
-		b += l.slide * t
+		b += kvSlideBytes(l, n, mnbt, admission)
 	}
 	return b
+}
+
+// kvBlocks is t tokens rounded up to whole blocks.
+func kvBlocks(t int) float64 { return float64((t + BlockSize - 1) / BlockSize * BlockSize) }
+
+// kvSlideBytes is kvSeqBytes' sliding-window layers.
+func kvSlideBytes(l *kvLayout, n, mnbt int, admission bool) float64 {
+	var t float64
+	if admission {
+		t = kvBlocks(min(l.window-1+mnbt, n)) + BlockSize
+	} else {
+		t = min(kvBlocks(n), kvBlocks(l.window-1)+BlockSize)
+	}
+	return l.slide * t
 }
 
 // memoryCore is ComputeMemory's arithmetic, shared with the sweep's fast
@@ -444,7 +451,7 @@ func maxContextAt(l *kvLayout, maxKV, budget float64) int {
 	est := budget / ((l.full + l.slide) * BlockSize)
 	if l.slide > 0 {
 		// Past the window the sliding layers stop growing.
-		s := float64((l.window-1+BlockSize-1)/BlockSize*BlockSize) + BlockSize
+		s := kvBlocks(l.window-1) + BlockSize
 		if sat := l.slide * s; budget >= sat+l.full*s && l.full > 0 {
 			est = (budget - sat) / (l.full * BlockSize)
 		}
