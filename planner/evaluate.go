@@ -271,6 +271,13 @@ func Prepare(b *Baselines, m ModelConfig, g GPU, policy Policy) *Prepared {
 		}
 		c.onGPU = quantRuns(q, &g)
 	}
+	nTP := 0
+	for tp := 1; tp <= maxMemTP; tp++ {
+		if m.ValidTP(tp) {
+			nTP++
+		}
+	}
+	p.mem, p.memWeights = make([][2]memTP, 0, nTP), make([]float64, 0, nTP*len(p.quant))
 	for tp := 1; tp <= maxMemTP; tp++ {
 		if m.ValidTP(tp) {
 			var t [2]memTP

@@ -350,12 +350,15 @@ func (m *ModelConfig) kvLayout(elem float64, tp int) kvLayout {
 		return kvLayout{full: float64(m.KVLoraRank+m.QKRopeHeadDim) * float64(m.NumLayers) * elem}
 	}
 	var l kvLayout
+	lastH, b := -1, 0.0 // a layer's bytes, recomputed when its KV heads change
 	for i := 0; i < m.NumLayers; i++ {
 		h := m.NumKVHeads
 		if i < len(m.KVHeadsPerLayer) {
 			h = m.KVHeadsPerLayer[i]
 		}
-		b := 2 * float64(kvHeadsPerGPU(h, tp)) * float64(m.HeadDim) * elem
+		if h != lastH {
+			lastH, b = h, 2*float64(kvHeadsPerGPU(h, tp))*float64(m.HeadDim)*elem
+		}
 		local := m.SlidingWindow > 0 && (m.SlidingLayers == nil || i < len(m.SlidingLayers) && m.SlidingLayers[i])
 		if local {
 			l.slide += b
