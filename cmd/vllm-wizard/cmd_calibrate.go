@@ -15,6 +15,7 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/calibrate"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/atomicfile"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/detect"
+	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/measurefile"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/numflag"
 	"github.com/vllm-wizard/vllm-wizard/planner"
 )
@@ -231,7 +232,7 @@ func (a *app) calibrateRun(ctx context.Context, fl calibrateRunFlags, extra []st
 	if err != nil {
 		return err
 	}
-	f, w, err := openAppend(fl.out, format, func(s string) { fmt.Fprintln(a.stderr, "warning: "+s) })
+	f, w, err := measurefile.OpenAppend(fl.out, format, func(s string) { fmt.Fprintln(a.stderr, "warning: "+s) })
 	if err != nil {
 		return err
 	}
@@ -445,7 +446,7 @@ func (a *app) calibrateImport(fl calibrateImportFlags, files []string) error {
 	if err != nil {
 		return err
 	}
-	w := newMeasurementWriter(out, format, true)
+	w := measurefile.NewWriter(out, format, true)
 	for _, m := range all {
 		if err := w.Write(m); err != nil {
 			out.Abort()

@@ -110,27 +110,3 @@ func TestCalibrateRunAPIKeyNeverPrinted(t *testing.T) {
 		}
 	}
 }
-
-func TestMeasurementSchemaRoundTrips(t *testing.T) {
-	if got, want := strings.Join(measurementSchema().Names(), ","), strings.Join(calibrate.Columns(), ","); got != want {
-		t.Fatalf("schema columns\n %s\nwant calibrate's\n %s", got, want)
-	}
-	m := calibrate.Measurement{GPU: "H100 SXM", GPUCount: 8, TP: 8, Interconnect: "nvlink", Model: `org/"odd", name`,
-		ParamsB: calibrate.Some(70.6), Quantization: "fp8", KVCacheDtype: "fp8", PromptTokens: calibrate.Some(1024),
-		Concurrency: 19, TPOTms: calibrate.Some(35), OutputTokS: calibrate.Some(0), RequestRate: calibrate.Some(4),
-		SpecDecode: "acceptance_rate=62.5", LaunchCommand: "vllm serve 'a b' --tensor-parallel-size 8", Source: "-starts with a dash", MeasuredAt: "2025-05-20T08:30:00Z"}
-	for _, f := range []calibrate.Format{calibrate.JSONL, calibrate.CSV} {
-		var b strings.Builder
-		w := newMeasurementWriter(&b, f, true)
-		if err := w.Write(m); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Write(m); err != nil {
-			t.Fatal(err)
-		}
-		ms, err := calibrate.ReadMeasurements(strings.NewReader(b.String()), f)
-		if err != nil || len(ms) != 2 || ms[1] != m {
-			t.Errorf("%v: read back %+v, %v\nwant %+v\nfile:\n%s", f, ms, err, m, b.String())
-		}
-	}
-}

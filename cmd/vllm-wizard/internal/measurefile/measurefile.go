@@ -1,4 +1,9 @@
-package main
+// Package measurefile appends measurements to a file, one synced record at
+// a time, through the tabular writers with calibrate's schema. Opening a
+// file repairs it first: an unfinished last record (a crash mid-write) is
+// cut off, a complete one without its newline gets one, and an existing CSV
+// file must have the format's header.
+package measurefile
 
 import (
 	"bufio"
@@ -13,50 +18,6 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/reports/tabular"
 )
 
-// measurementSchema is the measurement format (calibrate's package comment)
-// as a reports schema, so measurements go through the same writers as sweep
-// rows. Integer 0 and empty strings are null, as in the format.
-func measurementSchema() reports.Schema[calibrate.Measurement] {
-	type M = calibrate.Measurement
-	str := func(name string, get func(*M) string) reports.Column[M] {
-		return reports.Column[M]{Name: name, Kind: reports.KindString, Nullable: true, String: get}
-	}
-	num := func(name, unit string, get func(*M) calibrate.Opt) reports.Column[M] {
-		return reports.Column[M]{Name: name, Kind: reports.KindFloat64, Nullable: true, Unit: unit,
-			Float: func(m *M) (float64, bool) { return get(m).Get() }}
-	}
-	integer := func(name string, get func(*M) int) reports.Column[M] {
-		return reports.Column[M]{Name: name, Kind: reports.KindInt64, Nullable: true,
-			Int: func(m *M) (int64, bool) { v := get(m); return int64(v), v != 0 }}
-	}
-	return reports.Schema[M]{Columns: []reports.Column[M]{
-		str("gpu", func(m *M) string { return m.GPU }),
-		integer("gpu_count", func(m *M) int { return m.GPUCount }),
-		integer("tp", func(m *M) int { return m.TP }),
-		str("interconnect", func(m *M) string { return m.Interconnect }),
-		str("model", func(m *M) string { return m.Model }),
-		num("params_b", "B", func(m *M) calibrate.Opt { return m.ParamsB }),
-		str("quantization", func(m *M) string { return m.Quantization }),
-		str("kv_cache_dtype", func(m *M) string { return m.KVCacheDtype }),
-		num("prompt_tokens", "tokens", func(m *M) calibrate.Opt { return m.PromptTokens }),
-		num("output_tokens", "tokens", func(m *M) calibrate.Opt { return m.OutputTokens }),
-		integer("concurrency", func(m *M) int { return m.Concurrency }),
-		num("decode_tok_s", "tok/s", func(m *M) calibrate.Opt { return m.DecodeTokS }),
-		num("tpot_ms", "ms", func(m *M) calibrate.Opt { return m.TPOTms }),
-		num("itl_ms", "ms", func(m *M) calibrate.Opt { return m.ITLms }),
-		num("ttft_ms", "ms", func(m *M) calibrate.Opt { return m.TTFTms }),
-		num("prefill_tok_s", "tok/s", func(m *M) calibrate.Opt { return m.PrefillTokS }),
-		num("output_tok_s", "tok/s", func(m *M) calibrate.Opt { return m.OutputTokS }),
-		num("request_tok_s", "tok/s", func(m *M) calibrate.Opt { return m.RequestTokS }),
-		str("vllm_version", func(m *M) string { return m.VLLMVersion }),
-		str("source", func(m *M) string { return m.Source }),
-		str("measured_at", func(m *M) string { return m.MeasuredAt }),
-		num("request_rate", "req/s", func(m *M) calibrate.Opt { return m.RequestRate }),
-		str("spec_decode", func(m *M) string { return m.SpecDecode }),
-		str("launch_command", func(m *M) string { return m.LaunchCommand }),
-	}}
-}
-
 // tabularFormat maps a measurement file format to the reports one.
 func tabularFormat(f calibrate.Format) reports.Format {
 	if f == calibrate.CSV {
@@ -65,27 +26,29 @@ func tabularFormat(f calibrate.Format) reports.Format {
 	return reports.FormatJSONL
 }
 
-// measurementWriter writes measurements one record at a time through the
+// Writer writes measurements one record at a time through the
 // tabular writers, flushing and (for files) syncing after each, so a crash
 // loses at most the record being written.
-type measurementWriter struct {
+type Writer struct {
 	w      io.Writer
 	format reports.Format
 	header bool // the CSV header is still due
 }
 
-func newMeasurementWriter(w io.Writer, f calibrate.Format, writeHeader bool) *measurementWriter {
-	return &measurementWriter{w: w, format: tabularFormat(f), header: writeHeader}
+// NewWriter returns a Writer in format f; writeHeader says whether the CSV
+// header row is still due (a new or empty file).
+func NewWriter(w io.Writer, f calibrate.Format, writeHeader bool) *Writer {
+	return &Writer{w: w, format: tabularFormat(f), header: writeHeader}
 }
 
 // Write validates m and appends it.
-func (mw *measurementWriter) Write(m calibrate.Measurement) error {
+func (mw *Writer) Write(m calibrate.Measurement) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
 	var buf bytes.Buffer
 	// Machine data read back by calibrate: strings go out as they are.
-	tw, err := tabular.New(&buf, mw.format, measurementSchema(), tabular.Options{RawStrings: true})
+	tw, err := tabular.New(&buf, mw.format, calibrate.Schema(), tabular.Options{RawStrings: true})
 	if err != nil {
 		return err
 	}
@@ -112,11 +75,11 @@ func (mw *measurementWriter) Write(m calibrate.Measurement) error {
 	return nil
 }
 
-// openAppend opens path for appending records in format, creating it when
+// OpenAppend opens path for appending records in format, creating it when
 // missing; an existing CSV file must have the format's header. Records are
 // appended and synced one by one rather than written atomically, so an
 // interrupted run keeps what it measured.
-func openAppend(path string, format calibrate.Format, warn func(string)) (*os.File, *measurementWriter, error) {
+func OpenAppend(path string, format calibrate.Format, warn func(string)) (*os.File, *Writer, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open measurements file: %w", err)
@@ -146,7 +109,7 @@ func openAppend(path string, format calibrate.Format, warn func(string)) (*os.Fi
 			empty = true
 		}
 	}
-	return f, newMeasurementWriter(f, format, empty), nil
+	return f, NewWriter(f, format, empty), nil
 }
 
 // checkCSVHeader accepts the schema's header and calibrate's (the same
@@ -157,7 +120,7 @@ func checkCSVHeader(r io.Reader) error {
 	if err != nil && line == "" {
 		return fmt.Errorf("read header: %w", err)
 	}
-	if strings.TrimRight(line, "\r\n") == strings.Join(measurementSchema().Names(), ",") {
+	if strings.TrimRight(line, "\r\n") == strings.Join(calibrate.Schema().Names(), ",") {
 		return nil
 	}
 	return calibrate.CheckCSVHeader(strings.NewReader(line))
