@@ -27,6 +27,7 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/reports/tabular"
 	"github.com/vllm-wizard/vllm-wizard/reports/xlsx"
 	"github.com/vllm-wizard/vllm-wizard/sweep"
+	"github.com/vllm-wizard/vllm-wizard/sweep/workbook"
 )
 
 // sweepEstimator picks the estimator of a run; tests replace it with a slow
@@ -316,7 +317,8 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 	schema := sweepSchema(bl.Name+" "+bl.Version, bl.Hash, meta)
 	var about []xlsx.AboutSection
 	if format == reports.FormatXLSX {
-		about = sweepAbout(space, bl, meta["grid"], pricesPath, prices)
+		about = workbook.About(space, bl, workbook.AboutInputs{Tool: "vllm-wizard " + version, Generated: sweepNow(),
+			GridYAML: meta["grid"], PricesSource: pricesFileSource(pricesPath), FilePrices: prices})
 	}
 
 	var out io.Writer = a.stdout
@@ -464,13 +466,25 @@ func newSweepWriter(w io.Writer, format reports.Format, schema reports.Schema[sw
 			SummaryOnly: summaryOnly,
 			TempDir:     dir,
 			ColorScales: []xlsx.ColorScale{{Column: sweep.ColLoadOutputTokSMid, HigherIsBetter: true}, {Column: sweep.ColUSDPerMOutputTokens}},
-			Answer:      sweepAnswer(target),
+			Answer:      workbook.Answer(target),
 			About:       about,
 		})
 	case reports.FormatCSV, reports.FormatJSONL:
 		return tabular.New(w, format, schema, tabular.Options{BlockRows: sweepBlockRows})
 	}
 	return nil, fmt.Errorf("unsupported format %s", format)
+}
+
+// sweepNow dates the workbook's About sheet (tests fix it).
+var sweepNow = time.Now
+
+// pricesFileSource credits a prices file, with its modification date.
+func pricesFileSource(path string) string {
+	src := "prices file " + path
+	if st, err := os.Stat(path); err == nil {
+		src += ", modified " + st.ModTime().UTC().Format("2006-01-02")
+	}
+	return src
 }
 
 func fileExists(p string) bool {

@@ -1,8 +1,10 @@
-package main
+// Package workbook lays out the xlsx workbook of a sweep: the columns the
+// Answer and Charts sheets rank and show (sweep's column names, which
+// reports/xlsx may not import) and the About sheet's provenance.
+package workbook
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -13,14 +15,11 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/sweep"
 )
 
-// sweepNow dates the workbook's About sheet (tests fix it).
-var sweepNow = time.Now
-
-// sweepAnswer picks the columns of the Answer and Charts sheets. The
+// Answer picks the columns of the Answer and Charts sheets. The
 // deployment columns (meets_slo, gpus_needed, usd_per_month, …) are used when
 // the schema has them; otherwise each GPU's cheapest ok row by $/M output
 // tokens is shown with the columns every sweep has.
-func sweepAnswer(target bool) xlsx.Answer {
+func Answer(target bool) xlsx.Answer {
 	a := xlsx.Answer{
 		Model: sweep.ColModel, GPU: sweep.ColGPU, Status: sweep.ColStatus, OK: "ok", Reason: sweep.ColReason,
 		MeetsSLO: sweep.ColMeetsSLO, BindingLimit: sweep.ColBindingLimit, PriceMissing: sweep.ColPriceMissing,
@@ -57,13 +56,20 @@ func sweepAnswer(target bool) xlsx.Answer {
 	return a
 }
 
-// sweepAbout is the About sheet: what the workbook is, the grid, the
-// baselines, the prices, the workload and the measured accuracy.
-func sweepAbout(space *sweep.Space, bl *baselines.Set, gridYAML, pricesPath string, filePrices map[string]float64) []xlsx.AboutSection {
-	fileSrc := "prices file " + pricesPath
-	if st, err := os.Stat(pricesPath); err == nil {
-		fileSrc += ", modified " + st.ModTime().UTC().Format("2006-01-02")
-	}
+// AboutInputs is what the About sheet says beyond the space and baselines.
+type AboutInputs struct {
+	Tool      string    // "vllm-wizard 0.1.0"
+	Generated time.Time // when the workbook was made
+	GridYAML  string    // the normalized grid, or ""
+	// PricesSource names the prices file ("prices file p.csv, modified
+	// 2026-12-01"), credited for the GPUs that FilePrices lists.
+	PricesSource string
+	FilePrices   map[string]float64
+}
+
+// About is the About sheet: what the workbook is, the grid, the baselines,
+// the prices, the workload and the measured accuracy.
+func About(space *sweep.Space, bl *baselines.Set, in AboutInputs) []xlsx.AboutSection {
 	g := space.Grid
 	intro := xlsx.AboutSection{Title: "About this workbook", Pairs: [][2]string{
 		{"What this is", "vllm-wizard's estimate of what it takes to serve each model with vLLM on each GPU: memory fit, " +
@@ -72,8 +78,8 @@ func sweepAbout(space *sweep.Space, bl *baselines.Set, gridYAML, pricesPath stri
 		{"Answer", "First sheet: per model, each GPU's cheapest deployment, the best one highlighted; GPUs that cannot serve it are listed with the reason."},
 		{"Charts", "Per model: $/M output tokens by GPU, and tokens/s per user against $/M output tokens with the Pareto frontier."},
 		{"Sweep", "Every grid point, one row each; hover a header for the column's machine name and meaning."},
-		{"Tool", "vllm-wizard " + version},
-		{"Generated", sweepNow().UTC().Format("2006-01-02 15:04 MST")},
+		{"Tool", in.Tool},
+		{"Generated", in.Generated.UTC().Format("2006-01-02 15:04 MST")},
 		{"Points", fmt.Sprintf("%d", space.Len())},
 	}}
 	base := xlsx.AboutSection{Title: "Baselines", Pairs: [][2]string{
@@ -84,7 +90,7 @@ func sweepAbout(space *sweep.Space, bl *baselines.Set, gridYAML, pricesPath stri
 		base.Pairs = append(base.Pairs, [2]string{"Description", bl.Description})
 	}
 	fromFile := map[string]bool{}
-	for n := range filePrices {
+	for n := range in.FilePrices {
 		if g, err := planner.LookupGPU(n); err == nil {
 			n = g.Name
 		}
@@ -94,7 +100,7 @@ func sweepAbout(space *sweep.Space, bl *baselines.Set, gridYAML, pricesPath stri
 	for _, gpu := range space.GPUs {
 		src := gpu.PriceSource
 		if fromFile[strings.ToLower(gpu.Name)] {
-			src = fileSrc
+			src = in.PricesSource
 		}
 		val := "price missing"
 		if gpu.PriceUSDPerHour > 0 {
@@ -113,8 +119,8 @@ func sweepAbout(space *sweep.Space, bl *baselines.Set, gridYAML, pricesPath stri
 		{"SLO", "none in this grid: the Answer ranks every row that runs by cost and does not check latency"},
 	}}
 	sections := []xlsx.AboutSection{intro, base, prices, load, accuracySection()}
-	if gridYAML != "" {
-		sections = append(sections, xlsx.AboutSection{Title: "Grid (YAML, normalized)", Text: strings.Split(strings.TrimRight(gridYAML, "\n"), "\n")})
+	if in.GridYAML != "" {
+		sections = append(sections, xlsx.AboutSection{Title: "Grid (YAML, normalized)", Text: strings.Split(strings.TrimRight(in.GridYAML, "\n"), "\n")})
 	}
 	return sections
 }
