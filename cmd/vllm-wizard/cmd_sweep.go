@@ -82,7 +82,7 @@ the whole run.`,
 	fs.StringVarP(&f.out, "out", "o", "", "output file (.parquet, .xlsx, .csv, .jsonl), or - for CSV/JSONL on stdout")
 	fs.StringVar(&f.format, "format", "", "output format, overriding the extension: parquet, xlsx, csv, jsonl")
 	fs.BoolVar(&f.force, "force", false, "overwrite an existing output file")
-	numflag.Int(fs, &f.maxPoints, "max-points", "", defaultMaxPoints, 0, math.MaxInt, "refuse a run of more points than this (0 = no limit); split big grids with --shard")
+	numflag.Int(fs, &f.maxPoints, "max-points", "", sweep.DefaultMaxPoints, 0, math.MaxInt, "refuse a run of more points than this (0 = no limit); split big grids with --shard")
 	numflag.Int(fs, &f.workers, "workers", "", 0, 0, 1<<20, "estimator goroutines (0 = GOMAXPROCS; at most 2 × CPUs, between 8 and 32)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar and no status lines on stderr")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "validate the grid, print the point count and exit")
@@ -258,8 +258,8 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 		desc += fmt.Sprintf("; shard %s: %s points, indices %d to %d", shard, sweep.GroupDigits(count), lo, hi-1)
 	}
 	outFormat, _ := reports.FormatFromPath(f.out, f.format)
-	if err := checkMaxPoints(count, space.Len(), int64(f.maxPoints), outFormat); err != nil {
-		return err
+	if err := sweep.CheckMaxPoints(count, space.Len(), int64(f.maxPoints), outFormat); err != nil {
+		return usageError{err}
 	}
 	if f.dryRun {
 		fmt.Fprintln(a.stdout, desc)

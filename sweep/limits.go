@@ -1,17 +1,16 @@
-package main
+package sweep
 
 import (
 	"fmt"
 	"time"
 
 	"github.com/vllm-wizard/vllm-wizard/reports"
-	"github.com/vllm-wizard/vllm-wizard/sweep"
 )
 
-// defaultMaxPoints is the largest run (points of this machine's shard) a
+// DefaultMaxPoints is the largest run (points of this machine's shard) a
 // sweep starts without --max-points: about 50 min to Parquet and 2 h to
 // JSONL at the rates below.
-const defaultMaxPoints = 1_000_000_000
+const DefaultMaxPoints = 1_000_000_000
 
 // sweepRate is what one row of a format costs, measured on a 2-core machine
 // (make bench-rss's grid, 1,000,080 rows, 2026-12-01): rows per second and
@@ -28,9 +27,9 @@ var sweepRates = map[reports.Format]sweepRate{
 	reports.FormatXLSX:    {11_900, 168},   // 83.9 s, 168,286,949 B
 }
 
-// checkMaxPoints refuses a run of more than limit points (0 = no limit)
+// CheckMaxPoints refuses a run of more than limit points (0 = no limit)
 // before it starts, with what it would cost and how to split it.
-func checkMaxPoints(count, total, limit int64, format reports.Format) error {
+func CheckMaxPoints(count, total, limit int64, format reports.Format) error {
 	if limit == 0 || count <= limit {
 		return nil
 	}
@@ -39,9 +38,9 @@ func checkMaxPoints(count, total, limit int64, format reports.Format) error {
 	}
 	r := sweepRates[format]
 	n := shardsFor(total, limit)
-	return usagef("the run has %s points, more than --max-points %s: at about %s rows/s to %s (measured on 2 cores) it would take %s and write %s; "+
+	return fmt.Errorf("the run has %s points, more than --max-points %s: at about %s rows/s to %s (measured on 2 cores) it would take %s and write %s; "+
 		"split the grid into %d runs with --shard i/%d (i = 0 to %d, one per machine), or raise --max-points",
-		sweep.GroupDigits(count), sweep.GroupDigits(limit), sweep.GroupDigits(int64(r.rowsPerSec)), format, humanDuration(float64(count)/r.rowsPerSec),
+		GroupDigits(count), GroupDigits(limit), GroupDigits(int64(r.rowsPerSec)), format, humanDuration(float64(count)/r.rowsPerSec),
 		humanBytes(float64(count)*r.bytesPerRow), n, n, n-1)
 }
 
