@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -20,10 +19,6 @@ import (
 
 // profileFile is the file name of the profile artifact.
 const profileFile = "profile.yaml"
-
-// reservedVLLMArgs are set by generate itself and cannot come from a
-// profile's outputs.vllm_args.
-var reservedVLLMArgs = map[string]string{"model": "model.id", "port": "--port of generate"}
 
 func newGenerateCmd(a *app) *cobra.Command {
 	var f planFlags
@@ -69,30 +64,11 @@ func emitList(f *planFlags, flagValue string) ([]string, error) {
 	if len(names) == 0 {
 		return nil, usagef("--emit is empty; use some of %s", strings.Join(profile.EmitNames, ","))
 	}
-	seen := map[string]bool{}
-	for _, n := range names {
-		if !contains(profile.EmitNames, n) {
-			return nil, usagef("--emit: unknown file kind %q; use some of %s", n, strings.Join(profile.EmitNames, ","))
-		}
-		seen[n] = true
-	}
-	// Output order, without repeats.
-	var out []string
-	for _, n := range profile.EmitNames {
-		if seen[n] {
-			out = append(out, n)
-		}
+	out, err := profile.EmitOrder(names)
+	if err != nil {
+		return nil, usagef("--emit: %w", err)
 	}
 	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // output is one file generate writes.
@@ -124,7 +100,7 @@ func (a *app) runGenerate(cmd *cobra.Command, f *planFlags, outDir, emitFlag str
 	if err != nil {
 		return err
 	}
-	opt.Revision = f.revision
+	opt.Revision = f.Revision
 	if st, err := os.Stat(resp.Config.Model); err == nil && st.IsDir() && filepath.IsAbs(resp.Config.Model) {
 		opt.LocalModelDir = resp.Config.Model
 	}
@@ -280,49 +256,9 @@ func (f *planFlags) applyProfile() error {
 		return usageError{err}
 	}
 	f.loaded = p
-	str := func(dst *string, v string, flags ...string) {
-		if v != "" && !f.changed(flags...) {
-			*dst = v
-		}
-	}
-	num := func(dst *int, v *int, flags ...string) {
-		if v != nil && !f.changed(flags...) {
-			*dst = *v
-		}
-	}
-	flt := func(dst *float64, v *float64, flags ...string) {
-		if v != nil && !f.changed(flags...) {
-			*dst = *v
-		}
-	}
-	m, h, w, pol := &p.Model, &p.Hardware, &p.Workload, &p.Policy
-	str(&f.model, m.ID, "model")
-	str(&f.revision, m.Revision, "revision")
-	flt(&f.paramsB, m.ParamsB, "params-b")
-	str(&f.dtype, m.Dtype, "dtype")
-	str(&f.quantization, m.Quantization, "quantization")
-	str(&f.quantizedModel, m.QuantizedModel, "quantized-model")
-	str(&f.kvd, m.KVCacheDtype, "kv-cache-dtype")
-	num(&f.maxModelLen, m.MaxModelLen, "max-model-len")
-	str(&f.gpu, h.GPUName, "gpu")
-	num(&f.gpus, h.GPUs, "gpus")
-	flt(&f.vramGB, h.VRAMGB, "vram-gb")
-	flt(&f.memBWGBs, h.MemBWGBs, "mem-bw-gbs")
-	str(&f.interconnect, h.Interconnect, "interconnect")
-	num(&f.tp, h.TPSize, "tensor-parallel-size", "tp")
-	num(&f.promptTokens, w.PromptTokens, "prompt-tokens")
-	num(&f.genTokens, w.GenTokens, "gen-tokens")
-	num(&f.concurrency, w.Concurrency, "concurrency")
-	str(&f.batchingMode, w.Mode, "batching-mode")
-	flt(&f.gpuMemUtil, pol.GPUMemoryUtilization, "gpu-memory-utilization")
-	flt(&f.overheadGB, pol.OverheadGB, "overhead-gb")
-	flt(&f.fragmentation, pol.FragmentationFactor, "fragmentation-factor")
-	flt(&f.headroomGB, pol.HeadroomGB, "headroom-gb")
-	str(&f.baselines, p.Baselines.Name, "baselines")
-	for k := range p.Outputs.VLLMArgs {
-		if use, ok := reservedVLLMArgs[k]; ok {
-			return usagef("%s: outputs.vllm_args cannot set %s; use %s instead", f.profile, k, use)
-		}
+	p.Apply(&f.Inputs, f.changed)
+	if err := p.CheckVLLMArgs(f.profile); err != nil {
+		return usageError{err}
 	}
 	return nil
 }
@@ -337,74 +273,18 @@ func (f *planFlags) profileBaselinesWarning(bs *baselines.Set) []string {
 		f.loaded.Baselines.Name, f.loaded.Baselines.Hash, bs.Label(), bs.Hash)}
 }
 
-// servedArgs returns the plan's vLLM arguments as `vllm serve` gets them
-// (see artifacts.ServeCommand): flag without -- → value.
-func servedArgs(args []planner.Arg) (map[string]string, []string) {
-	m := map[string]string{}
-	var order []string
-	for _, a := range args {
-		k := strings.TrimPrefix(a.Flag, "--")
-		if _, ok := m[k]; ok {
-			continue
-		}
-		m[k] = a.Value
-		order = append(order, k)
-	}
-	return m, order
-}
-
 // applyVLLMArgs appends the profile's outputs.vllm_args that the plan does
-// not set. The arguments the plan sets are planned again from the profile's
-// inputs on every load (a profile written by generate records them for
-// reference), so their values in vllm_args are not used.
-func (f *planFlags) applyVLLMArgs(resp *planner.Response) error {
-	if f.loaded == nil || len(f.loaded.Outputs.VLLMArgs) == 0 {
-		return nil
+// not set.
+func (f *planFlags) applyVLLMArgs(resp *planner.Response) {
+	if f.loaded != nil {
+		resp.Config.Args = append(resp.Config.Args, f.loaded.ExtraVLLMArgs(resp.Config.Args)...)
 	}
-	planned, _ := servedArgs(resp.Config.Args)
-	keys := make([]string, 0, len(f.loaded.Outputs.VLLMArgs))
-	for k := range f.loaded.Outputs.VLLMArgs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if _, ok := planned[k]; ok {
-			continue
-		}
-		resp.Config.Args = append(resp.Config.Args, planner.Arg{Flag: "--" + k, Value: f.loaded.Outputs.VLLMArgs[k], Explanation: "from the profile's outputs.vllm_args"})
-	}
-	return nil
 }
 
-// toProfile records the inputs of a plan so that planning the profile
-// gives the same plan, and the plan's vLLM arguments.
+// toProfile records the plan in a profile; the baselines are named as
+// given, a file by its absolute path.
 func (f *planFlags) toProfile(req planner.Request, resp *planner.Response, bs *baselines.Set, emit []string) *profile.Profile {
-	ptr := func(v int) *int { return &v }
-	fptr := func(v float64) *float64 { return &v }
-	p := &profile.Profile{ProfileVersion: profile.Version}
-	p.Model = profile.Model{ID: req.Model.ID, Revision: f.revision, Dtype: req.Dtype, Quantization: req.Quantization, QuantizedModel: req.QuantizedModel,
-		KVCacheDtype: req.KVCacheDtype, MaxModelLen: ptr(req.MaxModelLen)}
-	if f.paramsB > 0 {
-		p.Model.ParamsB = fptr(f.paramsB)
-	}
-	p.Hardware = profile.Hardware{GPUName: req.GPU.Name, GPUs: ptr(req.NumGPUs), Interconnect: req.Interconnect, TPSize: ptr(req.TP)}
-	// A detected or custom GPU is described by its memory, which the catalog
-	// may not know.
-	if f.vramGB > 0 || strings.EqualFold(f.gpu, "auto") {
-		p.Hardware.VRAMGB = fptr(req.GPU.MemoryGiB)
-	}
-	if f.memBWGBs > 0 {
-		p.Hardware.MemBWGBs = fptr(f.memBWGBs)
-	}
-	p.Workload = profile.Workload{PromptTokens: ptr(req.PromptTokens), GenTokens: ptr(req.GenTokens), Concurrency: ptr(req.Concurrency), Mode: req.BatchingMode}
-	if f.loaded != nil {
-		p.Workload.Streaming = f.loaded.Workload.Streaming
-	}
-	p.Policy = profile.Policy{GPUMemoryUtilization: fptr(req.Policy.GPUMemoryUtilization), OverheadGB: fptr(req.Policy.OverheadGB),
-		FragmentationFactor: fptr(req.Policy.FragmentationFactor), HeadroomGB: fptr(req.Policy.HeadroomGB)}
-	p.Outputs.Emit = append([]string(nil), emit...)
-	p.Outputs.VLLMArgs, _ = servedArgs(resp.Config.Args)
-	name := f.baselines
+	name := f.Baselines
 	if name == "" {
 		name = baselines.DefaultName
 	} else if _, err := os.Stat(name); err == nil {
@@ -412,8 +292,7 @@ func (f *planFlags) toProfile(req planner.Request, resp *planner.Response, bs *b
 			name = abs
 		}
 	}
-	p.Baselines = profile.Baselines{Name: name, Hash: bs.Hash}
-	return p
+	return profile.FromPlan(&req, resp.Config.Args, &f.Inputs, f.loaded, emit, name, bs.Hash)
 }
 
 func cmpOr(s, def string) string {

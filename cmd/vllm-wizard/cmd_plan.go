@@ -24,25 +24,10 @@ import (
 
 // planFlags are the planning flags shared by plan and generate.
 type planFlags struct {
-	model, revision           string
-	paramsB                   float64
-	dtype, quantization, kvd  string
-	quantizedModel            string
-	maxModelLen               int
-	gpu                       string
-	gpus                      int
-	vramGB, memBWGBs          float64
-	tp                        int
-	interconnect              string
-	promptTokens, genTokens   int
-	concurrency               int
-	batchingMode              string
-	vllmVersion               string
-	enforceEager              bool
-	gpuMemUtil, overheadGB    float64
-	fragmentation, headroomGB float64
-	baselines                 string
-	offline                   bool
+	profile.Inputs
+	vllmVersion  string
+	enforceEager bool
+	offline      bool
 	// profile is the --profile file; loaded is it once read, and fs is the
 	// flag set, whose Changed flags override the profile.
 	profile string
@@ -51,32 +36,32 @@ type planFlags struct {
 }
 
 func (f *planFlags) register(fs *pflag.FlagSet) {
-	fs.StringVarP(&f.model, "model", "m", "", "model: a catalog id, a path to config.json (or its folder), or a Hugging Face Hub id")
-	fs.StringVar(&f.revision, "revision", "", "Hub revision (branch, tag or commit) to read config.json from")
-	numflag.Float(fs, &f.paramsB, "params-b", 0, 0, 1e5, "override the parameter count, in billions")
-	fs.StringVar(&f.dtype, "dtype", "auto", "weight dtype: auto (bfloat16), bfloat16, float16, float32")
-	fs.StringVarP(&f.quantization, "quantization", "q", "", "weight format: "+strings.Join(planner.QuantNames(), ", ")+" (default: the checkpoint's own, else none)")
-	fs.StringVar(&f.quantizedModel, "quantized-model", "", "id or path of a checkpoint already in the -q format (an AWQ build of --model, say): the command serves it")
-	fs.StringVar(&f.kvd, "kv-cache-dtype", "auto", "KV cache dtype: "+strings.Join(planner.KVCacheDtypes, ", ")+" (memory and speed are planned with it)")
-	numflag.Size(fs, &f.maxModelLen, "max-model-len", 0, 0, planner.MaxSize, "context length to plan for, e.g. 32k (default: the longest that fits, up to the model maximum)")
-	fs.StringVar(&f.gpu, "gpu", "", `GPU name from the catalog (e.g. "H100 SXM", "L40S", "4090"), "auto" to detect, or any name with --vram-gb`)
-	numflag.Int(fs, &f.gpus, "gpus", "", 1, 1, 1024, "number of GPUs")
-	numflag.Float(fs, &f.vramGB, "vram-gb", 0, 0, 1e5, "memory per GPU in GiB, for a GPU the catalog lacks (or to override it)")
-	numflag.Float(fs, &f.memBWGBs, "mem-bw-gbs", 0, 0, 1e6, "memory bandwidth in GB/s, for a GPU the catalog lacks")
-	numflag.Int(fs, &f.tp, "tensor-parallel-size", "", 0, 0, 1024, "tensor-parallel size (default: recommended)")
-	numflag.Int(fs, &f.tp, "tp", "", 0, 0, 1024, "shorthand for --tensor-parallel-size")
-	fs.StringVar(&f.interconnect, "interconnect", "auto", "GPU interconnect: auto (from the GPU), nvlink, pcie, unknown")
-	numflag.Size(fs, &f.promptTokens, "prompt-tokens", 512, 0, planner.MaxSize, "typical prompt length in tokens")
-	numflag.Size(fs, &f.genTokens, "gen-tokens", 256, 0, planner.MaxSize, "typical generated tokens per request")
-	numflag.Int(fs, &f.concurrency, "concurrency", "c", 1, 1, 1<<20, "concurrent sequences to serve")
-	fs.StringVar(&f.batchingMode, "batching-mode", "balanced", "latency, balanced or throughput (throughput doubles max-num-batched-tokens)")
+	fs.StringVarP(&f.Model, "model", "m", "", "model: a catalog id, a path to config.json (or its folder), or a Hugging Face Hub id")
+	fs.StringVar(&f.Revision, "revision", "", "Hub revision (branch, tag or commit) to read config.json from")
+	numflag.Float(fs, &f.ParamsB, "params-b", 0, 0, 1e5, "override the parameter count, in billions")
+	fs.StringVar(&f.Dtype, "dtype", "auto", "weight dtype: auto (bfloat16), bfloat16, float16, float32")
+	fs.StringVarP(&f.Quantization, "quantization", "q", "", "weight format: "+strings.Join(planner.QuantNames(), ", ")+" (default: the checkpoint's own, else none)")
+	fs.StringVar(&f.QuantizedModel, "quantized-model", "", "id or path of a checkpoint already in the -q format (an AWQ build of --model, say): the command serves it")
+	fs.StringVar(&f.KVCacheDtype, "kv-cache-dtype", "auto", "KV cache dtype: "+strings.Join(planner.KVCacheDtypes, ", ")+" (memory and speed are planned with it)")
+	numflag.Size(fs, &f.MaxModelLen, "max-model-len", 0, 0, planner.MaxSize, "context length to plan for, e.g. 32k (default: the longest that fits, up to the model maximum)")
+	fs.StringVar(&f.GPU, "gpu", "", `GPU name from the catalog (e.g. "H100 SXM", "L40S", "4090"), "auto" to detect, or any name with --vram-gb`)
+	numflag.Int(fs, &f.GPUs, "gpus", "", 1, 1, 1024, "number of GPUs")
+	numflag.Float(fs, &f.VRAMGB, "vram-gb", 0, 0, 1e5, "memory per GPU in GiB, for a GPU the catalog lacks (or to override it)")
+	numflag.Float(fs, &f.MemBWGBs, "mem-bw-gbs", 0, 0, 1e6, "memory bandwidth in GB/s, for a GPU the catalog lacks")
+	numflag.Int(fs, &f.TP, "tensor-parallel-size", "", 0, 0, 1024, "tensor-parallel size (default: recommended)")
+	numflag.Int(fs, &f.TP, "tp", "", 0, 0, 1024, "shorthand for --tensor-parallel-size")
+	fs.StringVar(&f.Interconnect, "interconnect", "auto", "GPU interconnect: auto (from the GPU), nvlink, pcie, unknown")
+	numflag.Size(fs, &f.PromptTokens, "prompt-tokens", 512, 0, planner.MaxSize, "typical prompt length in tokens")
+	numflag.Size(fs, &f.GenTokens, "gen-tokens", 256, 0, planner.MaxSize, "typical generated tokens per request")
+	numflag.Int(fs, &f.Concurrency, "concurrency", "c", 1, 1, 1<<20, "concurrent sequences to serve")
+	fs.StringVar(&f.BatchingMode, "batching-mode", "balanced", "latency, balanced or throughput (throughput doubles max-num-batched-tokens)")
 	fs.StringVar(&f.vllmVersion, "vllm-version", "", "vLLM version to model (host cost, CUDA graphs, custom all-reduce); default: the baselines' current release line")
 	fs.BoolVar(&f.enforceEager, "enforce-eager", false, "model vLLM's --enforce-eager (no CUDA graphs)")
-	numflag.Float(fs, &f.gpuMemUtil, "gpu-memory-utilization", 0, 0, 1, "share of VRAM vLLM may use (0 = 0.90, 0.88 on consumer cards)")
-	numflag.Float(fs, &f.overheadGB, "overhead-gb", -1, -1, 1e5, "per-GPU non-KV memory in GiB (-1 = estimated: activation peak + CUDA graphs + other, see docs/memory.md)")
-	numflag.Float(fs, &f.fragmentation, "fragmentation-factor", 1, 1, 4, "KV cache multiplier (1: paged blocks are counted exactly)")
-	numflag.Float(fs, &f.headroomGB, "headroom-gb", 0, 0, 1e5, "KV pool GiB per GPU a plan must keep free beyond one max-length sequence")
-	fs.StringVar(&f.baselines, "baselines", "", `baselines: a file written by "calibrate fit", or an embedded set (default, seed)`)
+	numflag.Float(fs, &f.GPUMemUtil, "gpu-memory-utilization", 0, 0, 1, "share of VRAM vLLM may use (0 = 0.90, 0.88 on consumer cards)")
+	numflag.Float(fs, &f.OverheadGB, "overhead-gb", -1, -1, 1e5, "per-GPU non-KV memory in GiB (-1 = estimated: activation peak + CUDA graphs + other, see docs/memory.md)")
+	numflag.Float(fs, &f.Fragmentation, "fragmentation-factor", 1, 1, 4, "KV cache multiplier (1: paged blocks are counted exactly)")
+	numflag.Float(fs, &f.HeadroomGB, "headroom-gb", 0, 0, 1e5, "KV pool GiB per GPU a plan must keep free beyond one max-length sequence")
+	fs.StringVar(&f.Baselines, "baselines", "", `baselines: a file written by "calibrate fit", or an embedded set (default, seed)`)
 	fs.BoolVar(&f.offline, "offline", false, "never use the network (Hub config.json only from the cache)")
 	fs.StringVar(&f.profile, "profile", "", "read the planning inputs from a profile YAML (written by generate); flags given here override it")
 	f.fs = fs
@@ -225,24 +210,24 @@ func (a *app) planRequest(ctx context.Context, f *planFlags) (planner.Request, [
 	if err := f.applyProfile(); err != nil {
 		return planner.Request{}, nil, nil, err
 	}
-	bs, err := baselines.Load(f.baselines)
+	bs, err := baselines.Load(f.Baselines)
 	if err != nil {
 		return planner.Request{}, nil, nil, usageError{err}
 	}
 	warn := f.profileBaselinesWarning(bs)
-	m, err := a.resolveModel(ctx, f.model, f.revision, f.paramsB, f.offline)
+	m, err := a.resolveModel(ctx, f.Model, f.Revision, f.ParamsB, f.offline)
 	if err != nil {
 		return planner.Request{}, nil, nil, err
 	}
-	if f.gpus < 1 {
-		return planner.Request{}, nil, nil, usagef("--gpus %d must be ≥ 1", f.gpus)
+	if f.GPUs < 1 {
+		return planner.Request{}, nil, nil, usagef("--gpus %d must be ≥ 1", f.GPUs)
 	}
-	g, n, detectedIC, gpuWarn, err := a.resolveGPU(ctx, f.gpu, f.gpus, f.vramGB, f.memBWGBs)
+	g, n, detectedIC, gpuWarn, err := a.resolveGPU(ctx, f.GPU, f.GPUs, f.VRAMGB, f.MemBWGBs)
 	if err != nil {
 		return planner.Request{}, nil, nil, err
 	}
 	warn = append(warn, gpuWarn...)
-	ic := f.interconnect
+	ic := f.Interconnect
 	if (ic == "" || ic == "auto") && detectedIC != "" {
 		ic = detectedIC
 	}
@@ -251,23 +236,23 @@ func (a *app) planRequest(ctx context.Context, f *planFlags) (planner.Request, [
 			return planner.Request{}, nil, nil, usageError{err}
 		}
 	}
-	if _, err := planner.NormalizeKVCacheDtype(f.kvd); err != nil {
+	if _, err := planner.NormalizeKVCacheDtype(f.KVCacheDtype); err != nil {
 		return planner.Request{}, nil, nil, usageError{fmt.Errorf("--kv-cache-dtype: %w", err)}
 	}
-	if _, err := planner.NormalizeDtype(f.dtype); err != nil {
+	if _, err := planner.NormalizeDtype(f.Dtype); err != nil {
 		return planner.Request{}, nil, nil, usageError{fmt.Errorf("--dtype: %w", err)}
 	}
-	q := f.quantization
+	q := f.Quantization
 	if q != "" {
 		if q, err = planner.NormalizeQuantization(q); err != nil {
 			return planner.Request{}, nil, nil, usageError{fmt.Errorf("--quantization: %w", err)}
 		}
 	}
 	req := planner.Request{
-		Model: m, GPU: g, NumGPUs: n, TP: f.tp, Dtype: f.dtype, Quantization: q, QuantizedModel: f.quantizedModel, KVCacheDtype: f.kvd,
-		MaxModelLen: f.maxModelLen, Interconnect: ic, PromptTokens: f.promptTokens, GenTokens: f.genTokens,
-		Concurrency: f.concurrency, BatchingMode: f.batchingMode, VLLMVersion: f.vllmVersion, EnforceEager: f.enforceEager,
-		Policy:    planner.Policy{GPUMemoryUtilization: f.gpuMemUtil, OverheadGB: f.overheadGB, FragmentationFactor: f.fragmentation, HeadroomGB: f.headroomGB},
+		Model: m, GPU: g, NumGPUs: n, TP: f.TP, Dtype: f.Dtype, Quantization: q, QuantizedModel: f.QuantizedModel, KVCacheDtype: f.KVCacheDtype,
+		MaxModelLen: f.MaxModelLen, Interconnect: ic, PromptTokens: f.PromptTokens, GenTokens: f.GenTokens,
+		Concurrency: f.Concurrency, BatchingMode: f.BatchingMode, VLLMVersion: f.vllmVersion, EnforceEager: f.enforceEager,
+		Policy:    planner.Policy{GPUMemoryUtilization: f.GPUMemUtil, OverheadGB: f.OverheadGB, FragmentationFactor: f.Fragmentation, HeadroomGB: f.HeadroomGB},
 		Baselines: &bs.Baselines,
 	}
 	if f.vllmVersion != "" {
@@ -352,9 +337,7 @@ func (a *app) planWithRequest(ctx context.Context, f *planFlags) (planner.Reques
 	}
 	resp.Warnings = append(warn, resp.Warnings...)
 	resp.Baselines = bs.Label()
-	if err := f.applyVLLMArgs(&resp); err != nil {
-		return req, resp, nil, err
-	}
+	f.applyVLLMArgs(&resp)
 	resp.Config.ServeCommand = artifacts.ServeCommand(&resp)
 	return req, resp, bs, nil
 }

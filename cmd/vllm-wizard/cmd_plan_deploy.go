@@ -115,15 +115,15 @@ func (a *app) runDeployPlan(ctx context.Context, f *planFlags, d *deployFlags, a
 	if err := f.applyProfile(); err != nil {
 		return err
 	}
-	bs, err := baselines.Load(f.baselines)
+	bs, err := baselines.Load(f.Baselines)
 	if err != nil {
 		return err
 	}
-	m, err := a.resolveModel(ctx, f.model, f.revision, f.paramsB, f.offline)
+	m, err := a.resolveModel(ctx, f.Model, f.Revision, f.ParamsB, f.offline)
 	if err != nil {
 		return err
 	}
-	gpus, err := deployGPUs(f.gpu, f.vramGB, f.memBWGBs)
+	gpus, err := deployGPUs(f.GPU, f.VRAMGB, f.MemBWGBs)
 	if err != nil {
 		return err
 	}
@@ -132,11 +132,11 @@ func (a *app) runDeployPlan(ctx context.Context, f *planFlags, d *deployFlags, a
 			return err
 		}
 	}
-	pd, err := shapeDist(f.promptTokens, d.promptP90, d.promptShape)
+	pd, err := shapeDist(f.PromptTokens, d.promptP90, d.promptShape)
 	if err != nil {
 		return usageError{fmt.Errorf("--prompt-tokens/--prompt-p90: %w", err)}
 	}
-	od, err := shapeDist(f.genTokens, d.genP90, d.genShape)
+	od, err := shapeDist(f.GenTokens, d.genP90, d.genShape)
 	if err != nil {
 		return usageError{fmt.Errorf("--gen-tokens/--gen-p90: %w", err)}
 	}
@@ -165,17 +165,17 @@ func (a *app) runDeployPlan(ctx context.Context, f *planFlags, d *deployFlags, a
 	if d.gpusPerNode < 0 || d.gpusPerNode > 1024 || d.pp < 0 || d.pp > 64 || d.maxGPUs < 1 {
 		return usagef("--gpus-per-node, --pp and --max-gpus must be positive (at most 1024, 64 and any)")
 	}
-	quant := f.quantization
+	quant := f.Quantization
 	if quant != "" {
 		if quant, err = planner.NormalizeQuantization(quant); err != nil {
 			return usageError{err}
 		}
 	}
-	kvd, err := planner.NormalizeKVCacheDtype(f.kvd)
+	kvd, err := planner.NormalizeKVCacheDtype(f.KVCacheDtype)
 	if err != nil {
 		return usageError{err}
 	}
-	pol := planner.Policy{GPUMemoryUtilization: f.gpuMemUtil, OverheadGB: f.overheadGB, FragmentationFactor: f.fragmentation, HeadroomGB: f.headroomGB}
+	pol := planner.Policy{GPUMemoryUtilization: f.GPUMemUtil, OverheadGB: f.OverheadGB, FragmentationFactor: f.Fragmentation, HeadroomGB: f.HeadroomGB}
 	if err := pol.Validate(); err != nil {
 		return usageError{err}
 	}
@@ -192,10 +192,10 @@ func (a *app) runDeployPlan(ctx context.Context, f *planFlags, d *deployFlags, a
 			gpn = deploy.GPUsPerNode(&g)
 		}
 		t := deploy.Target{Model: m, GPU: g, Baselines: &bs.Baselines, Policy: pol, Quantization: quant, KVCacheDtype: kvd,
-			ContextLen: f.maxModelLen, ScaleOut: link, GPUsPerNode: gpn}
+			ContextLen: f.MaxModelLen, ScaleOut: link, GPUsPerNode: gpn}
 		p := deploy.Params{Workload: w, SLO: slo, Price: deploy.PriceOf(&g), Cost: cost, GPUsPerNode: gpn, MaxGPUs: d.maxGPUs}
-		if f.tp > 0 {
-			p.TP = []int{f.tp}
+		if f.TP > 0 {
+			p.TP = []int{f.TP}
 		}
 		if d.pp > 0 {
 			p.PP = []int{d.pp}
