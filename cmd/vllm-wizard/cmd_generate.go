@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -71,13 +72,6 @@ func emitList(f *planFlags, flagValue string) ([]string, error) {
 	return out, nil
 }
 
-// output is one file generate writes.
-type output struct {
-	name string
-	data []byte
-	mode os.FileMode
-}
-
 func (a *app) runGenerate(cmd *cobra.Command, f *planFlags, outDir, emitFlag string, force bool, opt artifacts.Options) error {
 	ctx := cmd.Context()
 	if outDir == "" {
@@ -105,14 +99,14 @@ func (a *app) runGenerate(cmd *cobra.Command, f *planFlags, outDir, emitFlag str
 		opt.LocalModelDir = resp.Config.Model
 	}
 
-	var outs []output
+	var outs []atomicfile.Named
 	for _, e := range emit {
 		if e == "profile" {
 			data, err := profile.Marshal(f.toProfile(req, &resp, bs, emit))
 			if err != nil {
 				return err
 			}
-			outs = append(outs, output{profileFile, data, 0o644})
+			outs = append(outs, atomicfile.Named{Name: profileFile, Data: data, Mode: 0o644})
 			continue
 		}
 		k := artifacts.Kind(e)
@@ -124,9 +118,12 @@ func (a *app) runGenerate(cmd *cobra.Command, f *planFlags, outDir, emitFlag str
 		if k.Executable() {
 			mode = 0o755
 		}
-		outs = append(outs, output{k.FileName(), data, mode})
+		outs = append(outs, atomicfile.Named{Name: k.FileName(), Data: data, Mode: mode})
 	}
-	if err := writeAll(outDir, outs, force); err != nil {
+	if err := atomicfile.WriteAll(outDir, outs, force); err != nil {
+		if errors.Is(err, atomicfile.ErrExists) {
+			return fmt.Errorf("%w (pass --force to overwrite)", err)
+		}
 		return err
 	}
 	for _, w := range resp.Warnings {
@@ -135,96 +132,11 @@ func (a *app) runGenerate(cmd *cobra.Command, f *planFlags, outDir, emitFlag str
 	if !resp.Feasibility.Fits {
 		fmt.Fprintln(a.stderr, "warning: the plan does not fit these GPUs; the files were written anyway (see vllm-wizard plan)")
 	}
-	return printNextSteps(a.stdout, outDir, outs, opt)
-}
-
-// writeAll writes every file or none: it refuses when any target exists
-// (without force), then writes all to temporary files and renames them.
-func writeAll(dir string, outs []output, force bool) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create output folder: %w", err)
+	names := make([]string, len(outs))
+	for i, o := range outs {
+		names[i] = o.Name
 	}
-	if !force {
-		var exist []string
-		for _, o := range outs {
-			if _, err := os.Lstat(filepath.Join(dir, o.name)); err == nil {
-				exist = append(exist, o.name)
-			}
-		}
-		if len(exist) > 0 {
-			return fmt.Errorf("%s already hold %s: %w; nothing was written (pass --force to overwrite)", dir, strings.Join(exist, ", "), atomicfile.ErrExists)
-		}
-	}
-	files := make([]*atomicfile.File, 0, len(outs))
-	abort := func() {
-		for _, fl := range files {
-			fl.Abort()
-		}
-	}
-	for _, o := range outs {
-		p := filepath.Join(dir, o.name)
-		fl, err := atomicfile.Create(p, atomicfile.Options{Overwrite: force, Mode: o.mode})
-		if err != nil {
-			abort()
-			return err
-		}
-		files = append(files, fl)
-		if _, err := fl.Write(o.data); err != nil {
-			abort()
-			return fmt.Errorf("write %s: %w", p, err)
-		}
-	}
-	for i, fl := range files {
-		if err := fl.Commit(); err != nil {
-			for _, rest := range files[i+1:] {
-				rest.Abort()
-			}
-			return err
-		}
-	}
-	return nil
-}
-
-func printNextSteps(w io.Writer, dir string, outs []output, opt artifacts.Options) error {
-	what := map[string]string{
-		"serve_command.sh":    "vllm serve on this machine (vLLM installed)",
-		"docker_run.sh":       "docker run of " + cmpOr(opt.Image, "the vLLM image for the GPU's vendor"),
-		"docker-compose.yaml": "a Docker Compose service",
-		"k8s.yaml":            "a Kubernetes Deployment and Service",
-		profileFile:           "the inputs of this plan: vllm-wizard plan --profile",
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "Wrote %d file(s) to %s:\n", len(outs), dir)
-	has := map[string]bool{}
-	for _, o := range outs {
-		has[o.name] = true
-		fmt.Fprintf(&b, "  %-20s %s\n", o.name, what[o.name])
-	}
-	q := func(name string) string { return artifacts.ShellQuote(filepath.Join(dir, name)) }
-	b.WriteString("\nNext steps:\n")
-	if has["serve_command.sh"] || has["docker_run.sh"] || has["docker-compose.yaml"] || has["k8s.yaml"] {
-		b.WriteString("  Gated models need a Hugging Face token:  export HF_TOKEN=hf_...\n")
-	}
-	if has["serve_command.sh"] {
-		fmt.Fprintf(&b, "  Run on this machine:  %s\n", q("serve_command.sh"))
-	}
-	if has["docker_run.sh"] {
-		fmt.Fprintf(&b, "  Run in Docker:        %s\n", q("docker_run.sh"))
-	}
-	if has["docker-compose.yaml"] {
-		fmt.Fprintf(&b, "  Run with Compose:     docker compose -f %s up -d\n", q("docker-compose.yaml"))
-	}
-	if has["k8s.yaml"] {
-		fmt.Fprintf(&b, "  Run on Kubernetes:    kubectl create secret generic %s --from-literal=%s=\"$HF_TOKEN\"\n", opt.HFTokenSecret, artifacts.HFTokenSecretKey)
-		fmt.Fprintf(&b, "                        kubectl apply -f %s\n", q("k8s.yaml"))
-	}
-	if has["serve_command.sh"] || has["docker_run.sh"] || has["docker-compose.yaml"] {
-		fmt.Fprintf(&b, "  Check it is up:       curl http://localhost:%d/v1/models\n", opt.Port)
-	}
-	if has[profileFile] {
-		fmt.Fprintf(&b, "  Plan again:           vllm-wizard plan --profile %s\n", q(profileFile))
-	}
-	_, err := io.WriteString(w, b.String())
+	_, err = io.WriteString(a.stdout, artifacts.NextSteps(outDir, names, profileFile, opt))
 	return err
 }
 
@@ -293,11 +205,4 @@ func (f *planFlags) toProfile(req planner.Request, resp *planner.Response, bs *b
 		}
 	}
 	return profile.FromPlan(&req, resp.Config.Args, &f.Inputs, f.loaded, emit, name, bs.Hash)
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

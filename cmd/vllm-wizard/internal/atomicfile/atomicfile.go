@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // ErrExists is returned by Create when the target exists and overwriting was
@@ -149,4 +150,57 @@ func WriteFile(path string, data []byte, opt Options) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return f.Commit()
+}
+
+// Named is one file of a set WriteAll writes.
+type Named struct {
+	Name string
+	Data []byte
+	Mode os.FileMode
+}
+
+// WriteAll writes every file into dir or none: without overwrite it
+// refuses when any of them exists (ErrExists, naming them all), then it
+// writes all to temporary files and renames them.
+func WriteAll(dir string, files []Named, overwrite bool) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create output folder: %w", err)
+	}
+	if !overwrite {
+		var exist []string
+		for _, o := range files {
+			if _, err := os.Lstat(filepath.Join(dir, o.Name)); err == nil {
+				exist = append(exist, o.Name)
+			}
+		}
+		if len(exist) > 0 {
+			return fmt.Errorf("%s already hold %s: %w; nothing was written", dir, strings.Join(exist, ", "), ErrExists)
+		}
+	}
+	created := make([]*File, 0, len(files))
+	abort := func(fs []*File) {
+		for _, f := range fs {
+			f.Abort()
+		}
+	}
+	for _, o := range files {
+		p := filepath.Join(dir, o.Name)
+		f, err := Create(p, Options{Overwrite: overwrite, Mode: o.Mode})
+		if err != nil {
+			abort(created)
+			return err
+		}
+		created = append(created, f)
+		if _, err := f.Write(o.Data); err != nil {
+			abort(created)
+			return fmt.Errorf("write %s: %w", p, err)
+		}
+	}
+	for i, f := range created {
+		if err := f.Commit(); err != nil {
+			abort(created[i+1:])
+			return err
+		}
+	}
+	return nil
 }

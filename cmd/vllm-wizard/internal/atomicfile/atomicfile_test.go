@@ -236,3 +236,30 @@ func TestCreateRefusesDirectory(t *testing.T) {
 	}
 	assertOnly(t, dir)
 }
+
+// TestWriteAllOrNone: one existing target stops the whole set, named in
+// the error, with nothing written; overwrite writes every file.
+func TestWriteAllOrNone(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "b.sh"), []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files := []Named{{Name: "a.yaml", Data: []byte("a"), Mode: 0o644}, {Name: "b.sh", Data: []byte("b"), Mode: 0o755}}
+	err := WriteAll(dir, files, false)
+	if !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), "already hold b.sh") {
+		t.Fatalf("err = %v, want ErrExists naming b.sh", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "a.yaml")); err == nil {
+		t.Error("a.yaml was written although the set was refused")
+	}
+	if err := WriteAll(dir, files, true); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(dir, f.Name))
+		st, _ := os.Stat(filepath.Join(dir, f.Name))
+		if err != nil || string(b) != string(f.Data) || st.Mode().Perm() != f.Mode {
+			t.Errorf("%s: %q %v mode %v, want %q mode %v", f.Name, b, err, st.Mode().Perm(), f.Data, f.Mode)
+		}
+	}
+}
