@@ -183,6 +183,28 @@ func GPUName(name string) (string, error) {
 	return g.Name, nil
 }
 
+// DescribeGPU is the GPU a user describes by name and, optionally, memory
+// and bandwidth: the catalog's entry with memory (vramGB) and bandwidth
+// (memBWGBs) replaced where given (> 0), or, for a name the catalog lacks,
+// a custom GPU of vramGB. Without vramGB an unknown name is LookupGPU's
+// error.
+func DescribeGPU(name string, vramGB, memBWGBs float64) (GPU, error) {
+	g, err := LookupGPU(name)
+	if err != nil {
+		if vramGB <= 0 {
+			return GPU{}, err
+		}
+		return GPU{Name: name, MemoryGiB: vramGB, MemBWGBs: memBWGBs, Custom: true}, nil
+	}
+	if vramGB > 0 {
+		g.MemoryGiB = vramGB
+	}
+	if memBWGBs > 0 {
+		g.MemBWGBs = memBWGBs
+	}
+	return g, nil
+}
+
 var memSizeRe = regexp.MustCompile(`(?i)\b(\d+)\s*GB\b`)
 
 // matchGPUText finds the GPU a free-text description names. The text before

@@ -188,3 +188,35 @@ func FuzzNormalizeInterconnect(f *testing.F) {
 		}
 	})
 }
+
+func TestDescribeGPU(t *testing.T) {
+	l40s, _ := planner.LookupGPU("L40S")
+	tests := []struct {
+		name          string
+		in            string
+		vram, bw      float64
+		wantMem       float64
+		wantBW        float64
+		custom, isErr bool
+	}{
+		{name: "catalog entry as it is", in: "l40s", wantMem: l40s.MemoryGiB, wantBW: l40s.MemBWGBs},
+		{name: "catalog entry with its memory overridden", in: "L40S", vram: 24, wantMem: 24, wantBW: l40s.MemBWGBs},
+		{name: "unknown name with memory is custom", in: "My GPU", vram: 32, bw: 900, wantMem: 32, wantBW: 900, custom: true},
+		{name: "unknown name without memory is the catalog's error", in: "My GPU", isErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g, err := planner.DescribeGPU(tc.in, tc.vram, tc.bw)
+			if tc.isErr {
+				var ne *planner.NameError
+				if !errors.As(err, &ne) {
+					t.Fatalf("err = %v, want a *planner.NameError", err)
+				}
+				return
+			}
+			if err != nil || g.MemoryGiB != tc.wantMem || g.MemBWGBs != tc.wantBW || g.Custom != tc.custom {
+				t.Errorf("got %+v, %v; want memory %v, bandwidth %v, custom %v", g, err, tc.wantMem, tc.wantBW, tc.custom)
+			}
+		})
+	}
+}

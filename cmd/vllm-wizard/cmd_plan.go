@@ -138,36 +138,13 @@ func (a *app) resolveGPU(ctx context.Context, name string, gpus int, vramGB, mem
 	}
 	if strings.EqualFold(name, "auto") {
 		sys, err := a.detect(ctx, detect.Options{})
+		var smallest detect.GPU
+		n := 0
+		if err == nil {
+			smallest, n, warn, err = sys.ForPlan(gpus)
+		}
 		if err != nil {
 			return planner.GPU{}, 0, "", nil, fmt.Errorf("--gpu auto: %w; name the GPU with --gpu instead", err)
-		}
-		if len(sys.GPUs) == 0 {
-			return planner.GPU{}, 0, "", nil, errors.New("--gpu auto: no GPU detected; name the GPU with --gpu instead")
-		}
-		var use []detect.GPU
-		for _, d := range sys.GPUs {
-			// A GPU that failed to answer has no usable name or memory.
-			if d.Name != "" && d.MemoryTotalBytes > 0 {
-				use = append(use, d)
-			}
-		}
-		if len(use) == 0 {
-			return planner.GPU{}, 0, "", nil, errors.New("--gpu auto: no detected GPU reported its name and memory; name the GPU with --gpu instead")
-		}
-		if len(use) < len(sys.GPUs) {
-			warn = append(warn, fmt.Sprintf("%d of %d detected GPUs did not answer and were left out", len(sys.GPUs)-len(use), len(sys.GPUs)))
-		}
-		if gpus > 0 && gpus < len(use) {
-			use = use[:gpus]
-		}
-		smallest := use[0]
-		for _, d := range use[1:] {
-			if d.Name != smallest.Name {
-				warn = append(warn, "detected GPUs of different models; planning for the smallest")
-			}
-			if d.MemoryTotalBytes < smallest.MemoryTotalBytes {
-				smallest = d
-			}
 		}
 		g, err := planner.LookupGPU(smallest.Name)
 		if err != nil {
@@ -177,30 +154,20 @@ func (a *app) resolveGPU(ctx context.Context, name string, gpus int, vramGB, mem
 		if smallest.MemoryTotalBytes > 0 {
 			g.MemoryGiB = smallest.MemoryTotalGiB()
 		}
-		return g, len(use), sys.Interconnect, warn, nil
+		return g, n, sys.Interconnect, warn, nil
 	}
 	if name == "" && vramGB == 0 {
 		return planner.GPU{}, 0, "", nil, usagef(`--gpu is required (a catalog name such as "H100 SXM", "auto", or any name with --vram-gb)`)
 	}
-	g, err := planner.LookupGPU(name)
-	switch {
-	case err == nil:
-		if vramGB > 0 {
-			g.MemoryGiB = vramGB
-		}
-		if memBW > 0 {
-			g.MemBWGBs = memBW
-		}
-	case vramGB > 0:
-		if name == "" {
-			name = "custom GPU"
-		}
-		g = planner.GPU{Name: name, MemoryGiB: vramGB, MemBWGBs: memBW, Custom: true}
-		if memBW == 0 {
-			warn = append(warn, "no --mem-bw-gbs for this GPU: memory is planned, speed is not estimated")
-		}
-	default:
+	if name == "" {
+		name = "custom GPU"
+	}
+	g, err := planner.DescribeGPU(name, vramGB, memBW)
+	if err != nil {
 		return planner.GPU{}, 0, "", nil, fmt.Errorf("%w; or describe it with --vram-gb (and --mem-bw-gbs)", err)
+	}
+	if g.Custom && memBW == 0 {
+		warn = append(warn, "no --mem-bw-gbs for this GPU: memory is planned, speed is not estimated")
 	}
 	return g, gpus, "", warn, nil
 }

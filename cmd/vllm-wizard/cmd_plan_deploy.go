@@ -88,19 +88,9 @@ func deployGPUs(name string, vramGB, memBW float64) ([]planner.GPU, error) {
 		if n == "" {
 			continue
 		}
-		g, err := planner.LookupGPU(n)
+		g, err := planner.DescribeGPU(n, vramGB, memBW)
 		if err != nil {
-			if vramGB > 0 {
-				g = planner.GPU{Name: n, MemoryGiB: vramGB, MemBWGBs: memBW, Custom: true}
-			} else {
-				return nil, usageError{err}
-			}
-		}
-		if vramGB > 0 {
-			g.MemoryGiB = vramGB
-		}
-		if memBW > 0 {
-			g.MemBWGBs = memBW
+			return nil, usageError{err}
 		}
 		out = append(out, g)
 	}
