@@ -68,14 +68,6 @@ func (d *deployFlags) register(fs *pflag.FlagSet) {
 // active reports whether plan was given a target load.
 func (d *deployFlags) active() bool { return d.requestRate != 0 || d.users != 0 }
 
-func shapeDist(mean int, p90 float64, shape string) (deploy.Dist, error) {
-	dd := deploy.Dist{Mean: float64(mean), P90: p90, Shape: shape}
-	if p90 > 0 {
-		dd.Shape = deploy.ShapeLogNormal
-	}
-	return dd, dd.Validate()
-}
-
 // deployGPUs resolves --gpu for a deployment search: one name, a
 // comma-separated list, or any (the whole catalog).
 func deployGPUs(name string, vramGB, memBW float64) ([]planner.GPU, error) {
@@ -122,54 +114,11 @@ func (a *app) runDeployPlan(ctx context.Context, f *planFlags, d *deployFlags, a
 			return err
 		}
 	}
-	pd, err := shapeDist(f.PromptTokens, d.promptP90, d.promptShape)
+	q, err := d.question(f, m, bs)
 	if err != nil {
-		return usageError{fmt.Errorf("--prompt-tokens/--prompt-p90: %w", err)}
+		return err
 	}
-	od, err := shapeDist(f.GenTokens, d.genP90, d.genShape)
-	if err != nil {
-		return usageError{fmt.Errorf("--gen-tokens/--gen-p90: %w", err)}
-	}
-	w := deploy.Workload{Prompt: pd, Output: od, RequestRate: d.requestRate, Users: d.users, ThinkS: d.thinkS}
-	if err := w.Validate(); err != nil {
-		return usageError{err}
-	}
-	slo := deploy.SLO{TTFTMs: d.sloTTFT, TPOTMs: d.sloTPOT, E2EMs: d.sloE2E, Percentile: d.sloPct, MinTokSPerUser: d.sloMinTokS}
-	if err := slo.Validate(); err != nil {
-		return usageError{err}
-	}
-	cost := deploy.CostParams{AmortisationYears: d.years, PowerUtilization: d.powerUtil, PUE: d.pue, USDPerKWh: d.kwh}
-	if err := cost.Validate(); err != nil {
-		return usageError{err}
-	}
-	link, err := deploy.ParseLink(d.scaleOut)
-	if err != nil {
-		return usageError{err}
-	}
-	if d.scaleOutGBs > 0 {
-		link.GBs = d.scaleOutGBs
-	}
-	if d.scaleOutUs > 0 {
-		link.LatencyUs = d.scaleOutUs
-	}
-	if d.gpusPerNode < 0 || d.gpusPerNode > 1024 || d.pp < 0 || d.pp > 64 || d.maxGPUs < 1 {
-		return usagef("--gpus-per-node, --pp and --max-gpus must be positive (at most 1024, 64 and any)")
-	}
-	quant := f.Quantization
-	if quant != "" {
-		if quant, err = planner.NormalizeQuantization(quant); err != nil {
-			return usageError{err}
-		}
-	}
-	kvd, err := planner.NormalizeKVCacheDtype(f.KVCacheDtype)
-	if err != nil {
-		return usageError{err}
-	}
-	pol := planner.Policy{GPUMemoryUtilization: f.GPUMemUtil, OverheadGB: f.OverheadGB, FragmentationFactor: f.Fragmentation, HeadroomGB: f.HeadroomGB}
-	if err := pol.Validate(); err != nil {
-		return usageError{err}
-	}
-	rep := console.DeployReport{Model: m.ID, Workload: w, SLO: slo, Cost: cost, PricesSource: planner.PriceCatalogSource(), Baselines: bs.Label()}
+	rep := console.DeployReport{Model: m.ID, Workload: q.Workload, SLO: q.SLO, Cost: q.Cost, PricesSource: planner.PriceCatalogSource(), Baselines: bs.Label()}
 	if d.prices != "" {
 		rep.PricesSource = "--prices " + d.prices + " (catalog medians for GPUs it does not list: " + planner.PriceCatalogSource() + ")"
 	}
@@ -177,21 +126,8 @@ func (a *app) runDeployPlan(ctx context.Context, f *planFlags, d *deployFlags, a
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		gpn := d.gpusPerNode
-		if gpn == 0 {
-			gpn = deploy.GPUsPerNode(&g)
-		}
-		t := deploy.Target{Model: m, GPU: g, Baselines: &bs.Baselines, Policy: pol, Quantization: quant, KVCacheDtype: kvd,
-			ContextLen: f.MaxModelLen, ScaleOut: link, GPUsPerNode: gpn}
-		p := deploy.Params{Workload: w, SLO: slo, Price: deploy.PriceOf(&g), Cost: cost, GPUsPerNode: gpn, MaxGPUs: d.maxGPUs}
-		if f.TP > 0 {
-			p.TP = []int{f.TP}
-		}
-		if d.pp > 0 {
-			p.PP = []int{d.pp}
-		}
-		ans := deploy.Search(deploy.PlannerReplicas(&t, &w), &p)
-		rep.GPUs = append(rep.GPUs, console.GPUAnswer{GPU: g.Name, Quality: deploy.QualityClass(quantOr(quant, m.NativeQuantization)), Answer: ans})
+		quality, ans := q.Answer(g)
+		rep.GPUs = append(rep.GPUs, console.GPUAnswer{GPU: g.Name, Quality: quality, Answer: ans})
 	}
 	sort.SliceStable(rep.GPUs, func(i, j int) bool { return console.RankLess(&rep.GPUs[i], &rep.GPUs[j]) })
 	if asJSON {
@@ -203,14 +139,40 @@ func (a *app) runDeployPlan(ctx context.Context, f *planFlags, d *deployFlags, a
 	return console.WriteDeploy(a.stdout, &rep)
 }
 
-func quantOr(q, native string) string {
-	if q == "" || q == "auto" {
-		if native != "" {
-			return native
-		}
-		return planner.QuantNone
+// question is the deployment question the flags ask of model m.
+func (d *deployFlags) question(f *planFlags, m planner.ModelConfig, bs *baselines.Set) (*deploy.Question, error) {
+	pd, err := deploy.LengthDist(f.PromptTokens, d.promptP90, d.promptShape)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--prompt-tokens/--prompt-p90: %w", err)}
 	}
-	return q
+	od, err := deploy.LengthDist(f.GenTokens, d.genP90, d.genShape)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--gen-tokens/--gen-p90: %w", err)}
+	}
+	link, err := deploy.ScaleOutLink(d.scaleOut, d.scaleOutGBs, d.scaleOutUs)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	quant := f.Quantization
+	if quant != "" {
+		if quant, err = planner.NormalizeQuantization(quant); err != nil {
+			return nil, usageError{err}
+		}
+	}
+	kvd, err := planner.NormalizeKVCacheDtype(f.KVCacheDtype)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	q := &deploy.Question{Model: m, Baselines: &bs.Baselines, Quantization: quant, KVCacheDtype: kvd, ContextLen: f.MaxModelLen,
+		Policy:   planner.Policy{GPUMemoryUtilization: f.GPUMemUtil, OverheadGB: f.OverheadGB, FragmentationFactor: f.Fragmentation, HeadroomGB: f.HeadroomGB},
+		Workload: deploy.Workload{Prompt: pd, Output: od, RequestRate: d.requestRate, Users: d.users, ThinkS: d.thinkS},
+		SLO:      deploy.SLO{TTFTMs: d.sloTTFT, TPOTMs: d.sloTPOT, E2EMs: d.sloE2E, Percentile: d.sloPct, MinTokSPerUser: d.sloMinTokS},
+		Cost:     deploy.CostParams{AmortisationYears: d.years, PowerUtilization: d.powerUtil, PUE: d.pue, USDPerKWh: d.kwh},
+		ScaleOut: link, GPUsPerNode: d.gpusPerNode, TP: f.TP, PP: d.pp, MaxGPUs: d.maxGPUs}
+	if err := q.Validate(); err != nil {
+		return nil, usageError{err}
+	}
+	return q, nil
 }
 
 // applyPriceFile overrides the GPUs' on-demand prices from a --prices CSV.

@@ -79,13 +79,7 @@ func PlannerReplicas(t *Target, w *Workload) ReplicaFunc {
 			stage.ParamsB *= share
 			stage.ActiveParamsB *= share
 		}
-		quant := t.Quantization
-		if quant == "" || quant == "auto" {
-			quant = planner.QuantNone
-			if m.NativeQuantization != "" {
-				quant = m.NativeQuantization
-			}
-		}
+		quant := weightFormat(t.Quantization, m.NativeQuantization)
 		f := planner.ComputeMemory(planner.MemoryInput{Model: &stage, GPU: &t.GPU, TP: tp, Dtype: "auto", Quantization: quant,
 			KVCacheDtype: t.KVCacheDtype, ContextLen: ctx, Concurrency: 1, Policy: t.Policy})
 		if !f.Fits {
