@@ -2,31 +2,12 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vllm-wizard/vllm-wizard/planner"
+	"github.com/vllm-wizard/vllm-wizard/reports/console"
 )
-
-// catalogModel is one row of `vllm-wizard models`.
-type catalogModel struct {
-	ID                 string   `json:"id"`
-	ModelType          string   `json:"model_type"`
-	ParamsB            float64  `json:"params_b"`
-	ActiveParamsB      float64  `json:"active_params_b"`
-	Layers             int      `json:"num_layers"`
-	KVHeads            int      `json:"num_kv_heads"`
-	HeadDim            int      `json:"head_dim"`
-	MaxPosition        int      `json:"max_position_embeddings"`
-	SlidingWindow      int      `json:"sliding_window,omitempty"`
-	SlidingLayers      int      `json:"sliding_layers,omitempty"`
-	MLA                bool     `json:"mla,omitempty"`
-	NativeQuantization string   `json:"native_quantization,omitempty"`
-	KVBytesPerToken    float64  `json:"kv_bytes_per_token_bf16"`
-	Aliases            []string `json:"aliases,omitempty"`
-}
 
 func newModelsCmd(a *app) *cobra.Command {
 	var asJSON bool
@@ -35,33 +16,14 @@ func newModelsCmd(a *app) *cobra.Command {
 		Short: "List the model catalog (ids --model accepts without a config.json)",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			var rows []catalogModel
-			for _, e := range planner.Models() {
-				m, err := planner.LookupModel(e.ID)
-				if err != nil {
-					return fmt.Errorf("catalog model %s: %w", e.ID, err)
-				}
-				rows = append(rows, catalogModel{ID: e.ID, ModelType: m.ModelType, ParamsB: m.ParamsB, ActiveParamsB: m.ActiveParamsB,
-					Layers: m.NumLayers, KVHeads: m.NumKVHeads, HeadDim: m.HeadDim, MaxPosition: m.MaxPositionEmbeddings,
-					SlidingWindow: m.SlidingWindow, SlidingLayers: m.SlidingLayerCount(), MLA: m.IsMLA(),
-					NativeQuantization: m.NativeQuantization, KVBytesPerToken: m.KVBytesPerToken(2, 1), Aliases: e.Aliases})
+			rows, err := console.ModelRows()
+			if err != nil {
+				return err
 			}
 			if asJSON {
 				return writeJSON(a, rows)
 			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "MODEL\tTYPE\tPARAMS (B)\tLAYERS\tKV HEADS\tMAX LEN\tSLIDING\tWEIGHTS")
-			for _, r := range rows {
-				sl, q := "-", "bf16"
-				if r.SlidingLayers > 0 {
-					sl = fmt.Sprintf("%d of %d layers, %d tokens", r.SlidingLayers, r.Layers, r.SlidingWindow)
-				}
-				if r.NativeQuantization != "" {
-					q = r.NativeQuantization
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%.1f\t%d\t%d\t%d\t%s\t%s\n", r.ID, r.ModelType, r.ParamsB, r.Layers, r.KVHeads, r.MaxPosition, sl, q)
-			}
-			return tw.Flush()
+			return console.WriteModels(a.stdout, rows)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the catalog as JSON")
@@ -79,17 +41,7 @@ func newGPUsCmd(a *app) *cobra.Command {
 			if asJSON {
 				return writeJSON(a, gs)
 			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "GPU\tVENDOR\tMEMORY (GiB)\tBANDWIDTH (GB/s)\tBF16 TFLOPS\tFP8\tvLLM STACK")
-			for _, g := range gs {
-				stack := map[string]string{planner.VendorNVIDIA: "CUDA", planner.VendorAMD: "ROCm", planner.VendorIntel: "vllm-gaudi (not generated)"}[g.VendorKind()]
-				fp8 := "no"
-				if g.SupportsFP8() {
-					fp8 = "yes"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.0f\t%.0f\t%s\t%s\n", g.Name, g.Vendor, g.MemoryGiB, g.MemBWGBs, g.BF16TFLOPS, fp8, stack)
-			}
-			return tw.Flush()
+			return console.WriteGPUs(a.stdout, gs)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the catalog as JSON")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -314,10 +313,7 @@ func (a *app) printPlan(resp planner.Response, bs *baselines.Set, asJSON, explai
 		out := planJSON{Feasibility: resp.Feasibility, Config: resp.Config, Performance: resp.Performance, Warnings: resp.Warnings,
 			Model: resp.Model, GPU: resp.GPU, NumGPUs: resp.NumGPUs,
 			Baselines: baselinesJSON{Name: bs.Name, Version: bs.Version, Hash: bs.Hash, Origin: bs.Origin}}
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(out)
+		return writeJSON(a, out)
 	}
 	return console.WritePlan(a.stdout, &resp, console.Options{Explain: explain})
 }

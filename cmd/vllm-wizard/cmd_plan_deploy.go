@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -131,10 +130,7 @@ func (a *app) runDeployPlan(ctx context.Context, f *planFlags, d *deployFlags, a
 	}
 	sort.SliceStable(rep.GPUs, func(i, j int) bool { return console.RankLess(&rep.GPUs[i], &rep.GPUs[j]) })
 	if asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(rep.JSON())
+		return writeJSON(a, rep.JSON())
 	}
 	return console.WriteDeploy(a.stdout, &rep)
 }
