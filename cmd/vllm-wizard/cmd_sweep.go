@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -133,7 +132,7 @@ func (f *sweepFlags) sweepGrid(cmd *cobra.Command) (sweep.Grid, string, error) {
 		if !fs.Changed(flag) {
 			return nil
 		}
-		out, err := parseIntList(vs)
+		out, err := numflag.ParseIntList(vs)
 		if err != nil {
 			return usagef("--%s: %w", flag, err)
 		}
@@ -170,36 +169,22 @@ func (f *sweepFlags) sweepGrid(cmd *cobra.Command) (sweep.Grid, string, error) {
 // overrides it).
 const sweepMemoryLimit = 200 << 20
 
-// maxRange bounds the values one a-b range may expand to.
-const maxRange = 1 << 21
-
-// parseIntList parses integers and inclusive ranges ("1,2,4", "1-64").
-func parseIntList(vs []string) ([]int, error) {
-	var out []int
-	for _, v := range vs {
-		v = strings.TrimSpace(v)
-		a, b, isRange := strings.Cut(v, "-")
-		lo, err1 := strconv.Atoi(strings.TrimSpace(a))
-		hi, err2 := lo, error(nil)
-		if isRange {
-			hi, err2 = strconv.Atoi(strings.TrimSpace(b))
-		}
-		if err1 != nil || err2 != nil || (isRange && (hi < lo || hi-lo >= maxRange)) {
-			return nil, fmt.Errorf("%q is not a whole number or a range a-b (a ≤ b, at most %d values)", v, maxRange)
-		}
-		for x := lo; x <= hi; x++ {
-			out = append(out, x)
-		}
-	}
-	return out, nil
-}
-
 // relTo resolves a path named in the grid file against the file's folder.
 func relTo(dir, p string) string {
 	if p == "" || dir == "" || filepath.IsAbs(p) {
 		return p
 	}
 	return filepath.Join(dir, p)
+}
+
+// sweepInputs is what a sweep evaluates: the grid's space with its
+// baselines and prices, and this machine's shard of it.
+type sweepInputs struct {
+	space      *sweep.Space
+	bl         *baselines.Set
+	pricesPath string
+	prices     map[string]float64
+	shard      sweep.Shard
 }
 
 func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
@@ -209,48 +194,11 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 			return usageError{err}
 		}
 	}
-	g, dir, err := f.sweepGrid(cmd)
+	in, err := f.inputs(cmd)
 	if err != nil {
 		return err
 	}
-	// Baselines and prices: the flag, else the grid file's entry.
-	blName := f.baseline
-	if blName == "" && g.Baselines != "" {
-		blName = g.Baselines
-		if p := relTo(dir, blName); fileExists(p) {
-			blName = p
-		}
-	}
-	bl, err := baselines.Load(blName)
-	if err != nil {
-		return usageError{err}
-	}
-	pricesPath := f.prices
-	if pricesPath == "" {
-		pricesPath = relTo(dir, g.Prices)
-	}
-	var prices map[string]float64
-	if pricesPath != "" {
-		pf, err := os.Open(pricesPath)
-		if err != nil {
-			return usagef("prices: %w", err)
-		}
-		prices, err = sweep.ParsePrices(pf)
-		pf.Close()
-		if err != nil {
-			return usagef("prices %s: %w", pricesPath, err)
-		}
-	}
-	space, err := sweep.NewSpace(g, &bl.Baselines, prices)
-	if err != nil {
-		return usageError{err}
-	}
-	var shard sweep.Shard
-	if f.shard != "" {
-		if shard, err = sweep.ParseShard(f.shard); err != nil {
-			return usagef("--shard: %w", err)
-		}
-	}
+	space, shard := in.space, in.shard
 	lo, hi := shard.Range(space.Len())
 	count := hi - lo
 	desc := space.Describe()
@@ -265,35 +213,9 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 		fmt.Fprintln(a.stdout, desc)
 		return nil
 	}
-
-	// Output.
-	if f.out == "" {
-		return usagef("--out is required: a .parquet, .xlsx, .csv or .jsonl file, or - for stdout")
-	}
-	var format reports.Format
-	switch {
-	case len(f.partitionBy) > 0:
-		if err := checkPartitionBy(f); err != nil {
-			return err
-		}
-		format = reports.FormatParquet
-	case f.out == "-" && f.format == "":
-		format = reports.FormatCSV
-	default:
-		if format, err = reports.FormatFromPath(f.out, f.format); err != nil {
-			return usageError{err}
-		}
-	}
-	if f.out == "-" && format != reports.FormatCSV && format != reports.FormatJSONL {
-		return usagef("--out -: stdout takes csv or jsonl, not %s; name a file", format)
-	}
-	if f.summaryOnly && format != reports.FormatXLSX {
-		return usagef("--summary-only applies to xlsx output only")
-	}
-	if format == reports.FormatXLSX && !f.summaryOnly {
-		if err := xlsx.CheckRows(count); err != nil {
-			return usageError{err}
-		}
+	format, err := f.outputFormat(count)
+	if err != nil {
+		return err
 	}
 	if !f.quiet {
 		fmt.Fprintln(a.stderr, "sweep:", desc)
@@ -301,66 +223,209 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 			fmt.Fprintf(a.stderr, "sweep: --workers %d capped at %d (%d CPUs; more goroutines add memory, not speed)\n", f.workers, n, runtime.GOMAXPROCS(0))
 		}
 	}
+	schema, about, err := in.layout(format, lo, hi)
+	if err != nil {
+		return err
+	}
+	out, err := a.openSweepOutput(f, format, schema, about, space.Grid.Target != nil)
+	if err != nil {
+		return err
+	}
+	defer out.abort() // a no-op after commit
+	start := time.Now()
+	st, err := a.sweepRows(ctx, f, space, shard, count, out.w)
+	if err != nil {
+		return err
+	}
+	if err := out.commit(); err != nil {
+		return err
+	}
+	if !f.quiet {
+		secs := time.Since(start).Seconds()
+		fmt.Fprintf(a.stderr, "sweep: wrote %s rows in %.2f s (%s rows/s) to %s\n", sweep.GroupDigits(st.Rows), secs, sweep.GroupDigits(int64(float64(st.Rows)/max(secs, 1e-9))), f.out)
+	}
+	return nil
+}
 
+// inputs builds the grid from the file and the flags, and loads its
+// baselines and prices: the flag, else the grid file's entry.
+func (f *sweepFlags) inputs(cmd *cobra.Command) (*sweepInputs, error) {
+	g, dir, err := f.sweepGrid(cmd)
+	if err != nil {
+		return nil, err
+	}
+	blName := f.baseline
+	if blName == "" && g.Baselines != "" {
+		blName = g.Baselines
+		if p := relTo(dir, blName); fileExists(p) {
+			blName = p
+		}
+	}
+	in := &sweepInputs{pricesPath: f.prices}
+	if in.bl, err = baselines.Load(blName); err != nil {
+		return nil, usageError{err}
+	}
+	if in.pricesPath == "" {
+		in.pricesPath = relTo(dir, g.Prices)
+	}
+	if in.pricesPath != "" {
+		pf, err := os.Open(in.pricesPath)
+		if err != nil {
+			return nil, usagef("prices: %w", err)
+		}
+		in.prices, err = sweep.ParsePrices(pf)
+		pf.Close()
+		if err != nil {
+			return nil, usagef("prices %s: %w", in.pricesPath, err)
+		}
+	}
+	if in.space, err = sweep.NewSpace(g, &in.bl.Baselines, in.prices); err != nil {
+		return nil, usageError{err}
+	}
+	if f.shard != "" {
+		if in.shard, err = sweep.ParseShard(f.shard); err != nil {
+			return nil, usagef("--shard: %w", err)
+		}
+	}
+	return in, nil
+}
+
+// outputFormat is the format --out is written in (Parquet for
+// --partition-by, CSV for a bare -), checked against the other output
+// flags and the run's count rows.
+func (f *sweepFlags) outputFormat(count int64) (reports.Format, error) {
+	if f.out == "" {
+		return "", usagef("--out is required: a .parquet, .xlsx, .csv or .jsonl file, or - for stdout")
+	}
+	var format reports.Format
+	var err error
+	switch {
+	case len(f.partitionBy) > 0:
+		if err := checkPartitionBy(f); err != nil {
+			return "", err
+		}
+		format = reports.FormatParquet
+	case f.out == "-" && f.format == "":
+		format = reports.FormatCSV
+	default:
+		if format, err = reports.FormatFromPath(f.out, f.format); err != nil {
+			return "", usageError{err}
+		}
+	}
+	if f.out == "-" && format != reports.FormatCSV && format != reports.FormatJSONL {
+		return "", usagef("--out -: stdout takes csv or jsonl, not %s; name a file", format)
+	}
+	if f.summaryOnly && format != reports.FormatXLSX {
+		return "", usagef("--summary-only applies to xlsx output only")
+	}
+	if format == reports.FormatXLSX && !f.summaryOnly {
+		if err := xlsx.CheckRows(count); err != nil {
+			return "", usageError{err}
+		}
+	}
+	return format, nil
+}
+
+// layout is the rows' schema with the run's provenance (indices lo to hi),
+// and for xlsx the About sheet.
+func (in *sweepInputs) layout(format reports.Format, lo, hi int64) (reports.Schema[sweep.Row], []xlsx.AboutSection, error) {
+	bl, space := in.bl, in.space
 	meta := map[string]string{"tool": "vllm-wizard " + version, "baselines": bl.Name + " " + bl.Version, "baselines_hash": bl.Hash,
-		"points": fmt.Sprint(space.Len()), "shard": shard.String(), "index_range": fmt.Sprintf("%d-%d", lo, hi)}
+		"points": fmt.Sprint(space.Len()), "shard": in.shard.String(), "index_range": fmt.Sprintf("%d-%d", lo, hi)}
 	meta["prices_source"] = planner.PriceCatalogSource()
-	if pricesPath != "" {
-		meta["prices_source"] = pricesPath + " overrides; else " + meta["prices_source"]
+	if in.pricesPath != "" {
+		meta["prices_source"] = in.pricesPath + " overrides; else " + meta["prices_source"]
 	}
 	// The grid once, compactly: long axes as ranges, the whole under 32 KiB.
 	spec, err := sweep.CompactSpec(space.Grid)
 	if err != nil {
-		return err
+		return reports.Schema[sweep.Row]{}, nil, err
 	}
 	meta["grid"] = string(spec)
-	schema := sweepSchema(bl.Name+" "+bl.Version, bl.Hash, meta)
 	var about []xlsx.AboutSection
 	if format == reports.FormatXLSX {
 		about = workbook.About(space, bl, workbook.AboutInputs{Tool: "vllm-wizard " + version, Generated: sweepNow(),
-			GridYAML: meta["grid"], PricesSource: pricesFileSource(pricesPath), FilePrices: prices})
+			GridYAML: meta["grid"], PricesSource: pricesFileSource(in.pricesPath), FilePrices: in.prices})
 	}
+	return sweepSchema(bl.Name+" "+bl.Version, bl.Hash, meta), about, nil
+}
 
-	var out io.Writer = a.stdout
-	var file *atomicfile.File
-	var dataset *atomicfile.Dir
-	var w reports.Writer[sweep.Row]
-	if len(f.partitionBy) > 0 {
-		if dataset, err = atomicfile.CreateDir(f.out, atomicfile.Options{Overwrite: f.force}); err != nil {
-			if errors.Is(err, atomicfile.ErrExists) {
-				return usageError{err}
-			}
-			return err
-		}
-		defer dataset.Abort() // a no-op after Commit
-		create := func(rel string) (io.WriteCloser, error) { return dataset.Create(rel) }
-		if w, err = parquet.NewDataset(schema, f.partitionBy, create, sweepParquetOptions()); err != nil {
+// sweepOutput is where a sweep's rows go: stdout, an atomic file or a
+// dataset folder, which appear only on commit.
+type sweepOutput struct {
+	w       reports.Writer[sweep.Row]
+	file    *atomicfile.File
+	dataset *atomicfile.Dir
+}
+
+// openSweepOutput opens --out for format (--partition-by: a Parquet dataset).
+func (a *app) openSweepOutput(f *sweepFlags, format reports.Format, schema reports.Schema[sweep.Row], about []xlsx.AboutSection, target bool) (*sweepOutput, error) {
+	o := &sweepOutput{}
+	exists := func(err error) error {
+		if errors.Is(err, atomicfile.ErrExists) {
 			return usageError{err}
 		}
-	} else if f.out != "-" {
-		if file, err = atomicfile.Create(f.out, atomicfile.Options{Overwrite: f.force}); err != nil {
-			if errors.Is(err, atomicfile.ErrExists) {
-				return usageError{err}
-			}
-			return err
-		}
-		defer file.Abort() // a no-op after Commit
-		out = file
+		return err
 	}
-	if w == nil {
-		// excelize spills rows to files in a folder named like the output's
-		// temporary file, so a later run removes them should this one be killed.
-		spill := ""
-		if file != nil && format == reports.FormatXLSX {
-			if spill, err = file.TempDir(); err != nil {
-				return err
-			}
+	var out io.Writer = a.stdout
+	var err error
+	if len(f.partitionBy) > 0 {
+		if o.dataset, err = atomicfile.CreateDir(f.out, atomicfile.Options{Overwrite: f.force}); err != nil {
+			return nil, exists(err)
 		}
-		if w, err = newSweepWriter(out, format, schema, f.summaryOnly, spill, about, space.Grid.Target != nil); err != nil {
-			return err
+		create := func(rel string) (io.WriteCloser, error) { return o.dataset.Create(rel) }
+		if o.w, err = parquet.NewDataset(schema, f.partitionBy, create, sweepParquetOptions()); err != nil {
+			o.abort()
+			return nil, usageError{err}
+		}
+		return o, nil
+	}
+	if f.out != "-" {
+		if o.file, err = atomicfile.Create(f.out, atomicfile.Options{Overwrite: f.force}); err != nil {
+			return nil, exists(err)
+		}
+		out = o.file
+	}
+	// excelize spills rows to files in a folder named like the output's
+	// temporary file, so a later run removes them should this one be killed.
+	spill := ""
+	if o.file != nil && format == reports.FormatXLSX {
+		if spill, err = o.file.TempDir(); err != nil {
+			o.abort()
+			return nil, err
 		}
 	}
+	if o.w, err = newSweepWriter(out, format, schema, f.summaryOnly, spill, about, target); err != nil {
+		o.abort()
+		return nil, err
+	}
+	return o, nil
+}
 
+func (o *sweepOutput) abort() {
+	if o.file != nil {
+		o.file.Abort()
+	}
+	if o.dataset != nil {
+		o.dataset.Abort()
+	}
+}
+
+func (o *sweepOutput) commit() error {
+	if o.file != nil {
+		if err := o.file.Commit(); err != nil {
+			return err
+		}
+	}
+	if o.dataset != nil {
+		return o.dataset.Commit()
+	}
+	return nil
+}
+
+// sweepRows evaluates this machine's count points into w and closes it: a
+// Pareto pass first when the grid needs one, a progress bar on a terminal.
+func (a *app) sweepRows(ctx context.Context, f *sweepFlags, space *sweep.Space, shard sweep.Shard, count int64, w reports.Writer[sweep.Row]) (sweep.Stats, error) {
 	// The live heap of a sweep is about 100 MiB whatever its size; a soft
 	// limit keeps the garbage collector from letting RSS double it.
 	if a.getenv("GOMEMLIMIT") == "" {
@@ -374,14 +439,13 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 			progressbar.OptionSetDescription("sweep"), progressbar.OptionClearOnFinish())
 		opt.Progress = func(n int) { _ = bar.Add(n) }
 	}
-	start := time.Now()
 	est := sweepEstimator(space)
 	if space.NeedsPareto() {
 		// Pareto needs every row of a model: a first pass keeps 12 bytes a row.
 		flags, err := sweep.ParetoPass(ctx, space, est, opt)
 		if err != nil {
 			_ = w.Close()
-			return sweepErr(ctx, err)
+			return sweep.Stats{}, sweepErr(ctx, err)
 		}
 		est = sweep.WithPareto(est, flags)
 	}
@@ -391,29 +455,12 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 	}
 	if err != nil {
 		_ = w.Close()
-		return sweepErr(ctx, err)
+		return st, sweepErr(ctx, err)
 	}
 	if err := w.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", f.out, err)
+		return st, fmt.Errorf("write %s: %w", f.out, err)
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if file != nil {
-		if err := file.Commit(); err != nil {
-			return err
-		}
-	}
-	if dataset != nil {
-		if err := dataset.Commit(); err != nil {
-			return err
-		}
-	}
-	if !f.quiet {
-		secs := time.Since(start).Seconds()
-		fmt.Fprintf(a.stderr, "sweep: wrote %s rows in %.2f s (%s rows/s) to %s\n", sweep.GroupDigits(st.Rows), secs, sweep.GroupDigits(int64(float64(st.Rows)/max(secs, 1e-9))), f.out)
-	}
-	return nil
+	return st, ctx.Err()
 }
 
 // sweepErr keeps cancellation recognisable (exit 130) and names the rest.

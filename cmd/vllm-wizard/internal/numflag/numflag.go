@@ -6,6 +6,7 @@ package numflag
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -96,4 +97,29 @@ func Size(fs *pflag.FlagSet, p *int, name string, def, lo, hi int, usage string)
 func Float(fs *pflag.FlagSet, p *float64, name string, def, lo, hi float64, usage string) {
 	*p = def
 	fs.Var(&floatFlag{p: p, lo: lo, hi: hi}, name, fmt.Sprintf("%s [%g, %g]", usage, lo, hi))
+}
+
+// MaxRange bounds the values one a-b range may expand to.
+const MaxRange = 1 << 21
+
+// ParseIntList parses the values of an integer list flag: integers and
+// inclusive ranges ("1,2,4", "1-64").
+func ParseIntList(vs []string) ([]int, error) {
+	var out []int
+	for _, v := range vs {
+		v = strings.TrimSpace(v)
+		a, b, isRange := strings.Cut(v, "-")
+		lo, err1 := strconv.Atoi(strings.TrimSpace(a))
+		hi, err2 := lo, error(nil)
+		if isRange {
+			hi, err2 = strconv.Atoi(strings.TrimSpace(b))
+		}
+		if err1 != nil || err2 != nil || (isRange && (hi < lo || hi-lo >= MaxRange)) {
+			return nil, fmt.Errorf("%q is not a whole number or a range a-b (a ≤ b, at most %d values)", v, MaxRange)
+		}
+		for x := lo; x <= hi; x++ {
+			out = append(out, x)
+		}
+	}
+	return out, nil
 }
