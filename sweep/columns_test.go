@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -158,5 +159,19 @@ func TestImportsSchemaOnly(t *testing.T) {
 		if strings.HasPrefix(imp, "github.com/vllm-wizard/vllm-wizard/reports/") || strings.Contains(imp, "/calibrate") {
 			t.Errorf("sweep imports %s; it may import only the reports schema package", imp)
 		}
+	}
+}
+
+// TestPartitionColumnsAreInputColumns: every partition column is a column
+// of the schema, and an output column is refused.
+func TestPartitionColumnsAreInputColumns(t *testing.T) {
+	names := sweep.Schema("b", "h", nil).Names()
+	for _, c := range sweep.PartitionColumns {
+		if !slices.Contains(names, c) {
+			t.Errorf("partition column %q is not in the schema", c)
+		}
+	}
+	if err := sweep.CheckPartitionColumns([]string{sweep.ColGPU, sweep.ColStatus}); err == nil || !strings.HasPrefix(err.Error(), sweep.ColStatus+": not an input column") {
+		t.Errorf("status: %v", err)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"time"
 
@@ -88,7 +87,7 @@ the whole run.`,
 	fs.StringVar(&f.shard, "shard", "", "write only slice i of n of the grid (0-based), e.g. 0/4")
 	fs.StringVar(&f.prices, "prices", "", "CSV of GPU prices (columns gpu,usd_per_gpu_hour) overriding the catalog's")
 	fs.StringVar(&f.baseline, "baselines", "", "baselines: an embedded set name or a file (default: the grid's, else default)")
-	fs.StringSliceVar(&f.partitionBy, "partition-by", nil, "write a Hive-partitioned Parquet dataset to the folder --out, e.g. model,gpu (any of: "+strings.Join(partitionColumns, ", ")+")")
+	fs.StringSliceVar(&f.partitionBy, "partition-by", nil, "write a Hive-partitioned Parquet dataset to the folder --out, e.g. model,gpu (any of: "+strings.Join(sweep.PartitionColumns, ", ")+")")
 	fs.BoolVar(&f.summaryOnly, "summary-only", false, "xlsx: leave out the Sweep sheet, keeping Answer, Charts and About (for sweeps over 1,048,575 rows)")
 	return cmd
 }
@@ -477,10 +476,6 @@ func sweepParquetOptions() parquet.Options {
 	return parquet.Options{CreatedBy: "vllm-wizard " + version, MaxRowGroupLength: 1 << 17, BlockRows: sweepBlockRows}
 }
 
-// partitionColumns are the input columns --partition-by accepts.
-var partitionColumns = []string{"model", "gpu", "gpu_count", "tp", "context_len", "quantization", "kv_cache_dtype",
-	"interconnect", "concurrency", "prompt_tokens", "gen_tokens"}
-
 // checkPartitionBy checks --partition-by against the output flags.
 func checkPartitionBy(f *sweepFlags) error {
 	if f.format != "" && f.format != string(reports.FormatParquet) {
@@ -489,10 +484,8 @@ func checkPartitionBy(f *sweepFlags) error {
 	if f.out == "-" {
 		return usagef("--partition-by writes a folder of files; name it with --out, not -")
 	}
-	for _, c := range f.partitionBy {
-		if !slices.Contains(partitionColumns, c) {
-			return usagef("--partition-by %s: not an input column; use any of %s", c, strings.Join(partitionColumns, ", "))
-		}
+	if err := sweep.CheckPartitionColumns(f.partitionBy); err != nil {
+		return usagef("--partition-by %w", err)
 	}
 	return nil
 }
