@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -462,35 +460,14 @@ func (a *app) calibrateImport(fl calibrateImportFlags, files []string) error {
 
 // importFile reads one file of any importable kind.
 func (a *app) importFile(fl *calibrateImportFlags, path string) (calibrate.ImportResult, calibrate.Kind, error) {
-	var res calibrate.ImportResult
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return res, 0, fmt.Errorf("import: %w", err)
+		return calibrate.ImportResult{}, 0, fmt.Errorf("import: %w", err)
 	}
-	kind := calibrate.DetectKind(data)
-	switch kind {
-	case calibrate.KindBenchServe:
+	return calibrate.ImportFile(path, data, func() (calibrate.BenchServeOptions, error) {
 		hw, err := fl.benchHardware(a)
-		if err != nil {
-			return res, kind, err
-		}
-		res, err = calibrate.ImportBenchServe(bytes.NewReader(data), calibrate.BenchServeOptions{
-			Name: filepath.Base(path), Hardware: hw, VLLMVersion: fl.vllmVersion})
-		if err != nil {
-			return res, kind, fmt.Errorf("import %s: %w", path, err)
-		}
-	case calibrate.KindPublished:
-		if res, err = calibrate.ImportPublished(bytes.NewReader(data)); err != nil {
-			return res, kind, fmt.Errorf("import %s: %w", path, err)
-		}
-	default:
-		ms, err := calibrate.ReadMeasurements(bytes.NewReader(data), calibrate.MeasurementFormat(data))
-		if err != nil {
-			return res, kind, fmt.Errorf("import %s (read as %s): %w", path, kind, err)
-		}
-		res.Measurements = ms
-	}
-	return res, kind, nil
+		return calibrate.BenchServeOptions{Hardware: hw, VLLMVersion: fl.vllmVersion}, err
+	})
 }
 
 // benchHardware is the hardware that bench result files ran on, from flags.
@@ -499,24 +476,10 @@ func (fl *calibrateImportFlags) benchHardware(a *app) (calibrate.Hardware, error
 	if err != nil {
 		return calibrate.Hardware{}, err
 	}
-	tp := fl.tp
-	if tp == 0 {
-		tp = max(fl.gpuCount, 1)
-	}
-	count := fl.gpuCount
-	if count == 0 {
-		count = tp
-	}
-	ic := fl.interconnect
-	if ic == "" {
-		ic = calibrate.InterconnectUnknown
-	}
 	gpu := fl.gpu
 	if gpu != "" {
 		gpu = a.catalogGPU(gpu)
-	} else if fl.tp == 0 {
-		tp, count = 0, fl.gpuCount // from the file's metadata
 	}
-	return calibrate.Hardware{GPU: gpu, GPUCount: count, TP: tp, Interconnect: ic, ParamsB: params,
-		Quantization: fl.quantization, KVCacheDtype: fl.kvCacheDtype}, nil
+	return calibrate.Hardware{GPU: gpu, GPUCount: fl.gpuCount, TP: fl.tp, Interconnect: fl.interconnect, ParamsB: params,
+		Quantization: fl.quantization, KVCacheDtype: fl.kvCacheDtype}.BenchDefaults(), nil
 }
