@@ -59,67 +59,15 @@ baselines from baselines/data/public-measurements.csv.`,
 func (a *app) runCalibrateFit(cmd *cobra.Command, args []string, f *fitFlags) error {
 	var build *fit.Build
 	var skips []fit.Skip
+	var err error
 	command := "vllm-wizard calibrate fit " + strings.Join(args, " ")
 	if f.preset != "" {
-		if f.preset != "default" {
-			return usagef("unknown preset %q; known: default", f.preset)
-		}
-		if len(args) < 1 || f.from != "" || f.name != "" || f.version != "" || f.date != "" || len(f.exclude) > 0 || f.derive || f.noCV {
-			return usagef("--preset default takes the published-measurements CSV files and fixes every other fit option")
-		}
-		var files []fit.File
-		for _, path := range args {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return fmt.Errorf("read measurements: %w", err)
-			}
-			files = append(files, fit.File{Name: filepath.Base(path), Data: data})
-		}
-		var err error
-		build, skips, err = fit.DefaultSet.Run(files, "vllm-wizard calibrate fit --preset default")
-		if err != nil {
-			return fmt.Errorf("fit %s: %w", strings.Join(args, " "), err)
+		if build, skips, err = f.fitPreset(args); err != nil {
+			return err
 		}
 		command = fit.DefaultSetCommand
-	} else {
-		parent, err := baselines.Load(f.from)
-		if err != nil {
-			return usagef("--from: %v", err)
-		}
-		po := fit.DefaultPrepareOptions
-		if len(f.exclude) > 0 {
-			po.ExcludeGPUs = map[string]string{}
-			for _, g := range f.exclude {
-				name, _ := planner.GPUName(g) // a GPU the catalog lacks is excluded by the name as given
-				po.ExcludeGPUs[name] = "excluded with --exclude-gpu"
-			}
-		}
-		var pts []fit.Point
-		files := map[string]string{}
-		for _, path := range args {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return fmt.Errorf("read measurements: %w", err)
-			}
-			p, s, err := fit.ReadPoints(data, po)
-			if err != nil {
-				return fmt.Errorf("measurements %s: %w", path, err)
-			}
-			pts = append(pts, p...)
-			skips = append(skips, s...)
-			files[filepath.Base(path)] = fit.FileHash(data)
-		}
-		date := f.date
-		if date == "" {
-			date = time.Now().UTC().Format("2006-01-02")
-		}
-		opt := fit.BuildOptions{Options: fit.DefaultOptions, Name: f.name, Version: f.version, ParentName: parent.Origin, ParentHash: parent.Hash,
-			Files: files, Date: date, Tool: "vllm-wizard " + version, CrossValidate: !f.noCV}
-		opt.DeriveUnmeasured = f.derive
-		build, err = fit.BuildBaselines(&parent.Baselines, pts, opt)
-		if err != nil {
-			return fmt.Errorf("fit: %w", err)
-		}
+	} else if build, skips, err = f.fitFiles(args); err != nil {
+		return err
 	}
 	for _, s := range skips {
 		fmt.Fprintf(a.stderr, "skipped %s: %s\n", s.Record, s.Reason)
@@ -127,6 +75,80 @@ func (a *app) runCalibrateFit(cmd *cobra.Command, args []string, f *fitFlags) er
 	if err := fit.WriteFit(a.stdout, build); err != nil {
 		return err
 	}
+	return a.writeFitFiles(f, build, command)
+}
+
+// fitPreset runs --preset default over the published-measurements CSV files.
+func (f *fitFlags) fitPreset(args []string) (*fit.Build, []fit.Skip, error) {
+	if f.preset != "default" {
+		return nil, nil, usagef("unknown preset %q; known: default", f.preset)
+	}
+	if len(args) < 1 || f.from != "" || f.name != "" || f.version != "" || f.date != "" || len(f.exclude) > 0 || f.derive || f.noCV {
+		return nil, nil, usagef("--preset default takes the published-measurements CSV files and fixes every other fit option")
+	}
+	var files []fit.File
+	for _, path := range args {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read measurements: %w", err)
+		}
+		files = append(files, fit.File{Name: filepath.Base(path), Data: data})
+	}
+	build, skips, err := fit.DefaultSet.Run(files, "vllm-wizard calibrate fit --preset default")
+	if err != nil {
+		return nil, nil, fmt.Errorf("fit %s: %w", strings.Join(args, " "), err)
+	}
+	return build, skips, nil
+}
+
+// fitFiles fits the --from baselines to the measurement files with the
+// flags' options.
+func (f *fitFlags) fitFiles(args []string) (*fit.Build, []fit.Skip, error) {
+	parent, err := baselines.Load(f.from)
+	if err != nil {
+		return nil, nil, usagef("--from: %v", err)
+	}
+	po := fit.DefaultPrepareOptions
+	if len(f.exclude) > 0 {
+		po.ExcludeGPUs = map[string]string{}
+		for _, g := range f.exclude {
+			name, _ := planner.GPUName(g) // a GPU the catalog lacks is excluded by the name as given
+			po.ExcludeGPUs[name] = "excluded with --exclude-gpu"
+		}
+	}
+	var pts []fit.Point
+	var skips []fit.Skip
+	files := map[string]string{}
+	for _, path := range args {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read measurements: %w", err)
+		}
+		p, s, err := fit.ReadPoints(data, po)
+		if err != nil {
+			return nil, nil, fmt.Errorf("measurements %s: %w", path, err)
+		}
+		pts = append(pts, p...)
+		skips = append(skips, s...)
+		files[filepath.Base(path)] = fit.FileHash(data)
+	}
+	date := f.date
+	if date == "" {
+		date = time.Now().UTC().Format("2006-01-02")
+	}
+	opt := fit.BuildOptions{Options: fit.DefaultOptions, Name: f.name, Version: f.version, ParentName: parent.Origin, ParentHash: parent.Hash,
+		Files: files, Date: date, Tool: "vllm-wizard " + version, CrossValidate: !f.noCV}
+	opt.DeriveUnmeasured = f.derive
+	build, err := fit.BuildBaselines(&parent.Baselines, pts, opt)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fit: %w", err)
+	}
+	return build, skips, nil
+}
+
+// writeFitFiles writes the fitted baselines (--out) and the
+// cross-validation report (--accuracy).
+func (a *app) writeFitFiles(f *fitFlags, build *fit.Build, command string) error {
 	opts := atomicfile.Options{Overwrite: f.force || f.preset != ""}
 	if f.out != "" {
 		data, err := baselines.Marshal(build.Baselines)
