@@ -91,41 +91,16 @@ func (s *Server) Exited() <-chan struct{} { return s.exited }
 // child is stopped and the error carries its last output lines. When ctx is
 // cancelled the server is stopped (also after Launch returned).
 func Launch(ctx context.Context, cfg LaunchConfig) (*Server, error) {
-	bin := cfg.Bin
-	if bin == "" {
-		bin = "vllm"
-	}
-	path, err := exec.LookPath(bin)
+	path, args, url, err := cfg.command()
 	if err != nil {
-		if cfg.Bin == "" || cfg.Bin == "vllm" {
-			return nil, ErrVLLMNotFound
-		}
-		return nil, fmt.Errorf("vllm executable %q: %w", bin, err)
+		return nil, err
 	}
-	if cfg.Model == "" {
-		return nil, errors.New("launch vllm: no model given")
-	}
-	host := cfg.Host
-	if host == "" {
-		host = "127.0.0.1"
-	}
-	port := cfg.Port
-	if port == 0 {
-		if port, err = freePort(host); err != nil {
-			return nil, err
-		}
-	}
-	tp := max(cfg.TP, 1)
-	args := []string{"serve", cfg.Model, "--tensor-parallel-size", strconv.Itoa(tp)}
-	args = append(args, cfg.Serve.Args()...)
-	args = append(args, "--host", host, "--port", strconv.Itoa(port))
-	args = append(args, cfg.ExtraArgs...)
 	lines := cfg.LogLines
 	if lines <= 0 {
 		lines = 50
 	}
 	s := &Server{
-		URL:     "http://" + net.JoinHostPort(host, strconv.Itoa(port)),
+		URL:     url,
 		Args:    append([]string{path}, args...),
 		logs:    newRingBuffer(lines),
 		exited:  make(chan struct{}),
@@ -135,14 +110,65 @@ func Launch(ctx context.Context, cfg LaunchConfig) (*Server, error) {
 	if s.grace <= 0 {
 		s.grace = DefaultStopGrace
 	}
+	if err := s.start(ctx, cfg.Env, cfg.Log); err != nil {
+		return nil, err
+	}
+	timeout := cfg.HealthTimeout
+	if timeout <= 0 {
+		timeout = DefaultHealthTimeout
+	}
+	if err := s.waitHealthy(ctx, timeout); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// command resolves the executable and builds the `vllm serve` arguments
+// and the server's URL (a free port when none is given).
+func (cfg *LaunchConfig) command() (path string, args []string, url string, err error) {
+	bin := cfg.Bin
+	if bin == "" {
+		bin = "vllm"
+	}
+	if path, err = exec.LookPath(bin); err != nil {
+		if cfg.Bin == "" || cfg.Bin == "vllm" {
+			return "", nil, "", ErrVLLMNotFound
+		}
+		return "", nil, "", fmt.Errorf("vllm executable %q: %w", bin, err)
+	}
+	if cfg.Model == "" {
+		return "", nil, "", errors.New("launch vllm: no model given")
+	}
+	host := cfg.Host
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	port := cfg.Port
+	if port == 0 {
+		if port, err = freePort(host); err != nil {
+			return "", nil, "", err
+		}
+	}
+	args = []string{"serve", cfg.Model, "--tensor-parallel-size", strconv.Itoa(max(cfg.TP, 1))}
+	args = append(args, cfg.Serve.Args()...)
+	args = append(args, "--host", host, "--port", strconv.Itoa(port))
+	args = append(args, cfg.ExtraArgs...)
+	return path, args, "http://" + net.JoinHostPort(host, strconv.Itoa(port)), nil
+}
+
+// start runs s.Args in its own process group with env added, keeps its
+// output lines (and copies them to log when set), and stops it when ctx
+// ends before Stop is called.
+func (s *Server) start(ctx context.Context, env []string, log io.Writer) error {
 	// Not exec.CommandContext: cancellation must go through Stop's SIGINT.
-	s.cmd = exec.Command(path, args...)
-	s.cmd.Env = append(s.cmd.Environ(), cfg.Env...)
+	s.cmd = exec.Command(s.Args[0], s.Args[1:]...)
+	s.cmd.Env = append(s.cmd.Environ(), env...)
 	setProcessGroup(s.cmd)
 	pr, pw := io.Pipe()
 	s.cmd.Stdout, s.cmd.Stderr = pw, pw
 	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", path, err)
+		return fmt.Errorf("start %s: %w", s.Args[0], err)
 	}
 	copied := make(chan struct{})
 	go func() {
@@ -151,8 +177,8 @@ func Launch(ctx context.Context, cfg LaunchConfig) (*Server, error) {
 		sc.Buffer(make([]byte, 0, 4096), 1<<20)
 		for sc.Scan() {
 			s.logs.Add(sc.Text())
-			if cfg.Log != nil {
-				fmt.Fprintln(cfg.Log, sc.Text())
+			if log != nil {
+				fmt.Fprintln(log, sc.Text())
 			}
 		}
 		io.Copy(io.Discard, pr)
@@ -171,16 +197,7 @@ func Launch(ctx context.Context, cfg LaunchConfig) (*Server, error) {
 		case <-s.exited:
 		}
 	}()
-
-	timeout := cfg.HealthTimeout
-	if timeout <= 0 {
-		timeout = DefaultHealthTimeout
-	}
-	if err := s.waitHealthy(ctx, timeout); err != nil {
-		s.Stop()
-		return nil, err
-	}
-	return s, nil
+	return nil
 }
 
 // waitHealthy polls /health until it answers 200, the child exits, the

@@ -70,6 +70,56 @@ func InstallFakeVLLM(dir string, env ...string) (string, error) {
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
+// serveArgs are the `vllm serve` arguments the fake heeds.
+type serveArgs struct {
+	model, host, served string
+	port, maxLen        int
+}
+
+func parseServeArgs(args []string) serveArgs {
+	sa := serveArgs{model: args[1], host: "0.0.0.0", port: 8000}
+	for i := 2; i < len(args); i++ {
+		name, val, hasVal := strings.Cut(args[i], "=")
+		if !hasVal && i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
+			val = args[i+1]
+		}
+		switch name {
+		case "--port":
+			sa.port, _ = strconv.Atoi(val)
+		case "--host":
+			sa.host = val
+		case "--served-model-name":
+			sa.served = val
+		case "--max-model-len":
+			sa.maxLen, _ = strconv.Atoi(val)
+		}
+	}
+	return sa
+}
+
+// config is the fake's Config (JSON in env, if any) serving the one model
+// the arguments name.
+func (sa serveArgs) config(env string) (Config, error) {
+	var cfg Config
+	if env != "" {
+		if err := json.Unmarshal([]byte(env), &cfg); err != nil {
+			return cfg, err
+		}
+	}
+	m := Model{ID: sa.model, ParamsB: 7, MaxModelLen: 8192}
+	if len(cfg.Models) > 0 {
+		m.ParamsB, m.MaxModelLen = cfg.Models[0].ParamsB, cfg.Models[0].MaxModelLen
+	}
+	if sa.served != "" {
+		m.ID = sa.served
+	}
+	if sa.maxLen > 0 {
+		m.MaxModelLen = sa.maxLen
+	}
+	cfg.Models = []Model{m}
+	return cfg, nil
+}
+
 // ServeMain acts as `vllm serve MODEL [--tensor-parallel-size N] [--port P]
 // [--host H] [--served-model-name NAME] [--max-model-len L] [other flags]`,
 // serving the fake until SIGINT or SIGTERM. It returns the exit code.
@@ -78,47 +128,17 @@ func ServeMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: vllm serve MODEL [options]")
 		return 2
 	}
-	model := args[1]
-	host, port, served, maxLen := "0.0.0.0", 8000, "", 0
-	for i := 2; i < len(args); i++ {
-		name, val, hasVal := strings.Cut(args[i], "=")
-		if !hasVal && i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
-			val = args[i+1]
-		}
-		switch name {
-		case "--port":
-			port, _ = strconv.Atoi(val)
-		case "--host":
-			host = val
-		case "--served-model-name":
-			served = val
-		case "--max-model-len":
-			maxLen, _ = strconv.Atoi(val)
-		}
-	}
+	sa := parseServeArgs(args)
 	if msg := os.Getenv(EnvExitEarly); msg != "" {
-		fmt.Fprintln(stderr, "INFO loading model "+model)
+		fmt.Fprintln(stderr, "INFO loading model "+sa.model)
 		fmt.Fprintln(stderr, "ERROR "+msg)
 		return 1
 	}
-	var cfg Config
-	if s := os.Getenv(EnvConfig); s != "" {
-		if err := json.Unmarshal([]byte(s), &cfg); err != nil {
-			fmt.Fprintf(stderr, "bad %s: %v\n", EnvConfig, err)
-			return 2
-		}
+	cfg, err := sa.config(os.Getenv(EnvConfig))
+	if err != nil {
+		fmt.Fprintf(stderr, "bad %s: %v\n", EnvConfig, err)
+		return 2
 	}
-	m := Model{ID: model, ParamsB: 7, MaxModelLen: 8192}
-	if len(cfg.Models) > 0 {
-		m.ParamsB, m.MaxModelLen = cfg.Models[0].ParamsB, cfg.Models[0].MaxModelLen
-	}
-	if served != "" {
-		m.ID = served
-	}
-	if maxLen > 0 {
-		m.MaxModelLen = maxLen
-	}
-	cfg.Models = []Model{m}
 
 	sigs := make(chan os.Signal, 2)
 	if os.Getenv(EnvIgnoreSIGINT) == "1" {
@@ -138,7 +158,7 @@ func ServeMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "INFO child pid %d\n", child.Process.Pid)
 	}
 
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	ln, err := net.Listen("tcp", net.JoinHostPort(sa.host, strconv.Itoa(sa.port)))
 	if err != nil {
 		fmt.Fprintf(stderr, "ERROR [Errno 98] error while attempting to bind on address: %v\n", err)
 		return 1
