@@ -214,3 +214,26 @@ func TestMergeServeArgs(t *testing.T) {
 		})
 	}
 }
+
+func TestServeLabels(t *testing.T) {
+	tests := []struct {
+		name             string
+		serve            ServeOptions
+		quant, kv        string
+		launched         bool
+		wantQuant, wantK string
+	}{
+		{name: "what vllm serve is given wins", serve: ServeOptions{Quantization: "fp8", KVCacheDtype: "fp8"}, quant: "awq", kv: "auto", wantQuant: "fp8", wantK: "fp8"},
+		{name: "else the flags", quant: "awq", kv: "auto", wantQuant: "awq", wantK: "auto"},
+		{name: "a launched server without one loads the checkpoint as it is", launched: true, kv: "auto", wantQuant: "none", wantK: "auto"},
+		{name: "a running server's is unknown", kv: "auto", wantQuant: "", wantK: "auto"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			q, kv := tc.serve.Labels(tc.quant, tc.kv, tc.launched)
+			if q != tc.wantQuant || kv != tc.wantK {
+				t.Errorf("Labels = %q, %q; want %q, %q", q, kv, tc.wantQuant, tc.wantK)
+			}
+		})
+	}
+}

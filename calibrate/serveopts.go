@@ -148,6 +148,22 @@ func (o *ServeOptions) set(name, val string) error {
 	return fmt.Errorf("%s after --: give the tensor-parallel size with --tp", name)
 }
 
+// Labels are the quantization and KV-cache dtype that label a run's
+// measurements: what vllm serve is given (o), else quant and kv; a launched
+// server given no quantization loads the checkpoint as it is ("none").
+func (o ServeOptions) Labels(quant, kv string, launched bool) (string, string) {
+	if o.Quantization != "" {
+		quant = o.Quantization
+	}
+	if o.KVCacheDtype != "" {
+		kv = o.KVCacheDtype
+	}
+	if quant == "" && launched {
+		quant = "none"
+	}
+	return quant, kv
+}
+
 // ShellJoin quotes args for a POSIX shell, leaving plain words bare.
 func ShellJoin(args []string) string {
 	q := make([]string, len(args))

@@ -553,3 +553,12 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// OverrideParams sets the parameter count to paramsB billions (> 0), as
+// the user gave it, scaling the active parameters in proportion.
+func (m *ModelConfig) OverrideParams(paramsB float64) {
+	ratio := paramsB / m.ParamsB
+	m.ParamsB = paramsB
+	m.ActiveParamsB *= ratio
+	m.ParamsOverridden = true
+}

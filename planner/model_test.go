@@ -196,3 +196,13 @@ func indexOf(s, sub string) int {
 	}
 	return -1
 }
+
+func TestOverrideParams(t *testing.T) {
+	// Mixtral-8x7B-like: 46.7 B total, 12.9 B active. Overriding to 93.4 B
+	// doubles both: 12.9 × 93.4 / 46.7 = 25.8 B active.
+	m := ModelConfig{ParamsB: 46.7, ActiveParamsB: 12.9}
+	m.OverrideParams(93.4)
+	if m.ParamsB != 93.4 || math.Abs(m.ActiveParamsB-25.8) > 1e-9 || !m.ParamsOverridden {
+		t.Errorf("got %v B, %v B active, overridden %v; want 93.4, 25.8, true", m.ParamsB, m.ActiveParamsB, m.ParamsOverridden)
+	}
+}

@@ -341,16 +341,7 @@ func (a *app) runHardware(ctx context.Context, fl *calibrateRunFlags, serve cali
 	if interconnect == "" {
 		interconnect = calibrate.InterconnectUnknown
 	}
-	quant, kv := fl.quantization, fl.kvCacheDtype
-	if serve.Quantization != "" {
-		quant = serve.Quantization
-	}
-	if serve.KVCacheDtype != "" {
-		kv = serve.KVCacheDtype
-	}
-	if quant == "" && fl.launch {
-		quant = "none" // vllm serve without --quantization loads the checkpoint as it is
-	}
+	quant, kv := serve.Labels(fl.quantization, fl.kvCacheDtype, fl.launch)
 	return calibrate.Hardware{GPU: a.catalogGPU(gpu), Interconnect: interconnect, Quantization: quant, KVCacheDtype: kv}, nil
 }
 

@@ -109,10 +109,7 @@ func (a *app) resolveModel(ctx context.Context, id, revision string, paramsB flo
 		return m, fmt.Errorf("%w; not a file and not a Hub id (org/name) either: pass a catalog id or a path to its config.json", cerr)
 	}
 	if paramsB > 0 {
-		ratio := paramsB / m.ParamsB
-		m.ParamsB = paramsB
-		m.ActiveParamsB *= ratio
-		m.ParamsOverridden = true
+		m.OverrideParams(paramsB)
 	} else if paramsB < 0 {
 		return m, usagef("--params-b %v must be > 0", paramsB)
 	}

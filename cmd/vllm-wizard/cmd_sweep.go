@@ -346,7 +346,7 @@ func (in *sweepInputs) layout(format reports.Format, lo, hi int64) (reports.Sche
 		about = workbook.About(space, bl, workbook.AboutInputs{Tool: "vllm-wizard " + version, Generated: sweepNow(),
 			GridYAML: meta["grid"], PricesSource: pricesFileSource(in.pricesPath), FilePrices: in.prices})
 	}
-	return sweepSchema(bl.Name+" "+bl.Version, bl.Hash, meta), about, nil
+	return sweep.Schema(bl.Name+" "+bl.Version, bl.Hash, meta), about, nil
 }
 
 // sweepOutput is where a sweep's rows go: stdout, an atomic file or a

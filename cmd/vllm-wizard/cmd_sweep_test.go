@@ -68,7 +68,7 @@ func expectedCells(t *testing.T) (reports.Schema[sweep.Row], [][]cell) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	schema := sweepSchema(bl.Name+" "+bl.Version, bl.Hash, nil)
+	schema := sweep.Schema(bl.Name+" "+bl.Version, bl.Hash, nil)
 	var out [][]cell
 	flags, err := sweep.ParetoPass(context.Background(), s, s, sweep.Options{})
 	if err != nil {
@@ -591,7 +591,7 @@ func benchSweep(b *testing.B, format reports.Format) {
 	var rows int64
 	b.ResetTimer()
 	for range b.N {
-		w, err := newSweepWriter(discard{}, format, sweepSchema("default", bl.Hash, nil), false, b.TempDir(), nil, false)
+		w, err := newSweepWriter(discard{}, format, sweep.Schema("default", bl.Hash, nil), false, b.TempDir(), nil, false)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -650,7 +650,7 @@ func TestSweepSameBytesAnyWorkers(t *testing.T) {
 			}
 			// The joined footer: five row groups, every row in order.
 			path := filepath.Join(dir, "8.parquet")
-			schema := sweepSchema("default", "", nil)
+			schema := sweep.Schema("default", "", nil)
 			rows := readParquet(t, schema, path)
 			idx := schema.Index("index")
 			for i, r := range rows {
