@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"time"
@@ -313,8 +312,8 @@ func (a *app) calibrateCampaign(ctx context.Context, fl *calibrateRunFlags, extr
 	if fl.seed != 0 {
 		cfg.Prompts = calibrate.NewSeededPromptCache(int64(fl.seed))
 	}
-	if s := calibrateSeamsFrom(ctx); s != nil {
-		cfg.HTTPClient, cfg.Clock = s.http, s.clock
+	if a.httpClient != nil {
+		cfg.HTTPClient, cfg.Clock = a.httpClient, a.clock
 	}
 	camp.Run, camp.GPUCount, camp.PP, camp.Endpoint = cfg, fl.gpuCount, serve.PP, fl.endpoint
 	return camp, nil
@@ -343,24 +342,6 @@ func (a *app) runHardware(ctx context.Context, fl *calibrateRunFlags, serve cali
 	}
 	quant, kv := serve.Labels(fl.quantization, fl.kvCacheDtype, fl.launch)
 	return calibrate.Hardware{GPU: a.catalogGPU(gpu), Interconnect: interconnect, Quantization: quant, KVCacheDtype: kv}, nil
-}
-
-// calibrateSeams lets tests run calibrate against an in-memory fake on a
-// virtual timeline; production never sets it.
-type calibrateSeams struct {
-	http  *http.Client
-	clock calibrate.Clock
-}
-
-type calibrateSeamsKey struct{}
-
-func withCalibrateSeams(ctx context.Context, s *calibrateSeams) context.Context {
-	return context.WithValue(ctx, calibrateSeamsKey{}, s)
-}
-
-func calibrateSeamsFrom(ctx context.Context) *calibrateSeams {
-	s, _ := ctx.Value(calibrateSeamsKey{}).(*calibrateSeams)
-	return s
 }
 
 type calibrateImportFlags struct {

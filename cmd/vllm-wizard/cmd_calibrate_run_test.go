@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -12,9 +13,15 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/calibrate/vllmfake"
 )
 
-// virtualCtx serves calibrate's requests from fake, on its timeline.
-func virtualCtx(fake *vllmfake.Server) context.Context {
-	return withCalibrateSeams(context.Background(), &calibrateSeams{http: fake.HTTPClient(), clock: fake.Clock()})
+// runVirtual is runCLI with calibrate run's requests served by fake, on
+// its virtual timeline.
+func runVirtual(t *testing.T, fake *vllmfake.Server, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	a := newApp(strings.NewReader(""), &out, &errb)
+	a.httpClient, a.clock = fake.HTTPClient(), fake.Clock()
+	code = a.run(context.Background(), args)
+	return code, out.String(), errb.String()
 }
 
 func TestCalibrateRunKnownPacing(t *testing.T) {
@@ -23,7 +30,7 @@ func TestCalibrateRunKnownPacing(t *testing.T) {
 	// shared virtual timeline the reading is exact.
 	fake := vllmfake.NewVirtual(vllmfake.Config{TTFT: 200 * time.Millisecond, TPOT: 20 * time.Millisecond, Noise: -1, TokensPerChunk: 4})
 	out := filepath.Join(t.TempDir(), "m.jsonl")
-	code, stdout, stderr := runCLI(t, virtualCtx(fake), "calibrate", "run", "--endpoint", fake.URL, "--gpu", "L4",
+	code, stdout, stderr := runVirtual(t, fake, "calibrate", "run", "--endpoint", fake.URL, "--gpu", "L4",
 		"--budget", "10m", "--concurrency-ladder", "1", "--out", out)
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
@@ -67,7 +74,7 @@ func TestCalibrateRunAppendsAfterTornRecord(t *testing.T) {
 			if err := os.WriteFile(out, []byte(tc.existing), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			code, _, stderr := runCLI(t, virtualCtx(fake), "calibrate", "run", "--endpoint", fake.URL, "--gpu", "L4",
+			code, _, stderr := runVirtual(t, fake, "calibrate", "run", "--endpoint", fake.URL, "--gpu", "L4",
 				"--budget", "2s", "--concurrency-ladder", "1", "--out", out)
 			if code != exitOK {
 				t.Fatalf("exit %d: %s", code, stderr)
@@ -97,7 +104,7 @@ func TestCalibrateRunAPIKeyNeverPrinted(t *testing.T) {
 		} else {
 			args = append(args, "--api-key", key)
 		}
-		code, stdout, stderr := runCLI(t, virtualCtx(fake), args...)
+		code, stdout, stderr := runVirtual(t, fake, args...)
 		if code != exitOK {
 			t.Fatalf("env %v: exit %d: %s", viaEnv, code, stderr)
 		}

@@ -60,11 +60,10 @@ func TestCalibrateRunEndpoint(t *testing.T) {
 	for _, ext := range []string{"jsonl", "csv"} {
 		t.Run(ext, func(t *testing.T) {
 			fake := vllmfake.NewVirtual(vllmfake.Config{Models: []vllmfake.Model{{ID: "fake/llama-7b", ParamsB: 7, MaxModelLen: 4096}}, DecodeTokS7B: 800})
-			ctx := withCalibrateSeams(context.Background(), &calibrateSeams{http: fake.HTTPClient(), clock: fake.Clock()})
 			out := filepath.Join(t.TempDir(), "m."+ext)
 			args := []string{"calibrate", "run", "--endpoint", fake.URL, "--gpu", "NVIDIA H100 80GB HBM3", "--interconnect", "nvlink",
 				"--params-b", "7", "--budget", "3s", "--concurrency-ladder", "1,4", "--out", out}
-			code, stdout, stderr := runCLI(t, ctx, args...)
+			code, stdout, stderr := runVirtual(t, fake, args...)
 			if code != exitOK {
 				t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 			}
@@ -101,7 +100,7 @@ func TestCalibrateRunEndpoint(t *testing.T) {
 				t.Errorf("median decode_tok_s %v (runs %v), want %v ± 5%%", med, decode, want)
 			}
 			// A second run appends (the CSV header is not repeated).
-			code, _, stderr = runCLI(t, ctx, append(args[:len(args)-4], "--budget", "1s", "--concurrency-ladder", "1", "--out", out)...)
+			code, _, stderr = runVirtual(t, fake, append(args[:len(args)-4], "--budget", "1s", "--concurrency-ladder", "1", "--out", out)...)
 			if code != exitOK {
 				t.Fatalf("second run: exit %d: %s", code, stderr)
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"strings"
 
@@ -45,6 +46,10 @@ type app struct {
 	// detectSystem finds this machine's GPUs for `detect` and --gpu auto
 	// (tests replace it; nil is detect.Detect).
 	detectSystem func(context.Context, detect.Options) (detect.System, error)
+	// httpClient and clock, when set, replace calibrate run's (tests serve
+	// an in-memory fake on its virtual timeline).
+	httpClient *http.Client
+	clock      calibrate.Clock
 }
 
 // newApp is the app of a process with these streams and the real
