@@ -116,21 +116,9 @@ func (f *fitFlags) fitFiles(args []string) (*fit.Build, []fit.Skip, error) {
 			po.ExcludeGPUs[name] = "excluded with --exclude-gpu"
 		}
 	}
-	var pts []fit.Point
-	var skips []fit.Skip
-	files := map[string]string{}
-	for _, path := range args {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return nil, nil, fmt.Errorf("read measurements: %w", err)
-		}
-		p, s, err := fit.ReadPoints(data, po)
-		if err != nil {
-			return nil, nil, fmt.Errorf("measurements %s: %w", path, err)
-		}
-		pts = append(pts, p...)
-		skips = append(skips, s...)
-		files[filepath.Base(path)] = fit.FileHash(data)
+	pts, skips, files, err := readPoints(args, po)
+	if err != nil {
+		return nil, nil, err
 	}
 	date := f.date
 	if date == "" {
@@ -190,18 +178,9 @@ share of measured values inside the range, per kind.`,
 			if err != nil {
 				return usagef("--baselines: %v", err)
 			}
-			var pts []fit.Point
-			var skips []fit.Skip
-			for _, path := range args {
-				data, err := os.ReadFile(path)
-				if err != nil {
-					return fmt.Errorf("read measurements: %w", err)
-				}
-				p, s, err := fit.ReadPoints(data, fit.DefaultPrepareOptions)
-				if err != nil {
-					return fmt.Errorf("measurements %s: %w", path, err)
-				}
-				pts, skips = append(pts, p...), append(skips, s...)
+			pts, skips, _, err := readPoints(args, fit.DefaultPrepareOptions)
+			if err != nil {
+				return err
 			}
 			for _, s := range skips {
 				fmt.Fprintf(a.stderr, "skipped %s: %s\n", s.Record, s.Reason)
@@ -221,6 +200,27 @@ share of measured values inside the range, per kind.`,
 	cmd.Flags().StringVar(&bl, "baselines", "", "baselines: a file or an embedded set (default: the embedded default)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "write JSON")
 	return cmd
+}
+
+// readPoints reads the measurement files at paths into fit points, with
+// the records skipped and each file's hash by base name.
+func readPoints(paths []string, po fit.PrepareOptions) ([]fit.Point, []fit.Skip, map[string]string, error) {
+	var pts []fit.Point
+	var skips []fit.Skip
+	hashes := map[string]string{}
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("read measurements: %w", err)
+		}
+		p, s, err := fit.ReadPoints(data, po)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("measurements %s: %w", path, err)
+		}
+		pts, skips = append(pts, p...), append(skips, s...)
+		hashes[filepath.Base(path)] = fit.FileHash(data)
+	}
+	return pts, skips, hashes, nil
 }
 
 // needFiles is a usage error (exit 2) when no file is given.
