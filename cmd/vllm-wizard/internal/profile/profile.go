@@ -266,70 +266,20 @@ func (p *parser) check(n *yaml.Node, t reflect.Type, path string) error {
 	}
 	isNull := n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
 	switch t.Kind() {
+	case reflect.Struct, reflect.Map, reflect.Slice:
+		if isNull {
+			return nil
+		}
+	}
+	switch t.Kind() {
 	case reflect.Struct:
-		if isNull {
-			return nil
-		}
-		if n.Kind != yaml.MappingNode {
-			return p.errf(n.Line, "%s must be a mapping of keys, not a %s", where(path), kindName(n))
-		}
-		fields := map[string]reflect.Type{}
-		var names []string
-		for i := range t.NumField() {
-			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			fields[name] = f.Type
-			names = append(names, name)
-		}
-		seen := map[string]int{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if k.Kind != yaml.ScalarNode {
-				return p.errf(k.Line, "%s: keys must be plain names, not a %s", where(path), kindName(k))
-			}
-			ft, ok := fields[k.Value]
-			if !ok {
-				msg := fmt.Sprintf("unknown key %q in %s", k.Value, where(path))
-				if s := planner.DidYouMean(k.Value, names); s != "" {
-					msg += fmt.Sprintf(" (did you mean %q?)", s)
-				}
-				return p.errf(k.Line, "%s; known keys: %s", msg, strings.Join(names, ", "))
-			}
-			if l, dup := seen[k.Value]; dup {
-				return p.errf(k.Line, "key %q in %s repeats the one on line %d", k.Value, where(path), l)
-			}
-			seen[k.Value] = k.Line
-			if err := p.check(v, ft, join(path, k.Value)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return p.checkStruct(n, t, path)
 	case reflect.Map:
-		if isNull {
-			return nil
-		}
 		if n.Kind != yaml.MappingNode {
 			return p.errf(n.Line, "%s must be a mapping, not a %s", where(path), kindName(n))
 		}
-		seen := map[string]int{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if k.Kind != yaml.ScalarNode {
-				return p.errf(k.Line, "%s: keys must be plain names, not a %s", where(path), kindName(k))
-			}
-			if l, dup := seen[k.Value]; dup {
-				return p.errf(k.Line, "key %q in %s repeats the one on line %d", k.Value, where(path), l)
-			}
-			seen[k.Value] = k.Line
-			if err := p.check(v, t.Elem(), join(path, k.Value)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return p.checkKeys(n, path, func(k *yaml.Node) (reflect.Type, error) { return t.Elem(), nil })
 	case reflect.Slice:
-		if isNull {
-			return nil
-		}
 		if n.Kind != yaml.SequenceNode {
 			return p.errf(n.Line, "%s must be a list, not a %s", where(path), kindName(n))
 		}
@@ -340,11 +290,66 @@ func (p *parser) check(n *yaml.Node, t reflect.Type, path string) error {
 		}
 		return nil
 	}
+	return p.checkScalar(n, t, path)
+}
+
+// checkStruct checks a mapping against the yaml keys of struct type t.
+func (p *parser) checkStruct(n *yaml.Node, t reflect.Type, path string) error {
+	if n.Kind != yaml.MappingNode {
+		return p.errf(n.Line, "%s must be a mapping of keys, not a %s", where(path), kindName(n))
+	}
+	fields := map[string]reflect.Type{}
+	var names []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		fields[name] = f.Type
+		names = append(names, name)
+	}
+	return p.checkKeys(n, path, func(k *yaml.Node) (reflect.Type, error) {
+		ft, ok := fields[k.Value]
+		if !ok {
+			msg := fmt.Sprintf("unknown key %q in %s", k.Value, where(path))
+			if s := planner.DidYouMean(k.Value, names); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			return nil, p.errf(k.Line, "%s; known keys: %s", msg, strings.Join(names, ", "))
+		}
+		return ft, nil
+	})
+}
+
+// checkKeys checks each key of mapping n (plain, not repeated) and its
+// value against the type typeOf gives the key.
+func (p *parser) checkKeys(n *yaml.Node, path string, typeOf func(k *yaml.Node) (reflect.Type, error)) error {
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			return p.errf(k.Line, "%s: keys must be plain names, not a %s", where(path), kindName(k))
+		}
+		t, err := typeOf(k)
+		if err != nil {
+			return err
+		}
+		if l, dup := seen[k.Value]; dup {
+			return p.errf(k.Line, "key %q in %s repeats the one on line %d", k.Value, where(path), l)
+		}
+		seen[k.Value] = k.Line
+		if err := p.check(v, t, join(path, k.Value)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkScalar checks a scalar of type t: its own YAML type (yaml.v3 would
+// truncate 1.5 into an int), a finite number, no NUL character.
+func (p *parser) checkScalar(n *yaml.Node, t reflect.Type, path string) error {
 	want := map[reflect.Kind]string{reflect.String: "a string", reflect.Int: "an integer", reflect.Float64: "a number", reflect.Bool: "true or false"}[t.Kind()]
 	if n.Kind != yaml.ScalarNode {
 		return p.errf(n.Line, "%s must be %s, not a %s", where(path), want, kindName(n))
 	}
-	// yaml.v3 truncates 1.5 into an int: require the scalar's own type.
 	typeOK := true
 	if tags, ok := scalarTags[t.Kind()]; ok && n.ShortTag() != "!!null" {
 		typeOK = contains(tags, n.ShortTag())
