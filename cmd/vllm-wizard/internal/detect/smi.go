@@ -212,25 +212,29 @@ func parseQuery(data []byte, fields []string) (System, error) {
 	return sys, nil
 }
 
+// alignCells matches a record's cells to fields: a name with commas is
+// glued back together; surplus cells are dropped and a truncated record
+// loses its last cell, with the problem said.
+func alignCells(cells, fields []string) ([]string, []string) {
+	switch {
+	case len(cells) > len(fields) && len(fields) > 2 && fields[1] == "name":
+		extra := len(cells) - len(fields)
+		name := strings.Join(cells[1:2+extra], ", ")
+		return append([]string{cells[0], name}, cells[2+extra:]...), nil
+	case len(cells) > len(fields):
+		return cells[:len(fields)], []string{fmt.Sprintf("record has %d fields, want %d", len(cells), len(fields))}
+	case len(cells) < len(fields):
+		// The last cell of a cut line may itself be cut short: trust only whole cells.
+		return cells[:len(cells)-1], []string{fmt.Sprintf("truncated record: %d of %d fields", len(cells), len(fields))}
+	}
+	return cells, nil
+}
+
 // parseRecord parses one CSV record over fields; position is the record's
 // place in the output, the index used when the record's own is unreadable.
 func parseRecord(cells, fields []string, position int) (GPU, string) {
 	g := GPU{Index: position}
-	var problems []string
-	switch {
-	case len(cells) > len(fields) && len(fields) > 2 && fields[1] == "name":
-		// A name with commas in it: glue the surplus back onto the name.
-		extra := len(cells) - len(fields)
-		name := strings.Join(cells[1:2+extra], ", ")
-		cells = append([]string{cells[0], name}, cells[2+extra:]...)
-	case len(cells) > len(fields):
-		problems = append(problems, fmt.Sprintf("record has %d fields, want %d", len(cells), len(fields)))
-		cells = cells[:len(fields)]
-	case len(cells) < len(fields):
-		problems = append(problems, fmt.Sprintf("truncated record: %d of %d fields", len(cells), len(fields)))
-		// The last cell of a cut line may itself be cut short: trust only whole cells.
-		cells = cells[:len(cells)-1]
-	}
+	cells, problems := alignCells(cells, fields)
 	var driver string
 	var total, used uint64
 	var haveTotal, haveUsed bool
