@@ -2,6 +2,7 @@ package tabular
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"unicode"
 	"unicode/utf8"
@@ -26,22 +27,34 @@ type syntax struct {
 // rowEncoder appends rows as text. It keeps per-column caches of the last
 // values' text, so it belongs to one goroutine.
 type rowEncoder[R any] struct {
-	cols   []reports.Column[R]
-	syn    *syntax
-	prec   int
-	rows   int64 // output row number of the next row, for error messages
-	floats []floatCache
-	ints   []intCache
-	strs   []strCache
+	cols  []reports.Column[R]
+	state []colState
+	syn   *syntax
+	prec  int
+	rows  int64 // output row number of the next row, for error messages
+}
+
+// colState is what a rowEncoder keeps for one column. Every text it holds
+// starts with the column's prefix (separator and key), so a cached cell is
+// one copy.
+type colState struct {
+	null    []byte // prefix + null
+	yes, no []byte // prefix + true, prefix + false
+	ints    intCache
+	strs    strCache
+	floats  *floatCache
 }
 
 func newRowEncoder[R any](schema reports.Schema[R], syn *syntax, prec int) *rowEncoder[R] {
-	n := len(schema.Columns)
-	e := &rowEncoder[R]{cols: schema.Local().Columns, syn: syn, prec: prec, ints: make([]intCache, n), strs: make([]strCache, n)}
-	e.floats = make([]floatCache, n)
-	for i := range e.floats {
+	e := &rowEncoder[R]{cols: schema.Local().Columns, syn: syn, prec: prec, state: make([]colState, len(schema.Columns))}
+	for i := range e.state {
+		st, prefix := &e.state[i], syn.prefix[i]
+		st.null = append(slices.Clip(prefix), syn.null...)
+		st.yes = append(slices.Clip(prefix), "true"...)
+		st.no = append(slices.Clip(prefix), "false"...)
+		st.ints.prefix, st.strs.prefix = prefix, prefix
 		if e.cols[i].Kind == reports.KindFloat64 {
-			e.floats[i].init()
+			st.floats = newFloatCache(prefix)
 		}
 	}
 	return e
@@ -51,37 +64,40 @@ func newRowEncoder[R any](schema reports.Schema[R], syn *syntax, prec int) *rowE
 // column that is not Nullable it returns dst up to the failing row and the
 // error.
 func (e *rowEncoder[R]) appendRows(dst []byte, rows []R) ([]byte, error) {
-	cols, syn := e.cols, e.syn
+	cols, state, syn := e.cols, e.state, e.syn
 	for ri := range rows {
 		r := &rows[ri]
 		start := len(dst)
 		for i := range cols {
-			col := &cols[i]
-			dst = append(dst, syn.prefix[i]...)
+			col, st := &cols[i], &state[i]
 			switch col.Kind {
 			case reports.KindString:
-				dst = e.strs[i].appendString(dst, col.String(r), col.Nullable, syn.str)
+				dst = st.strs.appendString(dst, col.String(r), col.Nullable, syn.str)
 				continue
 			case reports.KindInt64:
 				if v, ok := col.Int(r); ok {
-					dst = e.ints[i].appendInt(dst, v)
+					dst = st.ints.appendInt(dst, v)
 					continue
 				}
 			case reports.KindFloat64:
 				if v, ok := col.Float(r); ok {
-					dst = e.floats[i].appendFloat(dst, v, syn, e.prec)
+					dst = st.floats.appendFloat(dst, v, st.null, syn.float, e.prec)
 					continue
 				}
 			case reports.KindBool:
 				if v, ok := col.Bool(r); ok {
-					dst = strconv.AppendBool(dst, v)
+					if v {
+						dst = append(dst, st.yes...)
+					} else {
+						dst = append(dst, st.no...)
+					}
 					continue
 				}
 			}
 			if !col.Nullable {
 				return dst[:start], reports.MissingValue(col.Name, e.rows)
 			}
-			dst = append(dst, syn.null...)
+			dst = append(dst, st.null...)
 		}
 		dst = append(dst, syn.end...)
 		e.rows++
@@ -99,29 +115,32 @@ const floatCacheSize = 32
 // direct-mapped by a multiplicative hash of the bits. Bits compare exactly,
 // so 0 and -0 stay distinct; non-finite values are never cached.
 type floatCache struct {
-	bits [floatCacheSize]uint64
-	text [floatCacheSize][]byte
+	prefix []byte
+	bits   [floatCacheSize]uint64
+	text   [floatCacheSize][]byte
 }
 
 // emptyBits marks an unused entry: a NaN, which is never cached.
 const emptyBits = 0x7ff8_0000_0000_0001
 
-func (c *floatCache) init() {
+func newFloatCache(prefix []byte) *floatCache {
+	c := &floatCache{prefix: prefix}
 	for i := range c.bits {
 		c.bits[i] = emptyBits
 	}
+	return c
 }
 
-// appendFloat appends the text of v, from the cache when it has v's bits.
-// Non-finite values are null.
-func (c *floatCache) appendFloat(dst []byte, v float64, syn *syntax, prec int) []byte {
+// appendFloat appends the text of v, from the cache when it has v's bits;
+// a non-finite v appends null.
+func (c *floatCache) appendFloat(dst []byte, v float64, null []byte, format func([]byte, float64, int) []byte, prec int) []byte {
 	b := math.Float64bits(v)
 	if b&0x7ff0_0000_0000_0000 == 0x7ff0_0000_0000_0000 { // NaN or ±Inf
-		return append(dst, syn.null...)
+		return append(dst, null...)
 	}
 	h := (b * 0x9e37_79b9_7f4a_7c15) >> (64 - 5)
 	if c.bits[h] != b {
-		c.text[h] = syn.float(c.text[h][:0], v, prec)
+		c.text[h] = format(append(c.text[h][:0], c.prefix...), v, prec)
 		c.bits[h] = b
 	}
 	return append(dst, c.text[h]...)
@@ -129,14 +148,15 @@ func (c *floatCache) appendFloat(dst []byte, v float64, syn *syntax, prec int) [
 
 // intCache remembers the text of a column's last integer.
 type intCache struct {
-	v    int64
-	set  bool
-	text []byte
+	prefix []byte
+	v      int64
+	set    bool
+	text   []byte
 }
 
 func (c *intCache) appendInt(dst []byte, v int64) []byte {
 	if !c.set || v != c.v {
-		c.text = strconv.AppendInt(c.text[:0], v, 10)
+		c.text = strconv.AppendInt(append(c.text[:0], c.prefix...), v, 10)
 		c.v, c.set = v, true
 	}
 	return append(dst, c.text...)
@@ -146,14 +166,15 @@ func (c *intCache) appendInt(dst []byte, v int64) []byte {
 // columns of a sweep are constant over runs of rows, and the comparison
 // stops at the first byte (or the shared pointer) that decides it.
 type strCache struct {
-	s    string
-	set  bool
-	text []byte
+	prefix []byte
+	s      string
+	set    bool
+	text   []byte
 }
 
 func (c *strCache) appendString(dst []byte, s string, nullable bool, render func([]byte, string, bool) []byte) []byte {
 	if !c.set || s != c.s {
-		c.text = render(c.text[:0], s, nullable)
+		c.text = render(append(c.text[:0], c.prefix...), s, nullable)
 		c.s, c.set = s, true
 	}
 	return append(dst, c.text...)
