@@ -190,10 +190,7 @@ func csvSyntax(names []string, raw bool) *syntax {
 		}
 	}
 	s.str = func(dst []byte, v string, _ bool) []byte {
-		if !raw {
-			v = reports.NeutralizeFormula(v)
-		}
-		return appendCSVField(dst, v)
+		return appendCSVField(dst, v, !raw && reports.NeedsFormulaGuard(v))
 	}
 	return s
 }
@@ -204,19 +201,27 @@ func appendCSVHeader(dst []byte, names []string) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendCSVField(dst, n)
+		dst = appendCSVField(dst, n, false)
 	}
 	return append(dst, '\n')
 }
 
-// appendCSVField appends one field the way encoding/csv's Writer (Comma ',',
-// UseCRLF false) writes it: quoted, with quotes doubled, when it holds a
-// comma, quote, CR or LF, starts with a space character, or is `\.`.
-func appendCSVField(dst []byte, s string) []byte {
-	if !csvNeedsQuotes(s) {
+// appendCSVField appends one field, with guard a leading single quote
+// (reports.NeutralizeFormula without its allocation), the way encoding/csv's
+// Writer (Comma ',', UseCRLF false) writes it: quoted, with quotes doubled,
+// when it holds a comma, quote, CR or LF, starts with a space character, or
+// is `\.`.
+func appendCSVField(dst []byte, s string, guard bool) []byte {
+	if !csvNeedsQuotes(s, guard) {
+		if guard {
+			dst = append(dst, '\'')
+		}
 		return append(dst, s...)
 	}
 	dst = append(dst, '"')
+	if guard {
+		dst = append(dst, '\'')
+	}
 	for i := 0; i < len(s); i++ {
 		if s[i] == '"' {
 			dst = append(dst, '"')
@@ -226,11 +231,13 @@ func appendCSVField(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-func csvNeedsQuotes(s string) bool {
+// csvNeedsQuotes is encoding/csv's fieldNeedsQuotes for s, or for "'" + s
+// when guard is set (which neither starts with a space nor equals `\.`).
+func csvNeedsQuotes(s string, guard bool) bool {
 	if s == "" {
 		return false
 	}
-	if s == `\.` {
+	if s == `\.` && !guard {
 		return true
 	}
 	for i := 0; i < len(s); i++ {
@@ -238,6 +245,9 @@ func csvNeedsQuotes(s string) bool {
 		case '\n', '\r', '"', ',':
 			return true
 		}
+	}
+	if guard {
+		return false
 	}
 	r, _ := utf8.DecodeRuneInString(s)
 	return unicode.IsSpace(r)
