@@ -35,20 +35,26 @@ bench-sweep: build
 	$(GO) test -run '^$$' -bench 'Evaluate|Sweep' -benchmem ./planner ./sweep ./cmd/vllm-wizard
 	BASE=$(BASE) GO=$(GO) ./scripts/bench-sweep.sh ./$(BIN)
 
-## bench-rss: wall time and peak RSS of sweep → Parquet / xlsx at 1 M and 10 M
-## rows (K=69445 gives 50 M); outputs go to $(TMPDIR) and are deleted
+## bench-rss: wall time, CPU and peak RSS of sweep → each of RSS_FORMATS at
+## 1 M and 10 M rows (K=69445 adds 50 M; WORKERS=32 tries many workers), and
+## → xlsx at 1,000,080 rows. Parquet and xlsx go to $(TMPDIR) and are deleted;
+## CSV and JSONL go to /dev/null (50 M CSV rows are about 47 GB)
 TMPDIR ?= /tmp
+RSS_FORMATS ?= parquet csv jsonl
+WORKERS ?= 0
 SWEEP_GRID = --models meta-llama/Llama-3.1-8B-Instruct,meta-llama/Llama-3.1-70B-Instruct,Qwen/Qwen3-30B-A3B,deepseek-ai/DeepSeek-V3 \
   --gpus "H100 SXM,H200 SXM,L40S,A100 80GB SXM,MI300X" --tp 1,2,4,8 --contexts 4k,32k,128k --quantizations none,awq,fp8
+RSS_FIELDS = 'Elapsed|Maximum resident|User time|System time'
 bench-rss: build
-	@for k in 1389 13890 $(K); do \
-	  echo "== sweep → parquet, $$((k * 720)) rows"; \
-	  /usr/bin/time -v ./$(BIN) sweep --quiet $(SWEEP_GRID) --concurrency 1-$$k --out $(TMPDIR)/vw-bench.parquet --force 2>&1 \
-	    | grep -E 'Elapsed|Maximum resident|User time|System time'; rm -f $(TMPDIR)/vw-bench.parquet; \
-	done
-	@echo "== sweep → xlsx, 1000080 rows"; \
+	@for fmt in $(RSS_FORMATS); do for k in 1389 13890 $(K); do \
+	  echo "== sweep → $$fmt, $$((k * 720)) rows, --workers $(WORKERS), load $$(cut -d' ' -f1 /proc/loadavg)"; \
+	  out=-; [ $$fmt = parquet ] && out=$(TMPDIR)/vw-bench.parquet; \
+	  /usr/bin/time -v ./$(BIN) sweep --quiet $(SWEEP_GRID) --concurrency 1-$$k --workers $(WORKERS) --format $$fmt --out $$out --force 2>&1 >/dev/null \
+	    | grep -E $(RSS_FIELDS); rm -f $(TMPDIR)/vw-bench.parquet; \
+	done; done
+	@echo "== sweep → xlsx, 1000080 rows, load $$(cut -d' ' -f1 /proc/loadavg)"; \
 	/usr/bin/time -v ./$(BIN) sweep --quiet $(SWEEP_GRID) --concurrency 1-1389 --out $(TMPDIR)/vw-bench.xlsx --force 2>&1 \
-	  | grep -E 'Elapsed|Maximum resident|User time|System time'; rm -f $(TMPDIR)/vw-bench.xlsx
+	  | grep -E $(RSS_FIELDS); rm -f $(TMPDIR)/vw-bench.xlsx
 
 ## fuzz: each native fuzz target for $(FUZZTIME), minimising each new input for
 ## at most $(FUZZMINIMIZE) (10x = ten executions; Go's default, 60 s per input,

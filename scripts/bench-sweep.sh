@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # A/B benchmark of sweep output speed: this tree's binary ($1) against
 # BASE's (a git revision, default main), alternating runs on the same grids,
-# so a shared machine's load hits both alike. Prints wall seconds, CPU
-# seconds, peak RSS and rows/s per run, and the ratio of the medians.
+# so a shared machine's load hits both alike. Prints per run the wall and CPU
+# seconds (user + sys), peak RSS, rows/s by the wall clock and the rate the
+# CPU seconds imply on 2 idle cores (rows × 2 / CPU s: what the run would do
+# with two free cores, the honest figure on a loaded machine), and the
+# 1-minute load average; then the ratios of the medians, wall and CPU.
+# RUNS (default 3), GRIDS (bar real) and FORMATS (parquet csv jsonl) narrow it.
 set -euo pipefail
 NEW=${1:?usage: bench-sweep.sh NEW_BINARY}
 BASE=${BASE:-main}
 RUNS=${RUNS:-3}
+GRIDS=${GRIDS:-bar real}
+FORMATS=${FORMATS:-parquet csv jsonl}
 GO=${GO:-go}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/vw-bench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
@@ -34,21 +40,24 @@ run() { # bin grid-name format → "wall cpu rss_kb"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-for grid in bar real; do
+for grid in $GRIDS; do
   rows=2400000; [ "$grid" = real ] && rows=786432
-  for fmt in parquet csv jsonl; do
-    : >"$TMP/base.w"; : >"$TMP/new.w"
+  for fmt in $FORMATS; do
+    : >"$TMP/base.w"; : >"$TMP/new.w"; : >"$TMP/base.c"; : >"$TMP/new.c"
     for i in $(seq "$RUNS"); do
       for who in base new; do
         bin=$TMP/base; [ "$who" = new ] && bin=$NEW
         read -r wall cpu rss < <(run "$bin" "$grid" "$fmt")
-        echo "$wall" >>"$TMP/$who.w"
-        printf '%-4s %-7s %-4s run %d: %6.2f s wall, %6.2f s CPU, %4d MB RSS, %9.0f rows/s\n' \
-          "$grid" "$fmt" "$who" "$i" "$wall" "$cpu" $((rss / 1024)) "$(echo "$rows / $wall" | bc -l)"
+        echo "$wall" >>"$TMP/$who.w"; echo "$cpu" >>"$TMP/$who.c"
+        printf '%-4s %-7s %-4s run %d: %6.2f s wall, %6.2f s CPU, %4d MB RSS, %9.0f rows/s wall, %9.0f rows/s CPU-implied (2 cores), load %s\n' \
+          "$grid" "$fmt" "$who" "$i" "$wall" "$cpu" $((rss / 1024)) "$(echo "$rows / $wall" | bc -l)" \
+          "$(echo "$rows * 2 / $cpu" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)"
       done
     done
     b=$(median <"$TMP/base.w"); n=$(median <"$TMP/new.w")
-    printf '%-4s %-7s median: base %.0f rows/s, new %.0f rows/s, ratio %.2f×\n' "$grid" "$fmt" \
-      "$(echo "$rows / $b" | bc -l)" "$(echo "$rows / $n" | bc -l)" "$(echo "$b / $n" | bc -l)"
+    bc_=$(median <"$TMP/base.c"); nc=$(median <"$TMP/new.c")
+    printf '%-4s %-7s median: wall base %.0f, new %.0f rows/s (%.2f×); CPU-implied base %.0f, new %.0f rows/s (%.2f×)\n' "$grid" "$fmt" \
+      "$(echo "$rows / $b" | bc -l)" "$(echo "$rows / $n" | bc -l)" "$(echo "$b / $n" | bc -l)" \
+      "$(echo "$rows * 2 / $bc_" | bc -l)" "$(echo "$rows * 2 / $nc" | bc -l)" "$(echo "$bc_ / $nc" | bc -l)"
   done
 done

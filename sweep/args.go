@@ -1,27 +1,47 @@
 package sweep
 
 import (
+	"math"
 	"strconv"
-	"strings"
 
 	"github.com/vllm-wizard/vllm-wizard/planner"
 )
 
 // ArgsCache builds the recommended `vllm serve` flags of rows, formatting
-// each distinct combination once. It is not safe for concurrent use: the
-// writer goroutine owns it.
+// each distinct combination once while it stays in a fixed number of slots
+// (direct-mapped by a hash of the combination), so its memory is bounded and
+// a grid whose rows all differ (a long concurrency axis) allocates one string
+// per row, nothing more. It is not safe for concurrent use: the writer
+// goroutine owns it.
 type ArgsCache struct {
-	m map[argsKey]string
+	slots []argsSlot
+	buf   []byte
 }
 
-// maxArgsCache bounds the cache; it is cleared when full.
-const maxArgsCache = 1 << 16
+// argsCacheSlots is the number of combinations an ArgsCache holds.
+const argsCacheSlots = 1 << 10
+
+type argsSlot struct {
+	key argsKey
+	s   string
+	set bool
+}
 
 type argsKey struct {
 	tp, ctx, seqs, mnbt int
 	quant, native, kvd  string
 	util                float64
 	fp8                 bool
+}
+
+// slot is the index of k's slot: a multiplicative hash of the numbers, which
+// are what vary within a grid (the strings take a few values each).
+func (k *argsKey) slot() int {
+	h := uint64(k.tp)
+	for _, v := range [...]uint64{uint64(k.ctx), uint64(k.seqs), uint64(k.mnbt), math.Float64bits(k.util), uint64(len(k.quant)), uint64(len(k.kvd))} {
+		h = (h ^ v) * 0x9e37_79b9_7f4a_7c15
+	}
+	return int(h >> (64 - 10))
 }
 
 // Args returns the flags Plan recommends for an ok row (the serve command
@@ -32,40 +52,45 @@ func (c *ArgsCache) Args(r *Row) string {
 	}
 	k := argsKey{tp: r.TP, ctx: r.ContextLen, seqs: r.MaxNumSeqs, mnbt: r.MaxNumBatchedTokens, quant: r.Quantization,
 		native: r.NativeQuantization, kvd: r.KVCacheDtype, util: r.Feasibility.GPUMemoryUtilization, fp8: r.SuggestFP8KVCache}
-	if s, ok := c.m[k]; ok {
-		return s
+	if c.slots == nil {
+		c.slots = make([]argsSlot, argsCacheSlots)
 	}
-	if c.m == nil || len(c.m) >= maxArgsCache {
-		c.m = make(map[argsKey]string)
+	sl := &c.slots[k.slot()]
+	if sl.set && sl.key == k {
+		return sl.s
 	}
-	s := formatArgs(&k)
-	c.m[k] = s
-	return s
+	c.buf = appendArgs(c.buf[:0], &k)
+	*sl = argsSlot{key: k, s: string(c.buf), set: true}
+	return sl.s
 }
 
-// formatArgs writes the flags in Plan's order with Plan's values.
-func formatArgs(k *argsKey) string {
-	var b strings.Builder
-	flag := func(f, v string) {
-		if b.Len() > 0 {
-			b.WriteByte(' ')
+// appendArgs appends the flags in Plan's order with Plan's values.
+func appendArgs(b []byte, k *argsKey) []byte {
+	flag := func(f string) {
+		if len(b) > 0 {
+			b = append(b, ' ')
 		}
-		b.WriteString(f)
-		b.WriteByte(' ')
-		// Every value is a number or a name from the planner's fixed
-		// vocabularies (quantization methods, KV dtypes): shell-safe.
-		b.WriteString(v)
+		b = append(append(b, f...), ' ')
 	}
-	flag("--tensor-parallel-size", strconv.Itoa(k.tp))
+	// Every value is a number or a name from the planner's fixed
+	// vocabularies (quantization methods, KV dtypes): shell-safe.
+	flag("--tensor-parallel-size")
+	b = strconv.AppendInt(b, int64(k.tp), 10)
 	if qf, ok := planner.LookupQuant(k.quant); ok && qf.VLLMMethod != "" && !qf.PreQuantized && k.native == "" {
-		flag("--quantization", qf.VLLMMethod)
+		flag("--quantization")
+		b = append(b, qf.VLLMMethod...)
 	}
 	if k.kvd != "auto" {
-		flag("--kv-cache-dtype", k.kvd)
+		flag("--kv-cache-dtype")
+		b = append(b, k.kvd...)
 	}
-	flag("--max-model-len", strconv.Itoa(k.ctx))
-	flag("--gpu-memory-utilization", strconv.FormatFloat(k.util, 'f', -1, 64))
-	flag("--max-num-seqs", strconv.Itoa(k.seqs))
-	flag("--max-num-batched-tokens", strconv.Itoa(k.mnbt))
-	return b.String()
+	flag("--max-model-len")
+	b = strconv.AppendInt(b, int64(k.ctx), 10)
+	flag("--gpu-memory-utilization")
+	b = strconv.AppendFloat(b, k.util, 'f', -1, 64)
+	flag("--max-num-seqs")
+	b = strconv.AppendInt(b, int64(k.seqs), 10)
+	flag("--max-num-batched-tokens")
+	b = strconv.AppendInt(b, int64(k.mnbt), 10)
+	return b
 }

@@ -1,108 +1,155 @@
 package tabular
 
 import (
-	"bufio"
-	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
+
+	"github.com/vllm-wizard/vllm-wizard/reports"
 )
 
 // DefaultBlockRows is the number of rows per block of WriteBlock: a JSONL
-// block of sweep rows is about 4 MiB, and up to workers + 2 are in
+// block of sweep rows is about 6 MiB, and up to workers + 2 are in
 // memory at once.
 const DefaultBlockRows = 1 << 11
 
-// appendWriter collects a block's bytes.
-type appendWriter struct{ b []byte }
+// flushBytes is how much text Write gathers before writing it out.
+const flushBytes = 256 << 10
 
-func (a *appendWriter) Write(p []byte) (int, error) {
-	a.b = append(a.b, p...)
-	return len(p), nil
+// writeRows is the most rows Write encodes before it checks flushBytes.
+const writeRows = 64
+
+// writer is the CSV and the JSONL writer: a rowEncoder and an output buffer.
+type writer[R any] struct {
+	w         io.Writer
+	schema    reports.Schema[R]
+	syn       *syntax
+	prec      int
+	enc       *rowEncoder[R] // Write's, made on first use
+	buf       []byte
+	rows      int64
+	blockRows int // rows per block of WriteBlock
+	err       error
+	closed    bool
+}
+
+func newWriter[R any](w io.Writer, schema reports.Schema[R], syn *syntax, prec, blockRows int) *writer[R] {
+	return &writer[R]{w: w, schema: schema, syn: syn, prec: prec, blockRows: blockRows, buf: make([]byte, 0, flushBytes+writeRows<<12)}
+}
+
+// Write appends one record (CSV) or line (JSONL) per row.
+func (t *writer[R]) Write(rows []R) error {
+	if err := t.usable(); err != nil {
+		return err
+	}
+	if t.enc == nil {
+		t.enc = newRowEncoder(t.schema, t.syn, t.prec)
+	}
+	t.enc.rows = t.rows
+	for len(rows) > 0 {
+		n := min(len(rows), writeRows)
+		var err error
+		if t.buf, err = t.enc.appendRows(t.buf, rows[:n]); err != nil {
+			return t.fail(err)
+		}
+		t.rows += int64(n)
+		rows = rows[n:]
+		if len(t.buf) >= flushBytes {
+			if err := t.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // BlockRows is the number of rows per block.
-func (c *csvWriter[R]) BlockRows() int { return c.blockRows }
+func (t *writer[R]) BlockRows() int { return t.blockRows }
 
 // NewBlockEncoder returns an encoder for one goroutine: add formats rows
-// (first is the output row number of rows[0], for error messages) and finish
-// returns the records of the block, reusing dst's storage for the next one.
-// A block's bytes depend only on its rows, so blocks from any number of
-// encoders, appended in order, equal the output of Write.
-func (c *csvWriter[R]) NewBlockEncoder() (add func(first int64, rows []R) error, finish func(dst []byte) ([]byte, error)) {
-	sink := &appendWriter{}
-	buf := bufio.NewWriterSize(sink, 64<<10)
-	e := &csvWriter[R]{schema: c.schema.Local(), prec: c.prec, raw: c.raw, buf: buf, cw: csv.NewWriter(buf),
-		record: make([]string, len(c.schema.Columns)), ends: make([]int, len(c.schema.Columns)), floats: make([]lastFloat, len(c.schema.Columns))}
+// (first is the output row number of rows[0], for error messages) and
+// finish returns the text of the block, reusing dst's storage for the next
+// one. A block's bytes depend only on its rows, so blocks from any number
+// of encoders, appended in order, equal the output of Write.
+func (t *writer[R]) NewBlockEncoder() (add func(first int64, rows []R) error, finish func(dst []byte) ([]byte, error)) {
+	enc := newRowEncoder(t.schema, t.syn, t.prec)
+	var block []byte
+	var err error
 	add = func(first int64, rows []R) error {
-		e.rows = first
-		return e.Write(rows)
+		if err != nil {
+			return err
+		}
+		enc.rows = first
+		block, err = enc.appendRows(block, rows)
+		return err
 	}
 	finish = func(dst []byte) ([]byte, error) {
-		if e.err != nil {
-			return nil, e.err
+		out, e := block, err
+		block, err = dst[:0], nil
+		if e != nil {
+			return nil, e
 		}
-		e.cw.Flush()
-		if err := e.cw.Error(); err != nil {
-			return nil, fmt.Errorf("format csv block: %w", err)
-		}
-		out := sink.b
-		sink.b = dst[:0]
 		return out, nil
 	}
 	return add, finish
 }
 
 // WriteBlock appends a block made by an encoder from NewBlockEncoder.
-func (c *csvWriter[R]) WriteBlock(b []byte) error {
-	if c.err != nil {
-		return c.err
+func (t *writer[R]) WriteBlock(b []byte) error {
+	if err := t.usable(); err != nil {
+		return err
 	}
-	if c.closed {
-		return errors.New("csv: write after close")
+	if len(t.buf)+len(b) <= cap(t.buf) {
+		t.buf = append(t.buf, b...)
+		if len(t.buf) < flushBytes {
+			return nil
+		}
+		return t.flush()
 	}
-	if _, err := c.buf.Write(b); err != nil {
-		return c.fail(fmt.Errorf("write csv: %w", err))
+	if err := t.flush(); err != nil {
+		return err
+	}
+	if _, err := t.w.Write(b); err != nil {
+		return t.fail(fmt.Errorf("write %s: %w", t.syn.name, err))
 	}
 	return nil
 }
 
-// BlockRows is the number of rows per block.
-func (j *jsonlWriter[R]) BlockRows() int { return j.blockRows }
-
-// NewBlockEncoder is like the CSV writer's: blocks of lines, formatted on
-// the caller's goroutine.
-func (j *jsonlWriter[R]) NewBlockEncoder() (add func(first int64, rows []R) error, finish func(dst []byte) ([]byte, error)) {
-	sink := &appendWriter{}
-	e := &jsonlWriter[R]{schema: j.schema.Local(), prec: j.prec, out: bufio.NewWriterSize(sink, 64<<10), keys: j.keys, floats: make([]lastFloat, len(j.schema.Columns))}
-	add = func(first int64, rows []R) error {
-		e.rows = first
-		return e.Write(rows)
+// Close writes out buffered text; it does not close the io.Writer.
+func (t *writer[R]) Close() error {
+	if t.closed {
+		return t.err
 	}
-	finish = func(dst []byte) ([]byte, error) {
-		if e.err != nil {
-			return nil, e.err
-		}
-		if err := e.out.Flush(); err != nil {
-			return nil, fmt.Errorf("format jsonl block: %w", err)
-		}
-		out := sink.b
-		sink.b = dst[:0]
-		return out, nil
+	t.closed = true
+	if t.err != nil {
+		return t.err
 	}
-	return add, finish
+	return t.flush()
 }
 
-// WriteBlock appends a block made by an encoder from NewBlockEncoder.
-func (j *jsonlWriter[R]) WriteBlock(b []byte) error {
-	if j.err != nil {
-		return j.err
+func (t *writer[R]) usable() error {
+	if t.err != nil {
+		return t.err
 	}
-	if j.closed {
-		return errors.New("jsonl: write after close")
-	}
-	if _, err := j.out.Write(b); err != nil {
-		j.err = fmt.Errorf("write jsonl: %w", err)
-		return j.err
+	if t.closed {
+		return errors.New(t.syn.name + ": write after close")
 	}
 	return nil
+}
+
+func (t *writer[R]) flush() error {
+	if len(t.buf) == 0 {
+		return nil
+	}
+	_, err := t.w.Write(t.buf)
+	t.buf = t.buf[:0]
+	if err != nil {
+		return t.fail(fmt.Errorf("write %s: %w", t.syn.name, err))
+	}
+	return nil
+}
+
+func (t *writer[R]) fail(err error) error {
+	t.err = err
+	return err
 }

@@ -1,6 +1,12 @@
 // Package tabular writes rows described by a reports.Schema as CSV (header
-// row, RFC 4180 quoting via encoding/csv) or JSON Lines (one object per row,
-// keys in column order).
+// row, RFC 4180 quoting byte for byte as encoding/csv writes it) or JSON
+// Lines (one object per row, keys in column order).
+//
+// Rows are appended as text into reused buffers, in blocks on the sweep's
+// workers (NewBlockEncoder) or on the caller's goroutine (Write); each
+// column keeps the text of its recent values (floats in a small
+// direct-mapped cache keyed by their bits), so values that repeat over runs
+// of rows are formatted once.
 //
 // Nulls are an empty CSV cell and JSON null; non-finite floats are written as
 // null too. Floats use the shortest representation that round-trips

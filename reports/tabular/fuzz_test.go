@@ -1,12 +1,43 @@
 package tabular
 
 import (
+	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"math"
 	"strconv"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/vllm-wizard/vllm-wizard/reports"
 )
+
+// FuzzCSVField checks appendCSVField against encoding/csv's Writer (which
+// the CSV writer used before): the same bytes for any string, with and
+// without the formula guard.
+func FuzzCSVField(f *testing.F) {
+	for _, s := range []string{"", "plain", "a,b", `q"uote`, "nl\n", "cr\r", " lead", "\u00a0nbsp", `\.`, "=1+1", "-x,y", "@\"", "\tt", "\xff"} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, s string, guard bool) {
+		guard = guard && reports.NeedsFormulaGuard(s)
+		field := s
+		if guard {
+			field = reports.NeutralizeFormula(s)
+		}
+		var want bytes.Buffer
+		cw := csv.NewWriter(&want)
+		if err := cw.Write([]string{field}); err != nil {
+			t.Fatal(err)
+		}
+		cw.Flush()
+		got := append(appendCSVField(nil, s, guard), '\n')
+		if !bytes.Equal(got, want.Bytes()) {
+			t.Fatalf("field %q guard %v: got %q, encoding/csv writes %q", s, guard, got, want.Bytes())
+		}
+	})
+}
 
 // FuzzJSONString checks appendJSONString against encoding/json: the output
 // must be valid JSON and decode to the input (with invalid UTF-8 replaced).

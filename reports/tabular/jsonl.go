@@ -1,10 +1,6 @@
 package tabular
 
 import (
-	"bufio"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"math"
 	"strconv"
@@ -12,20 +8,6 @@ import (
 
 	"github.com/vllm-wizard/vllm-wizard/reports"
 )
-
-type jsonlWriter[R any] struct {
-	schema reports.Schema[R]
-	prec   int
-	out    *bufio.Writer
-	keys   [][]byte // `"name":` with the leading comma for all but the first
-	line   []byte
-	rows   int64
-	err    error
-	closed bool
-	// blockRows is the size of a block of WriteBlock.
-	blockRows int
-	floats    []lastFloat // per column
-}
 
 // NewJSONL returns a Writer that writes one JSON object per row and line to
 // w, keys in column order. Close flushes but does not close w.
@@ -37,93 +19,7 @@ func NewJSONL[R any](w io.Writer, schema reports.Schema[R], opts Options) (repor
 	if err != nil {
 		return nil, err
 	}
-	keys := make([][]byte, len(schema.Columns))
-	for i, c := range schema.Columns {
-		k, err := json.Marshal(c.Name)
-		if err != nil {
-			return nil, fmt.Errorf("encode column name %q: %w", c.Name, err)
-		}
-		if i > 0 {
-			keys[i] = append([]byte{','}, k...)
-		} else {
-			keys[i] = k
-		}
-		keys[i] = append(keys[i], ':')
-	}
-	return &jsonlWriter[R]{schema: schema, prec: prec, out: bufio.NewWriterSize(w, 256<<10), keys: keys, blockRows: opts.blockRows(), floats: make([]lastFloat, len(schema.Columns))}, nil
-}
-
-// Write appends one line per row.
-func (j *jsonlWriter[R]) Write(rows []R) error {
-	if j.err != nil {
-		return j.err
-	}
-	if j.closed {
-		return errors.New("jsonl: write after close")
-	}
-	cols := j.schema.Columns
-	for ri := range rows {
-		r := &rows[ri]
-		b := append(j.line[:0], '{')
-		for i := range cols {
-			col := &cols[i]
-			b = append(b, j.keys[i]...)
-			switch col.Kind {
-			case reports.KindString:
-				s := col.String(r)
-				if s == "" && col.Nullable {
-					b = append(b, "null"...)
-				} else {
-					b = appendJSONString(b, s)
-				}
-				continue
-			case reports.KindInt64:
-				if v, ok := col.Int(r); ok {
-					b = strconv.AppendInt(b, v, 10)
-					continue
-				}
-			case reports.KindFloat64:
-				if v, ok := col.Float(r); ok {
-					b = j.floats[i].appendFloat(b, v, appendJSONFloat, j.prec)
-					continue
-				}
-			case reports.KindBool:
-				if v, ok := col.Bool(r); ok {
-					b = strconv.AppendBool(b, v)
-					continue
-				}
-			}
-			if !col.Nullable {
-				j.line = b
-				j.err = reports.MissingValue(col.Name, j.rows)
-				return j.err
-			}
-			b = append(b, "null"...)
-		}
-		b = append(b, '}', '\n')
-		j.line = b
-		if _, err := j.out.Write(b); err != nil {
-			j.err = fmt.Errorf("write jsonl row %d: %w", j.rows, err)
-			return j.err
-		}
-		j.rows++
-	}
-	return nil
-}
-
-// Close flushes buffered lines to w.
-func (j *jsonlWriter[R]) Close() error {
-	if j.closed {
-		return j.err
-	}
-	j.closed = true
-	if j.err != nil {
-		return j.err
-	}
-	if err := j.out.Flush(); err != nil {
-		j.err = fmt.Errorf("flush jsonl: %w", err)
-	}
-	return j.err
+	return newWriter(w, schema, jsonlSyntax(schema.Names()), prec, opts.blockRows()), nil
 }
 
 // appendJSONFloat appends v as a JSON number: the shortest exact form when

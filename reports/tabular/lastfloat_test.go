@@ -3,6 +3,8 @@ package tabular
 import (
 	"bytes"
 	"math"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/vllm-wizard/vllm-wizard/reports"
@@ -37,6 +39,68 @@ func TestRepeatedFloats(t *testing.T) {
 			}
 			if buf.String() != tc.want {
 				t.Errorf("got\n%s\nwant\n%s", buf.String(), tc.want)
+			}
+		})
+	}
+}
+
+// TestCachedCellsMatchFormatting: with values that repeat, cycle (more
+// values than cache slots, so slots are overwritten) and change every row,
+// each cell's text is what formatting the value afresh gives.
+func TestCachedCellsMatchFormatting(t *testing.T) {
+	type row struct {
+		f float64
+		i int64
+		s string
+	}
+	schema := reports.Schema[row]{Columns: []reports.Column[row]{
+		{Name: "f", Kind: reports.KindFloat64, Nullable: true, Float: func(r *row) (float64, bool) { return r.f, true }},
+		{Name: "i", Kind: reports.KindInt64, Int: func(r *row) (int64, bool) { return r.i, true }},
+		{Name: "s", Kind: reports.KindString, String: func(r *row) string { return r.s }},
+	}}
+	var rows []row
+	words := []string{"a", "b,c", "=x", "a"}
+	for n := range 3000 {
+		v := float64(n%97) / 7 // 97 values cycling through 32 slots
+		if n%5 == 0 {
+			v = float64(n) * 1.000001e7 // a new value, exponent form in CSV
+		}
+		rows = append(rows, row{f: v, i: int64(n % 13), s: words[n/3%len(words)]})
+	}
+	for _, tc := range []struct {
+		format reports.Format
+		line   func(r *row) string
+	}{
+		{reports.FormatCSV, func(r *row) string {
+			return strconv.FormatFloat(r.f, 'g', -1, 64) + "," + strconv.FormatInt(r.i, 10) + "," + string(appendCSVField(nil, r.s, reports.NeedsFormulaGuard(r.s)))
+		}},
+		{reports.FormatJSONL, func(r *row) string {
+			return `{"f":` + string(appendJSONFloat(nil, r.f, -1)) + `,"i":` + strconv.FormatInt(r.i, 10) + `,"s":` + string(appendJSONString(nil, r.s)) + "}"
+		}},
+	} {
+		t.Run(string(tc.format), func(t *testing.T) {
+			var buf bytes.Buffer
+			w, err := New(&buf, tc.format, schema, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Write(rows); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+			if tc.format == reports.FormatCSV {
+				lines = lines[1:]
+			}
+			if len(lines) != len(rows) {
+				t.Fatalf("%d lines, want %d", len(lines), len(rows))
+			}
+			for n := range rows {
+				if want := tc.line(&rows[n]); lines[n] != want {
+					t.Fatalf("row %d: %q, want %q", n, lines[n], want)
+				}
 			}
 		})
 	}

@@ -3,7 +3,6 @@ package tabular
 import (
 	"fmt"
 	"io"
-	"math"
 
 	"github.com/vllm-wizard/vllm-wizard/reports"
 )
@@ -47,24 +46,4 @@ func New[R any](w io.Writer, format reports.Format, schema reports.Schema[R], op
 		return NewJSONL(w, schema, opts)
 	}
 	return nil, fmt.Errorf("tabular writes csv or jsonl, not %q", format)
-}
-
-// lastFloat remembers a column's last value and its text: most float
-// columns of a sweep repeat over runs of rows (constant per model, GPU and
-// context), and formatting a float costs more than comparing its bits.
-type lastFloat struct {
-	bits uint64
-	set  bool
-	text []byte
-}
-
-// appendFloat appends the text of v, from the cache when v has the bits of
-// the value before (so 0 and -0 stay distinct).
-func (l *lastFloat) appendFloat(dst []byte, v float64, format func([]byte, float64, int) []byte, prec int) []byte {
-	b := math.Float64bits(v)
-	if !l.set || b != l.bits {
-		l.text = format(l.text[:0], v, prec)
-		l.bits, l.set = b, true
-	}
-	return append(dst, l.text...)
 }

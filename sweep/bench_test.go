@@ -1,0 +1,82 @@
+package sweep_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/vllm-wizard/vllm-wizard/baselines"
+	"github.com/vllm-wizard/vllm-wizard/reports"
+	"github.com/vllm-wizard/vllm-wizard/reports/tabular"
+	"github.com/vllm-wizard/vllm-wizard/sweep"
+)
+
+// barGrid is the bar grid (2 models × 6 GPUs × 4 TP × 20 contexts ×
+// 5 quantizations × 50 concurrencies × 10 prompt lengths = 2.4 M points) with
+// 4 of its 20 contexts: 480,000 points, so one op takes seconds, not minutes.
+func barGrid() sweep.Grid {
+	g := sweep.Grid{
+		Models:        []string{"meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Llama-3.1-70B-Instruct"},
+		GPUs:          []string{"H200 SXM", "H100 SXM", "A100 80GB SXM", "L40S", "MI300X", "L4"},
+		TP:            []int{1, 2, 4, 8},
+		Contexts:      []sweep.Tokens{1024, 6144, 12288, 20480},
+		Quantizations: []string{"none", "awq", "fp8", "int8", "gptq"},
+	}
+	for c := 1; c <= 50; c++ {
+		g.Concurrency = append(g.Concurrency, c)
+	}
+	for p := 128; p <= 1280; p += 128 {
+		g.PromptTokens = append(g.PromptTokens, sweep.Tokens(p))
+	}
+	return g
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// benchText sweeps the bar grid into a CSV or JSONL writer on a discarding
+// io.Writer (no writer when format is empty) with 2 workers and reports
+// rows/s.
+func benchText(b *testing.B, format reports.Format) {
+	bl := baselines.Default()
+	s, err := sweep.NewSpace(barGrid(), &bl.Baselines, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	schema := sweep.Schema("default", bl.Hash, nil)
+	var rows int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		var sink sweep.Sink = sweep.SinkFunc(func([]sweep.Row) error { return nil })
+		var w reports.Writer[sweep.Row]
+		if format != "" {
+			if w, err = tabular.New(discard{}, format, schema, tabular.Options{}); err != nil {
+				b.Fatal(err)
+			}
+			sink = w.(sweep.Sink)
+		}
+		st, err := sweep.Run(context.Background(), s, s, sink, sweep.Options{Workers: 2})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if w != nil {
+			if err := w.Close(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		rows += st.Rows
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(s.Len()), "rows/op")
+}
+
+// BenchmarkSweepBarCSV: the bar grid (480 k of its points) to CSV.
+func BenchmarkSweepBarCSV(b *testing.B) { benchText(b, reports.FormatCSV) }
+
+// BenchmarkSweepBarJSONL: the bar grid (480 k of its points) to JSON Lines.
+func BenchmarkSweepBarJSONL(b *testing.B) { benchText(b, reports.FormatJSONL) }
+
+// BenchmarkSweepBarRows: the bar grid (480 k of its points) into a sink that
+// drops the rows, the estimator's share of the two above.
+func BenchmarkSweepBarRows(b *testing.B) { benchText(b, "") }
