@@ -123,8 +123,8 @@ type component struct {
 // requests in one replica is a birth-death chain with Poisson arrivals at
 // rate (RequestRate / replicas) and departure rate min(n, c)/S(min(n, c)),
 // S the slot time at batch n; a request that finds every slot taken waits an
-// exponential time (Erlang C tail, scaled by (1 + SCV of the service)/2 after
-// Allen–Cunneen); its TTFT, TPOT and end-to-end latency follow from the
+// exponential time (the geometric tail of the queue's random walk, whose
+// variance the prefill coupling damps); its TTFT, TPOT and end-to-end latency follow from the
 // batch it meets. rate is per replica.
 func Predict(r *Replica, w *Workload, rate float64) Latency {
 	q := newQueue(r, w, rate)
@@ -172,7 +172,14 @@ func (q *queue) predict() Latency {
 		}
 		logp[n] = logp[n-1] + math.Log(lam/mu)
 	}
-	ratio := lam / muC
+	// The queue in front of the slots is a random walk with drift
+	// λ − μ_c and variance rate λ + μ_c·(1 − ρ)² (docs/queueing.md): the
+	// departures of a busy replica come, like an M/G/∞'s, as a Poisson
+	// stream whatever the output distribution, and every departure admits a
+	// prefill that holds the others back, which damps their noise by 1 − ρ.
+	// Its geometric tail decays at (λ/μ_c)^(1/k), k = (1 + (1 − ρ)²)/2.
+	kw := (1 + (1-rho)*(1-rho)) / 2
+	ratio := math.Exp(math.Log(lam/muC) / kw)
 	top := logp[0]
 	for _, v := range logp {
 		top = max(top, v)
@@ -195,8 +202,9 @@ func (q *queue) predict() Latency {
 	}
 	meanBatch += pTail * float64(c)
 	l.MeanBatch = meanBatch
-	kw := (1 + q.w.Output.SCV()) / 2
-	theta := (muC - lam) / kw
+	// A waiting request needs the queue ahead of it plus one to leave, at
+	// μ_c each: exponential with rate μ_c·(1 − ratio).
+	theta := muC * (1 - ratio)
 
 	prompts := q.w.Prompt.points(8)
 	pMean, p2 := 0.0, 0.0

@@ -51,6 +51,7 @@ func simulate(r *Replica, w *Workload, rate float64, seed uint64, warm, n int) s
 	t := 0.0
 	next := rng.ExpFloat64() / rate
 	var queue, running []*req
+	head, marked := 0, 0 // queue[head:] waits; queue[:marked] has been passed over
 	var ttft, tpot, e2e []float64
 	finished, batchTime, busy := 0, 0.0, 0.0
 	waited, waitSum := 0, 0.0
@@ -74,17 +75,15 @@ func simulate(r *Replica, w *Workload, rate float64, seed uint64, warm, n int) s
 			queue = append(queue, &req{arr: next, p: draw(w.Prompt), g: draw(w.Output)})
 			next += rng.ExpFloat64() / rate
 		}
-		if len(running) == 0 && len(queue) == 0 {
+		if len(running) == 0 && head == len(queue) {
 			t = next
 			continue
 		}
-		k := min(c-len(running), len(queue))
-		admitted := queue[:k]
-		queue = queue[k:]
-		for _, x := range queue {
-			if x.arr <= t {
-				x.skipped = true
-			}
+		k := min(c-len(running), len(queue)-head)
+		admitted := queue[head : head+k]
+		head += k
+		for marked = max(marked, head); marked < len(queue) && queue[marked].arr <= t; marked++ {
+			queue[marked].skipped = true
 		}
 		for _, x := range admitted {
 			x.admit = t
@@ -119,7 +118,11 @@ func simulate(r *Replica, w *Workload, rate float64, seed uint64, warm, n int) s
 				running = append(running, x)
 			}
 		}
-		queue = append([]*req(nil), queue...)
+		if head > 4096 && 2*head > len(queue) {
+			queue = append(queue[:0], queue[head:]...)
+			marked -= head
+			head = 0
+		}
 	}
 	pct := func(v []float64) [2]float64 {
 		sort.Float64s(v)
