@@ -116,7 +116,10 @@ func (q *queue) capacity() float64 {
 // (seconds) and, when wait, an exponential queueing delay of rate theta.
 type component struct {
 	w, d, slope float64
-	wait        bool
+	// spread, when set, adds a uniform delay on [0, spread] (TTFT only:
+	// no slope, no wait).
+	spread float64
+	wait   bool
 }
 
 // Predict is the queueing approximation of docs/queueing.md: the number of
@@ -165,12 +168,19 @@ func (q *queue) predict() Latency {
 	// With every slot taken, requests are admitted (and prefilled) as fast
 	// as they leave, so the departure rate is the capacity itself.
 	muC := l.CapacityPerReplica
+	// Each arrival's prefill holds every running sequence back, so the
+	// number present fluctuates more than the chain's births and deaths
+	// say: by the index I = 1 + (2x + x²)·J, x = ρ/(1 − ρ), J =
+	// E[min(G₁, G₂)]/E[G] (docs/queueing.md). A diffusion with I times the
+	// variance has the chain's log-probabilities divided by I.
+	x := rho / (1 - rho)
+	index := 1 + (2*x+x*x)*q.w.Output.minPairRatio()
 	for n := 1; n <= c; n++ {
 		mu := float64(n) / q.service(n, lam)
 		if n == c {
 			mu = muC
 		}
-		logp[n] = logp[n-1] + math.Log(lam/mu)
+		logp[n] = logp[n-1] + math.Log(lam/mu)/index
 	}
 	// The queue in front of the slots is a random walk with drift
 	// λ − μ_c and variance rate λ + μ_c·(1 − ρ)² (docs/queueing.md): the
@@ -184,7 +194,12 @@ func (q *queue) predict() Latency {
 	for _, v := range logp {
 		top = max(top, v)
 	}
-	tailLog := logp[c] + math.Log(ratio) - math.Log(1-ratio) // Σ_{n>c} p(n)
+	// Where the slots fill up, the walk's variance rate drops from the
+	// chain's λ + μ(c) to the queue's λ + μ_c·(1 − ρ)²; a diffusion's
+	// density times its variance rate is continuous there, so the tail
+	// starts that much higher than the last state of the chain.
+	jump := (lam + float64(c)/q.service(c, lam)) / (lam + muC*(1-rho)*(1-rho))
+	tailLog := logp[c] + math.Log(jump*ratio) - math.Log(1-ratio) // Σ_{n>c} p(n)
 	sum := math.Exp(tailLog - top)
 	for _, v := range logp {
 		sum += math.Exp(v - top)
@@ -226,6 +241,7 @@ func (q *queue) predict() Latency {
 		er := (1-rhoF)*cycM/2 + rhoF*lpf/2
 		m = 1 + lam*er
 	}
+	land := landingSteps(lam, cycM, pMean)
 	type resid struct{ w, r float64 }
 	var rs []resid
 	for _, u := range []float64{1.0 / 6, 0.5, 5.0 / 6} {
@@ -260,6 +276,24 @@ func (q *queue) predict() Latency {
 				d := pre
 				ttft = append(ttft, component{w: wn / float64(len(prompts)), d: d})
 				e2e = append(e2e, component{w: wn / float64(len(prompts)), d: d, slope: tpotN})
+				continue
+			}
+			if !wait {
+				for _, st := range land {
+					// It waits out the rest of the step it lands in
+					// (uniform on [0, L]), then its own step: the decode of
+					// the batch, its prefill, and those of every request that
+					// arrived during the same step, Poisson(λ·L) others.
+					L := cycN + float64(st.k)*pMean
+					for j, pj := range poissonTerms(lam*L, 1e-3) {
+						d := cycAt(b) + pre + float64(j)*pMean
+						wd := wn * st.w * pj / float64(len(prompts))
+						ttft = append(ttft, component{w: wd, d: d, spread: L})
+						for _, u := range []float64{1.0 / 6, 0.5, 5.0 / 6} {
+							e2e = append(e2e, component{w: wd / 3, d: d + u*L, slope: tpotN})
+						}
+					}
+				}
 				continue
 			}
 			for _, x := range rs {
@@ -336,7 +370,7 @@ func quantile(cs []component, theta float64, out Dist, outs []float64, q float64
 	gHi := out.Quantile(0.999)
 	for _, c := range cs {
 		tot += c.w
-		hi = max(hi, c.d+(gHi-1)*c.slope)
+		hi = max(hi, c.d+c.spread+(gHi-1)*c.slope)
 	}
 	hi += 60 / theta
 	cdf := func(t float64) float64 {
@@ -347,6 +381,8 @@ func quantile(cs []component, theta float64, out Dist, outs []float64, q float64
 				break
 			}
 			switch {
+			case c.spread > 0:
+				s += c.w * math.Min(x/c.spread, 1)
 			case c.slope == 0 && c.wait:
 				s += c.w * -math.Expm1(-theta*x)
 			case c.slope == 0:
@@ -382,3 +418,95 @@ func quantile(cs []component, theta float64, out Dist, outs []float64, q float64
 	}
 	return hi
 }
+
+// landed is a kind of step an arrival lands in: one carrying k prefills,
+// with weight w (length-biased).
+type landed struct {
+	k int
+	w float64
+}
+
+// landingSteps is the distribution of the step an arrival lands in when it
+// finds a free slot. A step carries the prefills of the requests that
+// arrived during the step before it, so the prefills per step form a chain
+// k' ~ Poisson(λ·(cyc + k·p)); an arrival lands in a step of k prefills with
+// probability π(k)·L(k)/E[L], L(k) = cyc + k·p (docs/queueing.md).
+func landingSteps(lam, cyc, p float64) []landed {
+	rho := lam * p
+	if rho >= 1 {
+		rho = 0.999
+	}
+	mean := lam * cyc / (1 - rho)
+	kmax := min(int(mean+8*math.Sqrt(mean/((1-rho)*(1-rho)*(1-rho)))+6), 96)
+	trans := make([][]float64, kmax+1)
+	for k := range trans {
+		trans[k] = poissonRow(lam*(cyc+float64(k)*p), kmax)
+	}
+	pi := poissonRow(mean, kmax)
+	next := make([]float64, kmax+1)
+	for range 60 {
+		clear(next)
+		for k, pk := range pi {
+			if pk < 1e-12 {
+				continue
+			}
+			for j, t := range trans[k] {
+				next[j] += pk * t
+			}
+		}
+		s := 0.0
+		for _, v := range next {
+			s += v
+		}
+		for j := range next {
+			pi[j] = next[j] / s
+		}
+	}
+	var out []landed
+	tot := 0.0
+	for k, pk := range pi {
+		w := pk * (cyc + float64(k)*p)
+		tot += w
+		out = append(out, landed{k, w})
+	}
+	keep := out[:0]
+	kept := 0.0
+	for _, x := range out {
+		if x.w/tot >= 1e-3 {
+			keep = append(keep, x)
+			kept += x.w
+		}
+	}
+	for i := range keep {
+		keep[i].w /= kept
+	}
+	return keep
+}
+
+// poissonRow is the Poisson(m) pmf on 0..kmax.
+func poissonRow(m float64, kmax int) []float64 {
+	row := make([]float64, kmax+1)
+	v := math.Exp(-m)
+	for j := range row {
+		row[j] = v
+		v *= m / float64(j+1)
+	}
+	return row
+}
+
+// poissonTerms is the Poisson(m) pmf from 0 up to where the mass left is
+// under eps, renormalised.
+func poissonTerms(m, eps float64) []float64 {
+	var out []float64
+	v, s := math.Exp(-m), 0.0
+	for j := 0; s < 1-eps && j < 200; j++ {
+		out = append(out, v)
+		s += v
+		v *= m / float64(j+1)
+	}
+	for i := range out {
+		out[i] /= s
+	}
+	return out
+}
+

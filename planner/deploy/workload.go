@@ -117,6 +117,19 @@ func (d Dist) SCV() float64 {
 	return 0
 }
 
+// minPairRatio is E[min(G₁, G₂)]/E[G] for two independent draws: 1 for a
+// fixed length, 1/2 for an exponential one, erfc(σ/2) for a log-normal
+// (E[max] = 2·mean·Φ(σ/√2), and min + max = G₁ + G₂).
+func (d Dist) minPairRatio() float64 {
+	switch d.shape() {
+	case ShapeExponential:
+		return 0.5
+	case ShapeLogNormal:
+		return math.Erfc(d.sigma() / 2)
+	}
+	return 1
+}
+
 // Quantile returns the q-quantile (0 < q < 1), at least 1.
 func (d Dist) Quantile(q float64) float64 {
 	var v float64
