@@ -509,4 +509,3 @@ func poissonTerms(m, eps float64) []float64 {
 	}
 	return out
 }
-
