@@ -228,25 +228,17 @@ func (q *queue) predict() Latency {
 		pMean += v / float64(len(prompts))
 		p2 += v * v / float64(len(prompts))
 	}
-	// Residual of the step an arrival lands in (docs/queueing.md): a
-	// decode-only step of cyc, or a step carrying m prefills, m = 1 + λ·E[R].
 	cycAt := func(b float64) float64 { return T(b) * (1 - rho) }
 	bMean := math.Min(meanBatch, float64(c))
 	cycM := cycAt(bMean)
-	m := 1.0
-	var rhoF, lpf float64
-	for range 20 {
-		lpf = cycM + m*pMean
-		rhoF = math.Min(lam*lpf/m, 1)
-		er := (1-rhoF)*cycM/2 + rhoF*lpf/2
-		m = 1 + lam*er
-	}
 	land := landingSteps(lam, cycM, pMean)
-	type resid struct{ w, r float64 }
-	var rs []resid
-	for _, u := range []float64{1.0 / 6, 0.5, 5.0 / 6} {
-		rs = append(rs, resid{(1 - rhoF) / 3, u}, resid{rhoF / 3, -u}) // negative: in a prefill step
-	}
+	// A waiting request enters at a step boundary where slots freed, with
+	// the others admitted there: size-biasing the Poisson number of
+	// departures of a step by the request's own slot leaves the others
+	// Poisson with the same mean, μ_c·L̄, L̄ = cyc(c)/(1 − μ_c·p) the step
+	// of a full replica.
+	lFull := cycAt(float64(c)) / math.Max(1-muC*pMean, 1e-3)
+	withWaiter := poissonTerms(muC*lFull, 1e-3)
 	var ttft, e2e []component
 	type tp struct{ w, v, sd float64 }
 	var tpot []tp
@@ -296,24 +288,11 @@ func (q *queue) predict() Latency {
 				}
 				continue
 			}
-			for _, x := range rs {
-				res, L := x.r*cycN, cycN
-				if x.r < 0 {
-					L = cycN + m*pMean
-					res = -x.r * L
-				}
-				if wait {
-					res = 0 // a waiting request enters when a slot frees, at a step's end
-				}
-				// Every request that arrived during the step it lands in is
-				// admitted with it: Poisson(λ·L) more prefills in its step.
-				k := lam * (res + L) / 2
-				for _, kk := range []float64{math.Max(k-math.Sqrt(k), 0), k, k + math.Sqrt(k)} {
-					d := res + cycAt(b) + pre + kk*pMean
-					wd := wn * x.w / float64(3*len(prompts))
-					ttft = append(ttft, component{w: wd, d: d, wait: wait})
-					e2e = append(e2e, component{w: wd, d: d, wait: wait, slope: tpotN})
-				}
+			for j, pj := range withWaiter {
+				d := cycAt(b) + pre + float64(j)*pMean
+				wd := wn * pj / float64(len(prompts))
+				ttft = append(ttft, component{w: wd, d: d, wait: true})
+				e2e = append(e2e, component{w: wd, d: d, wait: true, slope: tpotN})
 			}
 		}
 	}

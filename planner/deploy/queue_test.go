@@ -1,7 +1,9 @@
 package deploy
 
 import (
+	"fmt"
 	"math"
+	"sync"
 	"testing"
 )
 
@@ -20,12 +22,17 @@ func TestQueueingMatchesSimulation(t *testing.T) {
 		name  string
 		w     Workload
 		slots int
+		// loose holds the cells not yet held to 15 %, with their bound.
+		loose map[string]float64
 	}{
 		// Fixed lengths: the deterministic-service corner, and the one where
-		// requests admitted together also leave together.
-		{"fixed 1024 in, 256 out, 64 slots", Workload{Prompt: Fixed(1024), Output: Fixed(256)}, 64},
+		// requests admitted together also leave together. Its 95 % TTFT
+		// median is 28 % low (P(wait) 0.39 vs 0.48): a queue now makes a
+		// queue one slot time later, memory the chain does not have
+		// (docs/queueing.md, "What it misses").
+		{"fixed 1024 in, 256 out, 64 slots", Workload{Prompt: Fixed(1024), Output: Fixed(256)}, 64, map[string]float64{"95% ttft p50": 0.35}},
 		// A chat-like spread of outputs with fewer slots.
-		{"exponential output, 32 slots", Workload{Prompt: Fixed(512), Output: Dist{Mean: 200, Shape: ShapeExponential}}, 32},
+		{"exponential output, 32 slots", Workload{Prompt: Fixed(512), Output: Dist{Mean: 200, Shape: ShapeExponential}}, 32, nil},
 	}
 	loads := []struct {
 		load  float64
@@ -34,9 +41,9 @@ func TestQueueingMatchesSimulation(t *testing.T) {
 	}{
 		{0.2, 2, 30000},
 		{0.7, 2, 60000},
-		{0.95, 4, 60000},
+		{0.95, 8, 250000},
 	}
-	const within = 0.15 // every cell but the two below
+	const within = 0.15
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &Replica{Steps: steps, TP: 1, PP: 1, MaxNumSeqs: tc.slots}
@@ -44,10 +51,14 @@ func TestQueueingMatchesSimulation(t *testing.T) {
 			for _, ld := range loads {
 				rate := ld.load * capy
 				got := Predict(r, &tc.w, rate)
-				var runs []simResult
-				for seed := range ld.seeds {
-					runs = append(runs, simulate(r, &tc.w, rate, uint64(7+seed), 3000, ld.n))
+				// The seeds run side by side: each simulation is pure and
+				// seeded, so the result does not depend on the schedule.
+				runs := make([]simResult, ld.seeds)
+				var wg sync.WaitGroup
+				for i := range runs {
+					wg.Go(func() { runs[i] = simulate(r, &tc.w, rate, uint64(7+i), 5000, ld.n) })
 				}
+				wg.Wait()
 				rows := []struct {
 					name  string
 					model float64
@@ -65,17 +76,10 @@ func TestQueueingMatchesSimulation(t *testing.T) {
 					rel := (row.model - mean) / mean
 					t.Logf("load %3.0f%% (%.3f of %.3f req/s) %-8s model %9.1f ms  sim %9.1f ms (±%.1f%%)  %+6.1f%%", 100*ld.load, rate, capy, row.name, row.model, mean, 100*se/mean, 100*rel)
 					within := within
-					if ld.load == 0.95 && (row.name == "ttft p50" || row.name == "ttft p90") {
-						// Not yet held to 15 % (docs/queueing.md, "What it
-						// misses"): 30–65 % of requests queue and the TTFT
-						// percentiles sit on P(wait), which the birth–death
-						// chain misses by up to 0.2 for fixed output lengths
-						// (requests admitted together leave together); the
-						// simulation's own standard error is 5–10 % here even
-						// at 4 × 150,000 requests.
-						within = 0.6
+					if v, ok := tc.loose[fmt.Sprintf("%.0f%% %s", 100*ld.load, row.name)]; ok {
+						within = v
 					}
-					if within == 0.15 && se > 0.05*mean {
+					if se > 0.06*mean {
 						t.Errorf("load %.0f%% %s: the simulation's standard error %.1f%% is too large to judge the model within %.0f%%: run more requests", 100*ld.load, row.name, 100*se/mean, 100*within)
 					}
 					if math.Abs(rel) > within {
