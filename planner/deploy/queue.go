@@ -1,8 +1,9 @@
 package deploy
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 )
 
 // Latency is the predicted latency of one replica at a request rate: the
@@ -222,11 +223,12 @@ func (q *queue) predict() Latency {
 	theta := muC * (1 - ratio)
 
 	prompts := q.w.Prompt.points(8)
-	pMean, p2 := 0.0, 0.0
+	pMean, p2, preMean := 0.0, 0.0, 0.0
 	for _, pr := range prompts {
 		v := q.r.PrefillBusyS(int(math.Round(pr)))
 		pMean += v / float64(len(prompts))
 		p2 += v * v / float64(len(prompts))
+		preMean += q.r.PrefillS(int(math.Round(pr))) / float64(len(prompts))
 	}
 	cycAt := func(b float64) float64 { return T(b) * (1 - rho) }
 	bMean := math.Min(meanBatch, float64(c))
@@ -242,35 +244,40 @@ func (q *queue) predict() Latency {
 	var ttft, e2e []component
 	type tp struct{ w, v, sd float64 }
 	var tpot []tp
-	for n := 0; n <= c; n++ {
-		wn := p[n]
-		wait := n == c
-		if wait {
-			wn += pTail
-		}
-		if wn < 1e-9 {
-			continue
-		}
-		b := float64(min(n, c-1))
+	for _, st := range groupStates(p, pTail, c) {
+		n, wn, wait := st.n, st.w, st.wait
+		b := math.Min(n, float64(c-1))
 		// The batch a request meets stays about that size for its life.
-		life := float64(min(n+1, c))
+		life := math.Min(n+1, float64(c))
 		tpotN := T(life)
 		// Prefills that interrupt a request's decode: Poisson, λ·S of them.
 		sd := 0.0
 		if g := q.w.Output.Mean; g > 1 {
-			sd = math.Sqrt(lam*q.service(min(n+1, c), lam)*p2) / (g - 1)
+			sd = math.Sqrt(lam*(g*tpotN+q.extra)*p2) / (g - 1)
 		}
 		tpot = append(tpot, tp{wn, tpotN, sd})
-		cycN := cycAt(float64(n))
+		cycN := cycAt(n)
+		// E2E is the decode of G − 1 tokens after the first: its spread is
+		// the output length's and the batch's, so its first-token part is
+		// taken at its mean over prompts and co-admissions.
+		switch {
+		case n == 0 && !wait:
+			e2e = append(e2e, component{w: wn, d: preMean, slope: tpotN})
+		case !wait:
+			for _, st := range land {
+				L := cycN + float64(st.k)*pMean
+				e2e = append(e2e, component{w: wn * st.w, d: cycAt(b) + preMean + lam*L*pMean + L/2, slope: tpotN})
+			}
+		default:
+			e2e = append(e2e, component{w: wn, d: cycAt(b) + preMean + muC*lFull*pMean, wait: true, slope: tpotN})
+		}
 		for _, pr := range prompts {
 			pre := q.r.PrefillS(int(math.Round(pr)))
-			if n == 0 && !wait {
-				d := pre
-				ttft = append(ttft, component{w: wn / float64(len(prompts)), d: d})
-				e2e = append(e2e, component{w: wn / float64(len(prompts)), d: d, slope: tpotN})
-				continue
-			}
-			if !wait {
+			wp := wn / float64(len(prompts))
+			switch {
+			case n == 0 && !wait:
+				ttft = append(ttft, component{w: wp, d: pre})
+			case !wait:
 				for _, st := range land {
 					// It waits out the rest of the step it lands in
 					// (uniform on [0, L]), then its own step: the decode of
@@ -278,21 +285,13 @@ func (q *queue) predict() Latency {
 					// arrived during the same step, Poisson(λ·L) others.
 					L := cycN + float64(st.k)*pMean
 					for j, pj := range poissonTerms(lam*L, 1e-3) {
-						d := cycAt(b) + pre + float64(j)*pMean
-						wd := wn * st.w * pj / float64(len(prompts))
-						ttft = append(ttft, component{w: wd, d: d, spread: L})
-						for _, u := range []float64{1.0 / 6, 0.5, 5.0 / 6} {
-							e2e = append(e2e, component{w: wd / 3, d: d + u*L, slope: tpotN})
-						}
+						ttft = append(ttft, component{w: wp * st.w * pj, d: cycAt(b) + pre + float64(j)*pMean, spread: L})
 					}
 				}
-				continue
-			}
-			for j, pj := range withWaiter {
-				d := cycAt(b) + pre + float64(j)*pMean
-				wd := wn * pj / float64(len(prompts))
-				ttft = append(ttft, component{w: wd, d: d, wait: true})
-				e2e = append(e2e, component{w: wd, d: d, wait: true, slope: tpotN})
+			default:
+				for j, pj := range withWaiter {
+					ttft = append(ttft, component{w: wp * pj, d: cycAt(b) + pre + float64(j)*pMean, wait: true})
+				}
 			}
 		}
 	}
@@ -344,7 +343,7 @@ func (q *queue) predict() Latency {
 // output distribution's at (t − d)/slope + 1 without a wait, and an average
 // over the output's representatives with one.
 func quantile(cs []component, theta float64, out Dist, outs []float64, q float64) float64 {
-	sort.Slice(cs, func(i, j int) bool { return cs[i].d < cs[j].d })
+	slices.SortFunc(cs, func(a, b component) int { return cmp.Compare(a.d, b.d) })
 	tot, hi := 0.0, 0.0
 	gHi := out.Quantile(0.999)
 	for _, c := range cs {
@@ -352,6 +351,7 @@ func quantile(cs []component, theta float64, out Dist, outs []float64, q float64
 		hi = max(hi, c.d+c.spread+(gHi-1)*c.slope)
 	}
 	hi += 60 / theta
+	outCDF := out.cdfFunc()
 	cdf := func(t float64) float64 {
 		s := 0.0
 		for _, c := range cs {
@@ -367,7 +367,7 @@ func quantile(cs []component, theta float64, out Dist, outs []float64, q float64
 			case c.slope == 0:
 				s += c.w
 			case !c.wait:
-				s += c.w * out.CDF(1+x/c.slope)
+				s += c.w * outCDF(1+x/c.slope)
 			default:
 				a := 0.0
 				for _, g := range outs {
@@ -485,6 +485,48 @@ func poissonTerms(m, eps float64) []float64 {
 	}
 	for i := range out {
 		out[i] /= s
+	}
+	return out
+}
+
+// state is a group of the numbers in the replica an arrival may find:
+// weight w, mean n; wait when every slot is taken.
+type state struct {
+	n, w float64
+	wait bool
+}
+
+// stateGroups is how many equal-mass groups the states with free slots
+// (1 ≤ n < c) are pooled into: the latencies change smoothly with n, and a
+// mixture over every n costs c times the components.
+const stateGroups = 12
+
+// groupStates pools p(1 … c−1) into about stateGroups groups of equal mass
+// at their mean n; the empty replica (n = 0) and the full one (n ≥ c, its
+// mass p(c) + the tail) stay on their own.
+func groupStates(p []float64, pTail float64, c int) []state {
+	out := make([]state, 0, stateGroups+3)
+	if p[0] >= 1e-9 {
+		out = append(out, state{n: 0, w: p[0]})
+	}
+	body := 0.0
+	for n := 1; n < c; n++ {
+		body += p[n]
+	}
+	share := body / stateGroups
+	var g state
+	for n := 1; n < c; n++ {
+		g.w += p[n]
+		g.n += p[n] * float64(n)
+		if g.w >= share*(1-1e-9) || n == c-1 {
+			if g.w >= 1e-9 {
+				out = append(out, state{n: g.n / g.w, w: g.w})
+			}
+			g = state{}
+		}
+	}
+	if w := p[c] + pTail; w >= 1e-9 {
+		out = append(out, state{n: float64(c), w: w, wait: true})
 	}
 	return out
 }

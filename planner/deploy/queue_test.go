@@ -109,3 +109,24 @@ func seedMean(runs []simResult, f func(simResult) float64) (mean, se float64) {
 	}
 	return mean, math.Sqrt(v / float64(len(runs)-1) / float64(len(runs)))
 }
+
+// BenchmarkPredict is one queueing prediction of a 64-slot replica at 70 %
+// of its capacity (the unit of a sweep row's deployment search).
+func BenchmarkPredict(b *testing.B) {
+	steps := linearSteps{fixedS: 0.020, perSeqS: 0.0001, perCtxTokS: 0.05e-6, prefillTokS: 8000}
+	for _, tc := range []struct {
+		name string
+		w    Workload
+	}{
+		{"fixed", Workload{Prompt: Fixed(1024), Output: Fixed(256)}},
+		{"lognormal", Workload{Prompt: Dist{Mean: 1024, P90: 2048}, Output: Dist{Mean: 256, P90: 512}}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			r := &Replica{Steps: steps, TP: 1, PP: 1, MaxNumSeqs: 64}
+			rate := 0.7 * Capacity(r, &tc.w)
+			for b.Loop() {
+				Predict(r, &tc.w, rate)
+			}
+		})
+	}
+}

@@ -168,6 +168,22 @@ func (d Dist) CDF(x float64) float64 {
 	return 0
 }
 
+// cdfFunc is CDF with the distribution's parameters worked out once.
+func (d Dist) cdfFunc() func(float64) float64 {
+	if d.shape() != ShapeLogNormal {
+		return d.CDF
+	}
+	s := d.sigma()
+	mu := math.Log(d.Mean) - s*s/2
+	k := 1 / (s * math.Sqrt2)
+	return func(x float64) float64 {
+		if x <= 0 {
+			return 0
+		}
+		return 0.5 * math.Erfc(-(math.Log(x)-mu)*k)
+	}
+}
+
 // points returns n equal-weight representatives (mid-quantiles) of d, one
 // for a fixed distribution.
 func (d Dist) points(n int) []float64 {
