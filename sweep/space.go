@@ -239,6 +239,13 @@ func (s *Space) Next(p *Point) {
 // Estimate evaluates a point with the planner's fast path (Space is the
 // default Estimator). It never fails.
 func (s *Space) Estimate(p *Point, r *Row) error {
+	s.estimate(p, r, -1)
+	return nil
+}
+
+// estimate is Estimate with a deployment sizing from an earlier pass
+// (hint ≥ 0; see deployTarget).
+func (s *Space) estimate(p *Point, r *Row, hint int) {
 	g := &s.Grid
 	mi, gi := p.Pos[AxisModel], p.Pos[AxisGPU]
 	prep := s.prepared[int(mi)*len(s.GPUs)+int(gi)]
@@ -270,6 +277,5 @@ func (s *Space) Estimate(p *Point, r *Row) error {
 	r.ParamsB, r.ActiveParamsB = m.ParamsB, m.ActiveParamsB
 	r.NativeQuantization = m.NativeQuantization
 	prep.Evaluate(&pt, &r.Result)
-	s.deployRow(prep, int(gi), r)
-	return nil
+	s.deployRow(prep, int(gi), r, hint)
 }
