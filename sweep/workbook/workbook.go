@@ -64,7 +64,7 @@ type AboutInputs struct {
 	// PricesSource names the prices file ("prices file p.csv, modified
 	// 2026-12-01"), credited for the GPUs that FilePrices lists.
 	PricesSource string
-	FilePrices   map[string]float64
+	FilePrices   sweep.Prices
 }
 
 // About is the About sheet: what the workbook is, the grid, the baselines,
