@@ -17,6 +17,13 @@ import (
 type Answer struct {
 	// Model and GPU name the string columns that form the blocks and their rows.
 	Model, GPU string
+	// Quality names a string column with the row's quality class (its
+	// weight format's, e.g. bf16, fp8, int4). When the schema has it, each
+	// (model, class) is its own block titled "model · class weights": a
+	// GPU's fp8 answer is never ranked against another's bf16 one, since
+	// their outputs are not the same. Rows without a class join the model's
+	// plain block.
+	Quality string
 	// Status names the string column that marks rows that run; OK is its
 	// value for such rows ("ok" when empty).
 	Status, OK string
@@ -62,9 +69,9 @@ func (a *Answer) enabled() bool { return a.Model != "" || a.GPU != "" }
 
 // resolved holds column indexes (-1 when absent) of an Answer.
 type resolved struct {
-	model, gpu, status, reason, meets, binding, priceMissing int
-	cost, costPerToken, gpus, perUser, perUserTPOT, pareto   int
-	layout, show, describe                                   []int
+	model, gpu, quality, status, reason, meets, binding, priceMissing int
+	cost, costPerToken, gpus, perUser, perUserTPOT, pareto            int
+	layout, show, describe                                            []int
 }
 
 func (x *answerState[R]) resolve(a Answer) error {
@@ -95,7 +102,7 @@ func (x *answerState[R]) resolve(a Answer) error {
 		return fmt.Errorf("xlsx answer: %s column %q is %v, want %v", role, s.Columns[i].Name, s.Columns[i].Kind, kinds)
 	}
 	r := &x.col
-	*r = resolved{model: idx(a.Model), gpu: idx(a.GPU), status: idx(a.Status), reason: idx(a.Reason), meets: idx(a.MeetsSLO),
+	*r = resolved{model: idx(a.Model), gpu: idx(a.GPU), quality: idx(a.Quality), status: idx(a.Status), reason: idx(a.Reason), meets: idx(a.MeetsSLO),
 		binding: idx(a.BindingLimit), priceMissing: idx(a.PriceMissing), cost: first(a.Cost), costPerToken: idx(a.CostPerToken),
 		gpus: first(a.GPUs), perUser: first(a.PerUser), perUserTPOT: idx(a.PerUserTPOT), pareto: idx(a.Pareto)}
 	if r.model < 0 || r.gpu < 0 {
@@ -113,6 +120,7 @@ func (x *answerState[R]) resolve(a Answer) error {
 		i     int
 		kinds []reports.Kind
 	}{{"model", r.model, []reports.Kind{reports.KindString}}, {"GPU", r.gpu, []reports.Kind{reports.KindString}},
+		{"quality", r.quality, []reports.Kind{reports.KindString}},
 		{"status", r.status, []reports.Kind{reports.KindString}}, {"reason", r.reason, []reports.Kind{reports.KindString}},
 		{"meets-SLO", r.meets, []reports.Kind{reports.KindBool}}, {"binding-limit", r.binding, []reports.Kind{reports.KindString}},
 		{"price-missing", r.priceMissing, []reports.Kind{reports.KindBool}}, {"pareto", r.pareto, []reports.Kind{reports.KindBool}},
@@ -232,6 +240,9 @@ func (x *answerState[R]) perUser(r *R) (float64, bool) {
 
 func (x *answerState[R]) add(r *R) {
 	mname, gname := x.str(x.col.model, r), x.str(x.col.gpu, r)
+	if q := x.str(x.col.quality, r); q != "" {
+		mname += " · " + q + " weights"
+	}
 	m := x.models[mname]
 	if m == nil {
 		m = &modelState[R]{name: mname, gpus: map[string]*gpuState[R]{}}
