@@ -174,6 +174,9 @@ type modelState[R any] struct {
 	name  string
 	gpus  map[string]*gpuState[R]
 	order []*gpuState[R]
+	// base is the model's name; classed marks a quality-class block.
+	base    string
+	classed bool
 }
 
 // answerState accumulates the Answer from the rows as they stream by; it
@@ -240,12 +243,13 @@ func (x *answerState[R]) perUser(r *R) (float64, bool) {
 
 func (x *answerState[R]) add(r *R) {
 	mname, gname := x.str(x.col.model, r), x.str(x.col.gpu, r)
-	if q := x.str(x.col.quality, r); q != "" {
+	base, q := mname, x.str(x.col.quality, r)
+	if q != "" {
 		mname += " · " + q + " weights"
 	}
 	m := x.models[mname]
 	if m == nil {
-		m = &modelState[R]{name: mname, gpus: map[string]*gpuState[R]{}}
+		m = &modelState[R]{name: mname, gpus: map[string]*gpuState[R]{}, base: base, classed: q != ""}
 		x.models[mname] = m
 		x.order = append(x.order, m)
 	}
@@ -305,6 +309,55 @@ func (x *answerState[R]) add(r *R) {
 	if !g.priced || cost < g.bestCost {
 		g.best, g.bestCost, g.priced = *r, cost, true
 	}
+}
+
+// foldUnclassified merges, for a model with quality-class blocks, the
+// block of its rows without a class into each class block, when none of
+// those rows runs (a sweep gives every row that runs a class; the others
+// are configurations that cannot exist, e.g. TP above the GPU count): each
+// class block then lists every GPU, and no block without a class remains.
+// It is idempotent.
+func (x *answerState[R]) foldUnclassified() {
+	plain := map[string]*modelState[R]{}
+	for _, m := range x.order {
+		if m.classed {
+			continue
+		}
+		runs := false
+		for _, g := range m.order {
+			runs = runs || g.runs > 0
+		}
+		if !runs {
+			plain[m.base] = m
+		}
+	}
+	folded := map[*modelState[R]]bool{}
+	for _, m := range x.order {
+		p := plain[m.base]
+		if !m.classed || p == nil {
+			continue
+		}
+		folded[p] = true
+		for _, pg := range p.order {
+			g := m.gpus[pg.name]
+			if g == nil {
+				g = &gpuState[R]{name: pg.name, reasons: map[string]int64{}, bindings: map[string]int64{}}
+				m.gpus[pg.name] = g
+				m.order = append(m.order, g)
+			}
+			g.rows += pg.rows
+			for k, v := range pg.reasons {
+				g.reasons[k] += v
+			}
+		}
+	}
+	kept := x.order[:0]
+	for _, m := range x.order {
+		if !folded[m] {
+			kept = append(kept, m)
+		}
+	}
+	x.order = kept
 }
 
 // describe labels a point for the charts' tables.

@@ -434,7 +434,16 @@ func TestAnswerBlocksByQualityClass(t *testing.T) {
 		return deployRow{model: "m1", gpu: gpu, status: "ok", quant: quant, tp: 1, pp: 1, replicas: 1, gpus: 1,
 			month: month, perM: month / 1000, ttft: 200, tpot: 20, headroom: 0.2, perUser: 50, meets: true}
 	}
-	rows := []deployRow{row("B200", "bf16", 900), row("H100", "bf16", 1200), row("H100", "fp8", 600), row("B200", "fp8", 700)}
+	// L4 rows cannot exist (TP above the GPU count): no class, folded into
+	// both blocks rather than a block of their own.
+	rows := []deployRow{{model: "m1", gpu: "L4", status: "invalid", reason: "tp_exceeds_gpu_count", tp: 8, gpus: 8},
+		row("B200", "bf16", 900), row("H100", "bf16", 1200), row("H100", "fp8", 600), row("B200", "fp8", 700)}
+	schema.Columns[len(schema.Columns)-1].String = func(r *deployRow) string {
+		if r.status != "ok" {
+			return ""
+		}
+		return r.quant
+	}
 	opts := xlsx.Options{Answer: deployAnswer}
 	opts.Answer.Quality = "quality_class"
 	var buf bytes.Buffer
@@ -476,6 +485,9 @@ func TestAnswerBlocksByQualityClass(t *testing.T) {
 		}
 		if !slices.Equal(gpus, tc.order) {
 			t.Errorf("%s ranks %v, want %v (rows %q)", tc.block, gpus, tc.order, b)
+		}
+		if !slices.ContainsFunc(b, func(r []string) bool { return len(r) > 1 && r[0] == "L4" && strings.Contains(r[1], "tp_exceeds_gpu_count") }) {
+			t.Errorf("%s lacks the L4 rows that cannot exist: %q", tc.block, b)
 		}
 	}
 	for _, r := range sheet {
