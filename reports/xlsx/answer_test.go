@@ -486,7 +486,9 @@ func TestAnswerBlocksByQualityClass(t *testing.T) {
 		if !slices.Equal(gpus, tc.order) {
 			t.Errorf("%s ranks %v, want %v (rows %q)", tc.block, gpus, tc.order, b)
 		}
-		if !slices.ContainsFunc(b, func(r []string) bool { return len(r) > 1 && r[0] == "L4" && strings.Contains(r[1], "tp_exceeds_gpu_count") }) {
+		if !slices.ContainsFunc(b, func(r []string) bool {
+			return len(r) > 1 && r[0] == "L4" && strings.Contains(r[1], "tp_exceeds_gpu_count")
+		}) {
 			t.Errorf("%s lacks the L4 rows that cannot exist: %q", tc.block, b)
 		}
 	}
