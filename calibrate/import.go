@@ -162,7 +162,7 @@ func mapPublished(get func(string) string) (Measurement, string) {
 	if get("gpu") == "" {
 		return m, "no GPU"
 	}
-	g, err := planner.LookupGPU(get("gpu"))
+	g, err := planner.LookupGPUText(get("gpu"))
 	if err != nil {
 		return m, err.Error()
 	}

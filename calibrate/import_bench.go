@@ -213,7 +213,7 @@ func gpuFromMetadata(s string) (name string, count int, reason string) {
 	}
 	s = strings.TrimSpace(strings.ReplaceAll(s, "_", " "))
 	s = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(s, "NVIDIA"), "nvidia"))
-	g, err := planner.LookupGPU(s)
+	g, err := planner.LookupGPUText(s)
 	if err != nil {
 		return "", count, err.Error()
 	}

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -24,11 +25,25 @@ type NameError struct {
 	Kind error
 	// Name is the name as given.
 	Name string
-	// Closest are the nearest catalog names, nearest first.
-	Closest []string
+	// Closest are the nearest catalog names, nearest first; with Ambiguous,
+	// the GPUs the name fits equally.
+	Closest   []string
+	Ambiguous bool
+}
+
+// ambiguousGPUs are names sold as several catalog GPUs, with those GPUs,
+// the one a free-text import takes first. "A100 PCIe" came with 40 GB and
+// 80 GB (the 40 GB card's entry is A100 40GB (SXM4)); the importers have
+// always read a bare "A100 PCIe" as the 80 GB card, the one on sale since
+// 2021, and LookupGPUText keeps that.
+var ambiguousGPUs = map[string][]string{
+	"a100 pcie": {"A100 80GB PCIe", "A100 40GB (SXM4)"},
 }
 
 func (e *NameError) Error() string {
+	if e.Ambiguous {
+		return fmt.Sprintf("GPU name %q is ambiguous: it is one of %s; name the one you mean", e.Name, strings.Join(e.Closest, ", "))
+	}
 	if len(e.Closest) == 0 {
 		return fmt.Sprintf("%v %q", e.Kind, e.Name)
 	}
@@ -167,10 +182,25 @@ func LookupGPU(name string) (GPU, error) {
 	if i, ok := c.gpuIndex[normGPU(name)]; ok {
 		return c.gpus[i], nil
 	}
+	if cands, ok := ambiguousGPUs[normGPU(name)]; ok {
+		return GPU{}, &NameError{Kind: ErrUnknownGPU, Name: name, Closest: cands, Ambiguous: true}
+	}
 	if i, ok := c.matchGPUText(name); ok {
 		return c.gpus[i], nil
 	}
 	return GPU{}, &NameError{Kind: ErrUnknownGPU, Name: name, Closest: SuggestGPUs(name, SuggestCount)}
+}
+
+// LookupGPUText is LookupGPU for names read from data (benchmark records,
+// write-ups): an ambiguous name resolves to the GPU the importers have
+// always taken for it (ambiguousGPUs) instead of an error.
+func LookupGPUText(text string) (GPU, error) {
+	g, err := LookupGPU(text)
+	var ne *NameError
+	if errors.As(err, &ne) && ne.Ambiguous {
+		return LookupGPU(ne.Closest[0])
+	}
+	return g, err
 }
 
 // GPUName returns the catalog name of the GPU that name names, or name as

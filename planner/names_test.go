@@ -220,3 +220,26 @@ func TestDescribeGPU(t *testing.T) {
 		})
 	}
 }
+
+// A bare "A100 PCIe" was sold with 40 GB and 80 GB: on the command line it
+// is an error naming both; read from data it is the 80 GB card, as the
+// importers always took it.
+func TestLookupGPUAmbiguous(t *testing.T) {
+	_, err := planner.LookupGPU("A100 PCIe")
+	var ne *planner.NameError
+	if !errors.As(err, &ne) || !ne.Ambiguous || !errors.Is(err, planner.ErrUnknownGPU) ||
+		!strings.Contains(err.Error(), "A100 80GB PCIe") || !strings.Contains(err.Error(), "A100 40GB (SXM4)") {
+		t.Fatalf("LookupGPU(A100 PCIe) err = %v, want ambiguous listing both", err)
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"A100 PCIe", "A100 80GB PCIe"},
+		{"nvidia a100-pcie", "A100 80GB PCIe"},
+		{"A100 PCIe 40GB", "A100 40GB (SXM4)"}, // a size settles it
+		{"A100 PCIe (40GB card)", "A100 40GB (SXM4)"},
+	} {
+		g, err := planner.LookupGPUText(tc.in)
+		if err != nil || g.Name != tc.want {
+			t.Errorf("LookupGPUText(%q) = %q, %v; want %q", tc.in, g.Name, err, tc.want)
+		}
+	}
+}

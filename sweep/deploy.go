@@ -167,7 +167,7 @@ func dist(mean int, p90 float64, shape string) deploy.Dist {
 // deployRow fills r.Deploy after the planner's Evaluate: data-parallel
 // replicas of the GPU count, the cost of the row's GPUs, and with a target
 // the deployment that serves it.
-func (s *Space) deployRow(prep *planner.Prepared, gi int, r *Row) {
+func (s *Space) deployRow(prep *planner.Prepared, gi int, r *Row, hint int) {
 	d := &r.Deploy
 	*d = DeployRow{}
 	if r.Status == planner.StatusInvalid {
@@ -199,11 +199,12 @@ func (s *Space) deployRow(prep *planner.Prepared, gi int, r *Row) {
 		d.TokSPerUser = r.Load.PerStreamTokS
 		return
 	}
-	s.deployTarget(prep, r, price, gpn, tp)
+	s.deployTarget(prep, r, price, gpn, tp, hint)
 }
 
 // deployTarget sizes the deployment of a row that serves the grid's target.
-func (s *Space) deployTarget(prep *planner.Prepared, r *Row, price deploy.Price, gpn, tp int) {
+// hint, when ≥ 0, is the replicas an earlier pass found (0: none met it).
+func (s *Space) deployTarget(prep *planner.Prepared, r *Row, price deploy.Price, gpn, tp, hint int) {
 	d := &r.Deploy
 	g := prep.GPU()
 	w := deploy.Workload{Prompt: dist(r.PromptTokens, s.dep.wl.PromptP90, s.dep.wl.PromptShape), Output: dist(r.GenTokens, s.dep.wl.GenP90, s.dep.wl.GenShape),
@@ -219,7 +220,15 @@ func (s *Space) deployTarget(prep *planner.Prepared, r *Row, price deploy.Price,
 	}
 	rep.MaxNumSeqs = r.Concurrency
 	p := deploy.Params{Workload: w, SLO: s.dep.slo, Price: price, Cost: s.dep.cost, GPUsPerNode: gpn, MaxGPUs: s.dep.maxGPUs}
-	dep, ok := deploy.Size(rep, &p)
+	var dep deploy.Deployment
+	ok := false
+	if hint >= 0 {
+		// The Pareto pass sized this row already: one prediction, same row.
+		ok = hint > 0
+		dep = deploy.SizeKnown(rep, &p, hint, ok)
+	} else {
+		dep, ok = deploy.Size(rep, &p)
+	}
 	d.MeetsSLO = ok
 	d.Binding, d.Headroom = dep.Binding, dep.Headroom
 	if ok {
@@ -237,8 +246,18 @@ func costCols(p deploy.Price, c *deploy.CostParams, gpus int, in, out float64) d
 }
 
 // NeedsPareto reports whether the rows carry a pareto column worth a
-// second pass: always, the pass costs one more estimate per row.
-func (s *Space) NeedsPareto() bool { return true }
+// first pass: when a GPU of the grid has a price. Without one no row has a
+// cost per token, so none can be on a frontier and the column stays empty.
+// With a target the pass's sizing is kept (4 bytes a row), so the writing
+// run predicts each row's deployment once instead of searching again.
+func (s *Space) NeedsPareto() bool {
+	for i := range s.GPUs {
+		if s.GPUs[i].PriceUSDPerHour > 0 {
+			return true
+		}
+	}
+	return false
+}
 
 // ParetoFlags marks, for rows First … First+len−1, the rows on their
 // (model, quality class) frontier of $/M output tokens against tok/s per
@@ -246,6 +265,18 @@ func (s *Space) NeedsPareto() bool { return true }
 type ParetoFlags struct {
 	First  int64
 	on, ok []uint64
+	// sized holds, with a target, each row's replicas needed plus one (1:
+	// none meets it; 0: not sized), so the writing run predicts once.
+	sized []uint32
+}
+
+// hint is the row's sizing for deployTarget: -1 when unknown.
+func (f *ParetoFlags) hint(i int64) int {
+	j := i - f.First
+	if f == nil || j < 0 || j >= int64(len(f.sized)) || f.sized[j] == 0 {
+		return -1
+	}
+	return int(f.sized[j]) - 1
 }
 
 func (f *ParetoFlags) get(i int64) (pareto, ok bool) {
@@ -262,6 +293,7 @@ func ParetoPass(ctx context.Context, s *Space, est Estimator, opt Options) (*Par
 	opt.Progress = nil
 	opt.Shard = Shard{} // the frontier is over the whole grid, whatever the shard
 	var pts []deploy.ParetoPoint
+	var sized []uint32
 	groups := map[[2]string]uint32{}
 	first := int64(-1)
 	_, err := Run(ctx, s, est, SinkFunc(func(rows []Row) error {
@@ -278,6 +310,9 @@ func ParetoPass(ctx context.Context, s *Space, est Estimator, opt Options) (*Par
 			}
 			cost, speed, has := paretoFigures(r)
 			pts = append(pts, deploy.ParetoPoint{Group: gid, Cost: float32(cost), Speed: float32(speed), OK: has})
+			if s.dep.on {
+				sized = append(sized, sizing(&r.Deploy))
+			}
 		}
 		return nil
 	}), opt)
@@ -285,7 +320,7 @@ func ParetoPass(ctx context.Context, s *Space, est Estimator, opt Options) (*Par
 		return nil, err
 	}
 	flags := deploy.Pareto(pts)
-	f := &ParetoFlags{First: max(first, 0), on: make([]uint64, (len(pts)+63)/64), ok: make([]uint64, (len(pts)+63)/64)}
+	f := &ParetoFlags{First: max(first, 0), on: make([]uint64, (len(pts)+63)/64), ok: make([]uint64, (len(pts)+63)/64), sized: sized}
 	for i, p := range pts {
 		if flags[i] {
 			f.on[i/64] |= 1 << (i % 64)
@@ -314,10 +349,25 @@ func paretoFigures(r *Row) (cost, speed float64, ok bool) {
 	return d.Cost.USDPerMOutput, d.TokSPerUser, true
 }
 
+// sizing is what a row's target search found, for ParetoFlags.sized.
+func sizing(d *DeployRow) uint32 {
+	switch {
+	case !d.HasTarget:
+		return 0
+	case d.MeetsSLO:
+		return uint32(d.ReplicasNeeded) + 1
+	}
+	return 1
+}
+
 // WithPareto wraps an estimator so rows carry the flags of a ParetoPass.
+// The grid's own estimator (the Space) also reuses the pass's sizing.
 func WithPareto(est Estimator, f *ParetoFlags) Estimator {
+	s, _ := est.(*Space)
 	return EstimateFunc(func(p *Point, r *Row) error {
-		if err := est.Estimate(p, r); err != nil {
+		if s != nil {
+			s.estimate(p, r, f.hint(p.Index))
+		} else if err := est.Estimate(p, r); err != nil {
 			return err
 		}
 		r.Deploy.Pareto, r.Deploy.HasPareto = f.get(r.Index)

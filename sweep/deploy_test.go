@@ -3,6 +3,7 @@ package sweep_test
 import (
 	"context"
 	"math"
+	"reflect"
 	"testing"
 
 	"github.com/vllm-wizard/vllm-wizard/baselines"
@@ -96,5 +97,50 @@ slo: {ttft_ms: 2000, tpot_ms: 50}
 	}
 	if met == 0 || pareto["bf16"] == 0 || pareto["fp8"] == 0 {
 		t.Errorf("%d rows meet the SLO, frontier sizes %v: want some of each class", met, pareto)
+	}
+}
+
+// The writing run after a Pareto pass reuses the pass's sizing of each row
+// (one prediction instead of a search): its rows are those of a run that
+// searches, Pareto flags aside.
+func TestSweepParetoSizingReused(t *testing.T) {
+	g, err := sweep.ParseGrid([]byte(`
+models: [meta-llama/Llama-3.1-8B-Instruct, meta-llama/Llama-3.1-70B-Instruct]
+gpus: [H100 SXM, L40S]
+tp: [1, 2, 4]
+contexts: [8k]
+quantizations: [none, fp8]
+concurrency: [8, 64]
+prompt_tokens: [1024]
+gen_tokens: [256]
+target: {request_rate: 20}
+slo: {ttft_ms: 2000, tpot_ms: 50}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sweep.NewSpace(g, &baselines.Default().Baselines, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags, err := sweep.ParetoPass(context.Background(), s, s, sweep.Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reused := collect(t, s, sweep.WithPareto(s, flags), sweep.Options{Workers: 2})
+	searched := collect(t, s, s, sweep.Options{Workers: 2})
+	met := 0
+	for i := range searched {
+		a, b := reused[i], searched[i]
+		a.Deploy.Pareto, a.Deploy.HasPareto = false, false
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("row %d differs:\nreused   %+v\nsearched %+v", i, a.Deploy, b.Deploy)
+		}
+		if b.Deploy.MeetsSLO {
+			met++
+		}
+	}
+	if met == 0 || met == len(searched) {
+		t.Errorf("%d of %d rows meet the SLO: want both kinds", met, len(searched))
 	}
 }

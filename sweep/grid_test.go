@@ -2,6 +2,7 @@ package sweep_test
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -83,14 +84,24 @@ func TestParsePrices(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		csv  string
-		want map[string]float64
+		want sweep.Prices
+		src  map[string]string // Source("f") of some entries
 		err  string
 	}{
-		{name: "extra columns and a BOM", csv: "\ufeffgpu,usd_per_gpu_hour,note\nH100 SXM,2.5,x\nL4, 0.4 ,y\n", want: map[string]float64{"H100 SXM": 2.5, "L4": 0.4}},
-		{name: "columns in any order", csv: "usd_per_gpu_hour,gpu\n1,L4\n", want: map[string]float64{"L4": 1}},
+		{name: "extra columns and a BOM", csv: "\ufeffgpu,usd_per_gpu_hour,note\nH100 SXM,2.5,x\nL4, 0.4 ,y\n",
+			want: sweep.Prices{"H100 SXM": {USDPerGPUHour: 2.5, Rows: 1, Min: 2.5, Max: 2.5}, "L4": {USDPerGPUHour: 0.4, Rows: 1, Min: 0.4, Max: 0.4}},
+			src:  map[string]string{"L4": "f"}},
+		{name: "columns in any order", csv: "usd_per_gpu_hour,gpu\n1,L4\n", want: sweep.Prices{"L4": {USDPerGPUHour: 1, Rows: 1, Min: 1, Max: 1}}},
+		// The shared listing format: several rows per GPU, dated. Odd
+		// count: the middle price; even: the mean of the middle two
+		// ((2 + 3)/2 = 2.5); names compared without case, the first
+		// spelling kept.
+		{name: "several rows per GPU: the median, with count and dates", csv: "gpu,provider,usd_per_gpu_hour,date\nL4,a,0.8,2026-03-01\nl4,b,0.5,2026-01-05\nL4,c,0.7,\nH100 SXM,a,3,2026-02-01\nH100 SXM,b,2,2026-02-02\nH100 SXM,c,4,2026-02-03\nH100 SXM,d,1,2026-02-04\n",
+			want: sweep.Prices{"L4": {USDPerGPUHour: 0.7, Rows: 3, Min: 0.5, Max: 0.8, From: "2026-01-05", To: "2026-03-01"}, "H100 SXM": {USDPerGPUHour: 2.5, Rows: 4, Min: 1, Max: 4, From: "2026-02-01", To: "2026-02-04"}},
+			src:  map[string]string{"L4": "f: median of 3 rows ($0.50–$0.80) dated 2026-01-05..2026-03-01"}},
 		{name: "missing column", csv: "gpu,price\nL4,1\n", err: "usd_per_gpu_hour"},
 		{name: "negative price names the line", csv: "gpu,usd_per_gpu_hour\nL4,-1\n", err: "line 2"},
-		{name: "duplicate GPU", csv: "gpu,usd_per_gpu_hour\nL4,1\nl4,2\n", err: "already priced on line 2"},
+		{name: "bad date names the line", csv: "gpu,usd_per_gpu_hour,date\nL4,1,2026-01-01\nL4,2,1/2/26\n", err: "line 3"},
 		{name: "empty", csv: "", err: "empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,15 +115,24 @@ func TestParsePrices(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(got) != len(tc.want) {
-				t.Fatalf("got %v, want %v", got, tc.want)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("got %+v, want %+v", got, tc.want)
 			}
-			for k, v := range tc.want {
-				if got[k] != v {
-					t.Errorf("%s = %v, want %v", k, got[k], v)
+			for k, want := range tc.src {
+				if s := got[k].Source("f"); s != want {
+					t.Errorf("%s source %q, want %q", k, s, want)
 				}
 			}
 		})
+	}
+}
+
+// Two spellings of one GPU in a prices file are refused (which would win?).
+func TestPricesTwoSpellingsOfOneGPU(t *testing.T) {
+	g := sweep.Grid{Models: []string{"meta-llama/Llama-3.1-8B-Instruct"}, GPUs: []string{"H100 SXM"}, TP: []int{1}, Contexts: []sweep.Tokens{4096}}
+	_, err := sweep.NewSpace(g, &baselines.Default().Baselines, sweep.Prices{"H100 SXM": {USDPerGPUHour: 2}, "H100 SXM5": {USDPerGPUHour: 3}})
+	if err == nil || !strings.Contains(err.Error(), "both H100 SXM") {
+		t.Fatalf("err = %v, want both spellings named", err)
 	}
 }
 
@@ -121,7 +141,7 @@ func TestParsePrices(t *testing.T) {
 func TestPricesOverrideCatalog(t *testing.T) {
 	g := sweep.Grid{Models: []string{"meta-llama/Llama-3.1-8B-Instruct"}, GPUs: []string{"H100 SXM"}, TP: []int{1}, Contexts: []sweep.Tokens{4096}}
 	bl := &baselines.Default().Baselines
-	cost := func(prices map[string]float64) (float64, float64) {
+	cost := func(prices sweep.Prices) (float64, float64) {
 		s, err := sweep.NewSpace(g, bl, prices)
 		if err != nil {
 			t.Fatal(err)
@@ -135,11 +155,11 @@ func TestPricesOverrideCatalog(t *testing.T) {
 		return r.USDPerGPUHour, r.Load.USDPerMOutputTokens
 	}
 	p1, c1 := cost(nil)
-	p2, c2 := cost(map[string]float64{"nvidia h100 sxm": 2 * p1})
+	p2, c2 := cost(sweep.Prices{"nvidia h100 sxm": {USDPerGPUHour: 2 * p1}})
 	if p1 <= 0 || p2 != 2*p1 || c2 != 2*c1 || c1 <= 0 {
 		t.Errorf("catalog %v → %v $/M; doubled %v → %v $/M", p1, c1, p2, c2)
 	}
-	if _, err := sweep.NewSpace(g, bl, map[string]float64{"H1000": 1}); err == nil || !strings.Contains(err.Error(), "prices") {
+	if _, err := sweep.NewSpace(g, bl, sweep.Prices{"H1000": {USDPerGPUHour: 1}}); err == nil || !strings.Contains(err.Error(), "prices") {
 		t.Errorf("unknown priced GPU: %v", err)
 	}
 }
@@ -185,6 +205,7 @@ func FuzzParsePrices(f *testing.F) {
 	f.Add("gpu,usd_per_gpu_hour\nH100 SXM,2.5\n")
 	f.Add("usd_per_gpu_hour,gpu\n1e309,L4\n")
 	f.Add("gpu,usd_per_gpu_hour\n\"a\nb\",1\n")
+	f.Add("gpu,usd_per_gpu_hour,date\nL4,1,2026-01-02\nl4,3,\nL4,2,2025-12-31\n")
 	f.Fuzz(func(t *testing.T, data string) {
 		m, err := sweep.ParsePrices(strings.NewReader(data))
 		if err != nil {
@@ -194,8 +215,8 @@ func FuzzParsePrices(f *testing.F) {
 			return
 		}
 		for k, v := range m {
-			if k == "" || v < 0 || v != v {
-				t.Fatalf("entry %q = %v", k, v)
+			if k == "" || v.Rows < 1 || !(v.Min <= v.USDPerGPUHour && v.USDPerGPUHour <= v.Max) || v.Min < 0 || v.From > v.To {
+				t.Fatalf("entry %q = %+v", k, v)
 			}
 		}
 	})

@@ -87,10 +87,10 @@ type Space struct {
 }
 
 // NewSpace validates and resolves g: every model and GPU is looked up once
-// (unknown names are errors listing the closest known ones), prices (GPU
-// name → USD per GPU-hour, from a --prices file) override the catalog's,
+// (unknown names are errors listing the closest known ones), prices (from
+// a --prices file, ParsePrices) override the catalog's,
 // and each (model, GPU) pair is prepared for the estimator.
-func NewSpace(g Grid, b *planner.Baselines, prices map[string]float64) (*Space, error) {
+func NewSpace(g Grid, b *planner.Baselines, prices Prices) (*Space, error) {
 	g, err := g.Normalize()
 	if err != nil {
 		return nil, err
@@ -139,15 +139,20 @@ func NewSpace(g Grid, b *planner.Baselines, prices map[string]float64) (*Space, 
 			names = append(names, n)
 		}
 		sort.Strings(names)
+		spelled := map[string]string{}
 		for _, n := range names {
 			gpu, err := resolveGPU(n)
 			if err != nil {
 				return nil, fmt.Errorf("%w: prices: %w", ErrBadGrid, err)
 			}
+			if prev, ok := spelled[gpu.Name]; ok {
+				return nil, fmt.Errorf("%w: prices: %q and %q are both %s: spell its rows one way (they are then priced at their median)", ErrBadGrid, prev, n, gpu.Name)
+			}
+			spelled[gpu.Name] = n
 			for i := range s.GPUs {
 				if s.GPUs[i].Name == gpu.Name {
-					s.GPUs[i].PriceUSDPerHour = prices[n]
-					s.GPUs[i].PriceSource = "prices file"
+					s.GPUs[i].PriceUSDPerHour = prices[n].USDPerGPUHour
+					s.GPUs[i].PriceSource = prices[n].Source("prices file")
 				}
 			}
 		}
@@ -239,6 +244,13 @@ func (s *Space) Next(p *Point) {
 // Estimate evaluates a point with the planner's fast path (Space is the
 // default Estimator). It never fails.
 func (s *Space) Estimate(p *Point, r *Row) error {
+	s.estimate(p, r, -1)
+	return nil
+}
+
+// estimate is Estimate with a deployment sizing from an earlier pass
+// (hint ≥ 0; see deployTarget).
+func (s *Space) estimate(p *Point, r *Row, hint int) {
 	g := &s.Grid
 	mi, gi := p.Pos[AxisModel], p.Pos[AxisGPU]
 	prep := s.prepared[int(mi)*len(s.GPUs)+int(gi)]
@@ -270,6 +282,5 @@ func (s *Space) Estimate(p *Point, r *Row) error {
 	r.ParamsB, r.ActiveParamsB = m.ParamsB, m.ActiveParamsB
 	r.NativeQuantization = m.NativeQuantization
 	prep.Evaluate(&pt, &r.Result)
-	s.deployRow(prep, int(gi), r)
-	return nil
+	s.deployRow(prep, int(gi), r, hint)
 }

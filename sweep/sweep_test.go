@@ -471,3 +471,50 @@ func TestWorkersCapped(t *testing.T) {
 		t.Errorf("MaxWorkers(64) = %d, want 32 (the ceiling)", got)
 	}
 }
+
+// BenchmarkSweepTarget runs examples/procurement-slo.yaml (15,360 rows, a
+// target load and an SLO: one deployment search per row) through the
+// Pareto pass and the writing run, as `sweep` does, and reports rows/s of
+// the two together.
+func BenchmarkSweepTarget(b *testing.B) {
+	data, err := os.ReadFile("../examples/procurement-slo.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	g, err := sweep.ParseGrid(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := os.Open("../examples/prices.csv")
+	if err != nil {
+		b.Fatal(err)
+	}
+	prices, err := sweep.ParsePrices(f)
+	f.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	g.Prices = ""
+	s, err := sweep.NewSpace(g, &baselines.Default().Baselines, prices)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var rows int64
+	sink := sweep.SinkFunc(func(r []sweep.Row) error { rows += int64(len(r)); return nil })
+	b.ResetTimer()
+	for range b.N {
+		var est sweep.Estimator = s
+		if s.NeedsPareto() {
+			flags, err := sweep.ParetoPass(context.Background(), s, est, sweep.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			est = sweep.WithPareto(est, flags)
+		}
+		if _, err := sweep.Run(context.Background(), s, est, sink, sweep.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(s.Len()), "rows/op")
+}

@@ -190,7 +190,7 @@ func applyPriceFile(path string, gpus []planner.GPU) error {
 		}
 		for i := range gpus {
 			if strings.EqualFold(gpus[i].Name, name) {
-				gpus[i].PriceUSDPerHour, gpus[i].PriceSource = v, "--prices "+path
+				gpus[i].PriceUSDPerHour, gpus[i].PriceSource = v.USDPerGPUHour, v.Source("--prices "+path)
 			}
 		}
 	}

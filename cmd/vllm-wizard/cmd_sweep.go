@@ -182,7 +182,7 @@ type sweepInputs struct {
 	space      *sweep.Space
 	bl         *baselines.Set
 	pricesPath string
-	prices     map[string]float64
+	prices     sweep.Prices
 	shard      sweep.Shard
 }
 

@@ -48,29 +48,36 @@ func TestSweepWorkbook(t *testing.T) {
 	row := map[string]string{"H100 SXM": "$", "RTX 4090": "$", "blackbox": "price missing"}
 	wants := map[string]map[string]string{"meta-llama/Llama-3.1-8B-Instruct": row, "mistralai/Mixtral-8x7B-Instruct-v0.1": row}
 	for _, model := range []string{"meta-llama/Llama-3.1-8B-Instruct", "mistralai/Mixtral-8x7B-Instruct-v0.1"} {
+		// One block per quality class ("model · bf16 weights", …): the
+		// GPUs' answers are looked for across the model's blocks.
 		want := wants[model]
-		i := slices.IndexFunc(rows, func(r []string) bool { return len(r) > 0 && r[0] == model })
-		if i < 0 {
-			t.Fatalf("no block for %s", model)
-		}
-		header := rows[i+1]
-		if !slices.Equal(header[:5], []string{"GPU", "TP × PP × Replicas", "GPUs used", "Nodes", "Weight format"}) {
-			t.Errorf("%s header %q", model, header)
-		}
-		seen := map[string]bool{}
-		for _, r := range rows[i+2:] {
-			if len(r) == 0 || r[0] == "" {
-				break
+		seen, blocks := map[string]bool{}, 0
+		for i, title := range rows {
+			if len(title) == 0 || !strings.HasPrefix(title[0], model+" · ") || !strings.HasSuffix(title[0], " weights") {
+				continue
 			}
-			for gpu, text := range want {
-				if r[0] == gpu && strings.Contains(strings.Join(r, "|"), text) {
-					seen[gpu] = true
+			blocks++
+			header := rows[i+1]
+			if !slices.Equal(header[:5], []string{"GPU", "TP × PP × Replicas", "GPUs used", "Nodes", "Weight format"}) {
+				t.Errorf("%s header %q", title[0], header)
+			}
+			for _, r := range rows[i+2:] {
+				if len(r) == 0 || r[0] == "" {
+					break
+				}
+				for gpu, text := range want {
+					if r[0] == gpu && strings.Contains(strings.Join(r, "|"), text) {
+						seen[gpu] = true
+					}
 				}
 			}
 		}
+		if blocks == 0 || slices.ContainsFunc(rows, func(r []string) bool { return len(r) > 0 && r[0] == model }) {
+			t.Fatalf("%s: %d quality-class blocks, or a block without a class", model, blocks)
+		}
 		for gpu, text := range want {
 			if !seen[gpu] {
-				t.Errorf("%s: no %s row with %q in %q", model, gpu, text, rows[i+1:])
+				t.Errorf("%s: no %s row with %q in its blocks", model, gpu, text)
 			}
 		}
 	}

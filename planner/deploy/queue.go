@@ -1,8 +1,9 @@
 package deploy
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 )
 
 // Latency is the predicted latency of one replica at a request rate: the
@@ -116,15 +117,18 @@ func (q *queue) capacity() float64 {
 // (seconds) and, when wait, an exponential queueing delay of rate theta.
 type component struct {
 	w, d, slope float64
-	wait        bool
+	// spread, when set, adds a uniform delay on [0, spread] (TTFT only:
+	// no slope, no wait).
+	spread float64
+	wait   bool
 }
 
 // Predict is the queueing approximation of docs/queueing.md: the number of
 // requests in one replica is a birth-death chain with Poisson arrivals at
 // rate (RequestRate / replicas) and departure rate min(n, c)/S(min(n, c)),
 // S the slot time at batch n; a request that finds every slot taken waits an
-// exponential time (Erlang C tail, scaled by (1 + SCV of the service)/2 after
-// Allen–Cunneen); its TTFT, TPOT and end-to-end latency follow from the
+// exponential time (the geometric tail of the queue's random walk, whose
+// variance the prefill coupling damps); its TTFT, TPOT and end-to-end latency follow from the
 // batch it meets. rate is per replica.
 func Predict(r *Replica, w *Workload, rate float64) Latency {
 	q := newQueue(r, w, rate)
@@ -165,19 +169,38 @@ func (q *queue) predict() Latency {
 	// With every slot taken, requests are admitted (and prefilled) as fast
 	// as they leave, so the departure rate is the capacity itself.
 	muC := l.CapacityPerReplica
+	// Each arrival's prefill holds every running sequence back, so the
+	// number present fluctuates more than the chain's births and deaths
+	// say: by the index I = 1 + (2x + x²)·J, x = ρ/(1 − ρ), J =
+	// E[min(G₁, G₂)]/E[G] (docs/queueing.md). A diffusion with I times the
+	// variance has the chain's log-probabilities divided by I.
+	x := rho / (1 - rho)
+	index := 1 + (2*x+x*x)*q.w.Output.minPairRatio()
 	for n := 1; n <= c; n++ {
 		mu := float64(n) / q.service(n, lam)
 		if n == c {
 			mu = muC
 		}
-		logp[n] = logp[n-1] + math.Log(lam/mu)
+		logp[n] = logp[n-1] + math.Log(lam/mu)/index
 	}
-	ratio := lam / muC
+	// The queue in front of the slots is a random walk with drift
+	// λ − μ_c and variance rate λ + μ_c·(1 − ρ)² (docs/queueing.md): the
+	// departures of a busy replica come, like an M/G/∞'s, as a Poisson
+	// stream whatever the output distribution, and every departure admits a
+	// prefill that holds the others back, which damps their noise by 1 − ρ.
+	// Its geometric tail decays at (λ/μ_c)^(1/k), k = (1 + (1 − ρ)²)/2.
+	kw := (1 + (1-rho)*(1-rho)) / 2
+	ratio := math.Exp(math.Log(lam/muC) / kw)
 	top := logp[0]
 	for _, v := range logp {
 		top = max(top, v)
 	}
-	tailLog := logp[c] + math.Log(ratio) - math.Log(1-ratio) // Σ_{n>c} p(n)
+	// Where the slots fill up, the walk's variance rate drops from the
+	// chain's λ + μ(c) to the queue's λ + μ_c·(1 − ρ)²; a diffusion's
+	// density times its variance rate is continuous there, so the tail
+	// starts that much higher than the last state of the chain.
+	jump := (lam + float64(c)/q.service(c, lam)) / (lam + muC*(1-rho)*(1-rho))
+	tailLog := logp[c] + math.Log(jump*ratio) - math.Log(1-ratio) // Σ_{n>c} p(n)
 	sum := math.Exp(tailLog - top)
 	for _, v := range logp {
 		sum += math.Exp(v - top)
@@ -195,82 +218,79 @@ func (q *queue) predict() Latency {
 	}
 	meanBatch += pTail * float64(c)
 	l.MeanBatch = meanBatch
-	kw := (1 + q.w.Output.SCV()) / 2
-	theta := (muC - lam) / kw
+	// A waiting request needs the queue ahead of it plus one to leave, at
+	// μ_c each: exponential with rate μ_c·(1 − ratio).
+	theta := muC * (1 - ratio)
 
 	prompts := q.w.Prompt.points(8)
-	pMean, p2 := 0.0, 0.0
+	pMean, p2, preMean := 0.0, 0.0, 0.0
 	for _, pr := range prompts {
 		v := q.r.PrefillBusyS(int(math.Round(pr)))
 		pMean += v / float64(len(prompts))
 		p2 += v * v / float64(len(prompts))
+		preMean += q.r.PrefillS(int(math.Round(pr))) / float64(len(prompts))
 	}
-	// Residual of the step an arrival lands in (docs/queueing.md): a
-	// decode-only step of cyc, or a step carrying m prefills, m = 1 + λ·E[R].
 	cycAt := func(b float64) float64 { return T(b) * (1 - rho) }
 	bMean := math.Min(meanBatch, float64(c))
 	cycM := cycAt(bMean)
-	m := 1.0
-	var rhoF, lpf float64
-	for range 20 {
-		lpf = cycM + m*pMean
-		rhoF = math.Min(lam*lpf/m, 1)
-		er := (1-rhoF)*cycM/2 + rhoF*lpf/2
-		m = 1 + lam*er
-	}
-	type resid struct{ w, r float64 }
-	var rs []resid
-	for _, u := range []float64{1.0 / 6, 0.5, 5.0 / 6} {
-		rs = append(rs, resid{(1 - rhoF) / 3, u}, resid{rhoF / 3, -u}) // negative: in a prefill step
-	}
+	land := landingSteps(lam, cycM, pMean)
+	// A waiting request enters at a step boundary where slots freed, with
+	// the others admitted there: size-biasing the Poisson number of
+	// departures of a step by the request's own slot leaves the others
+	// Poisson with the same mean, μ_c·L̄, L̄ = cyc(c)/(1 − μ_c·p) the step
+	// of a full replica.
+	lFull := cycAt(float64(c)) / math.Max(1-muC*pMean, 1e-3)
+	withWaiter := poissonTerms(muC*lFull, 1e-3)
 	var ttft, e2e []component
 	type tp struct{ w, v, sd float64 }
 	var tpot []tp
-	for n := 0; n <= c; n++ {
-		wn := p[n]
-		wait := n == c
-		if wait {
-			wn += pTail
-		}
-		if wn < 1e-9 {
-			continue
-		}
-		b := float64(min(n, c-1))
+	for _, st := range groupStates(p, pTail, c) {
+		n, wn, wait := st.n, st.w, st.wait
+		b := math.Min(n, float64(c-1))
 		// The batch a request meets stays about that size for its life.
-		life := float64(min(n+1, c))
+		life := math.Min(n+1, float64(c))
 		tpotN := T(life)
 		// Prefills that interrupt a request's decode: Poisson, λ·S of them.
 		sd := 0.0
 		if g := q.w.Output.Mean; g > 1 {
-			sd = math.Sqrt(lam*q.service(min(n+1, c), lam)*p2) / (g - 1)
+			sd = math.Sqrt(lam*(g*tpotN+q.extra)*p2) / (g - 1)
 		}
 		tpot = append(tpot, tp{wn, tpotN, sd})
-		cycN := cycAt(float64(n))
+		cycN := cycAt(n)
+		// E2E is the decode of G − 1 tokens after the first: its spread is
+		// the output length's and the batch's, so its first-token part is
+		// taken at its mean over prompts and co-admissions.
+		switch {
+		case n == 0 && !wait:
+			e2e = append(e2e, component{w: wn, d: preMean, slope: tpotN})
+		case !wait:
+			for _, st := range land {
+				L := cycN + float64(st.k)*pMean
+				e2e = append(e2e, component{w: wn * st.w, d: cycAt(b) + preMean + lam*L*pMean + L/2, slope: tpotN})
+			}
+		default:
+			e2e = append(e2e, component{w: wn, d: cycAt(b) + preMean + muC*lFull*pMean, wait: true, slope: tpotN})
+		}
 		for _, pr := range prompts {
 			pre := q.r.PrefillS(int(math.Round(pr)))
-			if n == 0 && !wait {
-				d := pre
-				ttft = append(ttft, component{w: wn / float64(len(prompts)), d: d})
-				e2e = append(e2e, component{w: wn / float64(len(prompts)), d: d, slope: tpotN})
-				continue
-			}
-			for _, x := range rs {
-				res, L := x.r*cycN, cycN
-				if x.r < 0 {
-					L = cycN + m*pMean
-					res = -x.r * L
+			wp := wn / float64(len(prompts))
+			switch {
+			case n == 0 && !wait:
+				ttft = append(ttft, component{w: wp, d: pre})
+			case !wait:
+				for _, st := range land {
+					// It waits out the rest of the step it lands in
+					// (uniform on [0, L]), then its own step: the decode of
+					// the batch, its prefill, and those of every request that
+					// arrived during the same step, Poisson(λ·L) others.
+					L := cycN + float64(st.k)*pMean
+					for j, pj := range poissonTerms(lam*L, 1e-3) {
+						ttft = append(ttft, component{w: wp * st.w * pj, d: cycAt(b) + pre + float64(j)*pMean, spread: L})
+					}
 				}
-				if wait {
-					res = 0 // a waiting request enters when a slot frees, at a step's end
-				}
-				// Every request that arrived during the step it lands in is
-				// admitted with it: Poisson(λ·L) more prefills in its step.
-				k := lam * (res + L) / 2
-				for _, kk := range []float64{math.Max(k-math.Sqrt(k), 0), k, k + math.Sqrt(k)} {
-					d := res + cycAt(b) + pre + kk*pMean
-					wd := wn * x.w / float64(3*len(prompts))
-					ttft = append(ttft, component{w: wd, d: d, wait: wait})
-					e2e = append(e2e, component{w: wd, d: d, wait: wait, slope: tpotN})
+			default:
+				for j, pj := range withWaiter {
+					ttft = append(ttft, component{w: wp * pj, d: cycAt(b) + pre + float64(j)*pMean, wait: true})
 				}
 			}
 		}
@@ -323,14 +343,15 @@ func (q *queue) predict() Latency {
 // output distribution's at (t − d)/slope + 1 without a wait, and an average
 // over the output's representatives with one.
 func quantile(cs []component, theta float64, out Dist, outs []float64, q float64) float64 {
-	sort.Slice(cs, func(i, j int) bool { return cs[i].d < cs[j].d })
+	slices.SortFunc(cs, func(a, b component) int { return cmp.Compare(a.d, b.d) })
 	tot, hi := 0.0, 0.0
 	gHi := out.Quantile(0.999)
 	for _, c := range cs {
 		tot += c.w
-		hi = max(hi, c.d+(gHi-1)*c.slope)
+		hi = max(hi, c.d+c.spread+(gHi-1)*c.slope)
 	}
 	hi += 60 / theta
+	outCDF := out.cdfFunc()
 	cdf := func(t float64) float64 {
 		s := 0.0
 		for _, c := range cs {
@@ -339,12 +360,14 @@ func quantile(cs []component, theta float64, out Dist, outs []float64, q float64
 				break
 			}
 			switch {
+			case c.spread > 0:
+				s += c.w * math.Min(x/c.spread, 1)
 			case c.slope == 0 && c.wait:
 				s += c.w * -math.Expm1(-theta*x)
 			case c.slope == 0:
 				s += c.w
 			case !c.wait:
-				s += c.w * out.CDF(1+x/c.slope)
+				s += c.w * outCDF(1+x/c.slope)
 			default:
 				a := 0.0
 				for _, g := range outs {
@@ -373,4 +396,137 @@ func quantile(cs []component, theta float64, out Dist, outs []float64, q float64
 		}
 	}
 	return hi
+}
+
+// landed is a kind of step an arrival lands in: one carrying k prefills,
+// with weight w (length-biased).
+type landed struct {
+	k int
+	w float64
+}
+
+// landingSteps is the distribution of the step an arrival lands in when it
+// finds a free slot. A step carries the prefills of the requests that
+// arrived during the step before it, so the prefills per step form a chain
+// k' ~ Poisson(λ·(cyc + k·p)); an arrival lands in a step of k prefills with
+// probability π(k)·L(k)/E[L], L(k) = cyc + k·p (docs/queueing.md).
+func landingSteps(lam, cyc, p float64) []landed {
+	rho := lam * p
+	if rho >= 1 {
+		rho = 0.999
+	}
+	mean := lam * cyc / (1 - rho)
+	kmax := min(int(mean+8*math.Sqrt(mean/((1-rho)*(1-rho)*(1-rho)))+6), 96)
+	trans := make([][]float64, kmax+1)
+	for k := range trans {
+		trans[k] = poissonRow(lam*(cyc+float64(k)*p), kmax)
+	}
+	pi := poissonRow(mean, kmax)
+	next := make([]float64, kmax+1)
+	for range 60 {
+		clear(next)
+		for k, pk := range pi {
+			if pk < 1e-12 {
+				continue
+			}
+			for j, t := range trans[k] {
+				next[j] += pk * t
+			}
+		}
+		s := 0.0
+		for _, v := range next {
+			s += v
+		}
+		for j := range next {
+			pi[j] = next[j] / s
+		}
+	}
+	var out []landed
+	tot := 0.0
+	for k, pk := range pi {
+		w := pk * (cyc + float64(k)*p)
+		tot += w
+		out = append(out, landed{k, w})
+	}
+	keep := out[:0]
+	kept := 0.0
+	for _, x := range out {
+		if x.w/tot >= 1e-3 {
+			keep = append(keep, x)
+			kept += x.w
+		}
+	}
+	for i := range keep {
+		keep[i].w /= kept
+	}
+	return keep
+}
+
+// poissonRow is the Poisson(m) pmf on 0..kmax.
+func poissonRow(m float64, kmax int) []float64 {
+	row := make([]float64, kmax+1)
+	v := math.Exp(-m)
+	for j := range row {
+		row[j] = v
+		v *= m / float64(j+1)
+	}
+	return row
+}
+
+// poissonTerms is the Poisson(m) pmf from 0 up to where the mass left is
+// under eps, renormalised.
+func poissonTerms(m, eps float64) []float64 {
+	var out []float64
+	v, s := math.Exp(-m), 0.0
+	for j := 0; s < 1-eps && j < 200; j++ {
+		out = append(out, v)
+		s += v
+		v *= m / float64(j+1)
+	}
+	for i := range out {
+		out[i] /= s
+	}
+	return out
+}
+
+// state is a group of the numbers in the replica an arrival may find:
+// weight w, mean n; wait when every slot is taken.
+type state struct {
+	n, w float64
+	wait bool
+}
+
+// stateGroups is how many equal-mass groups the states with free slots
+// (1 ≤ n < c) are pooled into: the latencies change smoothly with n, and a
+// mixture over every n costs c times the components.
+const stateGroups = 12
+
+// groupStates pools p(1 … c−1) into about stateGroups groups of equal mass
+// at their mean n; the empty replica (n = 0) and the full one (n ≥ c, its
+// mass p(c) + the tail) stay on their own.
+func groupStates(p []float64, pTail float64, c int) []state {
+	out := make([]state, 0, stateGroups+3)
+	if p[0] >= 1e-9 {
+		out = append(out, state{n: 0, w: p[0]})
+	}
+	body := 0.0
+	for n := 1; n < c; n++ {
+		body += p[n]
+	}
+	share := body / stateGroups
+	var g state
+	for n := 1; n < c; n++ {
+		g.w += p[n]
+		g.n += p[n] * float64(n)
+		if g.w >= share*(1-1e-9) || n == c-1 {
+			if g.w >= 1e-9 {
+				out = append(out, state{n: g.n / g.w, w: g.w})
+			}
+			g = state{}
+		}
+	}
+	if w := p[c] + pTail; w >= 1e-9 {
+		out = append(out, state{n: float64(c), w: w, wait: true})
+	}
+	return out
 }

@@ -188,6 +188,46 @@ func judge(l *Latency, s *SLO, tokS float64) (bool, string, float64) {
 	return head >= 0, bind, head
 }
 
+// fewest is the least number of replicas, up to maxR (which meets the
+// SLO), that meets it, and their prediction. Fewer replicas than the rate
+// over one replica's capacity are saturated, so the search starts there and
+// gallops up (1, 2, 4, … past it) before bisecting the last gap: a row's
+// answer is usually within a few replicas of that bound, where a bisection
+// over [1, maxR] takes log₂(maxR) predictions.
+func fewest(r *Replica, maxR int, p *Params) Deployment {
+	lo := 1
+	if w := &p.Workload; w.RequestRate > 0 {
+		if capy := Capacity(r, w); capy > 0 {
+			lo = max(int(w.RequestRate/capy), 1)
+		}
+	}
+	lo = min(lo, maxR)
+	// Invariant: every count below lo misses; hi meets.
+	hi := maxR
+	var atHi *Deployment
+	for step := 1; lo < hi; step *= 2 {
+		k := min(lo+step-1, hi)
+		d := Evaluate(r, k, p)
+		if d.MeetsSLO {
+			hi, atHi = k, &d
+			break
+		}
+		lo = k + 1
+	}
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if d := Evaluate(r, mid, p); d.MeetsSLO {
+			hi, atHi = mid, &d
+		} else {
+			lo = mid + 1
+		}
+	}
+	if atHi != nil && hi == lo {
+		return *atHi
+	}
+	return Evaluate(r, lo, p)
+}
+
 func defaultMNS() []int { return []int{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024} }
 
 // Search finds the cheapest deployment on one GPU type meeting the SLO at
@@ -337,24 +377,7 @@ func searchLayout(rep Replica, mns []int, maxGPUs int, p *Params) (*Deployment, 
 			}
 			continue
 		}
-		lo, hi := 1, maxR // hi meets
-		if w := &p.Workload; w.RequestRate > 0 {
-			if capy := Capacity(&r, w); capy > 0 {
-				lo = max(int(w.RequestRate/capy), 1)
-			}
-		}
-		if lo > hi {
-			lo = hi
-		}
-		for lo < hi {
-			mid := (lo + hi) / 2
-			if Evaluate(&r, mid, p).MeetsSLO {
-				hi = mid
-			} else {
-				lo = mid + 1
-			}
-		}
-		d := Evaluate(&r, lo, p)
+		d := fewest(&r, maxR, p)
 		if best == nil || better(&d, best) {
 			best = &d
 		}
@@ -412,6 +435,20 @@ func (m *memo) DecodeStepS(b int, ctx, share float64) float64 {
 }
 
 func (m *memo) PrefillS(tokens int, share float64) float64 { return m.s.PrefillS(tokens, share) }
+
+// SizeKnown is Size when an earlier call on the same replica and
+// parameters gave replicas and ok: the same deployment, from one prediction.
+func SizeKnown(rep Replica, p *Params, replicas int, ok bool) Deployment {
+	rep.Steps = memoize(rep.Steps)
+	if !ok {
+		maxGPUs := p.MaxGPUs
+		if maxGPUs <= 0 {
+			maxGPUs = 4096
+		}
+		replicas = max(maxGPUs/(max(rep.TP, 1)*max(rep.PP, 1)), 1)
+	}
+	return Evaluate(&rep, replicas, p)
+}
 
 // Size returns the fewest replicas of rep (its MaxNumSeqs set) that meet
 // the SLO at the workload; ok is false when no deployment of up to MaxGPUs

@@ -26,6 +26,7 @@ func (s linearSteps) PrefillS(tokens int, share float64) float64 {
 type simResult struct {
 	ttft, tpot, e2e [2]float64 // p50, p90
 	meanBatch       float64
+	nMean, nVar     float64 // requests in the replica (running + waiting) an arrival finds
 	pWait, meanWait float64
 }
 
@@ -41,19 +42,25 @@ func simulate(r *Replica, w *Workload, rate float64, seed uint64, warm, n int) s
 		return max(int(math.Round(d.Quantile(rng.Float64()*0.999999+1e-7))), 1)
 	}
 	type req struct {
-		arr, first float64
-		p, g, done int
-		admit      float64
-		skipped    bool
+		arr, first, admit float64
+		p, g              int
+		skipped           bool
 	}
 	c := r.Slots()
 	ctx := w.MeanContext()
 	t := 0.0
 	next := rng.ExpFloat64() / rate
-	var queue, running []*req
+	var queue []*req
+	head, marked := 0, 0 // queue[head:] waits; queue[:marked] has been passed over
+	// A running sequence leaves at the end of step admit + g − 1: ending
+	// holds them by step, so a step costs its admissions and departures,
+	// not its batch.
+	ending := make([][]*req, int(w.Output.Quantile(1-1e-7))+2) // by step, modulo its length
+	running, step := 0, 0
 	var ttft, tpot, e2e []float64
 	finished, batchTime, busy := 0, 0.0, 0.0
 	waited, waitSum := 0, 0.0
+	nSum, nSq, nArr := 0.0, 0.0, 0.0
 	record := func(x *req, end float64) {
 		finished++
 		if finished <= warm {
@@ -71,59 +78,65 @@ func simulate(r *Replica, w *Workload, rate float64, seed uint64, warm, n int) s
 	}
 	for finished < warm+n {
 		for next <= t {
+			if finished >= warm {
+				nv := float64(running + len(queue) - head)
+				nSum += nv
+				nSq += nv * nv
+				nArr++
+			}
 			queue = append(queue, &req{arr: next, p: draw(w.Prompt), g: draw(w.Output)})
 			next += rng.ExpFloat64() / rate
 		}
-		if len(running) == 0 && len(queue) == 0 {
+		if running == 0 && head == len(queue) {
 			t = next
 			continue
 		}
-		k := min(c-len(running), len(queue))
-		admitted := queue[:k]
-		queue = queue[k:]
-		for _, x := range queue {
-			if x.arr <= t {
-				x.skipped = true
-			}
+		k := min(c-running, len(queue)-head)
+		admitted := queue[head : head+k]
+		head += k
+		for marked = max(marked, head); marked < len(queue) && queue[marked].arr <= t; marked++ {
+			queue[marked].skipped = true
+		}
+		dur := 0.0
+		if running > 0 {
+			dur = r.CycleS(running, ctx)
 		}
 		for _, x := range admitted {
 			x.admit = t
-		}
-		dur := 0.0
-		if len(running) > 0 {
-			dur = r.CycleS(len(running), ctx)
-		}
-		for _, x := range admitted {
 			dur += r.PrefillBusyS(x.p)
 		}
 		if finished >= warm {
-			batchTime += dur * float64(len(running))
+			batchTime += dur * float64(running)
 			busy += dur
 		}
 		t += dur
-		keep := running[:0]
-		for _, x := range running {
-			x.done++
-			if x.done >= x.g {
-				record(x, t)
-			} else {
-				keep = append(keep, x)
-			}
+		slot := step % len(ending)
+		for _, x := range ending[slot] {
+			record(x, t)
 		}
-		running = keep
+		running -= len(ending[slot])
+		ending[slot] = ending[slot][:0]
 		for _, x := range admitted {
-			x.first, x.done = t, 1
+			x.first = t
 			if x.g <= 1 {
 				record(x, t)
-			} else {
-				running = append(running, x)
+				continue
 			}
+			running++
+			e := (step + x.g - 1) % len(ending)
+			ending[e] = append(ending[e], x)
 		}
-		queue = append([]*req(nil), queue...)
+		step++
+		if head > 4096 && 2*head > len(queue) {
+			queue = append(queue[:0], queue[head:]...)
+			marked -= head
+			head = 0
+		}
 	}
 	pct := func(v []float64) [2]float64 {
 		sort.Float64s(v)
 		return [2]float64{v[len(v)/2], v[len(v)*9/10]}
 	}
-	return simResult{ttft: pct(ttft), tpot: pct(tpot), e2e: pct(e2e), meanBatch: batchTime / busy, pWait: float64(waited) / float64(n), meanWait: waitSum / float64(max(waited, 1))}
+	return simResult{ttft: pct(ttft), tpot: pct(tpot), e2e: pct(e2e), meanBatch: batchTime / busy, pWait: float64(waited) / float64(n), meanWait: waitSum / float64(max(waited, 1)),
+		nMean: nSum / nArr, nVar: nSq/nArr - (nSum/nArr)*(nSum/nArr)}
 }

@@ -117,6 +117,19 @@ func (d Dist) SCV() float64 {
 	return 0
 }
 
+// minPairRatio is E[min(G₁, G₂)]/E[G] for two independent draws: 1 for a
+// fixed length, 1/2 for an exponential one, erfc(σ/2) for a log-normal
+// (E[max] = 2·mean·Φ(σ/√2), and min + max = G₁ + G₂).
+func (d Dist) minPairRatio() float64 {
+	switch d.shape() {
+	case ShapeExponential:
+		return 0.5
+	case ShapeLogNormal:
+		return math.Erfc(d.sigma() / 2)
+	}
+	return 1
+}
+
 // Quantile returns the q-quantile (0 < q < 1), at least 1.
 func (d Dist) Quantile(q float64) float64 {
 	var v float64
@@ -153,6 +166,22 @@ func (d Dist) CDF(x float64) float64 {
 		return 1
 	}
 	return 0
+}
+
+// cdfFunc is CDF with the distribution's parameters worked out once.
+func (d Dist) cdfFunc() func(float64) float64 {
+	if d.shape() != ShapeLogNormal {
+		return d.CDF
+	}
+	s := d.sigma()
+	mu := math.Log(d.Mean) - s*s/2
+	k := 1 / (s * math.Sqrt2)
+	return func(x float64) float64 {
+		if x <= 0 {
+			return 0
+		}
+		return 0.5 * math.Erfc(-(math.Log(x)-mu)*k)
+	}
 }
 
 // points returns n equal-weight representatives (mid-quantiles) of d, one

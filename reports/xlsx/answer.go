@@ -17,6 +17,13 @@ import (
 type Answer struct {
 	// Model and GPU name the string columns that form the blocks and their rows.
 	Model, GPU string
+	// Quality names a string column with the row's quality class (its
+	// weight format's, e.g. bf16, fp8, int4). When the schema has it, each
+	// (model, class) is its own block titled "model · class weights": a
+	// GPU's fp8 answer is never ranked against another's bf16 one, since
+	// their outputs are not the same. Rows without a class join the model's
+	// plain block.
+	Quality string
 	// Status names the string column that marks rows that run; OK is its
 	// value for such rows ("ok" when empty).
 	Status, OK string
@@ -62,9 +69,9 @@ func (a *Answer) enabled() bool { return a.Model != "" || a.GPU != "" }
 
 // resolved holds column indexes (-1 when absent) of an Answer.
 type resolved struct {
-	model, gpu, status, reason, meets, binding, priceMissing int
-	cost, costPerToken, gpus, perUser, perUserTPOT, pareto   int
-	layout, show, describe                                   []int
+	model, gpu, quality, status, reason, meets, binding, priceMissing int
+	cost, costPerToken, gpus, perUser, perUserTPOT, pareto            int
+	layout, show, describe                                            []int
 }
 
 func (x *answerState[R]) resolve(a Answer) error {
@@ -95,7 +102,7 @@ func (x *answerState[R]) resolve(a Answer) error {
 		return fmt.Errorf("xlsx answer: %s column %q is %v, want %v", role, s.Columns[i].Name, s.Columns[i].Kind, kinds)
 	}
 	r := &x.col
-	*r = resolved{model: idx(a.Model), gpu: idx(a.GPU), status: idx(a.Status), reason: idx(a.Reason), meets: idx(a.MeetsSLO),
+	*r = resolved{model: idx(a.Model), gpu: idx(a.GPU), quality: idx(a.Quality), status: idx(a.Status), reason: idx(a.Reason), meets: idx(a.MeetsSLO),
 		binding: idx(a.BindingLimit), priceMissing: idx(a.PriceMissing), cost: first(a.Cost), costPerToken: idx(a.CostPerToken),
 		gpus: first(a.GPUs), perUser: first(a.PerUser), perUserTPOT: idx(a.PerUserTPOT), pareto: idx(a.Pareto)}
 	if r.model < 0 || r.gpu < 0 {
@@ -113,6 +120,7 @@ func (x *answerState[R]) resolve(a Answer) error {
 		i     int
 		kinds []reports.Kind
 	}{{"model", r.model, []reports.Kind{reports.KindString}}, {"GPU", r.gpu, []reports.Kind{reports.KindString}},
+		{"quality", r.quality, []reports.Kind{reports.KindString}},
 		{"status", r.status, []reports.Kind{reports.KindString}}, {"reason", r.reason, []reports.Kind{reports.KindString}},
 		{"meets-SLO", r.meets, []reports.Kind{reports.KindBool}}, {"binding-limit", r.binding, []reports.Kind{reports.KindString}},
 		{"price-missing", r.priceMissing, []reports.Kind{reports.KindBool}}, {"pareto", r.pareto, []reports.Kind{reports.KindBool}},
@@ -166,6 +174,9 @@ type modelState[R any] struct {
 	name  string
 	gpus  map[string]*gpuState[R]
 	order []*gpuState[R]
+	// base is the model's name; classed marks a quality-class block.
+	base    string
+	classed bool
 }
 
 // answerState accumulates the Answer from the rows as they stream by; it
@@ -232,9 +243,13 @@ func (x *answerState[R]) perUser(r *R) (float64, bool) {
 
 func (x *answerState[R]) add(r *R) {
 	mname, gname := x.str(x.col.model, r), x.str(x.col.gpu, r)
+	base, q := mname, x.str(x.col.quality, r)
+	if q != "" {
+		mname += " · " + q + " weights"
+	}
 	m := x.models[mname]
 	if m == nil {
-		m = &modelState[R]{name: mname, gpus: map[string]*gpuState[R]{}}
+		m = &modelState[R]{name: mname, gpus: map[string]*gpuState[R]{}, base: base, classed: q != ""}
 		x.models[mname] = m
 		x.order = append(x.order, m)
 	}
@@ -294,6 +309,55 @@ func (x *answerState[R]) add(r *R) {
 	if !g.priced || cost < g.bestCost {
 		g.best, g.bestCost, g.priced = *r, cost, true
 	}
+}
+
+// foldUnclassified merges, for a model with quality-class blocks, the
+// block of its rows without a class into each class block, when none of
+// those rows runs (a sweep gives every row that runs a class; the others
+// are configurations that cannot exist, e.g. TP above the GPU count): each
+// class block then lists every GPU, and no block without a class remains.
+// It is idempotent.
+func (x *answerState[R]) foldUnclassified() {
+	plain := map[string]*modelState[R]{}
+	for _, m := range x.order {
+		if m.classed {
+			continue
+		}
+		runs := false
+		for _, g := range m.order {
+			runs = runs || g.runs > 0
+		}
+		if !runs {
+			plain[m.base] = m
+		}
+	}
+	folded := map[*modelState[R]]bool{}
+	for _, m := range x.order {
+		p := plain[m.base]
+		if !m.classed || p == nil {
+			continue
+		}
+		folded[p] = true
+		for _, pg := range p.order {
+			g := m.gpus[pg.name]
+			if g == nil {
+				g = &gpuState[R]{name: pg.name, reasons: map[string]int64{}, bindings: map[string]int64{}}
+				m.gpus[pg.name] = g
+				m.order = append(m.order, g)
+			}
+			g.rows += pg.rows
+			for k, v := range pg.reasons {
+				g.reasons[k] += v
+			}
+		}
+	}
+	kept := x.order[:0]
+	for _, m := range x.order {
+		if !folded[m] {
+			kept = append(kept, m)
+		}
+	}
+	x.order = kept
 }
 
 // describe labels a point for the charts' tables.

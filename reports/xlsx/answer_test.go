@@ -422,3 +422,79 @@ func TestSummaryOnlyAndAbout(t *testing.T) {
 		t.Errorf("about %q", rows)
 	}
 }
+
+// With a quality-class column, each (model, class) is its own block: the
+// cheaper fp8 answer on H100 does not outrank bf16 on B200, and each block
+// ranks only its own class's rows. Read back from the workbook.
+func TestAnswerBlocksByQualityClass(t *testing.T) {
+	schema := deploySchema(true)
+	schema.Columns = append(schema.Columns, reports.Column[deployRow]{Name: "quality_class", Label: "Quality class", Kind: reports.KindString, Nullable: true,
+		String: func(r *deployRow) string { return r.quant }})
+	row := func(gpu, quant string, month float64) deployRow {
+		return deployRow{model: "m1", gpu: gpu, status: "ok", quant: quant, tp: 1, pp: 1, replicas: 1, gpus: 1,
+			month: month, perM: month / 1000, ttft: 200, tpot: 20, headroom: 0.2, perUser: 50, meets: true}
+	}
+	// L4 rows cannot exist (TP above the GPU count): no class, folded into
+	// both blocks rather than a block of their own.
+	rows := []deployRow{{model: "m1", gpu: "L4", status: "invalid", reason: "tp_exceeds_gpu_count", tp: 8, gpus: 8},
+		row("B200", "bf16", 900), row("H100", "bf16", 1200), row("H100", "fp8", 600), row("B200", "fp8", 700)}
+	schema.Columns[len(schema.Columns)-1].String = func(r *deployRow) string {
+		if r.status != "ok" {
+			return ""
+		}
+		return r.quant
+	}
+	opts := xlsx.Options{Answer: deployAnswer}
+	opts.Answer.Quality = "quality_class"
+	var buf bytes.Buffer
+	w, err := xlsx.New(&buf, schema, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sheet, err := f.GetRows("Answer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		block string
+		order []string // GPUs, cheapest first
+		quant string
+	}{
+		{"m1 · bf16 weights", []string{"B200", "H100"}, "bf16"},
+		{"m1 · fp8 weights", []string{"H100", "B200"}, "fp8"},
+	} {
+		b := block(t, sheet, tc.block)
+		var gpus []string
+		for _, r := range b[1:] { // b[0] is the header
+			if len(r) > 0 && (r[0] == "B200" || r[0] == "H100") {
+				gpus = append(gpus, r[0])
+				if !slices.Contains(r, tc.quant) {
+					t.Errorf("%s: row %q lacks its class %s", tc.block, r, tc.quant)
+				}
+			}
+		}
+		if !slices.Equal(gpus, tc.order) {
+			t.Errorf("%s ranks %v, want %v (rows %q)", tc.block, gpus, tc.order, b)
+		}
+		if !slices.ContainsFunc(b, func(r []string) bool {
+			return len(r) > 1 && r[0] == "L4" && strings.Contains(r[1], "tp_exceeds_gpu_count")
+		}) {
+			t.Errorf("%s lacks the L4 rows that cannot exist: %q", tc.block, b)
+		}
+	}
+	for _, r := range sheet {
+		if len(r) > 0 && r[0] == "m1" {
+			t.Errorf("a block mixing the classes: %q", r)
+		}
+	}
+}

@@ -108,6 +108,7 @@ func (x *answerState[R]) answerColumns() []answerColumn[R] {
 
 // writeAnswer fills the Answer sheet: per model, each GPU's answer by cost.
 func (x *answerState[R]) writeAnswer(f *excelize.File) error {
+	x.foldUnclassified()
 	const sh = SheetAnswer
 	st, err := newStyles(f)
 	if err != nil {
@@ -262,6 +263,7 @@ const chartBlockRows = 38
 // GPU's answer as bars, and tokens/s per user against $/M output tokens as
 // a scatter with the Pareto frontier drawn as a line.
 func (x *answerState[R]) writeCharts(f *excelize.File) error {
+	x.foldUnclassified()
 	const sh = SheetCharts
 	st, err := newStyles(f)
 	if err != nil {

@@ -21,7 +21,7 @@ import (
 // tokens is shown with the columns every sweep has.
 func Answer(target bool) xlsx.Answer {
 	a := xlsx.Answer{
-		Model: sweep.ColModel, GPU: sweep.ColGPU, Status: sweep.ColStatus, OK: "ok", Reason: sweep.ColReason,
+		Model: sweep.ColModel, GPU: sweep.ColGPU, Quality: sweep.ColQualityClass, Status: sweep.ColStatus, OK: "ok", Reason: sweep.ColReason,
 		MeetsSLO: sweep.ColMeetsSLO, BindingLimit: sweep.ColBindingLimit, PriceMissing: sweep.ColPriceMissing,
 		Cost:         []string{sweep.ColUSDPerMonth, sweep.ColUSDPerMOutputTokens},
 		CostPerToken: sweep.ColUSDPerMOutputTokens,
@@ -64,7 +64,7 @@ type AboutInputs struct {
 	// PricesSource names the prices file ("prices file p.csv, modified
 	// 2026-12-01"), credited for the GPUs that FilePrices lists.
 	PricesSource string
-	FilePrices   map[string]float64
+	FilePrices   sweep.Prices
 }
 
 // About is the About sheet: what the workbook is, the grid, the baselines,
