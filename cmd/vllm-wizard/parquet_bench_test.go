@@ -78,7 +78,7 @@ func BenchmarkParquetEncode(b *testing.B) {
 					continue
 				}
 				b.Run(fmt.Sprintf("%s/%s-%d", name, codec, level), func(b *testing.B) {
-					w, err := parquet.New(discard{}, sweepSchema("default", bl.Hash, nil), parquet.Options{Codec: codec, CompressionLevel: level})
+					w, err := parquet.New(discard{}, sweep.Schema("default", bl.Hash, nil), parquet.Options{Codec: codec, CompressionLevel: level})
 					if err != nil {
 						b.Fatal(err)
 					}
