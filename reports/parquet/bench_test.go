@@ -15,18 +15,18 @@ func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); re
 var _ io.Writer = (*countingWriter)(nil)
 
 // BenchmarkParquetWriter writes b.N rows of the 53-column synthetic sweep row
-// in chunks of 4096, as the sweep's writer goroutine does, encoding columns
-// on 1 goroutine and on GOMAXPROCS goroutines.
+// in chunks of 4096 with each codec.
 func BenchmarkParquetWriter(b *testing.B) {
-	b.Run("serial", func(b *testing.B) { benchParquet(b, 1) })
-	b.Run("parallel", func(b *testing.B) { benchParquet(b, 0) })
+	for _, c := range parquet.Codecs {
+		b.Run(c.String(), func(b *testing.B) { benchParquet(b, c) })
+	}
 }
 
-func benchParquet(b *testing.B, parallelism int) {
+func benchParquet(b *testing.B, codec parquet.Codec) {
 	ring := synth.Ring(1 << 16)
 	const chunk = 4096
 	var out countingWriter
-	w, err := parquet.New(&out, synth.Schema(), parquet.Options{Parallelism: parallelism})
+	w, err := parquet.New(&out, synth.Schema(), parquet.Options{Codec: codec})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -16,10 +16,11 @@ import (
 const MaxOpenPartitions = 16
 
 // Dataset options of each partition file: small buffers, since several are
-// open at once.
+// open at once (a Dict column holds a row group's indices).
 const (
-	datasetBatchRows = 1 << 12
-	datasetPageSize  = 64 << 10
+	datasetBatchRows    = 1 << 12
+	datasetPageSize     = 64 << 10
+	datasetRowGroupRows = 1 << 16
 )
 
 type partition[R any] struct {
@@ -85,13 +86,15 @@ func NewDataset[R any](schema reports.Schema[R], by []string, create func(rel st
 		return nil, errors.New("parquet dataset: every column is a partition column")
 	}
 	d.schema = part
-	opts.Parallelism = 1
 	opts.BatchRows = min(max(opts.BatchRows, 0), datasetBatchRows)
 	if opts.BatchRows == 0 {
 		opts.BatchRows = datasetBatchRows
 	}
 	if opts.DataPageSize == 0 || opts.DataPageSize > datasetPageSize {
 		opts.DataPageSize = datasetPageSize
+	}
+	if opts.MaxRowGroupLength == 0 || opts.MaxRowGroupLength > datasetRowGroupRows {
+		opts.MaxRowGroupLength = datasetRowGroupRows
 	}
 	if _, err := opts.withDefaults(); err != nil {
 		return nil, err

@@ -176,7 +176,8 @@ func TestDictColumns(t *testing.T) {
 		{name: "no seed: values first seen inside a row group still dictionary-encoded", rows: mk(2000, 0), opts: small,
 			wantStats: [][2]string{{"alpha", "bravo"}, {"charlie", "delta"}, {"alpha", "bravo"}, {"charlie", "delta"}}},
 		{name: "no seed, one row group, batches of 7", rows: mk(1000, 0), opts: parquet.Options{BatchRows: 7}, wantStats: [][2]string{{"alpha", "delta"}}},
-		{name: "encoded on the caller's goroutine", kindSeed: kinds, rows: mk(1000, 0), opts: parquet.Options{MaxRowGroupLength: 500, BatchRows: 100, Parallelism: 1}, wantStats: [][2]string{{"alpha", "bravo"}, {"charlie", "delta"}}},
+		{name: "more distinct values than a row group's dictionary holds: the rest go to the encoder as strings", rows: mk(40000, 20000), opts: parquet.Options{MaxRowGroupLength: 40000, BatchRows: 1000},
+			wantStats: [][2]string{{"value-00000", "value-19999"}}},
 		{name: "more distinct values than a file dictionary holds: back to plain strings", rows: mk(12000, 6000), opts: parquet.Options{MaxRowGroupLength: 5000, BatchRows: 1000},
 			wantStats: [][2]string{{"value-00000", "value-04999"}, {"value-00000", "value-05999"}, {"value-04000", "value-05999"}}},
 	}

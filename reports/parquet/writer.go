@@ -2,27 +2,17 @@ package parquet
 
 import (
 	"bufio"
-	"bytes"
-	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"runtime"
-	"sync"
-	"sync/atomic"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/bitutil"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	pq "github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/apache/arrow-go/v18/parquet/schema"
 
 	"github.com/vllm-wizard/vllm-wizard/reports"
@@ -35,16 +25,24 @@ const DefaultMaxRowGroupLength = 1 << 20
 // held in memory until it is complete.
 const DefaultMaxRowGroupBytes = 16 << 20
 
-// DefaultDataPageSize keeps the per-column page buffers small (each column
-// holds about two buffers of this size).
+// DefaultBatchRows is the number of rows buffered before their numeric
+// columns are handed to the encoder.
+const DefaultBatchRows = 1 << 13
+
+// DefaultDataPageSize is the target size of a data page before compression.
 const DefaultDataPageSize = 256 << 10
 
-// DefaultBatchRows is the number of rows buffered before they are encoded.
-const DefaultBatchRows = 1 << 14
+// maxBatchStringBytes ends a batch early once a string column holds this
+// much data.
+const maxBatchStringBytes = 1 << 26
 
-// maxBatchStringBytes flushes a batch early once a string column holds this
-// much data, far below the int32 offset limit.
-const maxBatchStringBytes = 1 << 28
+// Bounds of a row group's dictionary of a Dict column: past them the rest
+// of the row group's values go to the encoder as strings, which it adds to
+// the same dictionary (or writes PLAIN once it outgrows its page limit).
+const (
+	maxDictValues = 1 << 14
+	maxDictBytes  = 1 << 20
+)
 
 // Options tune the Parquet writer; the zero value picks the defaults.
 type Options struct {
@@ -56,11 +54,13 @@ type Options struct {
 	// 0 means DefaultMaxRowGroupBytes, -1 no limit.
 	MaxRowGroupBytes int64
 	// DataPageSize is the target size of a data page before compression; 0
-	// means DefaultDataPageSize. The byte budget sees a page once it is full.
+	// means DefaultDataPageSize.
 	DataPageSize int64
-	// BatchRows is the number of rows encoded at a time; 0 means
-	// DefaultBatchRows.
+	// BatchRows is the number of rows copied into column vectors before
+	// they are encoded; 0 means DefaultBatchRows.
 	BatchRows int
+	// Codec compresses the pages; 0 means DefaultCodec.
+	Codec Codec
 	// CompressionLevel is the zstd level (1 fastest … 22 smallest); 0 means 1,
 	// which keeps the writer well ahead of a sweep.
 	CompressionLevel int
@@ -70,25 +70,20 @@ type Options struct {
 	BlockRows int
 	// CreatedBy is stored in the file footer's created_by field when set.
 	CreatedBy string
-	// Parallelism is the number of goroutines that encode columns of a batch
-	// at once; 0 means GOMAXPROCS, capped at 8; 1 encodes on the caller's
-	// goroutine only. Above 1, a batch is encoded in the background while
-	// Write fills the next (two sets of batch buffers).
-	Parallelism int
 }
 
 func (o Options) withDefaults() (Options, error) {
-	if o.MaxRowGroupLength < 0 || o.MaxRowGroupBytes < -1 || o.DataPageSize < 0 || o.BatchRows < 0 || o.CompressionLevel < 0 || o.CompressionLevel > 22 {
+	if o.MaxRowGroupLength < 0 || o.MaxRowGroupBytes < -1 || o.DataPageSize < 0 || o.BatchRows < 0 || o.BlockRows < 0 || o.CompressionLevel < 0 || o.CompressionLevel > 22 {
 		return o, fmt.Errorf("parquet options %+v: want non-negative sizes (MaxRowGroupBytes may be -1) and a zstd level of at most 22", o)
+	}
+	if o.Codec < CodecDefault || o.Codec > CodecNone {
+		return o, fmt.Errorf("parquet options: unknown codec %v", o.Codec)
+	}
+	if o.Codec == CodecDefault {
+		o.Codec = DefaultCodec
 	}
 	if o.MaxRowGroupLength == 0 {
 		o.MaxRowGroupLength = DefaultMaxRowGroupLength
-	}
-	if o.Parallelism < 0 {
-		return o, fmt.Errorf("parquet options: parallelism %d: want 0 (automatic) or more", o.Parallelism)
-	}
-	if o.Parallelism == 0 {
-		o.Parallelism = min(runtime.GOMAXPROCS(0), 8)
 	}
 	if o.MaxRowGroupBytes == 0 {
 		o.MaxRowGroupBytes = DefaultMaxRowGroupBytes
@@ -108,116 +103,101 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
-// colBuf holds one column of the current batch in arrow's physical layout.
+// colBuf holds one column's values on their way to its column writer.
 type colBuf struct {
 	kind     reports.Kind
 	nullable bool
-	ints     []int64
-	floats   []float64
-	bits     []byte // bool values
-	valid    []byte // validity bitmap (nullable columns only)
-	nulls    int
-	offsets  []int32
-	data     []byte
-	def      []int16 // definition levels (nullable columns only)
-	// idx and maxIdx hold a Dict string column as indices into the file
-	// dictionary while it has one.
-	idx    []int32
-	maxIdx int32
+	// def holds the batch's definition levels (nullable columns); ints,
+	// floats, bools and strs the batch's present values only, as
+	// WriteBatch takes them; data and ends the bytes of strs.
+	def    []int16
+	ints   []int64
+	floats []float64
+	bools  []bool
+	strs   []pq.ByteArray
+	data   []byte
+	ends   []int
+	nv     int
+	// A Dict column keeps the whole row group as indices into dict (one a
+	// row, nulls too), with its definition levels in gdef, until the row
+	// group ends or the dictionary outgrows its bounds (streaming is then
+	// set: the rest of the row group goes as strings).
+	dict      *strDict
+	idx       []int32
+	gdef      []int16
+	valid     []byte // gdef as a validity bitmap
+	streaming bool
 }
 
-// mark records whether value n is present; it reports false for a missing
-// value in a column that is not nullable.
-func (b *colBuf) mark(n int, ok bool) bool {
-	if b.valid == nil {
-		return ok
-	}
-	if ok {
-		b.valid[n>>3] |= 1 << (n & 7)
-		b.def[n] = 1
-	} else {
-		b.valid[n>>3] &^= 1 << (n & 7)
-		b.def[n] = 0
-		b.nulls++
-	}
-	return true
+// strDict is the dictionary of a Dict column in a row group.
+type strDict struct {
+	vals  []string
+	index map[string]int32
+	bytes int
+	// last is the value looked up before: sweep rows repeat it, usually as
+	// the very same string.
+	last    string
+	lastIdx int32
 }
 
-// batch is one set of column buffers and the arrays made over them.
-type batch struct {
-	cols   []colBuf
-	arrays []arrow.Array
+func newStrDict() *strDict { return &strDict{index: make(map[string]int32), lastIdx: -1} }
+
+func (d *strDict) lookup(s string) int32 {
+	if d.lastIdx >= 0 && len(s) == len(d.last) && (unsafe.StringData(s) == unsafe.StringData(d.last) || s == d.last) {
+		return d.lastIdx
+	}
+	i, ok := d.index[s]
+	if !ok {
+		s = string(append([]byte(nil), s...)) // rows are reused: keep a copy
+		i = int32(len(d.vals))
+		d.vals = append(d.vals, s)
+		d.index[s] = i
+		d.bytes += len(s)
+	}
+	d.last, d.lastIdx = d.vals[i], i
+	return i
 }
 
-func newBatch[R any](schema reports.Schema[R], rows int) *batch {
-	cols := make([]colBuf, len(schema.Columns))
-	for i, c := range schema.Columns {
-		b := &cols[i]
-		b.kind, b.nullable = c.Kind, c.Nullable
-		switch c.Kind {
-		case reports.KindString:
-			b.offsets = make([]int32, 1, rows+1)
-			if c.Dict {
-				b.idx = make([]int32, rows)
-			}
-		case reports.KindInt64:
-			b.ints = make([]int64, rows)
-		case reports.KindFloat64:
-			b.floats = make([]float64, rows)
-		case reports.KindBool:
-			b.bits = make([]byte, bitutil.BytesForBits(int64(rows)))
-		}
-		if c.Nullable {
-			b.valid = make([]byte, bitutil.BytesForBits(int64(rows)))
-			b.def = make([]int16, rows)
-		}
-	}
-	return &batch{cols: cols, arrays: make([]arrow.Array, len(cols))}
+func (d *strDict) full() bool { return len(d.vals) > maxDictValues || d.bytes > maxDictBytes }
+
+func (d *strDict) reset() {
+	clear(d.index)
+	clear(d.vals)
+	d.vals, d.bytes, d.last, d.lastIdx = d.vals[:0], 0, "", -1
 }
 
-// reset empties the batch for reuse once its arrays are encoded.
-func (bt *batch) reset() {
-	for i := range bt.cols {
-		if a := bt.arrays[i]; a != nil {
-			a.Release()
-			bt.arrays[i] = nil
-		}
-		b := &bt.cols[i]
-		b.nulls, b.maxIdx = 0, 0
-		if b.offsets != nil {
-			b.offsets = b.offsets[:1]
-			b.data = b.data[:0]
-		}
+// array returns the dictionary as an arrow string array.
+func (d *strDict) array() arrow.Array {
+	offsets := make([]int32, len(d.vals)+1)
+	data := make([]byte, 0, d.bytes)
+	for i, s := range d.vals {
+		data = append(data, s...)
+		offsets[i+1] = int32(len(data))
 	}
+	return array.NewStringData(array.NewData(arrow.BinaryTypes.String, len(d.vals), []*memory.Buffer{nil,
+		memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offsets)), memory.NewBufferBytes(data)}, nil, 0, 0))
 }
 
 type writer[R any] struct {
-	schema  reports.Schema[R]
-	opts    Options
-	fw      *file.Writer
-	rgw     file.BufferedRowGroupWriter
-	rgRows  int64 // rows in the current row group, once encoded
-	out     *bufio.Writer
-	sets    []*batch
-	cur     int               // the set being filled
-	cols    []colBuf          // sets[cur].cols
-	dicts   []*fileDict       // per column: the file dictionary, nil when not in use
-	ctxs    []context.Context // one arrow write context per encoding goroutine
-	errs    []error
-	pending chan error // result of the encoding in flight, if any
-	n       int        // rows in the current batch
-	limit   int        // rows the current batch may hold
-	rows    int64      // rows written before the current batch
-	grpRows int64      // rows in the row group of the last batch handed to the encoder
-	cut     bool       // start a new row group before the next batch
-	err     error
-	closed  bool
-	// root, wprops and meta describe every file begin starts.
+	schema reports.Schema[R]
+	opts   Options
+	cols   []colBuf
 	root   *schema.GroupNode
-	wprops *pq.WriterProperties
+	props  *pq.WriterProperties
 	meta   metadata.KeyValueMetadata
-	// blocks is set once WriteBlock has been called.
-	blocks *blockFile
+	out    *bufio.Writer
+	fw     *file.Writer
+	rgw    file.BufferedRowGroupWriter
+	n      int   // rows in the current batch
+	limit  int   // rows the current batch may hold
+	rgRows int64 // rows of the current row group, the batch included
+	rows   int64 // output row number of the current batch's first row
+	err    error
+	closed bool
+	// buffered is set once the column buffers are allocated (a file made of
+	// blocks needs none); blocks once WriteBlock has been called.
+	buffered bool
+	blocks   *blockFile
 }
 
 // noCloser hides Close from the Parquet writer, which closes sinks that have
@@ -227,17 +207,26 @@ type noCloser struct{ io.Writer }
 // New returns a Writer that encodes rows of schema into a Parquet file on w.
 // The file is complete once Close returns; Close does not close w.
 func New[R any](w io.Writer, schema reports.Schema[R], opts Options) (reports.Writer[R], error) {
-	if err := schema.Validate(); err != nil {
+	x, err := newWriter(schema, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := x.begin(w, 1<<20, 0); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+func newWriter[R any](sc reports.Schema[R], opts Options) (*writer[R], error) {
+	if err := sc.Validate(); err != nil {
 		return nil, err
 	}
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	keys, values := schema.FileMetadata()
-	fields := make([]arrow.Field, len(schema.Columns))
 	props := []pq.WriterProperty{
-		pq.WithCompression(compress.Codecs.Zstd),
+		pq.WithCompression(opts.Codec.compression()),
 		pq.WithCompressionLevel(opts.CompressionLevel),
 		pq.WithMaxRowGroupLength(opts.MaxRowGroupLength),
 		pq.WithDictionaryDefault(false),
@@ -247,87 +236,63 @@ func New[R any](w io.Writer, schema reports.Schema[R], opts Options) (reports.Wr
 	if opts.CreatedBy != "" {
 		props = append(props, pq.WithCreatedBy(opts.CreatedBy))
 	}
-	dicts := make([]*fileDict, len(schema.Columns))
-	for i, c := range schema.Columns {
-		var dt arrow.DataType
+	fields := make(schema.FieldList, len(sc.Columns))
+	cols := make([]colBuf, len(sc.Columns))
+	for i, c := range sc.Columns {
+		rep := pq.Repetitions.Required
+		if c.Nullable {
+			rep = pq.Repetitions.Optional
+		}
+		var node schema.Node
 		switch c.Kind {
 		case reports.KindString:
-			dt = arrow.BinaryTypes.String
+			node, err = schema.NewPrimitiveNodeLogical(c.Name, rep, schema.StringLogicalType{}, pq.Types.ByteArray, -1, -1)
 		case reports.KindInt64:
-			dt = arrow.PrimitiveTypes.Int64
+			node, err = schema.NewPrimitiveNode(c.Name, rep, pq.Types.Int64, -1, -1)
 		case reports.KindFloat64:
-			dt = arrow.PrimitiveTypes.Float64
+			node, err = schema.NewPrimitiveNode(c.Name, rep, pq.Types.Double, -1, -1)
 		case reports.KindBool:
-			dt = arrow.FixedWidthTypes.Boolean
+			node, err = schema.NewPrimitiveNode(c.Name, rep, pq.Types.Boolean, -1, -1)
 		}
-		fields[i] = arrow.Field{Name: c.Name, Type: dt, Nullable: c.Nullable}
+		if err != nil {
+			return nil, fmt.Errorf("parquet column %q: %w", c.Name, err)
+		}
+		fields[i] = node
+		cols[i].kind, cols[i].nullable = c.Kind, c.Nullable
 		if c.Dict {
 			props = append(props, pq.WithDictionaryFor(c.Name, true))
+			cols[i].dict = newStrDict()
 		}
 	}
-	// One batch is filled while the one before it is encoded, unless the
-	// encoding runs on the caller's goroutine.
-	nsets := 2
-	if opts.Parallelism == 1 {
-		nsets = 1
-	}
-	sets := make([]*batch, nsets)
-	for i := range sets {
-		sets[i] = newBatch(schema, opts.BatchRows)
-	}
-	as := arrow.NewSchema(fields, nil)
-	wprops := pq.NewWriterProperties(props...)
-	aprops := pqarrow.NewArrowWriterProperties()
-	pqs, err := pqarrow.ToParquet(as, wprops, aprops)
+	root, err := schema.NewGroupNode("schema", pq.Repetitions.Required, fields, -1)
 	if err != nil {
 		return nil, fmt.Errorf("parquet schema: %w", err)
 	}
-	meta := make(metadata.KeyValueMetadata, 0, len(keys)+1)
+	keys, values := sc.FileMetadata()
+	meta := make(metadata.KeyValueMetadata, 0, len(keys))
 	for i := range keys {
 		if err := meta.Append(keys[i], values[i]); err != nil {
 			return nil, fmt.Errorf("parquet metadata %q: %w", keys[i], err)
 		}
 	}
-	// ARROW:schema lets pyarrow and pandas restore the exact arrow types. It
-	// leaves out the key-value metadata, which readers take from the footer,
-	// so that the footer holds the grid spec once.
-	stored := arrow.NewSchema(fields, nil)
-	if err := meta.Append("ARROW:schema", base64.StdEncoding.EncodeToString(serializeSchema(stored))); err != nil {
-		return nil, fmt.Errorf("parquet metadata: %w", err)
-	}
-	x := &writer[R]{schema: schema, opts: opts, sets: sets, cols: sets[0].cols, dicts: dicts,
-		ctxs: make([]context.Context, opts.Parallelism), errs: make([]error, len(dicts)),
-		root: pqs.Root(), wprops: wprops, meta: meta}
-	for i := range x.ctxs {
-		x.ctxs[i] = pqarrow.NewArrowWriteContext(context.Background(), &aprops)
-	}
-	if err := x.begin(w, 1<<20, 0); err != nil {
-		return nil, err
-	}
-	return x, nil
+	return &writer[R]{schema: sc, opts: opts, cols: cols, root: root, props: pq.NewWriterProperties(props...), meta: meta}, nil
 }
 
-// begin starts a new file on w whose first row is row number first of the
-// output: the state of any file before is dropped, the buffers are kept.
+// begin starts a new file on sink whose first row is row number first of
+// the output: the state of any file before is dropped, the buffers kept.
 func (w *writer[R]) begin(sink io.Writer, bufSize int, first int64) error {
 	w.out = bufio.NewWriterSize(noCloser{sink}, bufSize)
-	fw, err := file.NewParquetWriterWithError(w.out, w.root, file.WithWriterProps(w.wprops), file.WithWriteMetadata(w.meta))
+	fw, err := file.NewParquetWriterWithError(w.out, w.root, file.WithWriterProps(w.props), file.WithWriteMetadata(w.meta))
 	if err != nil {
 		return fmt.Errorf("create parquet writer: %w", err)
 	}
-	w.fw, w.rgw, w.rgRows, w.grpRows, w.cut = fw, nil, 0, 0, false
-	w.rows, w.n, w.cur, w.err, w.closed, w.pending = first, 0, 0, nil, false, nil
-	for _, bt := range w.sets {
-		bt.reset()
-	}
-	w.cols = w.sets[0].cols
-	for i, c := range w.schema.Columns {
-		if d := w.dicts[i]; d != nil {
-			d.release()
-		}
-		w.dicts[i] = nil
-		if c.Dict {
-			w.dicts[i] = newFileDict(c.DictValues)
+	w.fw, w.rgw, w.rgRows, w.n, w.rows, w.err, w.closed = fw, nil, 0, 0, first, nil, false
+	for i := range w.cols {
+		b := &w.cols[i]
+		b.nv, b.data, b.ends = 0, b.data[:0], b.ends[:0]
+		if b.dict != nil {
+			b.dict.reset()
+			b.idx, b.gdef, b.streaming = b.idx[:0], b.gdef[:0], false
 		}
 	}
 	w.limit = w.batchLimit()
@@ -336,19 +301,31 @@ func (w *writer[R]) begin(sink io.Writer, bufSize int, first int64) error {
 
 // batchLimit is the number of rows the next batch may take: a batch never
 // straddles two row groups.
-// It runs while the previous batch may still be encoding, so it does not
-// know whether the byte budget will close the row group; a batch that
-// opens a new group for that reason is merely shorter than it could be.
 func (w *writer[R]) batchLimit() int {
-	left := w.opts.MaxRowGroupLength - w.grpRows
-	if left <= 0 {
-		left = w.opts.MaxRowGroupLength // the next batch starts a new row group
-	}
-	return int(min(int64(w.opts.BatchRows), left))
+	return int(min(int64(w.opts.BatchRows), w.opts.MaxRowGroupLength-w.rgRows))
 }
 
-// Write copies rows into the column buffers, a column at a time, and
-// encodes every full batch.
+func (w *writer[R]) allocate() {
+	rows := w.opts.BatchRows
+	for i := range w.cols {
+		b := &w.cols[i]
+		if b.nullable {
+			b.def = make([]int16, rows)
+		}
+		switch b.kind {
+		case reports.KindInt64:
+			b.ints = make([]int64, rows)
+		case reports.KindFloat64:
+			b.floats = make([]float64, rows)
+		case reports.KindBool:
+			b.bools = make([]bool, rows)
+		}
+	}
+	w.buffered = true
+}
+
+// Write copies rows into the column vectors, a column at a time, and
+// hands every full batch to the column writers.
 func (w *writer[R]) Write(rows []R) error {
 	if w.err != nil {
 		return w.err
@@ -359,6 +336,9 @@ func (w *writer[R]) Write(rows []R) error {
 	if w.blocks != nil {
 		return errors.New("parquet: Write after WriteBlock")
 	}
+	if !w.buffered {
+		w.allocate()
+	}
 	for len(rows) > 0 {
 		k := min(len(rows), w.limit-w.n, fillTile)
 		if !w.fill(rows[:k]) {
@@ -367,8 +347,10 @@ func (w *writer[R]) Write(rows []R) error {
 		}
 		rows = rows[k:]
 		w.n += k
+		w.rgRows += int64(k)
 		if w.n == w.limit || w.bigStrings() {
 			if err := w.flush(); err != nil {
+				w.err = err
 				return err
 			}
 		}
@@ -383,61 +365,100 @@ func (w *writer[R]) fill(rows []R) bool {
 	for ci := range w.schema.Columns {
 		c := &w.schema.Columns[ci]
 		b := &w.cols[ci]
-		switch {
-		case w.dicts[ci] != nil:
-			d := w.dicts[ci]
-			for k := range rows {
-				s := c.String(&rows[k])
-				n := n0 + k
-				if s == "" && b.nullable {
-					b.idx[n] = 0
-					b.mark(n, false)
-					continue
+		nv := b.nv
+		switch c.Kind {
+		case reports.KindInt64:
+			vals := b.ints
+			if b.nullable {
+				def := b.def[n0 : n0+len(rows)]
+				for k := range rows {
+					v, ok := c.Int(&rows[k])
+					vals[nv] = v
+					def[k] = b2i(ok)
+					nv += int(def[k])
 				}
-				i := d.lookup(s)
-				b.idx[n] = i
-				b.maxIdx = max(b.maxIdx, i)
-				b.mark(n, true)
-			}
-		case c.Kind == reports.KindString:
-			for k := range rows {
-				s := c.String(&rows[k])
-				b.data = append(b.data, s...)
-				b.offsets = append(b.offsets, int32(len(b.data)))
-				b.mark(n0+k, s != "" || !b.nullable)
-			}
-		case c.Kind == reports.KindInt64:
-			for k := range rows {
-				v, ok := c.Int(&rows[k])
-				b.ints[n0+k] = v
-				if !b.mark(n0+k, ok) {
-					return false
+			} else {
+				for k := range rows {
+					v, ok := c.Int(&rows[k])
+					if !ok {
+						return false
+					}
+					vals[nv] = v
+					nv++
 				}
 			}
-		case c.Kind == reports.KindFloat64:
-			for k := range rows {
-				v, ok := c.Float(&rows[k])
-				b.floats[n0+k] = v
-				if !b.mark(n0+k, ok) {
-					return false
+		case reports.KindFloat64:
+			vals := b.floats
+			if b.nullable {
+				def := b.def[n0 : n0+len(rows)]
+				for k := range rows {
+					v, ok := c.Float(&rows[k])
+					vals[nv] = v
+					def[k] = b2i(ok)
+					nv += int(def[k])
+				}
+			} else {
+				for k := range rows {
+					v, ok := c.Float(&rows[k])
+					if !ok {
+						return false
+					}
+					vals[nv] = v
+					nv++
 				}
 			}
-		case c.Kind == reports.KindBool:
+		case reports.KindBool:
 			for k := range rows {
 				v, ok := c.Bool(&rows[k])
-				n := n0 + k
-				if v {
-					b.bits[n>>3] |= 1 << (n & 7)
-				} else {
-					b.bits[n>>3] &^= 1 << (n & 7)
-				}
-				if !b.mark(n, ok) {
+				if b.nullable {
+					b.def[n0+k] = b2i(ok)
+				} else if !ok {
 					return false
 				}
+				if ok {
+					b.bools[nv] = v
+					nv++
+				}
+			}
+		case reports.KindString:
+			if b.dict != nil && !b.streaming {
+				d := b.dict
+				for k := range rows {
+					s := c.String(&rows[k])
+					if b.nullable {
+						b.gdef = append(b.gdef, b2i(s != ""))
+						if s == "" {
+							b.idx = append(b.idx, 0)
+							continue
+						}
+					}
+					b.idx = append(b.idx, d.lookup(s))
+				}
+				continue
+			}
+			for k := range rows {
+				s := c.String(&rows[k])
+				if b.nullable {
+					b.def[n0+k] = b2i(s != "")
+					if s == "" {
+						continue
+					}
+				}
+				b.data = append(b.data, s...)
+				b.ends = append(b.ends, len(b.data))
+				nv++
 			}
 		}
+		b.nv = nv
 	}
 	return true
+}
+
+func b2i(b bool) int16 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // firstMissing returns the error for the first row (then column) of rows,
@@ -477,177 +498,184 @@ func (w *writer[R]) bigStrings() bool {
 	return false
 }
 
-// startsGroup reports whether the next batch opens a new row group.
-func (w *writer[R]) startsGroup() bool {
-	return w.rgw == nil || w.cut || w.rgRows >= w.opts.MaxRowGroupLength
-}
-
-// dictArray returns batch column b of n rows as indices into the row
-// group's dictionary, or, when the batch holds values the dictionary lacks,
-// as plain strings (the encoder hashes them into its dictionary).
-func (w *writer[R]) dictArray(i int, b *colBuf, n int, validity *memory.Buffer, nulls int, starts bool) *array.Data {
-	d := w.dicts[i]
-	if d.full() {
-		w.dicts[i] = nil // from now on: plain strings
-		d.release()
-	} else {
-		if starts {
-			d.startGroup()
-		}
-		if int(b.maxIdx) < d.groupLen {
-			return array.NewDataWithDictionary(dictStringType, n, []*memory.Buffer{validity,
-				memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(b.idx[:n]))}, nulls, 0, d.group)
-		}
-	}
-	b.offsets, b.data = b.offsets[:1], b.data[:0]
-	for k, i := range b.idx[:n] {
-		if b.valid == nil || b.valid[k>>3]&(1<<(k&7)) != 0 {
-			b.data = append(b.data, d.vals[i]...)
-		}
-		b.offsets = append(b.offsets, int32(len(b.data)))
-	}
-	return array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{validity,
-		memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(b.offsets[:n+1])),
-		memory.NewBufferBytes(b.data)}, nil, nulls, 0)
-}
-
-// flush turns the buffered batch into arrow arrays over the buffers (no
-// copy) and hands them to the Parquet encoder, which copies what it keeps.
-// With more than one set of buffers the encoding runs in the background
-// while the next batch is filled; flush first waits for the one before.
+// flush hands the batch to the column writers (a Dict column's indices wait
+// for the end of the row group) and ends the row group when it is full.
 func (w *writer[R]) flush() error {
 	n := w.n
 	if n == 0 {
 		return nil
 	}
-	if err := w.wait(); err != nil {
-		return err
-	}
-	starts := w.startsGroup()
-	bt := w.sets[w.cur]
-	for i := range bt.cols {
-		b := &bt.cols[i]
-		var validity *memory.Buffer
-		nulls := 0
-		if b.valid != nil && b.nulls > 0 {
-			validity = memory.NewBufferBytes(b.valid[:bitutil.BytesForBits(int64(n))])
-			nulls = b.nulls
+	if w.rgw == nil {
+		rgw, err := w.fw.AppendBufferedRowGroupChecked()
+		if err != nil {
+			return fmt.Errorf("start parquet row group: %w", err)
 		}
-		var data *array.Data
-		switch {
-		case w.dicts[i] != nil:
-			data = w.dictArray(i, b, n, validity, nulls, starts)
-		case b.kind == reports.KindString:
-			if len(b.data) > math.MaxInt32 {
-				w.err = fmt.Errorf("parquet: column %q: %d bytes of strings in one batch exceed the 2 GiB offset limit", w.schema.Columns[i].Name, len(b.data))
-				return w.err
+		w.rgw = rgw
+	}
+	for i := range w.cols {
+		b := &w.cols[i]
+		if b.dict != nil && !b.streaming {
+			if b.dict.full() {
+				// Outgrown: what is buffered goes now, the rest as strings.
+				if err := w.writeDict(i); err != nil {
+					return err
+				}
+				b.streaming = true
 			}
-			data = array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{validity,
-				memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(b.offsets[:n+1])),
-				memory.NewBufferBytes(b.data)}, nil, nulls, 0)
-		case b.kind == reports.KindInt64:
-			data = array.NewData(arrow.PrimitiveTypes.Int64, n, []*memory.Buffer{validity,
-				memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(b.ints[:n]))}, nil, nulls, 0)
-		case b.kind == reports.KindFloat64:
-			data = array.NewData(arrow.PrimitiveTypes.Float64, n, []*memory.Buffer{validity,
-				memory.NewBufferBytes(arrow.Float64Traits.CastToBytes(b.floats[:n]))}, nil, nulls, 0)
-		case b.kind == reports.KindBool:
-			data = array.NewData(arrow.FixedWidthTypes.Boolean, n, []*memory.Buffer{validity,
-				memory.NewBufferBytes(b.bits[:bitutil.BytesForBits(int64(n))])}, nil, nulls, 0)
+			continue
 		}
-		bt.arrays[i] = array.MakeFromData(data)
-		data.Release()
+		if err := w.writeBatch(i, n); err != nil {
+			return fmt.Errorf("encode parquet column %q: %w", w.schema.Columns[i].Name, err)
+		}
 	}
-	if starts {
-		w.grpRows = 0
-	}
-	w.grpRows += int64(n)
 	w.rows += int64(n)
 	w.n = 0
-	if len(w.sets) == 1 {
-		err := w.encode(bt, n, starts)
-		bt.reset()
-		if err != nil {
-			w.err = err
+	if w.rgRows >= w.opts.MaxRowGroupLength || (w.opts.MaxRowGroupBytes > 0 && w.rgw.TotalCompressedBytes() >= w.opts.MaxRowGroupBytes) {
+		if err := w.endGroup(); err != nil {
 			return err
 		}
-	} else {
-		done := make(chan error, 1)
-		go func() { done <- w.encode(bt, n, starts) }()
-		w.pending = done
-		w.cur = (w.cur + 1) % len(w.sets)
-		w.sets[w.cur].reset() // encoded: wait returned before this batch was built
-		w.cols = w.sets[w.cur].cols
 	}
 	w.limit = w.batchLimit()
 	return nil
 }
 
-// wait blocks until the batch being encoded, if any, is done.
-func (w *writer[R]) wait() error {
-	if w.pending == nil {
-		return nil
+// writeBatch writes column i of the batch of n rows.
+func (w *writer[R]) writeBatch(i, n int) error {
+	b := &w.cols[i]
+	cw, err := w.rgw.Column(i)
+	if err != nil {
+		return err
 	}
-	err := <-w.pending
-	w.pending = nil
-	if err != nil && w.err == nil {
-		w.err = err
+	var def []int16
+	if b.nullable {
+		def = b.def[:n]
 	}
+	switch cw := cw.(type) {
+	case *file.Int64ColumnChunkWriter:
+		_, err = cw.WriteBatch(b.ints[:b.nv], def, nil)
+	case *file.Float64ColumnChunkWriter:
+		_, err = cw.WriteBatch(b.floats[:b.nv], def, nil)
+	case *file.BooleanColumnChunkWriter:
+		_, err = cw.WriteBatch(b.bools[:b.nv], def, nil)
+	case *file.ByteArrayColumnChunkWriter:
+		b.strs = b.strs[:0]
+		start := 0
+		for _, end := range b.ends {
+			b.strs = append(b.strs, b.data[start:end:end])
+			start = end
+		}
+		_, err = cw.WriteBatch(b.strs, def, nil)
+		b.data, b.ends = b.data[:0], b.ends[:0]
+	default:
+		err = fmt.Errorf("unexpected column writer %T", cw)
+	}
+	b.nv = 0
 	return err
 }
 
-// encode writes the batch's arrays into the current row group, starting a
-// new one first when starts is set, one column per goroutine at a time.
-func (w *writer[R]) encode(bt *batch, n int, starts bool) error {
-	if starts {
-		if w.rgw != nil {
-			if err := w.rgw.Close(); err != nil {
-				return fmt.Errorf("close parquet row group: %w", err)
+// dictEncoder is the part of arrow-go's dictionary encoder that takes a
+// dictionary made beforehand.
+type dictEncoder interface {
+	PutDictionary(arrow.Array) error
+	NumEntries() int
+}
+
+// statsWriter is the part of a column writer that exposes its page
+// statistics.
+type statsWriter interface {
+	PageStatistics() metadata.TypedStatistics
+}
+
+// writeDict writes the buffered indices of Dict column i: the row group's
+// dictionary goes to the encoder once, then the indices, which it encodes
+// without hashing a value; the statistics come from the dictionary.
+func (w *writer[R]) writeDict(i int) error {
+	b := &w.cols[i]
+	name := w.schema.Columns[i].Name
+	if len(b.idx) == 0 {
+		return nil
+	}
+	cw, err := w.rgw.Column(i)
+	if err != nil {
+		return err
+	}
+	bw, ok := cw.(*file.ByteArrayColumnChunkWriter)
+	if !ok {
+		return fmt.Errorf("parquet column %q: unexpected column writer %T", name, cw)
+	}
+	enc, ok := bw.CurrentEncoder().(dictEncoder)
+	if !ok || enc.NumEntries() != 0 {
+		return fmt.Errorf("parquet column %q: no empty dictionary encoder", name)
+	}
+	dict := b.dict.array()
+	defer dict.Release()
+	if err := enc.PutDictionary(dict); err != nil {
+		return fmt.Errorf("parquet column %q dictionary: %w", name, err)
+	}
+	var def []int16
+	nulls := 0
+	if b.nullable {
+		def = b.gdef
+		for _, d := range def {
+			nulls += int(1 - d)
+		}
+	}
+	if sw, ok := cw.(statsWriter); ok && dict.Len() > 0 {
+		if st := sw.PageStatistics(); st != nil {
+			st.IncNulls(int64(nulls))
+			st.IncNumValues(int64(len(b.idx) - nulls))
+			if err := st.UpdateFromArrow(dict, false); err != nil {
+				return fmt.Errorf("parquet column %q statistics: %w", name, err)
 			}
 		}
-		rgw, err := w.fw.AppendBufferedRowGroupChecked()
-		if err != nil {
-			return fmt.Errorf("start parquet row group: %w", err)
-		}
-		w.rgw, w.rgRows, w.cut = rgw, 0, false
 	}
-	column := func(ctx context.Context, i int) error {
-		cw, err := w.rgw.Column(i)
-		if err != nil {
-			return err
+	// The indices are spaced (one a row); the encoder skips the nulls by the
+	// array's validity bitmap.
+	var validity *memory.Buffer
+	if nulls > 0 {
+		bits := b.valid[:0]
+		for k := 0; k < len(def); k += 8 {
+			var by byte
+			for j, d := range def[k:min(k+8, len(def))] {
+				by |= byte(d) << j
+			}
+			bits = append(bits, by)
 		}
-		b := &bt.cols[i]
-		var def []int16
-		if b.def != nil {
-			def = b.def[:n]
-		}
-		return pqarrow.WriteArrowToColumn(ctx, cw, bt.arrays[i], def, nil, b.nullable)
+		b.valid = bits
+		validity = memory.NewBufferBytes(bits)
 	}
-	if p := len(w.ctxs); p <= 1 {
-		for i := range bt.cols {
-			w.errs[i] = column(w.ctxs[0], i)
-		}
-	} else {
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for g := range p {
-			wg.Go(func() {
-				for i := int(next.Add(1) - 1); i < len(bt.cols); i = int(next.Add(1) - 1) {
-					w.errs[i] = column(w.ctxs[g], i)
-				}
-			})
-		}
-		wg.Wait()
+	idx := array.NewInt32Data(array.NewData(arrow.PrimitiveTypes.Int32, len(b.idx), []*memory.Buffer{validity,
+		memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(b.idx))}, nil, nulls, 0))
+	defer idx.Release()
+	if err := bw.WriteDictIndices(idx, def, nil); err != nil {
+		return fmt.Errorf("encode parquet column %q: %w", name, err)
 	}
-	for i, err := range w.errs {
-		if err != nil {
-			return fmt.Errorf("encode parquet column %q: %w", w.schema.Columns[i].Name, err)
+	b.idx, b.gdef = b.idx[:0], b.gdef[:0]
+	return nil
+}
+
+// endGroup writes the buffered Dict columns and closes the row group.
+func (w *writer[R]) endGroup() error {
+	if w.rgw == nil {
+		return nil
+	}
+	for i := range w.cols {
+		b := &w.cols[i]
+		if b.dict == nil {
+			continue
 		}
+		if !b.streaming {
+			if err := w.writeDict(i); err != nil {
+				return err
+			}
+		}
+		b.dict.reset()
+		b.streaming = false
 	}
-	w.rgRows += int64(n)
-	if w.opts.MaxRowGroupBytes > 0 && w.rgw.TotalCompressedBytes() >= w.opts.MaxRowGroupBytes {
-		w.cut = true
+	if err := w.rgw.Close(); err != nil {
+		return fmt.Errorf("close parquet row group: %w", err)
 	}
+	w.rgw, w.rgRows = nil, 0
 	return nil
 }
 
@@ -658,34 +686,18 @@ func (w *writer[R]) Close() error {
 	}
 	w.closed = true
 	if w.err != nil {
-		_ = w.wait()
 		return w.err
 	}
 	if w.blocks != nil {
 		return w.closeBlocks()
 	}
 	err := w.flush()
-	if werr := w.wait(); err == nil {
-		err = werr
-	}
-	for i, d := range w.dicts {
-		if d != nil {
-			d.release()
-			w.dicts[i] = nil
-		}
-	}
-	for _, bt := range w.sets {
-		bt.reset()
+	if err == nil {
+		err = w.endGroup()
 	}
 	if err != nil {
 		w.err = err
 		return err
-	}
-	if w.rgw != nil {
-		if err := w.rgw.Close(); err != nil {
-			w.err = fmt.Errorf("close parquet row group: %w", err)
-			return w.err
-		}
 	}
 	if err := w.fw.Close(); err != nil {
 		w.err = fmt.Errorf("close parquet file: %w", err)
@@ -701,14 +713,3 @@ func (w *writer[R]) Close() error {
 // fillTile is the number of rows copied a column at a time: few enough
 // that they stay in the CPU cache while every column reads them.
 const fillTile = 256
-
-// serializeSchema is the Arrow IPC stream of schema alone (a schema message
-// and the end-of-stream marker), the form pyarrow reads from ARROW:schema.
-// arrow/ipc does this without arrow/flight's gRPC and protobuf, whose package
-// initialisation every command would pay.
-func serializeSchema(schema *arrow.Schema) []byte {
-	var buf bytes.Buffer
-	w := ipc.NewWriter(&buf, ipc.WithSchema(schema), ipc.WithAllocator(memory.DefaultAllocator))
-	_ = w.Close() // writes to a bytes.Buffer cannot fail
-	return buf.Bytes()
-}

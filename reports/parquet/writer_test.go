@@ -109,6 +109,10 @@ func readRows(t *testing.T, data []byte) []testrows.Row {
 	return out
 }
 
+// wantCodec is the footer's codec for each Options.Codec.
+var wantCodec = map[parquet.Codec]compress.Compression{parquet.CodecDefault: compress.Codecs.Zstd, parquet.CodecZstd: compress.Codecs.Zstd,
+	parquet.CodecSnappy: compress.Codecs.Snappy, parquet.CodecLZ4Raw: compress.Codecs.Lz4Raw, parquet.CodecNone: compress.Codecs.Uncompressed}
+
 func TestRoundTrip(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -127,9 +131,11 @@ func TestRoundTrip(t *testing.T) {
 		{name: "byte budget cuts row groups at batch boundaries", rows: 350, chunk: 64, opts: parquet.Options{MaxRowGroupBytes: 1, DataPageSize: 512, BatchRows: 100}, groups: []int64{100, 100, 100, 50}},
 		{name: "byte budget reached on the last batch leaves no empty group", rows: 300, chunk: 300, opts: parquet.Options{MaxRowGroupBytes: 1, DataPageSize: 512, BatchRows: 100}, groups: []int64{100, 100, 100}},
 		{name: "no byte budget", rows: 2000, chunk: 500, opts: parquet.Options{MaxRowGroupBytes: -1, BatchRows: 100}, groups: []int64{2000}},
-		{name: "columns encoded by 4 goroutines", rows: 2500, chunk: 333, opts: parquet.Options{MaxRowGroupLength: 1000, BatchRows: 300, Parallelism: 4}, groups: []int64{1000, 1000, 500}},
-		{name: "columns encoded on the caller's goroutine", rows: 2500, chunk: 333, opts: parquet.Options{MaxRowGroupLength: 1000, BatchRows: 300, Parallelism: 1}, groups: []int64{1000, 1000, 500}},
+		{name: "batches of one row", rows: 40, chunk: 3, opts: parquet.Options{BatchRows: 1}, groups: []int64{40}},
 		{name: "highest zstd level", rows: 300, chunk: 7, opts: parquet.Options{CompressionLevel: 22, BatchRows: 16}, groups: []int64{300}},
+		{name: "snappy", rows: 2500, chunk: 333, opts: parquet.Options{Codec: parquet.CodecSnappy, MaxRowGroupLength: 1000, BatchRows: 300}, groups: []int64{1000, 1000, 500}},
+		{name: "lz4raw", rows: 2500, chunk: 333, opts: parquet.Options{Codec: parquet.CodecLZ4Raw, MaxRowGroupLength: 1000, BatchRows: 300}, groups: []int64{1000, 1000, 500}},
+		{name: "uncompressed", rows: 2500, chunk: 333, opts: parquet.Options{Codec: parquet.CodecNone, MaxRowGroupLength: 1000, BatchRows: 300}, groups: []int64{1000, 1000, 500}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -158,8 +164,8 @@ func TestRoundTrip(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if cc.Compression() != compress.Codecs.Zstd {
-						t.Errorf("group %d column %v: compression %v, want zstd", g, cc.PathInSchema(), cc.Compression())
+					if want := wantCodec[tc.opts.Codec]; cc.Compression() != want {
+						t.Errorf("group %d column %v: compression %v, want %v", g, cc.PathInSchema(), cc.Compression(), want)
 					}
 				}
 			}
@@ -188,8 +194,8 @@ func TestFileLayout(t *testing.T) {
 				t.Errorf("metadata %q = %v, want %q", k, got, v)
 			}
 		}
-		if kv.FindValue("ARROW:schema") == nil {
-			t.Errorf("ARROW:schema missing; pyarrow would lose the field types")
+		if kv.FindValue("ARROW:schema") != nil {
+			t.Errorf("ARROW:schema stored; the Parquet types alone give every reader the right types")
 		}
 	})
 
@@ -336,7 +342,7 @@ func TestErrors(t *testing.T) {
 			}
 		})
 	}
-	for _, o := range []parquet.Options{{CompressionLevel: 23}, {Parallelism: -1}, {MaxRowGroupBytes: -2}, {BatchRows: -1}} {
+	for _, o := range []parquet.Options{{CompressionLevel: 23}, {Codec: parquet.CodecNone + 1}, {MaxRowGroupBytes: -2}, {BatchRows: -1}, {DataPageSize: -1}, {BlockRows: -1}} {
 		if _, err := parquet.New(&bytes.Buffer{}, sc, o); err == nil {
 			t.Errorf("options %+v accepted", o)
 		}

@@ -47,7 +47,6 @@ func main() {
 	summaryOnly := flag.Bool("summary-only", false, "xlsx: Summary sheet only")
 	flag.Int64Var(&pqOpts.MaxRowGroupBytes, "rg-bytes", 0, "parquet: MaxRowGroupBytes (0 default)")
 	flag.IntVar(&pqOpts.BatchRows, "batch", 0, "parquet: BatchRows (0 default)")
-	flag.IntVar(&pqOpts.Parallelism, "parallel", 0, "parquet: Parallelism (0 = GOMAXPROCS, capped at 8)")
 	flag.StringVar(&heapProfile, "heapprofile", "", "write a heap profile here after 1,000,000 rows")
 	flag.Parse()
 	if err := run(*format, *rows, *out, *summaryOnly); err != nil {
