@@ -641,3 +641,63 @@ func smoothMax(a, b, p float64) float64 {
 	}
 	return math.Pow(math.Pow(a, p)+math.Pow(b, p), 1/p)
 }
+
+// StepEval is a StepPoint resolved once, whose engine steps can then be
+// timed many times: the fit replays a benchmark run step by step with it
+// (calibrate/fit/replay.go).
+type StepEval struct {
+	sp *stepPrep
+	c  stepConsts
+	a  stepArgs
+}
+
+// NewStepEval resolves sp for repeated step timing; ok is false without
+// step-model baselines or a performance basis.
+func (p *Prepared) NewStepEval(sp StepPoint) (StepEval, bool) {
+	c, a, ok := p.stepInputs(&sp)
+	if !ok {
+		return StepEval{}, false
+	}
+	return StepEval{sp: p.step, c: c, a: a}, true
+}
+
+// Step is the seconds of one engine step that decodes one token for each
+// of decode sequences at a mean context of ctx tokens and prefills prefill
+// prompt tokens of prompts promptLen tokens long in the same step, as
+// vLLM's chunked-prefill scheduler packs them (v1/core/sched/scheduler.py:
+// running requests first, then waiting ones within the step's token
+// budget). The prefill tokens are GEMM FLOPs at the prefill rate plus their
+// causal attention at a mean of promptLen/2 earlier tokens; a step without
+// decodes pays the fixed and weight-streaming costs once, as a prefill
+// chunk does.
+func (e *StepEval) Step(decode int, ctx, prefill, promptLen float64) float64 {
+	c, a, sp := &e.c, &e.a, e.sp
+	share := a.layerShare
+	tp := float64(a.tp)
+	pf := 0.0
+	if prefill > 0 {
+		pf = prefill * (c.linFLOPs + c.attnFLOPs*promptLen/2) * share / (tp * c.flopsPF)
+	}
+	if decode < 1 {
+		if prefill <= 0 {
+			return 0
+		}
+		fixed := a.eng.HostMs*1e-3 + c.layerS*share + c.moeS*share
+		if a.eager || !a.eng.CUDAGraphs {
+			fixed += c.eagerS * share
+		}
+		t := fixed + smoothMax(sp.weightSeconds(c, a, c.moeTouched(prefill)), pf, sp.s.SmoothMaxPower) + a.kvPerTok*prefill*share/c.bwKV
+		if a.tp > 1 {
+			bytes := prefill * c.hidden * 2 * 2 * (tp - 1) / tp
+			t += 2 * c.layers * share * (sp.allReduceLatency(a) + bytes/sp.link[a.ic])
+		}
+		return t
+	}
+	var t StepTerms
+	sp.decodeStep(&t, c, a, decode, ctx)
+	if a.tp > 1 && prefill > 0 {
+		// The prefill tokens' activations join the all-reduces.
+		t.Total += 2 * c.layers * share * prefill * c.hidden * 2 * 2 * (tp - 1) / tp / sp.link[a.ic]
+	}
+	return t.Total + pf + a.kvPerTok*prefill*share/c.bwKV
+}

@@ -9,32 +9,6 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/planner"
 )
 
-func TestBurstBatch(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		k       Kind
-		n, c    int
-		want    int
-		comment string
-	}{
-		// H(256) = 6.1243; 320 / (64/256 + 6.1243) = 50.2.
-		{"LambdaLabs 320 prompts, throughput", Aggregate, 320, 256, 50, "time-weighted batch"},
-		// 256 × (1 − 256/320 × (1 − ln 2)) = 256 × 0.7545 = 193.2.
-		{"LambdaLabs 320 prompts, mean TPOT", TPOT, 320, 256, 193, "request-weighted batch"},
-		// No queue: N / H(N); H(8) = 2.7179, 8 / 2.7179 = 2.94.
-		{"burst that fits the running limit drains at once", Aggregate, 8, 8, 3, ""},
-		// 1000 / (744/256 + 6.1243) = 110.7.
-		{"long queue keeps the batch near the limit for longer", Aggregate, 1000, 256, 111, ""},
-		{"a single request is a single stream", Aggregate, 1, 1, 1, ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := burstBatch(tc.k, tc.n, tc.c); got != tc.want {
-				t.Errorf("burstBatch(%v, %d, %d) = %d, want %d", tc.k, tc.n, tc.c, got, tc.want)
-			}
-		})
-	}
-}
-
 // TestPrepareBurst: a concurrency above max_num_seqs is a burst and gets
 // the drained batches; one below is a steady concurrency and keeps its own.
 func TestPrepareBurst(t *testing.T) {

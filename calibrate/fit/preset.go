@@ -129,6 +129,7 @@ func annotate(pts []Point, data []byte) {
 	type ann struct {
 		eager, e2e bool
 		trust      string
+		run        BenchRun
 	}
 	rows := map[string]ann{}
 	for {
@@ -147,6 +148,7 @@ func annotate(pts []Point, data []byte) {
 		a := ann{trust: strings.Fields(get("trust") + " high")[0]}
 		a.eager = strings.Contains(ver, "eager") || strings.Contains(conv, "eager mode")
 		a.e2e = strings.Contains(conv, "decode_tok_s=output_len/e2e") || strings.Contains(conv, "/latency")
+		a.run = readBenchRun(get("batch_or_concurrency"), get("request_rate"), get("dataset_workload"), get("bench_tool"))
 		rows[get("row_id")] = a
 	}
 	for i := range pts {
@@ -158,6 +160,9 @@ func annotate(pts []Point, data []byte) {
 			pts[i].EnforceEager = a.eager
 			pts[i].DecodeFromE2E = a.e2e && pts[i].Kind == Decode
 			pts[i].Trust = a.trust
+			if k := pts[i].Kind; k == Aggregate || k == TPOT {
+				pts[i].setRun(a.run)
+			}
 		}
 	}
 }
