@@ -95,6 +95,10 @@ type ClassRow struct {
 	// LayerUs is the kernel-time floor per layer per step (norms, rotary,
 	// attention launch, small GEMVs) beyond the weight streaming (µs).
 	LayerUs float64 `json:"layer_us"`
+	// DecodeComputeEfficiency is the share of the dense tensor rate this
+	// class's batched decode GEMMs (M = batch) reach; 0 = the model-wide
+	// step.decode_compute_efficiency.
+	DecodeComputeEfficiency float64 `json:"decode_compute_efficiency,omitempty"`
 }
 
 // GPUScale scales a class row for one GPU (1 = the class's value).
@@ -191,6 +195,11 @@ func (s *StepModel) validate() error {
 		}
 		if err := nonneg("classes["+c+"].layer_us", r.LayerUs); err != nil {
 			return err
+		}
+		if r.DecodeComputeEfficiency != 0 {
+			if err := unit("classes["+c+"].decode_compute_efficiency", r.DecodeComputeEfficiency); err != nil {
+				return err
+			}
 		}
 	}
 	names := make([]string, 0, len(s.GPUs))
@@ -496,7 +505,11 @@ func stepConstsFor(s *StepModel, m *ModelConfig, g *GPU, cls *ClassRow, scale GP
 	c.bwKV = g.MemBWGBs * 1e9 * s.KVEfficiency
 	rate := tensorRate(g, qr.TensorRate) * 1e12
 	c.flopsPF = rate * cls.ComputeEfficiency * scale.ComputeScale
-	c.flopsDec = rate * s.DecodeComputeEfficiency * scale.ComputeScale
+	decEff := s.DecodeComputeEfficiency
+	if cls.DecodeComputeEfficiency > 0 {
+		decEff = cls.DecodeComputeEfficiency
+	}
+	c.flopsDec = rate * decEff * scale.ComputeScale
 	c.linFLOPs = 2 * (linActive + lmHead)
 	c.attnFLOPs = 2 * L * float64(m.NumHeads) * float64(m.HeadDim)
 	c.layerS = L * cls.LayerUs * 1e-6

@@ -14,6 +14,7 @@ const (
 	priorSDEfficiency = 0.7  // class efficiencies: ±1 logit ≈ 0.8 → 0.6 … 0.92
 	priorSDOverhead   = 0.7  // host, layer, all-reduce costs: × 2 either way
 	priorSDGPUScale   = 0.15 // a GPU's bandwidth scale against its class: ± 15 %
+	priorSDGPUCompute = 0.25 // a GPU's tensor-rate share against its class: ± 25 %
 	priorSDExponent   = 0.5  // size exponent: ± 0.1 around 1
 )
 
@@ -29,6 +30,15 @@ func classParam(c, field string, tr transform, sd float64, p func(*planner.Class
 	return param{name: fmt.Sprintf("step.classes[%s].%s", c, field), tr: tr, priorSD: sd,
 		get: func(b *planner.Baselines) float64 { r := stepOf(b).Classes[c]; return *p(&r) },
 		set: func(b *planner.Baselines, v float64) { r := stepOf(b).Classes[c]; *p(&r) = v; stepOf(b).Classes[c] = r }}
+}
+
+// gpuComputeParam scales one GPU's tensor-rate shares (prefill and batched
+// decode) against its class: datasheet peaks are reached to different
+// degrees (A100's 312 TFLOPS by cuBLAS GEMMs nearly, H100's 989 less so).
+func gpuComputeParam(g string) param {
+	return param{name: fmt.Sprintf("step.gpus[%s].compute_scale", g), tr: positive, priorSD: priorSDGPUCompute,
+		get: func(b *planner.Baselines) float64 { return stepOf(b).GPUs[g].ComputeScale },
+		set: func(b *planner.Baselines, v float64) { r := stepOf(b).GPUs[g]; r.ComputeScale = v; stepOf(b).GPUs[g] = r }}
 }
 
 func gpuScaleParam(g string) param {
@@ -66,7 +76,7 @@ func identifiedStep(b *planner.Baselines, pts []Point) []param {
 	if s.GPUs == nil {
 		s.GPUs = map[string]planner.GPUScale{}
 	}
-	classes, classCompute, gpus := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	classes, classCompute, classLoad, gpus, gpuCompute := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 	engines, engLoad := map[int]bool{}, map[int]bool{}
 	tpLinks, tpSizes, quants := map[string]bool{}, map[int]bool{}, map[string]bool{}
 	eager, moe, nccl, load, longCtx := false, false, false, false, false
@@ -76,6 +86,9 @@ func identifiedStep(b *planner.Baselines, pts []Point) []param {
 		classes[cls] = true
 		if p.Kind == Decode {
 			gpus[p.GPU.Name] = true
+		}
+		if p.Kind != Decode {
+			gpuCompute[p.GPU.Name] = true
 		}
 		eng := engineIndexOf(s, p.VLLMVersion)
 		engines[eng] = true
@@ -102,6 +115,7 @@ func identifiedStep(b *planner.Baselines, pts []Point) []param {
 			load = true
 			engLoad[eng] = true
 			classCompute[cls] = true
+			classLoad[cls] = true
 		}
 		if p.PromptTokens+p.OutputTokens >= 8192 {
 			longCtx = true
@@ -116,12 +130,18 @@ func identifiedStep(b *planner.Baselines, pts []Point) []param {
 		if classCompute[c] {
 			ps = append(ps, classParam(c, "compute_efficiency", unit, priorSDEfficiency, func(r *planner.ClassRow) *float64 { return &r.ComputeEfficiency }))
 		}
+		if r := s.Classes[c]; classLoad[c] && r.DecodeComputeEfficiency > 0 {
+			ps = append(ps, classParam(c, "decode_compute_efficiency", unit, priorSDEfficiency, func(r *planner.ClassRow) *float64 { return &r.DecodeComputeEfficiency }))
+		}
 	}
 	for _, g := range sortedKeys(gpus) {
 		if _, ok := s.GPUs[g]; !ok {
 			s.GPUs[g] = planner.GPUScale{BWScale: 1, ComputeScale: 1}
 		}
 		ps = append(ps, gpuScaleParam(g))
+		if gpuCompute[g] {
+			ps = append(ps, gpuComputeParam(g))
+		}
 	}
 	idx := make([]int, 0, len(engines))
 	for i := range engines {
@@ -157,7 +177,14 @@ func identifiedStep(b *planner.Baselines, pts []Point) []param {
 	if load || longCtx {
 		ps = append(ps, stepScalar("kv_efficiency", unit, priorSDEfficiency, func(s *planner.StepModel) *float64 { return &s.KVEfficiency }))
 	}
-	if load {
+	globalDecode := false
+	for c := range classLoad {
+		if s.Classes[c].DecodeComputeEfficiency == 0 {
+			globalDecode = true
+		}
+	}
+	if globalDecode {
+		// A class without its own row decodes at the model-wide share.
 		ps = append(ps, stepScalar("decode_compute_efficiency", unit, priorSDEfficiency, func(s *planner.StepModel) *float64 { return &s.DecodeComputeEfficiency }))
 	}
 	return ps
@@ -221,6 +248,7 @@ func roundStep(s *planner.StepModel, n int) {
 		r(&c.BWEfficiency)
 		r(&c.ComputeEfficiency)
 		r(&c.LayerUs)
+		r(&c.DecodeComputeEfficiency)
 		s.Classes[k] = c
 	}
 	for k, g := range s.GPUs {

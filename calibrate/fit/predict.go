@@ -71,7 +71,11 @@ func replayPoint(b *planner.Baselines, prep *planner.Prepared, p *Point, res *pl
 	mean := float64(max(p.OutputTokens, 1))
 	cmax := defaultMaxNumSeqs(p.VLLMVersion, &p.GPU, DefaultPrepareOptions.MaxNumSeqs)
 	if pool := res.Feasibility.KVPoolTokens; pool > 0 {
-		cmax = min(cmax, max(int(float64(pool)/(float64(p.PromptTokens)+mean)), 1))
+		// vLLM admits a request when its prompt's blocks are free and
+		// preempts when decoding outgrows the pool, so the running set
+		// holds the pool at the requests' mean occupancy over their
+		// lifetime, prompt + half the output.
+		cmax = min(cmax, max(int(float64(pool)/(float64(p.PromptTokens)+mean/2)), 1))
 	}
 	conc := max(p.Concurrency, 1)
 	if p.Run.Burst {
@@ -80,6 +84,9 @@ func replayPoint(b *planner.Baselines, prep *planner.Prepared, p *Point, res *pl
 	r := replay{ev: &ev, prompt: float64(max(p.PromptTokens, 1)), ctx: float64(p.PromptTokens) + mean/2, lens: p.lens,
 		conc: conc, cmax: cmax, budget: budget, chunked: chunked}
 	out, tpot, ok := r.run()
+	if debugReplay != nil {
+		debugReplay(p, &r, out, tpot)
+	}
 	if !ok {
 		return Prediction{}, false
 	}
@@ -93,3 +100,5 @@ func replayPoint(b *planner.Baselines, prep *planner.Prepared, p *Point, res *pl
 	ms := tpot * 1000
 	return Prediction{ms, ms / lr[1], ms / lr[0], ms > 0}, ms > 0
 }
+
+var debugReplay func(p *Point, r *replay, out, tpot float64)
