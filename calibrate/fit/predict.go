@@ -84,9 +84,6 @@ func replayPoint(b *planner.Baselines, prep *planner.Prepared, p *Point, res *pl
 	r := replay{ev: &ev, prompt: float64(max(p.PromptTokens, 1)), ctx: float64(p.PromptTokens) + mean/2, lens: p.lens,
 		conc: conc, cmax: cmax, budget: budget, chunked: chunked}
 	out, tpot, ok := r.run()
-	if debugReplay != nil {
-		debugReplay(p, &r, out, tpot)
-	}
 	if !ok {
 		return Prediction{}, false
 	}
@@ -100,5 +97,3 @@ func replayPoint(b *planner.Baselines, prep *planner.Prepared, p *Point, res *pl
 	ms := tpot * 1000
 	return Prediction{ms, ms / lr[1], ms / lr[0], ms > 0}, ms > 0
 }
-
-var debugReplay func(p *Point, r *replay, out, tpot float64)

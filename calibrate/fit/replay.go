@@ -63,7 +63,7 @@ func readBenchRun(batch, rate, dataset, tool string) BenchRun {
 // (output tokens − 1) — queueing and the first token excluded, every later
 // step of the request included, whatever else it carried.
 type replay struct {
-	ev      *planner.StepEval
+	ev      stepTimer
 	prompt  float64
 	ctx     float64 // mean decode context
 	lens    []int   // output tokens per request, in arrival order
@@ -71,6 +71,11 @@ type replay struct {
 	cmax    int     // running limit
 	budget  int     // token budget per step
 	chunked bool    // V1: prefill chunks ride in decode steps
+}
+
+// stepTimer times one engine step (planner.StepEval.Step).
+type stepTimer interface {
+	Step(decode int, ctx, prefill, promptLen float64) float64
 }
 
 // maxSegments bounds the step-time evaluations of one replay: steps are
