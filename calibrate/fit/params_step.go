@@ -38,7 +38,11 @@ func classParam(c, field string, tr transform, sd float64, p func(*planner.Class
 func gpuComputeParam(g string) param {
 	return param{name: fmt.Sprintf("step.gpus[%s].compute_scale", g), tr: positive, priorSD: priorSDGPUCompute,
 		get: func(b *planner.Baselines) float64 { return stepOf(b).GPUs[g].ComputeScale },
-		set: func(b *planner.Baselines, v float64) { r := stepOf(b).GPUs[g]; r.ComputeScale = v; stepOf(b).GPUs[g] = r }}
+		set: func(b *planner.Baselines, v float64) {
+			r := stepOf(b).GPUs[g]
+			r.ComputeScale = v
+			stepOf(b).GPUs[g] = r
+		}}
 }
 
 func gpuScaleParam(g string) param {
