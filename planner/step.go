@@ -127,6 +127,11 @@ type EngineRow struct {
 	HostMs float64 `json:"host_ms"`
 	// PerSeqUs is the host cost per running sequence per step (µs).
 	PerSeqUs float64 `json:"per_seq_us"`
+	// TPWorkerUs is the host cost per step of each tensor-parallel worker
+	// beyond the first: the engine hands every step's inputs to the other
+	// ranks (a tensor broadcast in the V0 engines, a shared-memory message
+	// queue later) before the GPUs can start (µs).
+	TPWorkerUs float64 `json:"tp_worker_us,omitempty"`
 	// CUDAGraphs and CustomAllReduce say which features apply.
 	CUDAGraphs      bool   `json:"cuda_graphs"`
 	CustomAllReduce bool   `json:"custom_allreduce"`
@@ -241,6 +246,9 @@ func (s *StepModel) validate() error {
 			return err
 		}
 		if err := nonneg(fmt.Sprintf("engines[%d].per_seq_us", i), e.PerSeqUs); err != nil {
+			return err
+		}
+		if err := nonneg(fmt.Sprintf("engines[%d].tp_worker_us", i), e.TPWorkerUs); err != nil {
 			return err
 		}
 	}
@@ -576,7 +584,7 @@ func (sp *stepPrep) decodeStep(t *StepTerms, c *stepConsts, a *stepArgs, B int, 
 	tp := float64(a.tp)
 	b := float64(B)
 	t.Batch = B
-	t.Host = a.eng.HostMs*1e-3 + b*a.eng.PerSeqUs*1e-6
+	t.Host = a.eng.HostMs*1e-3 + b*a.eng.PerSeqUs*1e-6 + float64(a.tp-1)*a.eng.TPWorkerUs*1e-6
 	t.Layers = c.layerS * share
 	if a.eager || !a.eng.CUDAGraphs {
 		t.Layers += c.eagerS * share
@@ -628,7 +636,7 @@ func (sp *stepPrep) prefillSeconds(c *stepConsts, a *stepArgs, n, chunk int) flo
 	}
 	comp := (c.linFLOPs*N + c.attnFLOPs*N*N/2) * share / (tp * c.flopsPF)
 	wt := sp.weightSeconds(c, a, c.moeTouched(N))
-	fixed := a.eng.HostMs*1e-3 + c.layerS*share + c.moeS*share
+	fixed := a.eng.HostMs*1e-3 + float64(a.tp-1)*a.eng.TPWorkerUs*1e-6 + c.layerS*share + c.moeS*share
 	if a.eager || !a.eng.CUDAGraphs {
 		fixed += c.eagerS * share
 	}
@@ -695,7 +703,7 @@ func (e *StepEval) Step(decode int, ctx, prefill, promptLen float64) float64 {
 		if prefill <= 0 {
 			return 0
 		}
-		fixed := a.eng.HostMs*1e-3 + c.layerS*share + c.moeS*share
+		fixed := a.eng.HostMs*1e-3 + float64(a.tp-1)*a.eng.TPWorkerUs*1e-6 + c.layerS*share + c.moeS*share
 		if a.eager || !a.eng.CUDAGraphs {
 			fixed += c.eagerS * share
 		}
