@@ -215,6 +215,8 @@ func mapPublished(get func(string) string) (Measurement, string) {
 var (
 	numberRe     = regexp.MustCompile(`^~?\s*([0-9]+(?:\.[0-9]+)?)(?:$|[\s(])`)
 	avgRe        = regexp.MustCompile(`\bavg\s+([0-9]+(?:\.[0-9]+)?)\b`)
+	tildeAvgRe   = regexp.MustCompile(`~\s*([0-9]+(?:\.[0-9]+)?)\s+avg\b`)
+	ratioRe      = regexp.MustCompile(`\b([0-9]+(?:\.[0-9]+)?)\s*/\s*([0-9]+)\b`)
 	concurrentRe = regexp.MustCompile(`^([0-9]+)(?:$|\s+(?:prompts?|requests?|streams?|concurrent)\b|\s*\()`)
 	versionRe    = regexp.MustCompile(`^v?([0-9]+\.[0-9]+(?:\.[0-9]+)?(?:\.post[0-9]+)?)\b`)
 )
@@ -231,15 +233,29 @@ func leadingNumber(s string) Opt {
 	return Opt{}
 }
 
-// tokenCount reads a token-count cell: a number, or "… avg N".
+// tokenCount reads a token-count cell: a number, a total over the request
+// count ("43140/1000 generated", "ShareGPT (217393/1000 avg)", "1857/32
+// avg": the mean per request), "… avg N" or "~N avg". The totals matter:
+// the arc53 llm-price-compass issue #6 report generated 43,140 tokens for
+// 1,000 prompts (a fine-tune that stops early) and dstack's MI300X
+// serving_benchmarks_vllm_80.txt 1,857 for 32; read as unreported, both
+// took the 224-token ShareGPT default, 4–5 × the real output.
 func tokenCount(s string) Opt {
 	if v := leadingNumber(s); v.Valid {
 		return v
 	}
-	if m := avgRe.FindStringSubmatch(s); m != nil {
-		v, err := strconv.ParseFloat(m[1], 64)
-		if err == nil {
-			return Some(v)
+	if m := ratioRe.FindStringSubmatch(s); m != nil {
+		num, err1 := strconv.ParseFloat(m[1], 64)
+		den, err2 := strconv.ParseFloat(m[2], 64)
+		if err1 == nil && err2 == nil && den > 0 {
+			return Some(round3(num / den))
+		}
+	}
+	for _, re := range []*regexp.Regexp{avgRe, tildeAvgRe} {
+		if m := re.FindStringSubmatch(s); m != nil {
+			if v, err := strconv.ParseFloat(m[1], 64); err == nil {
+				return Some(v)
+			}
 		}
 	}
 	return Opt{}

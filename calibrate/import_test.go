@@ -163,8 +163,22 @@ func TestNormalizers(t *testing.T) {
 	if v := leadingNumber("~14 (chart-read)"); v != Some(14) {
 		t.Errorf("leadingNumber = %v", v)
 	}
-	if v := tokenCount("ShareGPT avg 202"); v != Some(202) {
-		t.Errorf("tokenCount = %v", v)
+	for _, c := range []struct {
+		in   string
+		want Opt
+	}{
+		{"ShareGPT avg 202", Some(202)},
+		// Totals over the request count are the mean per request.
+		{"43140/1000 generated (fine-tune stops early)", Some(43.14)},
+		{"ShareGPT (217393/1000 avg)", Some(217.393)},
+		{"1857/32 avg", Some(58.031)},
+		{"ShareGPT (variable; ~217 avg)", Some(217)},
+		{"4000 (1997942/500)", Some(4000)},
+		{"ShareGPT (variable)", Opt{}},
+	} {
+		if v := tokenCount(c.in); v != c.want {
+			t.Errorf("tokenCount(%q) = %v, want %v", c.in, v, c.want)
+		}
 	}
 }
 

@@ -95,6 +95,10 @@ type ClassRow struct {
 	// LayerUs is the kernel-time floor per layer per step (norms, rotary,
 	// attention launch, small GEMVs) beyond the weight streaming (µs).
 	LayerUs float64 `json:"layer_us"`
+	// DecodeComputeEfficiency is the share of the dense tensor rate this
+	// class's batched decode GEMMs (M = batch) reach; 0 = the model-wide
+	// step.decode_compute_efficiency.
+	DecodeComputeEfficiency float64 `json:"decode_compute_efficiency,omitempty"`
 }
 
 // GPUScale scales a class row for one GPU (1 = the class's value).
@@ -123,6 +127,11 @@ type EngineRow struct {
 	HostMs float64 `json:"host_ms"`
 	// PerSeqUs is the host cost per running sequence per step (µs).
 	PerSeqUs float64 `json:"per_seq_us"`
+	// TPWorkerUs is the host cost per step of each tensor-parallel worker
+	// beyond the first: the engine hands every step's inputs to the other
+	// ranks (a tensor broadcast in the V0 engines, a shared-memory message
+	// queue later) before the GPUs can start (µs).
+	TPWorkerUs float64 `json:"tp_worker_us,omitempty"`
 	// CUDAGraphs and CustomAllReduce say which features apply.
 	CUDAGraphs      bool   `json:"cuda_graphs"`
 	CustomAllReduce bool   `json:"custom_allreduce"`
@@ -192,6 +201,11 @@ func (s *StepModel) validate() error {
 		if err := nonneg("classes["+c+"].layer_us", r.LayerUs); err != nil {
 			return err
 		}
+		if r.DecodeComputeEfficiency != 0 {
+			if err := unit("classes["+c+"].decode_compute_efficiency", r.DecodeComputeEfficiency); err != nil {
+				return err
+			}
+		}
 	}
 	names := make([]string, 0, len(s.GPUs))
 	for n := range s.GPUs {
@@ -232,6 +246,9 @@ func (s *StepModel) validate() error {
 			return err
 		}
 		if err := nonneg(fmt.Sprintf("engines[%d].per_seq_us", i), e.PerSeqUs); err != nil {
+			return err
+		}
+		if err := nonneg(fmt.Sprintf("engines[%d].tp_worker_us", i), e.TPWorkerUs); err != nil {
 			return err
 		}
 	}
@@ -496,7 +513,11 @@ func stepConstsFor(s *StepModel, m *ModelConfig, g *GPU, cls *ClassRow, scale GP
 	c.bwKV = g.MemBWGBs * 1e9 * s.KVEfficiency
 	rate := tensorRate(g, qr.TensorRate) * 1e12
 	c.flopsPF = rate * cls.ComputeEfficiency * scale.ComputeScale
-	c.flopsDec = rate * s.DecodeComputeEfficiency * scale.ComputeScale
+	decEff := s.DecodeComputeEfficiency
+	if cls.DecodeComputeEfficiency > 0 {
+		decEff = cls.DecodeComputeEfficiency
+	}
+	c.flopsDec = rate * decEff * scale.ComputeScale
 	c.linFLOPs = 2 * (linActive + lmHead)
 	c.attnFLOPs = 2 * L * float64(m.NumHeads) * float64(m.HeadDim)
 	c.layerS = L * cls.LayerUs * 1e-6
@@ -563,7 +584,7 @@ func (sp *stepPrep) decodeStep(t *StepTerms, c *stepConsts, a *stepArgs, B int, 
 	tp := float64(a.tp)
 	b := float64(B)
 	t.Batch = B
-	t.Host = a.eng.HostMs*1e-3 + b*a.eng.PerSeqUs*1e-6
+	t.Host = a.eng.HostMs*1e-3 + b*a.eng.PerSeqUs*1e-6 + float64(a.tp-1)*a.eng.TPWorkerUs*1e-6
 	t.Layers = c.layerS * share
 	if a.eager || !a.eng.CUDAGraphs {
 		t.Layers += c.eagerS * share
@@ -615,7 +636,7 @@ func (sp *stepPrep) prefillSeconds(c *stepConsts, a *stepArgs, n, chunk int) flo
 	}
 	comp := (c.linFLOPs*N + c.attnFLOPs*N*N/2) * share / (tp * c.flopsPF)
 	wt := sp.weightSeconds(c, a, c.moeTouched(N))
-	fixed := a.eng.HostMs*1e-3 + c.layerS*share + c.moeS*share
+	fixed := a.eng.HostMs*1e-3 + float64(a.tp-1)*a.eng.TPWorkerUs*1e-6 + c.layerS*share + c.moeS*share
 	if a.eager || !a.eng.CUDAGraphs {
 		fixed += c.eagerS * share
 	}
@@ -640,4 +661,64 @@ func smoothMax(a, b, p float64) float64 {
 		return math.Sqrt(math.Sqrt(a2*a2 + b2*b2))
 	}
 	return math.Pow(math.Pow(a, p)+math.Pow(b, p), 1/p)
+}
+
+// StepEval is a StepPoint resolved once, whose engine steps can then be
+// timed many times: the fit replays a benchmark run step by step with it
+// (calibrate/fit/replay.go).
+type StepEval struct {
+	sp *stepPrep
+	c  stepConsts
+	a  stepArgs
+}
+
+// NewStepEval resolves sp for repeated step timing; ok is false without
+// step-model baselines or a performance basis.
+func (p *Prepared) NewStepEval(sp StepPoint) (StepEval, bool) {
+	c, a, ok := p.stepInputs(&sp)
+	if !ok {
+		return StepEval{}, false
+	}
+	return StepEval{sp: p.step, c: c, a: a}, true
+}
+
+// Step is the seconds of one engine step that decodes one token for each
+// of decode sequences at a mean context of ctx tokens and prefills prefill
+// prompt tokens of prompts promptLen tokens long in the same step, as
+// vLLM's chunked-prefill scheduler packs them (v1/core/sched/scheduler.py:
+// running requests first, then waiting ones within the step's token
+// budget). The prefill tokens are GEMM FLOPs at the prefill rate plus their
+// causal attention at a mean of promptLen/2 earlier tokens; a step without
+// decodes pays the fixed and weight-streaming costs once, as a prefill
+// chunk does.
+func (e *StepEval) Step(decode int, ctx, prefill, promptLen float64) float64 {
+	c, a, sp := &e.c, &e.a, e.sp
+	share := a.layerShare
+	tp := float64(a.tp)
+	pf := 0.0
+	if prefill > 0 {
+		pf = prefill * (c.linFLOPs + c.attnFLOPs*promptLen/2) * share / (tp * c.flopsPF)
+	}
+	if decode < 1 {
+		if prefill <= 0 {
+			return 0
+		}
+		fixed := a.eng.HostMs*1e-3 + float64(a.tp-1)*a.eng.TPWorkerUs*1e-6 + c.layerS*share + c.moeS*share
+		if a.eager || !a.eng.CUDAGraphs {
+			fixed += c.eagerS * share
+		}
+		t := fixed + smoothMax(sp.weightSeconds(c, a, c.moeTouched(prefill)), pf, sp.s.SmoothMaxPower) + a.kvPerTok*prefill*share/c.bwKV
+		if a.tp > 1 {
+			bytes := prefill * c.hidden * 2 * 2 * (tp - 1) / tp
+			t += 2 * c.layers * share * (sp.allReduceLatency(a) + bytes/sp.link[a.ic])
+		}
+		return t
+	}
+	var t StepTerms
+	sp.decodeStep(&t, c, a, decode, ctx)
+	if a.tp > 1 && prefill > 0 {
+		// The prefill tokens' activations join the all-reduces.
+		t.Total += 2 * c.layers * share * prefill * c.hidden * 2 * 2 * (tp - 1) / tp / sp.link[a.ic]
+	}
+	return t.Total + pf + a.kvPerTok*prefill*share/c.bwKV
 }

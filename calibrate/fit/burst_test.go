@@ -9,35 +9,108 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/planner"
 )
 
-func TestBurstBatch(t *testing.T) {
+// affineStep is a step timer with known values: 10 ms per step, 1 ms per
+// decoding sequence, 0.1 ms per prefill token.
+type affineStep struct{}
+
+func (affineStep) Step(decode int, _, prefill, _ float64) float64 {
+	return 0.010 + 0.001*float64(decode) + 0.0001*prefill
+}
+
+func fixedLens(n, l int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = l
+	}
+	return out
+}
+
+func TestReplayKnownValues(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
-		k       Kind
-		n, c    int
-		want    int
-		comment string
+		name      string
+		r         replay
+		out, tpot float64
+		comment   string
 	}{
-		// H(256) = 6.1243; 320 / (64/256 + 6.1243) = 50.2.
-		{"LambdaLabs 320 prompts, throughput", Aggregate, 320, 256, 50, "time-weighted batch"},
-		// 256 × (1 − 256/320 × (1 − ln 2)) = 256 × 0.7545 = 193.2.
-		{"LambdaLabs 320 prompts, mean TPOT", TPOT, 320, 256, 193, "request-weighted batch"},
-		// No queue: N / H(N); H(8) = 2.7179, 8 / 2.7179 = 2.94.
-		{"burst that fits the running limit drains at once", Aggregate, 8, 8, 3, ""},
-		// 1000 / (744/256 + 6.1243) = 110.7.
-		{"long queue keeps the batch near the limit for longer", Aggregate, 1000, 256, 111, ""},
-		{"a single request is a single stream", Aggregate, 1, 1, 1, ""},
+		{"V1 burst that fits one step's budget", replay{prompt: 100, lens: fixedLens(4, 10), conc: 4, cmax: 4, budget: 1000, chunked: true},
+			// Step 1 prefills 4 × 100 tokens: 10 + 0.1 × 400 = 50 ms; then 9
+			// decode steps of 4: 9 × 14 = 126 ms. 40 tokens / 0.176 s; TPOT
+			// = 126 ms / 9.
+			40 / 0.176, 0.126 / 9, ""},
+		{"V0 burst in two prefill steps", replay{prompt: 100, lens: fixedLens(4, 10), conc: 4, cmax: 4, budget: 200},
+			// Two prefill-only steps of 200 tokens, 30 ms each; requests 0–1
+			// have their first token at 30 ms, 2–3 at 60 ms; 9 decode steps
+			// of 14 ms end at 186 ms. TPOT (156 + 156 + 126 + 126) / 4 / 9.
+			40 / 0.186, (0.156 + 0.156 + 0.126 + 0.126) / 4 / 9, ""},
+		{"closed loop of one runs the requests one after another", replay{prompt: 100, lens: fixedLens(2, 3), conc: 1, cmax: 8, budget: 1000, chunked: true},
+			// Each request: a prefill step of 100 tokens (20 ms), then 2
+			// decode steps of 11 ms: 42 ms; two of them 84 ms.
+			6 / 0.084, 0.011, ""},
+		{"max_num_seqs queues the rest of a burst", replay{prompt: 100, lens: fixedLens(2, 3), conc: 2, cmax: 1, budget: 1000, chunked: true},
+			// The same as the closed loop of one: the second request waits.
+			6 / 0.084, 0.011, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := burstBatch(tc.k, tc.n, tc.c); got != tc.want {
-				t.Errorf("burstBatch(%v, %d, %d) = %d, want %d", tc.k, tc.n, tc.c, got, tc.want)
+			tc.r.ev = affineStep{}
+			out, tpot, ok := tc.r.run()
+			if !ok || math.Abs(out/tc.out-1) > 1e-9 || math.Abs(tpot/tc.tpot-1) > 1e-9 {
+				t.Errorf("run() = %.6g tok/s, TPOT %.6g s, %v; want %.6g, %.6g", out, tpot, ok, tc.out, tc.tpot)
 			}
 		})
 	}
 }
 
-// TestPrepareBurst: a concurrency above max_num_seqs is a burst and gets
-// the drained batches; one below is a steady concurrency and keeps its own.
-func TestPrepareBurst(t *testing.T) {
+func TestOutputLengths(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		n     int
+		mean  float64
+		fixed bool
+	}{
+		{"fixed", 64, 1024, true},
+		{"ShareGPT-like", 1000, 201, false},
+		{"small burst", 32, 58, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := outputLengths(tc.n, tc.mean, tc.fixed)
+			sum, lo, hi := 0, l[0], l[0]
+			for _, v := range l {
+				sum += v
+				lo, hi = min(lo, v), max(hi, v)
+			}
+			if m := float64(sum) / float64(tc.n); math.Abs(m/tc.mean-1) > 0.02 {
+				t.Errorf("mean %.1f, want %.0f", m, tc.mean)
+			}
+			if tc.fixed != (lo == hi) || (!tc.fixed && hi < 3*int(tc.mean)) {
+				t.Errorf("lengths %d … %d for fixed=%v", lo, hi, tc.fixed)
+			}
+		})
+	}
+}
+
+func TestReadBenchRun(t *testing.T) {
+	for _, tc := range []struct {
+		name                       string
+		batch, rate, dataset, tool string
+		want                       BenchRun
+	}{
+		{"vllm bench serve burst", "1000 prompts at once", "inf", "ShareGPT, 1000 prompts", "vllm bench serve", BenchRun{Requests: 1000, Burst: true}},
+		{"offline latency batch", "64", "offline (all at once)", "synthetic fixed-length", "vLLM benchmark_latency", BenchRun{Requests: 64, Burst: true, FixedLengths: true, Offline: true}},
+		{"max-concurrency closed loop", "8", "inf (max-concurrency 8)", "ShareGPT, 100 prompts", "vllm bench serve --max-concurrency 8", BenchRun{Requests: 100}},
+		{"random dataset at fixed concurrency", "4", "inf (max-concurrency)", "300 prompts, 256 in / 128 out", "serving benchmark", BenchRun{Requests: 300, FixedLengths: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := readBenchRun(tc.batch, tc.rate, tc.dataset, tc.tool); got != tc.want {
+				t.Errorf("readBenchRun = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestPrepareLoadRun: load points carry a run to replay (a closed loop at
+// their concurrency when the file does not say), capped at max_num_seqs
+// for the memory check only.
+func TestPrepareLoadRun(t *testing.T) {
 	m := func(conc int) calibrate.Measurement {
 		return calibrate.Measurement{GPU: "H100 SXM", GPUCount: 1, TP: 1, Interconnect: "unknown", Model: "mistralai/Mistral-7B-Instruct-v0.3",
 			ParamsB: calibrate.Some(7.25), Quantization: "none", KVCacheDtype: "auto", Concurrency: conc,
@@ -48,12 +121,12 @@ func TestPrepareBurst(t *testing.T) {
 		t.Fatalf("points %d, skips %v", len(pts), skips)
 	}
 	want := []struct {
-		k   Kind
-		eff int
-	}{{Aggregate, 50}, {TPOT, 193}, {Aggregate, 64}, {TPOT, 64}}
+		k       Kind
+		eff, nq int
+	}{{Aggregate, 256, 3200}, {TPOT, 256, 3200}, {Aggregate, 64, 640}, {TPOT, 64, 640}}
 	for i, w := range want {
-		if pts[i].Kind != w.k || pts[i].EffectiveConcurrency != w.eff {
-			t.Errorf("point %d: %v at %d, want %v at %d", i, pts[i].Kind, pts[i].EffectiveConcurrency, w.k, w.eff)
+		if pts[i].Kind != w.k || pts[i].EffectiveConcurrency != w.eff || len(pts[i].lens) != w.nq || pts[i].Run.Burst {
+			t.Errorf("point %d: %v at %d, %d requests (burst %v), want %v at %d, %d", i, pts[i].Kind, pts[i].EffectiveConcurrency, len(pts[i].lens), pts[i].Run.Burst, w.k, w.eff, w.nq)
 		}
 	}
 }
@@ -98,5 +171,4 @@ func TestPriorPullsAndFallsBack(t *testing.T) {
 	if !(a > p && a < a0) {
 		t.Errorf("awq bandwidth scale: prior %.3f, with prior %.3f, without %.3f (want prior < with < without)", p, a, a0)
 	}
-	_ = math.Abs
 }

@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	"gonum.org/v1/gonum/diff/fd"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
 
@@ -94,13 +93,43 @@ type objective struct {
 func (o *objective) residuals(r, x []float64) {
 	apply(o.b, o.ps, x)
 	for i := range o.pts {
-		pr := Predict(o.b, &o.pts[i])
-		v := pr.Value
-		if !pr.OK || v <= 0 {
-			v = o.pts[i].Measured * 1e-3
-		}
-		r[i] = o.w[i] * math.Log(v/o.pts[i].Measured) / o.scale
+		r[i] = o.residual(i)
 	}
+}
+
+// residual is point i's weighted log error under the applied parameters.
+func (o *objective) residual(i int) float64 {
+	pr := Predict(o.b, &o.pts[i])
+	v := pr.Value
+	if !pr.OK || v <= 0 {
+		v = o.pts[i].Measured * 1e-3
+	}
+	return o.w[i] * math.Log(v/o.pts[i].Measured) / o.scale
+}
+
+// jacobianStep is the forward-difference step of the Jacobian.
+const jacobianStep = 1e-5
+
+// forwardJacobian fills jac with forward differences of the residuals at x
+// (r0 the residuals there), predicting again only the points each
+// parameter touches: the others' derivatives are zero. Load points are
+// replayed step by step, so this keeps a fit's cost near that of the
+// points a parameter moves.
+func (o *objective) forwardJacobian(jac *mat.Dense, x, r0 []float64) {
+	xs := append([]float64(nil), x...)
+	for j := range xs {
+		xs[j] = x[j] + jacobianStep
+		apply(o.b, o.ps, xs)
+		for i := range o.pts {
+			d := 0.0
+			if t := o.ps[j].touches; t == nil || t(&o.pts[i]) {
+				d = (o.residual(i) - r0[i]) / jacobianStep
+			}
+			jac.Set(i, j, d)
+		}
+		xs[j] = x[j]
+	}
+	apply(o.b, o.ps, x)
 }
 
 func rho(z float64) float64  { return 2 * (math.Sqrt(1+z) - 1) }
@@ -128,7 +157,7 @@ func (o *objective) jacobian(x []float64) {
 	o.r = make([]float64, m)
 	o.residuals(o.r, x)
 	o.jac = mat.NewDense(m, n, nil)
-	fd.Jacobian(o.jac, o.residuals, x, &fd.JacobianSettings{Formula: fd.Forward, Step: 1e-5, OriginValue: o.r})
+	o.forwardJacobian(o.jac, x, o.r)
 	o.jx = append([]float64(nil), x...)
 }
 

@@ -60,6 +60,9 @@ type param struct {
 	// optimisation variable (log units for positive values, logit units for
 	// bounded ones); 0 = no prior beyond the tiny ridge.
 	priorSD float64
+	// touches reports whether the parameter can change a point's
+	// prediction (nil: every point); the Jacobian skips the others.
+	touches func(*Point) bool
 }
 
 // withPrior returns p with a prior spread.

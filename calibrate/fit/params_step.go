@@ -14,6 +14,7 @@ const (
 	priorSDEfficiency = 0.7  // class efficiencies: ±1 logit ≈ 0.8 → 0.6 … 0.92
 	priorSDOverhead   = 0.7  // host, layer, all-reduce costs: × 2 either way
 	priorSDGPUScale   = 0.15 // a GPU's bandwidth scale against its class: ± 15 %
+	priorSDGPUCompute = 0.25 // a GPU's tensor-rate share against its class: ± 25 %
 	priorSDExponent   = 0.5  // size exponent: ± 0.1 around 1
 )
 
@@ -27,24 +28,47 @@ func stepScalar(name string, tr transform, sd float64, p func(*planner.StepModel
 
 func classParam(c, field string, tr transform, sd float64, p func(*planner.ClassRow) *float64) param {
 	return param{name: fmt.Sprintf("step.classes[%s].%s", c, field), tr: tr, priorSD: sd,
-		get: func(b *planner.Baselines) float64 { r := stepOf(b).Classes[c]; return *p(&r) },
-		set: func(b *planner.Baselines, v float64) { r := stepOf(b).Classes[c]; *p(&r) = v; stepOf(b).Classes[c] = r }}
+		touches: func(p *Point) bool { return planner.ClassOf(&p.GPU) == c },
+		get:     func(b *planner.Baselines) float64 { r := stepOf(b).Classes[c]; return *p(&r) },
+		set:     func(b *planner.Baselines, v float64) { r := stepOf(b).Classes[c]; *p(&r) = v; stepOf(b).Classes[c] = r }}
+}
+
+// gpuComputeParam scales one GPU's tensor-rate shares (prefill and batched
+// decode) against its class: datasheet peaks are reached to different
+// degrees (A100's 312 TFLOPS by cuBLAS GEMMs nearly, H100's 989 less so).
+func gpuComputeParam(g string) param {
+	return param{name: fmt.Sprintf("step.gpus[%s].compute_scale", g), tr: positive, priorSD: priorSDGPUCompute, touches: onGPU(g),
+		get: func(b *planner.Baselines) float64 { return stepOf(b).GPUs[g].ComputeScale },
+		set: func(b *planner.Baselines, v float64) {
+			r := stepOf(b).GPUs[g]
+			r.ComputeScale = v
+			stepOf(b).GPUs[g] = r
+		}}
+}
+
+// onGPU is true for the points measured on GPU g.
+func onGPU(g string) func(*Point) bool {
+	return func(p *Point) bool { return p.GPU.Name == g }
 }
 
 func gpuScaleParam(g string) param {
-	return param{name: fmt.Sprintf("step.gpus[%s].bw_scale", g), tr: positive, priorSD: priorSDGPUScale,
+	return param{name: fmt.Sprintf("step.gpus[%s].bw_scale", g), tr: positive, priorSD: priorSDGPUScale, touches: onGPU(g),
 		get: func(b *planner.Baselines) float64 { return stepOf(b).GPUs[g].BWScale },
 		set: func(b *planner.Baselines, v float64) { r := stepOf(b).GPUs[g]; r.BWScale = v; stepOf(b).GPUs[g] = r }}
 }
 
-func engineParam(i int, field string, p func(*planner.EngineRow) *float64) param {
+func engineParam(s *planner.StepModel, i int, field string, p func(*planner.EngineRow) *float64) param {
 	return param{name: fmt.Sprintf("step.engines[%d].%s", i, field), tr: positive, priorSD: priorSDOverhead,
-		get: func(b *planner.Baselines) float64 { return *p(&stepOf(b).Engines[i]) },
-		set: func(b *planner.Baselines, v float64) { *p(&stepOf(b).Engines[i]) = v }}
+		touches: func(p *Point) bool { return engineIndexOf(s, p.VLLMVersion) == i },
+		get:     func(b *planner.Baselines) float64 { return *p(&stepOf(b).Engines[i]) },
+		set:     func(b *planner.Baselines, v float64) { *p(&stepOf(b).Engines[i]) = v }}
 }
 
 func quantScaleParam(q string) param {
 	return param{name: fmt.Sprintf("step.quantizations[%s].bw_scale", q), tr: bounded(0.2, 2), priorSD: priorSDEfficiency,
+		touches: func(p *Point) bool {
+			return planner.SpeedClass(p.Quantization) == planner.SpeedClass(q) || p.Quantization == q
+		},
 		get: func(b *planner.Baselines) float64 { return stepOf(b).Quantizations[q].BWScale },
 		set: func(b *planner.Baselines, v float64) {
 			r := stepOf(b).Quantizations[q]
@@ -55,8 +79,9 @@ func quantScaleParam(q string) param {
 
 func arParam(ic string) param {
 	return param{name: fmt.Sprintf("step.allreduce_us[%s]", ic), tr: positive, priorSD: priorSDOverhead,
-		get: func(b *planner.Baselines) float64 { return stepOf(b).AllReduceUs[ic] },
-		set: func(b *planner.Baselines, v float64) { stepOf(b).AllReduceUs[ic] = v }}
+		touches: func(p *Point) bool { return p.TP > 1 },
+		get:     func(b *planner.Baselines) float64 { return stepOf(b).AllReduceUs[ic] },
+		set:     func(b *planner.Baselines, v float64) { stepOf(b).AllReduceUs[ic] = v }}
 }
 
 // identifiedStep lists the step-model parameters the points identify, in a
@@ -66,8 +91,8 @@ func identifiedStep(b *planner.Baselines, pts []Point) []param {
 	if s.GPUs == nil {
 		s.GPUs = map[string]planner.GPUScale{}
 	}
-	classes, classCompute, gpus := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	engines, engLoad := map[int]bool{}, map[int]bool{}
+	classes, classCompute, classLoad, gpus, gpuCompute := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	engines, engLoad, engTP := map[int]bool{}, map[int]bool{}, map[int]bool{}
 	tpLinks, tpSizes, quants := map[string]bool{}, map[int]bool{}, map[string]bool{}
 	eager, moe, nccl, load, longCtx := false, false, false, false, false
 	for i := range pts {
@@ -76,6 +101,9 @@ func identifiedStep(b *planner.Baselines, pts []Point) []param {
 		classes[cls] = true
 		if p.Kind == Decode {
 			gpus[p.GPU.Name] = true
+		}
+		if p.Kind != Decode {
+			gpuCompute[p.GPU.Name] = true
 		}
 		eng := engineIndexOf(s, p.VLLMVersion)
 		engines[eng] = true
@@ -86,6 +114,7 @@ func identifiedStep(b *planner.Baselines, pts []Point) []param {
 			moe = true
 		}
 		if p.TP > 1 {
+			engTP[eng] = true
 			tpLinks[p.Interconnect] = true
 			tpSizes[p.TP] = true
 			if !s.Engines[eng].CustomAllReduce || p.Interconnect != planner.InterconnectNVLink {
@@ -102,6 +131,7 @@ func identifiedStep(b *planner.Baselines, pts []Point) []param {
 			load = true
 			engLoad[eng] = true
 			classCompute[cls] = true
+			classLoad[cls] = true
 		}
 		if p.PromptTokens+p.OutputTokens >= 8192 {
 			longCtx = true
@@ -116,12 +146,18 @@ func identifiedStep(b *planner.Baselines, pts []Point) []param {
 		if classCompute[c] {
 			ps = append(ps, classParam(c, "compute_efficiency", unit, priorSDEfficiency, func(r *planner.ClassRow) *float64 { return &r.ComputeEfficiency }))
 		}
+		if r := s.Classes[c]; classLoad[c] && r.DecodeComputeEfficiency > 0 {
+			ps = append(ps, classParam(c, "decode_compute_efficiency", unit, priorSDEfficiency, func(r *planner.ClassRow) *float64 { return &r.DecodeComputeEfficiency }))
+		}
 	}
 	for _, g := range sortedKeys(gpus) {
 		if _, ok := s.GPUs[g]; !ok {
 			s.GPUs[g] = planner.GPUScale{BWScale: 1, ComputeScale: 1}
 		}
 		ps = append(ps, gpuScaleParam(g))
+		if gpuCompute[g] {
+			ps = append(ps, gpuComputeParam(g))
+		}
 	}
 	idx := make([]int, 0, len(engines))
 	for i := range engines {
@@ -129,9 +165,12 @@ func identifiedStep(b *planner.Baselines, pts []Point) []param {
 	}
 	sort.Ints(idx)
 	for _, i := range idx {
-		ps = append(ps, engineParam(i, "host_ms", func(e *planner.EngineRow) *float64 { return &e.HostMs }))
+		ps = append(ps, engineParam(s, i, "host_ms", func(e *planner.EngineRow) *float64 { return &e.HostMs }))
 		if engLoad[i] {
-			ps = append(ps, engineParam(i, "per_seq_us", func(e *planner.EngineRow) *float64 { return &e.PerSeqUs }))
+			ps = append(ps, engineParam(s, i, "per_seq_us", func(e *planner.EngineRow) *float64 { return &e.PerSeqUs }))
+		}
+		if engTP[i] && s.Engines[i].TPWorkerUs > 0 {
+			ps = append(ps, engineParam(s, i, "tp_worker_us", func(e *planner.EngineRow) *float64 { return &e.TPWorkerUs }))
 		}
 	}
 	if eager {
@@ -157,7 +196,14 @@ func identifiedStep(b *planner.Baselines, pts []Point) []param {
 	if load || longCtx {
 		ps = append(ps, stepScalar("kv_efficiency", unit, priorSDEfficiency, func(s *planner.StepModel) *float64 { return &s.KVEfficiency }))
 	}
-	if load {
+	globalDecode := false
+	for c := range classLoad {
+		if s.Classes[c].DecodeComputeEfficiency == 0 {
+			globalDecode = true
+		}
+	}
+	if globalDecode {
+		// A class without its own row decodes at the model-wide share.
 		ps = append(ps, stepScalar("decode_compute_efficiency", unit, priorSDEfficiency, func(s *planner.StepModel) *float64 { return &s.DecodeComputeEfficiency }))
 	}
 	return ps
@@ -221,6 +267,7 @@ func roundStep(s *planner.StepModel, n int) {
 		r(&c.BWEfficiency)
 		r(&c.ComputeEfficiency)
 		r(&c.LayerUs)
+		r(&c.DecodeComputeEfficiency)
 		s.Classes[k] = c
 	}
 	for k, g := range s.GPUs {
@@ -235,6 +282,7 @@ func roundStep(s *planner.StepModel, n int) {
 	for i := range s.Engines {
 		r(&s.Engines[i].HostMs)
 		r(&s.Engines[i].PerSeqUs)
+		r(&s.Engines[i].TPWorkerUs)
 	}
 }
 

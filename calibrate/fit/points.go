@@ -93,6 +93,24 @@ type Point struct {
 	// Trust is the source's trust grade (high, medium-high, medium, …);
 	// it weighs the point in the fit.
 	Trust string
+	// Run is how the benchmark drove the load; lens its requests' output
+	// tokens in arrival order (setRun), replayed by Predict.
+	Run  BenchRun
+	lens []int
+}
+
+// setRun sets the point's benchmark shape and the output lengths its
+// replay uses.
+func (p *Point) setRun(run BenchRun) {
+	p.Run = run
+	n := run.Requests
+	if n <= 0 {
+		n = 10 * max(p.Concurrency, 1)
+	}
+	if run.Burst {
+		n = max(p.Concurrency, 1)
+	}
+	p.lens = outputLengths(n, float64(max(p.OutputTokens, 1)), run.FixedLengths)
 }
 
 // PrepareOptions sets how measurements become points.
@@ -204,8 +222,10 @@ func Prepare(ms []calibrate.Measurement, opt PrepareOptions) ([]Point, []Skip) {
 			}
 			p := base
 			p.Kind, p.Measured = k, v
-			if conc > maxSeqs {
-				p.EffectiveConcurrency = burstBatch(k, conc, eff)
+			if k == Aggregate || k == TPOT {
+				// A measurement file does not say how its load ran: a closed
+				// loop at its concurrency (annotate reads published rows).
+				p.setRun(BenchRun{})
 			}
 			p.Label = label(&p)
 			pts = append(pts, p)
@@ -247,17 +267,25 @@ func Prepare(ms []calibrate.Measurement, opt PrepareOptions) ([]Point, []Skip) {
 // V1 engine (0.8 on) defaults to 1024 on GPUs with ≥ 70 GiB that are not
 // A100s (H100, H200, MI300X) and 256 elsewhere (EngineArgs'
 // _set_default_args_v1; asserted by vLLM's tests/engine/test_arg_utils.py
-// test_defaults_with_usage_context); older engines use def (256).
+// test_defaults_with_usage_context); older engines use def (256). The A100
+// exception is later than the large defaults: GPUStack's v0.9.2 A100 80GB
+// run of 1,000 ShareGPT prompts (the-impact-of-quantization… page, BF16
+// row: 10,338 total tok/s at a mean TPOT of 200 ms) had ≈ 1,000 sequences
+// running, which 256 does not allow, while its v0.11 A100 runs
+// (qwen3-14b/a100.md: 1,887 output tok/s × 114 ms ≈ 215) stay under 256;
+// it is taken to apply from 0.10.
 func defaultMaxNumSeqs(version string, g *planner.GPU, def int) int {
 	v, ok := planner.ParseVLLMVersion(version)
 	if !ok || v < 0.008 {
 		return def
 	}
-	if g.MemoryGiB >= 70 && !strings.Contains(strings.ToLower(g.Name), "a100") {
+	if g.MemoryGiB >= 70 && !(isA100(g) && v >= 0.010) {
 		return 1024
 	}
 	return 256
 }
+
+func isA100(g *planner.GPU) bool { return strings.Contains(strings.ToLower(g.Name), "a100") }
 
 func orDefault(s, def string) string {
 	if strings.TrimSpace(s) == "" {
@@ -334,34 +362,6 @@ func effectiveConcurrency(p *Point, maxSeqs int) (int, string) {
 			c = max(c*9/10, 1)
 		}
 	}
-}
-
-// burstBatch is the running batch that sets a burst's measured quantity.
-// A stated concurrency above vLLM's max_num_seqs is a burst: N requests sent
-// at once (`vllm bench serve` at request rate inf reports num_prompts),
-// of which vLLM runs at most c (eff) while the rest queue. With output
-// lengths that vary as in ShareGPT — taken as exponential, so a running
-// request's remaining length does not depend on how long it has run — the
-// batch stays at c until the queue is empty, (N − c)·L/c steps for mean
-// length L, then drains as the maximum of c lengths, L·H(c) steps (H the
-// harmonic number). Aggregate throughput (total output / duration) is the
-// time-weighted mean batch, N / ((N − c)/c + H(c)), because step time is
-// close to affine in the batch. Mean TPOT weighs requests, not time: the
-// N − c that run while the queue lasts see c, the last c see c·ln 2 on
-// average (E[(1 − e^−x)/x] over x ~ Exp(1)).
-func burstBatch(k Kind, n, c int) int {
-	if c <= 0 || n <= 1 {
-		return c
-	}
-	nf, cf := float64(n), float64(c)
-	if k == TPOT {
-		return max(int(math.Round(cf*(1-cf/nf*(1-math.Ln2)))), 1)
-	}
-	h := 0.0
-	for i := 1; i <= c; i++ {
-		h += 1 / float64(i)
-	}
-	return max(int(math.Round(nf/((nf-cf)/cf+h))), 1)
 }
 
 // Summary counts points per kind and lists GPUs and vLLM versions.

@@ -42,11 +42,58 @@ func Predict(b *planner.Baselines, p *Point) Prediction {
 		out = Prediction{res.Perf.TTFTMs, res.Perf.TTFTMsRange[0], res.Perf.TTFTMsRange[1], true}
 	case Prefill:
 		out = Prediction{res.Perf.PrefillTokS, res.Perf.PrefillTokSRange[0], res.Perf.PrefillTokSRange[1], true}
-	case Aggregate:
-		out = Prediction{res.Load.OutputTokS, res.Load.OutputTokSRange[0], res.Load.OutputTokSRange[1], true}
-	case TPOT:
-		out = Prediction{res.Load.TPOTMs, res.Load.TPOTMsRange[0], res.Load.TPOTMsRange[1], true}
+	case Aggregate, TPOT:
+		if v, ok := replayPoint(b, prep, p, &res); ok {
+			out = v
+		} else if p.Kind == Aggregate {
+			out = Prediction{res.Load.OutputTokS, res.Load.OutputTokSRange[0], res.Load.OutputTokSRange[1], true}
+		} else {
+			out = Prediction{res.Load.TPOTMs, res.Load.TPOTMsRange[0], res.Load.TPOTMsRange[1], true}
+		}
 	}
 	out.OK = out.OK && out.Value > 0
 	return out
+}
+
+// replayPoint predicts a load point by replaying its benchmark (replay.go)
+// with the step model; ok is false for seed baselines or a point without a
+// run.
+func replayPoint(b *planner.Baselines, prep *planner.Prepared, p *Point, res *planner.Result) (Prediction, bool) {
+	if !b.IsStep() || len(p.lens) == 0 {
+		return Prediction{}, false
+	}
+	ev, ok := prep.NewStepEval(planner.StepPoint{TP: p.TP, Interconnect: p.Interconnect, Quantization: p.Quantization,
+		KVCacheDtype: p.KVCacheDtype, VLLMVersion: p.VLLMVersion, EnforceEager: p.EnforceEager, LayerShare: 1})
+	if !ok {
+		return Prediction{}, false
+	}
+	budget, chunked := tokenBudget(p.VLLMVersion, &p.GPU, &p.Model, p.Run.Offline)
+	mean := float64(max(p.OutputTokens, 1))
+	cmax := defaultMaxNumSeqs(p.VLLMVersion, &p.GPU, DefaultPrepareOptions.MaxNumSeqs)
+	if pool := res.Feasibility.KVPoolTokens; pool > 0 {
+		// vLLM admits a request when its prompt's blocks are free and
+		// preempts when decoding outgrows the pool, so the running set
+		// holds the pool at the requests' mean occupancy over their
+		// lifetime, prompt + half the output.
+		cmax = min(cmax, max(int(float64(pool)/(float64(p.PromptTokens)+mean/2)), 1))
+	}
+	conc := max(p.Concurrency, 1)
+	if p.Run.Burst {
+		conc = len(p.lens)
+	}
+	r := replay{ev: &ev, prompt: float64(max(p.PromptTokens, 1)), ctx: float64(p.PromptTokens) + mean/2, lens: p.lens,
+		conc: conc, cmax: cmax, budget: budget, chunked: chunked}
+	out, tpot, ok := r.run()
+	if !ok {
+		return Prediction{}, false
+	}
+	lr := b.LoadRange
+	if lr[0] == 0 {
+		lr = b.DecodeRange
+	}
+	if p.Kind == Aggregate {
+		return Prediction{out, out * lr[0], out * lr[1], true}, true
+	}
+	ms := tpot * 1000
+	return Prediction{ms, ms / lr[1], ms / lr[0], ms > 0}, ms > 0
 }

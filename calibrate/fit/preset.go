@@ -41,9 +41,9 @@ var DefaultSet = Preset{
 	Version:     "default-2",
 	Description: "The step-time model fitted by `vllm-wizard calibrate fit --preset default` to the published vLLM measurements in baselines/data/public-measurements.csv and more-measurements.csv; GPUs without measurements use their class's fitted efficiencies with their own bandwidth, TFLOPS and links.",
 	Notes: []string{
-		"parent: the embedded prior set (baselines/data/prior.json), physically derived values each with its reason in that file's provenance; every fitted parameter is pulled towards it (a prior of ×2 in log units for costs, 0.7 logit units for efficiencies, ±15 % for a GPU's bandwidth scale against its class), and what the data leave unidentified keeps it",
-		"decode step = host + per-sequence host + layers × layer floor (+ eager launch cost without CUDA graphs) + smooth max(weight streaming × MoE experts touched, GEMM compute) + KV reads + 2 × layers all-reduces + MoE routing + the prefill share; single-stream decode is the step of one sequence at its mean context (prompt + half the output)",
-		"bursts: a stated concurrency N above max_num_seqs (256) is N prompts sent at once; with ShareGPT-like output lengths (taken as exponential) the running batch c = min(256, KV capacity) drains once the queue is empty, so throughput is predicted at the time-weighted batch N / ((N − c)/c + H(c)) and mean TPOT at the request-weighted c·(1 − (c/N)(1 − ln 2))",
+		"parent: the embedded prior set (baselines/data/prior.json), physically derived values each with its reason in that file's provenance; every fitted parameter is pulled towards it (a prior of ×2 in log units for costs, 0.7 logit units for efficiencies, ±15 % for a GPU's bandwidth scale and ±25 % for its compute scale against its class), and what the data leave unidentified keeps it",
+		"decode step = host + per-sequence host + per extra TP rank host + layers × layer floor (+ eager launch cost without CUDA graphs) + smooth max(weight streaming × MoE experts touched, GEMM compute) + KV reads + 2 × layers all-reduces + MoE routing + the prefill share; single-stream decode is the step of one sequence at its mean context (prompt + half the output)",
+		"load rows are replayed as their benchmark ran (calibrate/fit/replay.go): N prompts at once (request rate inf, an offline batch) or a closed loop of c clients, at most max_num_seqs running (vLLM's default by version and GPU) and no more than the KV pool holds at prompt + half the output, waiting prompts prefilled within each step's token budget (V1 chunked, decodes first; V0 whole prompts in prefill-only steps), ShareGPT output lengths exponential and synthetic ones fixed; aggregate = total output / the run's duration, TPOT = per-request mean of (latency − TTFT) / (output − 1), as vllm bench serve reports them",
 		"decode rows measured as output tokens / end-to-end latency (conversions column) are predicted the same way: output / (prefill + output / decode)",
 		"trust weighs each row: high 1, medium-high 0.8, medium 0.6, medium-low and low-medium 0.45, low 0.3",
 		"GPTQ-Int8 rows are int8 (8-bit weights), not gptq (the 4-bit format)",
@@ -129,6 +129,7 @@ func annotate(pts []Point, data []byte) {
 	type ann struct {
 		eager, e2e bool
 		trust      string
+		run        BenchRun
 	}
 	rows := map[string]ann{}
 	for {
@@ -147,6 +148,7 @@ func annotate(pts []Point, data []byte) {
 		a := ann{trust: strings.Fields(get("trust") + " high")[0]}
 		a.eager = strings.Contains(ver, "eager") || strings.Contains(conv, "eager mode")
 		a.e2e = strings.Contains(conv, "decode_tok_s=output_len/e2e") || strings.Contains(conv, "/latency")
+		a.run = readBenchRun(get("batch_or_concurrency"), get("request_rate"), get("dataset_workload"), get("bench_tool"))
 		rows[get("row_id")] = a
 	}
 	for i := range pts {
@@ -158,6 +160,9 @@ func annotate(pts []Point, data []byte) {
 			pts[i].EnforceEager = a.eager
 			pts[i].DecodeFromE2E = a.e2e && pts[i].Kind == Decode
 			pts[i].Trust = a.trust
+			if k := pts[i].Kind; k == Aggregate || k == TPOT {
+				pts[i].setRun(a.run)
+			}
 		}
 	}
 }

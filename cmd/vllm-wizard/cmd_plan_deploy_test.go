@@ -14,9 +14,10 @@ func TestPlanDeploy(t *testing.T) {
 		want []string
 	}{
 		// The step model puts 70B bf16 at TP 4 under the 60 ms TPOT at this
-		// load (p90 ≈ 44 ms), so two TP 4 replicas serve it on the same 8 GPUs.
+		// load (p90 ≈ 41 ms); one TP 4 replica serves 4.6 req/s, so three
+		// serve 10 (12 GPUs on 2 nodes).
 		{"one GPU type at a request rate", []string{"--gpu", "H100 SXM", "--request-rate", "10"},
-			[]string{"H100 SXM: 2 replicas × TP 4 × PP 1 = 8 GPUs on 1 node", "TTFT", "TPOT", "SLO headroom", "$31.92/hour", "$23,302/month", "per M output tokens", "per M input tokens", "blended", "owned: $0.920/GPU-hour", "gpu-prices.csv"}},
+			[]string{"H100 SXM: 3 replicas × TP 4 × PP 1 = 12 GPUs on 2 nodes", "TTFT", "TPOT", "SLO headroom", "$47.88/hour", "$34,952/month", "per M output tokens", "per M input tokens", "blended", "owned: $0.920/GPU-hour", "gpu-prices.csv"}},
 		{"a list is ranked, a GPU without a price says so", []string{"--gpu", "H100 SXM,L40S,MI355X", "--request-rate", "10"},
 			[]string{"Ranked by cost", "H100 SXM", "L40S", "MI355X", "price_missing"}},
 		{"closed loop of users", []string{"--gpu", "H100 SXM", "--users", "200", "--think-time-s", "5"},
