@@ -259,42 +259,57 @@ func (s *Space) NeedsPareto() bool {
 	return false
 }
 
-// ParetoFlags marks, for rows First … First+len−1, the rows on their
-// (model, quality class) frontier of $/M output tokens against tok/s per
-// user, and which rows had both figures.
+// ParetoFlags holds what a ParetoPass learnt: each (model, quality class)
+// group's frontier of $/M output tokens against tok/s per user — only the
+// frontier, so memory does not grow with the grid — and, with a target,
+// each row's sizing while the grid is at most maxSizedRows long.
 type ParetoFlags struct {
-	First  int64
-	on, ok []uint64
+	First    int64
+	groups   map[[2]string]uint32
+	frontier deploy.Frontier
 	// sized holds, with a target, each row's replicas needed plus one (1:
 	// none meets it; 0: not sized), so the writing run predicts once.
 	sized []uint32
 }
 
+// maxSizedRows bounds the reused sizing (4 bytes a row, 64 MiB at most);
+// longer grids search again in the writing run, with the same answers.
+const maxSizedRows = 1 << 24
+
 // hint is the row's sizing for deployTarget: -1 when unknown.
 func (f *ParetoFlags) hint(i int64) int {
+	if f == nil {
+		return -1
+	}
 	j := i - f.First
-	if f == nil || j < 0 || j >= int64(len(f.sized)) || f.sized[j] == 0 {
+	if j < 0 || j >= int64(len(f.sized)) || f.sized[j] == 0 {
 		return -1
 	}
 	return int(f.sized[j]) - 1
 }
 
-func (f *ParetoFlags) get(i int64) (pareto, ok bool) {
-	j := i - f.First
-	if f == nil || j < 0 || j >= int64(len(f.ok))*64 {
+// get says whether the row is on its group's frontier, and whether it has
+// both figures (rows without them are never on it).
+func (f *ParetoFlags) get(r *Row) (pareto, ok bool) {
+	cost, speed, has := paretoFigures(r)
+	if f == nil || !has {
 		return false, false
 	}
-	return f.on[j/64]&(1<<(j%64)) != 0, f.ok[j/64]&(1<<(j%64)) != 0
+	gid, known := f.groups[[2]string{r.Model, r.Deploy.Quality}]
+	if !known {
+		return false, false
+	}
+	return !f.frontier.Beaten(gid, float32(cost), float32(speed)), true
 }
 
-// ParetoPass runs the grid once keeping 12 bytes per row (group, cost,
-// speed) and returns the frontier flags for a second, writing, run.
+// ParetoPass runs the grid once keeping each group's frontier (and, with a
+// target and a grid of at most maxSizedRows, 4 bytes of sizing a row) for a
+// second, writing, run.
 func ParetoPass(ctx context.Context, s *Space, est Estimator, opt Options) (*ParetoFlags, error) {
 	opt.Progress = nil
 	opt.Shard = Shard{} // the frontier is over the whole grid, whatever the shard
-	var pts []deploy.ParetoPoint
-	var sized []uint32
-	groups := map[[2]string]uint32{}
+	f := &ParetoFlags{groups: map[[2]string]uint32{}}
+	keepSizing := s.dep.on && s.Len() <= maxSizedRows
 	first := int64(-1)
 	_, err := Run(ctx, s, est, SinkFunc(func(rows []Row) error {
 		for i := range rows {
@@ -302,33 +317,27 @@ func ParetoPass(ctx context.Context, s *Space, est Estimator, opt Options) (*Par
 			if first < 0 {
 				first = r.Index
 			}
-			key := [2]string{r.Model, r.Deploy.Quality}
-			gid, ok := groups[key]
-			if !ok {
-				gid = uint32(len(groups))
-				groups[key] = gid
+			if keepSizing {
+				f.sized = append(f.sized, sizing(&r.Deploy))
 			}
 			cost, speed, has := paretoFigures(r)
-			pts = append(pts, deploy.ParetoPoint{Group: gid, Cost: float32(cost), Speed: float32(speed), OK: has})
-			if s.dep.on {
-				sized = append(sized, sizing(&r.Deploy))
+			if !has {
+				continue
 			}
+			key := [2]string{r.Model, r.Deploy.Quality}
+			gid, ok := f.groups[key]
+			if !ok {
+				gid = uint32(len(f.groups))
+				f.groups[key] = gid
+			}
+			f.frontier.Add(gid, float32(cost), float32(speed))
 		}
 		return nil
 	}), opt)
 	if err != nil {
 		return nil, err
 	}
-	flags := deploy.Pareto(pts)
-	f := &ParetoFlags{First: max(first, 0), on: make([]uint64, (len(pts)+63)/64), ok: make([]uint64, (len(pts)+63)/64), sized: sized}
-	for i, p := range pts {
-		if flags[i] {
-			f.on[i/64] |= 1 << (i % 64)
-		}
-		if p.OK {
-			f.ok[i/64] |= 1 << (i % 64)
-		}
-	}
+	f.First = max(first, 0)
 	return f, nil
 }
 
@@ -370,7 +379,7 @@ func WithPareto(est Estimator, f *ParetoFlags) Estimator {
 		} else if err := est.Estimate(p, r); err != nil {
 			return err
 		}
-		r.Deploy.Pareto, r.Deploy.HasPareto = f.get(r.Index)
+		r.Deploy.Pareto, r.Deploy.HasPareto = f.get(r)
 		return nil
 	})
 }

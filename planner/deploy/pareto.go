@@ -13,49 +13,88 @@ type ParetoPoint struct {
 	OK bool
 }
 
+// A point beats another when it is at most as costly and at least as fast,
+// and strictly better in one; equal points do not beat each other.
+func beats(c1, s1, c2, s2 float32) bool {
+	return c1 <= c2 && s1 >= s2 && (c1 < c2 || s1 > s2)
+}
+
+// Frontier holds, per group, the distinct points no other point of the
+// group beats, so a streaming caller keeps only the frontier rather than a
+// figure per row. Any point beaten by some point is beaten by a frontier
+// point (beating is transitive and the set is finite), so Beaten against
+// the frontier of all points gives the same answer as against all points.
+type Frontier struct {
+	groups map[uint32][]frontierPoint
+}
+
+// frontierPoint: a group's frontier is kept sorted by Cost, and so
+// strictly increasing in Speed as well.
+type frontierPoint struct{ cost, speed float32 }
+
+// Add offers one point to its group's frontier.
+func (f *Frontier) Add(group uint32, cost, speed float32) {
+	if f.groups == nil {
+		f.groups = map[uint32][]frontierPoint{}
+	}
+	st := f.groups[group]
+	// i: the first point not cheaper than the new one.
+	i := sort.Search(len(st), func(k int) bool { return st[k].cost >= cost })
+	if i > 0 && st[i-1].speed >= speed {
+		return // a cheaper point is at least as fast
+	}
+	if i < len(st) && st[i].cost == cost && st[i].speed >= speed {
+		return // the same cost, at least as fast (or the same point)
+	}
+	// The new point beats the run from i of points at least as costly and
+	// at most as fast; the staircase makes them contiguous.
+	j := i
+	for j < len(st) && st[j].speed <= speed {
+		j++
+	}
+	p := frontierPoint{cost, speed}
+	switch {
+	case j > i:
+		st[i] = p
+		st = append(st[:i+1], st[j:]...)
+	default:
+		st = append(st, frontierPoint{})
+		copy(st[i+1:], st[i:])
+		st[i] = p
+	}
+	f.groups[group] = st
+}
+
+// Beaten reports whether a frontier point of the group beats the point.
+func (f *Frontier) Beaten(group uint32, cost, speed float32) bool {
+	st := f.groups[group]
+	// Only points at most as costly can beat it; of those the last is the
+	// fastest.
+	i := sort.Search(len(st), func(k int) bool { return st[k].cost > cost })
+	return i > 0 && beats(st[i-1].cost, st[i-1].speed, cost, speed)
+}
+
+// Len is the number of frontier points over all groups.
+func (f *Frontier) Len() int {
+	n := 0
+	for _, st := range f.groups {
+		n += len(st)
+	}
+	return n
+}
+
 // Pareto marks the points no other point of their group beats: one that is
-// at most as costly and at least as fast, and strictly better in one. It
-// sorts an index (the points stay in place) and runs in O(n log n).
+// at most as costly and at least as fast, and strictly better in one.
 func Pareto(pts []ParetoPoint) []bool {
-	out := make([]bool, len(pts))
-	idx := make([]int32, 0, len(pts))
-	for i := range pts {
-		if pts[i].OK {
-			idx = append(idx, int32(i))
+	var f Frontier
+	for _, p := range pts {
+		if p.OK {
+			f.Add(p.Group, p.Cost, p.Speed)
 		}
 	}
-	sort.Slice(idx, func(a, b int) bool {
-		pa, pb := &pts[idx[a]], &pts[idx[b]]
-		if pa.Group != pb.Group {
-			return pa.Group < pb.Group
-		}
-		if pa.Cost != pb.Cost {
-			return pa.Cost < pb.Cost
-		}
-		return pa.Speed > pb.Speed
-	})
-	for s := 0; s < len(idx); {
-		e := s
-		for e < len(idx) && pts[idx[e]].Group == pts[idx[s]].Group {
-			e++
-		}
-		// Walk by cost; a point is dominated when a cheaper-or-equal point
-		// seen so far is at least as fast (equal points both stay).
-		best := float32(-1)
-		for i := s; i < e; {
-			j := i
-			for j < e && pts[idx[j]].Cost == pts[idx[i]].Cost {
-				j++
-			}
-			top := pts[idx[i]].Speed // the group's fastest at this cost
-			for k := i; k < j; k++ {
-				p := &pts[idx[k]]
-				out[idx[k]] = p.Speed == top && p.Speed > best
-			}
-			best = max(best, top)
-			i = j
-		}
-		s = e
+	out := make([]bool, len(pts))
+	for i, p := range pts {
+		out[i] = p.OK && !f.Beaten(p.Group, p.Cost, p.Speed)
 	}
 	return out
 }

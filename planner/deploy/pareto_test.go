@@ -1,0 +1,53 @@
+package deploy
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// TestParetoMatchesBruteForce: the frontier-based marking equals the
+// definition applied to every pair, on random points with many ties
+// (small integer figures) in a few groups, points offered in random order.
+func TestParetoMatchesBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for trial := 0; trial < 500; trial++ {
+		n := 1 + rng.IntN(60)
+		pts := make([]ParetoPoint, n)
+		for i := range pts {
+			pts[i] = ParetoPoint{Group: uint32(rng.IntN(3)), Cost: float32(rng.IntN(8)), Speed: float32(rng.IntN(8)), OK: rng.IntN(10) > 0}
+		}
+		got := Pareto(pts)
+		for i, p := range pts {
+			want := p.OK
+			for j, q := range pts {
+				if j != i && q.OK && q.Group == p.Group && beats(q.Cost, q.Speed, p.Cost, p.Speed) {
+					want = false
+				}
+			}
+			if got[i] != want {
+				t.Fatalf("trial %d point %d %+v: pareto %v, want %v (points %+v)", trial, i, p, got[i], want, pts)
+			}
+		}
+	}
+}
+
+// TestFrontierKeepsOnlyTheStaircase: points beaten later leave the
+// frontier, so its size is that of the staircase, not of the input.
+func TestFrontierKeepsOnlyTheStaircase(t *testing.T) {
+	var f Frontier
+	for i := 0; i < 1000; i++ {
+		f.Add(0, float32(1000-i), float32(i)) // each later point is cheaper and faster
+	}
+	if f.Len() != 1 {
+		t.Fatalf("frontier holds %d points, want 1", f.Len())
+	}
+	for i := 0; i < 5; i++ {
+		f.Add(1, float32(i), float32(i)) // a trade-off: all stay
+	}
+	if f.Len() != 6 {
+		t.Fatalf("frontier holds %d points, want 6", f.Len())
+	}
+	if !f.Beaten(1, 2.5, 1) || f.Beaten(1, 2, 2) || f.Beaten(1, 0, 0.5) {
+		t.Fatal("Beaten disagrees with the staircase {(0,0) … (4,4)}")
+	}
+}
