@@ -12,9 +12,12 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/vllm-wizard
 
-## test: gofmt check, go vet, race-enabled tests (the CI command)
+## test: gofmt check, go vet, race-enabled tests, then the baselines
+## regeneration check without -race (single-goroutine fit, ~14× slower under
+## the detector; it skips itself there) (the CI command)
 test: fmt-check vet
 	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -count=1 -run '^TestDefaultIsRegenerated$$' ./baselines
 
 vet:
 	$(GO) vet $(PKGS)

@@ -16,6 +16,9 @@ import (
 // docs/accuracy.md differ from what the published measurements and the
 // current code produce; `make baselines` regenerates both.
 func TestDefaultIsRegenerated(t *testing.T) {
+	if raceDetector {
+		t.Skip("the regeneration runs without -race (make test runs it so): the fit has one goroutine and takes ~5 min under the detector")
+	}
 	var files []fit.File
 	for _, name := range fit.DefaultSetFiles {
 		data, err := os.ReadFile("data/" + name)
