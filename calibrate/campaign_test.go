@@ -3,6 +3,7 @@ package calibrate
 import (
 	"context"
 	"errors"
+	"github.com/vllm-wizard/vllm-wizard/reports"
 	"strings"
 	"testing"
 	"time"
@@ -116,7 +117,7 @@ func TestCampaignLaunchesStopsAndRecords(t *testing.T) {
 		}
 		fakeCfg.Models = []vllmfake.Model{{ID: job.Model}}
 		last = vllmfake.NewVirtual(fakeCfg)
-		cmd := ShellJoin([]string{"vllm", "serve", job.Model, "--tensor-parallel-size", "1", "--quantization", "fp8"})
+		cmd := reports.ShellJoin([]string{"vllm", "serve", job.Model, "--tensor-parallel-size", "1", "--quantization", "fp8"})
 		launched = append(launched, cmd)
 		return Launched{URL: last.URL, Command: cmd, Stop: func() error { stopped = append(stopped, job.Model); return nil },
 			HTTPClient: last.HTTPClient(), Clock: last.Clock()}, nil

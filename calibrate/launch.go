@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vllm-wizard/vllm-wizard/reports"
 	"io"
 	"net"
 	"os/exec"
@@ -75,7 +76,7 @@ type Server struct {
 }
 
 // Command returns the command line as a shell would take it.
-func (s *Server) Command() string { return ShellJoin(s.Args) }
+func (s *Server) Command() string { return reports.ShellJoin(s.Args) }
 
 // Pid returns the child's process id (also its process group id).
 func (s *Server) Pid() int { return s.cmd.Process.Pid }

@@ -163,16 +163,3 @@ func (o ServeOptions) Labels(quant, kv string, launched bool) (string, string) {
 	}
 	return quant, kv
 }
-
-// ShellJoin quotes args for a POSIX shell, leaving plain words bare.
-func ShellJoin(args []string) string {
-	q := make([]string, len(args))
-	for i, a := range args {
-		if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=,@%+") == "" {
-			q[i] = a
-			continue
-		}
-		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-	}
-	return strings.Join(q, " ")
-}

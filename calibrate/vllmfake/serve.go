@@ -3,6 +3,7 @@ package vllmfake
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/vllm-wizard/vllm-wizard/reports"
 	"io"
 	"net"
 	"net/http"
@@ -58,17 +59,15 @@ func InstallFakeVLLM(dir string, env ...string) (string, error) {
 	b.WriteString("#!/bin/sh\n")
 	for _, kv := range append([]string{EnvAsVLLM + "=1"}, env...) {
 		k, v, _ := strings.Cut(kv, "=")
-		fmt.Fprintf(&b, "%s=%s; export %s\n", k, shellQuote(v), k)
+		fmt.Fprintf(&b, "%s=%s; export %s\n", k, reports.ShellQuote(v), k)
 	}
-	fmt.Fprintf(&b, "exec %s \"$@\"\n", shellQuote(self))
+	fmt.Fprintf(&b, "exec %s \"$@\"\n", reports.ShellQuote(self))
 	p := filepath.Join(dir, "vllm")
 	if err := os.WriteFile(p, []byte(b.String()), 0o755); err != nil {
 		return "", fmt.Errorf("write fake vllm: %w", err)
 	}
 	return p, nil
 }
-
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // serveArgs are the `vllm serve` arguments the fake heeds.
 type serveArgs struct {

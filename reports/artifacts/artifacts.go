@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/vllm-wizard/vllm-wizard/reports"
 	"path"
 	"regexp"
 	"strconv"
@@ -255,7 +256,7 @@ func writeGroups(b *bytes.Buffer, groups [][]string) {
 			if i > 0 {
 				b.WriteByte(' ')
 			}
-			b.WriteString(ShellQuote(w))
+			b.WriteString(reports.ShellQuote(w))
 		}
 	}
 }

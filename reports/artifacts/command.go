@@ -3,6 +3,7 @@ package artifacts
 import (
 	"errors"
 	"fmt"
+	"github.com/vllm-wizard/vllm-wizard/reports"
 	"strings"
 
 	"github.com/vllm-wizard/vllm-wizard/planner"
@@ -25,33 +26,14 @@ func ServeCommand(resp *planner.Response) string {
 	}
 	var sb strings.Builder
 	sb.WriteString("vllm serve ")
-	sb.WriteString(ShellQuote(resp.Config.Model))
+	sb.WriteString(reports.ShellQuote(resp.Config.Model))
 	for _, g := range argGroups(resp, Options{Port: defaultPort}) {
 		for _, w := range g {
 			sb.WriteByte(' ')
-			sb.WriteString(ShellQuote(w))
+			sb.WriteString(reports.ShellQuote(w))
 		}
 	}
 	return sb.String()
-}
-
-// ShellQuote quotes s for a POSIX shell when it holds anything but safe
-// characters.
-func ShellQuote(s string) string {
-	if s == "" {
-		return "''"
-	}
-	safe := true
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@%+,", r)) {
-			safe = false
-			break
-		}
-	}
-	if safe {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
 }
 
 // vendorOf says which container stack a plan's GPU needs, or why generate

@@ -3,6 +3,7 @@ package artifacts
 import (
 	"cmp"
 	"fmt"
+	"github.com/vllm-wizard/vllm-wizard/reports"
 	"path/filepath"
 	"strings"
 )
@@ -28,7 +29,7 @@ func NextSteps(dir string, files []string, profileFile string, opt Options) stri
 		has[name] = true
 		fmt.Fprintf(&b, "  %-20s %s\n", name, what[name])
 	}
-	q := func(name string) string { return ShellQuote(filepath.Join(dir, name)) }
+	q := func(name string) string { return reports.ShellQuote(filepath.Join(dir, name)) }
 	b.WriteString("\nNext steps:\n")
 	if has[cmd] || has[docker] || has[compose] || has[k8s] {
 		b.WriteString("  Gated models need a Hugging Face token:  export HF_TOKEN=hf_...\n")
