@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,7 +28,8 @@ type PriceStats struct {
 	Undated int `json:"undated,omitempty"`
 }
 
-func isDate(s string) bool {
+// IsDate reports whether s has the YYYY-MM-DD shape of a listing date.
+func IsDate(s string) bool {
 	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
 		return false
 	}
@@ -107,7 +109,7 @@ func parsePriceListings(data []byte) (map[string]PriceStats, error) {
 			return nil, fmt.Errorf("price catalog: line %d: want a GPU and a price > 0, got %q, %q", i+2, g, r[col["usd_per_gpu_hour"]])
 		}
 		d := strings.TrimSpace(r[col["date"]])
-		if !isDate(d) {
+		if !IsDate(d) {
 			d = "" // "undated" listings count, but do not set the date range
 		}
 		vals[g] = append(vals[g], v)
@@ -131,11 +133,7 @@ func parsePriceListings(data []byte) (map[string]PriceStats, error) {
 		sort.Float64s(v)
 		st := out[g]
 		st.Listings, st.Providers, st.Min, st.Max = len(v), len(providers[g]), v[0], v[len(v)-1]
-		if n := len(v); n%2 == 1 {
-			st.Median = v[n/2]
-		} else {
-			st.Median = (v[n/2-1] + v[n/2]) / 2
-		}
+		st.Median = Median(v)
 		out[g] = st
 	}
 	return out, nil
@@ -149,4 +147,17 @@ func statedNumber(s string) float64 {
 		return 0
 	}
 	return leadingNumber(t)
+}
+
+// Median is the median of sorted values (the mean of the middle two when
+// their number is even); NaN for none.
+func Median(sorted []float64) float64 {
+	n := len(sorted)
+	switch {
+	case n == 0:
+		return math.NaN()
+	case n%2 == 1:
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
 }

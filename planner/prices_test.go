@@ -77,3 +77,22 @@ func TestPriceCatalogMedians(t *testing.T) {
 		t.Errorf("source %q", src)
 	}
 }
+
+func TestMedianAndIsDate(t *testing.T) {
+	for _, c := range []struct {
+		v    []float64
+		want float64
+	}{{[]float64{1}, 1}, {[]float64{1, 3}, 2}, {[]float64{1, 2, 9}, 2}, {[]float64{1, 2, 4, 9}, 3}} {
+		if got := planner.Median(c.v); got != c.want {
+			t.Errorf("Median(%v) = %v, want %v", c.v, got, c.want)
+		}
+	}
+	if !math.IsNaN(planner.Median(nil)) {
+		t.Error("Median(nil) is not NaN")
+	}
+	for s, want := range map[string]bool{"2026-05-07": true, "2026-5-07": false, "2026-05-0x": false, "": false, "2026/05/07": false} {
+		if planner.IsDate(s) != want {
+			t.Errorf("IsDate(%q) = %v", s, !want)
+		}
+	}
+}

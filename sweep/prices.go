@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/vllm-wizard/vllm-wizard/planner"
 	"io"
 	"math"
 	"sort"
@@ -104,7 +105,7 @@ func ParsePrices(r io.Reader) (Prices, error) {
 		date := ""
 		if di >= 0 && di < len(rec) {
 			date = strings.TrimSpace(rec[di])
-			if date != "" && !isDate(date) {
+			if date != "" && !planner.IsDate(date) {
 				return nil, fmt.Errorf("%w: line %d: date %q: want YYYY-MM-DD or nothing", ErrBadPrices, line, date)
 			}
 		}
@@ -128,23 +129,7 @@ func ParsePrices(r io.Reader) (Prices, error) {
 		e := byKey[k]
 		sort.Float64s(e.prices)
 		n := len(e.prices)
-		med := e.prices[n/2]
-		if n%2 == 0 {
-			med = (e.prices[n/2-1] + e.prices[n/2]) / 2
-		}
-		out[e.name] = Price{USDPerGPUHour: med, Rows: n, Min: e.prices[0], Max: e.prices[n-1], From: e.from, To: e.to}
+		out[e.name] = Price{USDPerGPUHour: planner.Median(e.prices), Rows: n, Min: e.prices[0], Max: e.prices[n-1], From: e.from, To: e.to}
 	}
 	return out, nil
-}
-
-func isDate(s string) bool {
-	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
-		return false
-	}
-	for i, c := range s {
-		if i != 4 && i != 7 && (c < '0' || c > '9') {
-			return false
-		}
-	}
-	return true
 }
