@@ -26,19 +26,9 @@ func TestRepeatedFloats(t *testing.T) {
 		{reports.FormatJSONL, `{"v":1.5}` + "\n" + `{"v":1.5}` + "\n" + `{"v":0}` + "\n" + `{"v":-0}` + "\n" + `{"v":-0}` + "\n" + `{"v":null}` + "\n" + `{"v":1.5}` + "\n" + `{"v":2}` + "\n"},
 	} {
 		t.Run(string(tc.format), func(t *testing.T) {
-			var buf bytes.Buffer
-			w, err := New(&buf, tc.format, schema, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Write(rows); err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if buf.String() != tc.want {
-				t.Errorf("got\n%s\nwant\n%s", buf.String(), tc.want)
+			out := encodeRows(t, tc.format, schema, rows)
+			if out != tc.want {
+				t.Errorf("got\n%s\nwant\n%s", out, tc.want)
 			}
 		})
 	}
@@ -79,18 +69,8 @@ func TestCachedCellsMatchFormatting(t *testing.T) {
 		}},
 	} {
 		t.Run(string(tc.format), func(t *testing.T) {
-			var buf bytes.Buffer
-			w, err := New(&buf, tc.format, schema, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Write(rows); err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
-			lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+			out := encodeRows(t, tc.format, schema, rows)
+			lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 			if tc.format == reports.FormatCSV {
 				lines = lines[1:]
 			}
@@ -104,4 +84,21 @@ func TestCachedCellsMatchFormatting(t *testing.T) {
 			}
 		})
 	}
+}
+
+// encodeRows writes rows through a writer of the format and returns the text.
+func encodeRows[R any](t *testing.T, f reports.Format, schema reports.Schema[R], rows []R) string {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := New(&buf, f, schema, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
 }
