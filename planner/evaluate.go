@@ -197,8 +197,13 @@ type Prepared struct {
 	// weights per GPU at tp.
 	memWeights []float64
 
-	// step is set when the baselines run the step-time model.
-	step *stepPrep
+	// step is set when the baselines run the step-time model; single is
+	// its single-stream step per cached TP and format (evaluate_fast.go).
+	step   *stepPrep
+	single []singleStep
+	// direct switches the Prepare-time tables of the step path off (tests
+	// compare the two).
+	direct bool
 }
 
 // maxMemTP is the largest TP whose memory terms Prepare caches.
@@ -297,6 +302,7 @@ func Prepare(b *Baselines, m ModelConfig, g GPU, policy Policy) *Prepared {
 	}
 	if b.IsStep() {
 		p.step = newStepPrep(b.Step, p.model, p.gpu)
+		p.newSingleSteps()
 	}
 	return p
 }
@@ -433,11 +439,12 @@ func (p *Prepared) performance(pt *Point, out *Result, quant, ic string, conc in
 func (p *Prepared) performanceAt(pt *Point, out *Result, qi int, quant, ic string, conc int) {
 	m, g, f, tp := p.model, p.gpu, &out.Feasibility, out.TP
 	ici := icIndex(ic)
-	out.DecodeTerms, out.LoadTerms, out.PrefillS = StepTerms{}, StepTerms{}, 0
 	if p.step != nil {
+		// evaluateStep sets every field of DecodeTerms, LoadTerms and PrefillS.
 		p.evaluateStep(pt, out, qi, ici, quant, conc)
 		return
 	}
+	out.DecodeTerms, out.LoadTerms, out.PrefillS = StepTerms{}, StepTerms{}, 0
 	var n perfNumbers
 	if qi >= 0 && ici >= 0 {
 		p.perf(&n, qi, ici, tp, pt.ContextLen, pt.PromptTokens)

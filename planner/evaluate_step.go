@@ -26,11 +26,17 @@ func (p *Prepared) evaluateStep(pt *Point, out *Result, qi, ici int, quant strin
 	b := p.b
 	meanCtx := float64(pt.PromptTokens) + float64(pt.GenTokens)/2
 	// Single stream: one sequence, no prefill of others riding along.
-	single := a
-	single.prompt = 0
-	sp.decodeStep(&out.DecodeTerms, c, &single, 1, meanCtx)
+	var roof float64
+	if e := p.singleStepFor(qi, a.tp, eng, a.eager); e != nil {
+		e.singleDecode(&out.DecodeTerms, c, ici, kvPerTok, meanCtx)
+		roof = e.roof
+	} else {
+		single := a
+		single.prompt = 0
+		sp.decodeStep(&out.DecodeTerms, c, &single, 1, meanCtx)
+		roof = p.gpu.MemBWGBs * 1e9 * float64(a.tp) / c.wBytes
+	}
 	decode := 1 / out.DecodeTerms.Total
-	roof := p.gpu.MemBWGBs * 1e9 * float64(a.tp) / c.wBytes
 	clamped := false
 	if decode > roof {
 		decode, clamped = roof, true
