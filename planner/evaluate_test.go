@@ -236,6 +236,8 @@ func BenchmarkEvaluate(b *testing.B) {
 		for _, tc := range evalCases {
 			p, _, _ := prepare(b, bl, tc.model, tc.gpu)
 			p.CacheContexts([]int{4096, 8192, 16384, 32768, 131072})
+			p.CacheWorkload(planner.Workload{TPs: []int{tc.pt.TP}, Quantizations: []string{tc.pt.Quantization},
+				Concurrencies: []int{tc.pt.Concurrency}, PromptTokens: []int{tc.pt.PromptTokens}})
 			ps = append(ps, benchPoint{p, tc.pt})
 		}
 		benchEvaluate(b, ps)
@@ -253,17 +255,20 @@ func benchGrid(b *testing.B, bl *planner.Baselines, ctxs []int) []benchPoint {
 	models := []string{"meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Llama-3.1-70B-Instruct", "Qwen/Qwen3-30B-A3B",
 		"deepseek-ai/DeepSeek-V3", "google/gemma-3-27b-it", "openai/gpt-oss-120b"}
 	gpus := []string{"H100 SXM", "A100 80GB SXM", "L40S", "MI300X", "RTX 4090"}
+	tps, quants, concs, prompts := []int{1, 2, 4, 8}, []string{"auto", "none", "awq", "fp8"}, []int{1, 16, 128, 512}, []int{512, 4096}
 	var ps []benchPoint
 	for _, mid := range models {
 		for _, gid := range gpus {
+			// Prepared and cached as the sweep does (sweep/space.go).
 			p, _, _ := prepare(b, bl, mid, gid)
 			p.CacheContexts(ctxs)
-			for _, tp := range []int{1, 2, 4, 8} {
+			p.CacheWorkload(planner.Workload{TPs: tps, Quantizations: quants, Concurrencies: concs, PromptTokens: prompts})
+			for _, tp := range tps {
 				for _, ctx := range ctxs {
-					for _, q := range []string{"auto", "none", "awq", "fp8"} {
+					for _, q := range quants {
 						for _, kv := range []string{"auto", "fp8"} {
-							for _, conc := range []int{1, 16, 128, 512} {
-								for _, prompt := range []int{512, 4096} {
+							for _, conc := range concs {
+								for _, prompt := range prompts {
 									ps = append(ps, benchPoint{p, planner.Point{TP: tp, GPUCount: tp, ContextLen: ctx, Quantization: q,
 										KVCacheDtype: kv, Concurrency: conc, PromptTokens: prompt, GenTokens: 256}})
 								}
