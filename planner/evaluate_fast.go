@@ -100,8 +100,8 @@ func (p *Prepared) CacheWorkload(w Workload) {
 		}
 	}
 	ft.nq = len(qis)
-	ft.batches = distinct(w.Concurrencies, 2)
-	ft.prompts = distinct(w.PromptTokens, 1)
+	ft.batches = distinct(w.Concurrencies, 2, maxWorkloadEntries)
+	ft.prompts = distinct(w.PromptTokens, 1, maxWorkloadEntries)
 	pairs := len(tps) * len(qis)
 	if pairs == 0 || pairs > maxWorkloadEntries {
 		return
@@ -134,10 +134,13 @@ func (p *Prepared) CacheWorkload(w Workload) {
 	p.fast = ft
 }
 
-// distinct returns the values ≥ lo of vs, each once, in order.
-func distinct(vs []int, lo int) []int {
+// distinct returns the first n distinct values ≥ lo of vs, in order.
+func distinct(vs []int, lo, n int) []int {
 	var out []int
 	for _, v := range vs {
+		if len(out) == n {
+			break
+		}
 		seen := v < lo
 		for _, o := range out {
 			seen = seen || o == v
