@@ -11,14 +11,20 @@ import "math"
 // sequences depends on the point beyond (TP, format, link, B) only through
 // its KV read and the prefill riding along; the prefill of a prompt depends
 // on the KV dtype only through its KV write. CacheWorkload runs decodeStep
-// and prefillSeconds once per (TP, format[, B or prompt]) on the default
-// engine with CUDA graphs, and Evaluate adds the per-point terms in
-// decodeStep's and prefillSeconds' own order, so the figures are
-// bit-identical to the direct computation (TestFastPathMatchesDirect
-// compares the two over every catalog model, GPU, format and KV dtype).
-// Points off the tables (another engine, eager mode, a TP, format,
-// concurrency or prompt length not cached, a concurrency the KV pool cuts
-// down) are computed directly.
+// once per (TP, format[, B]) and forms prefillSeconds' factors per (TP,
+// format, prompt) on the default engine with CUDA graphs, and Evaluate adds
+// the per-point terms in decodeStep's and prefillSeconds' own order, so the
+// figures are bit-identical to the direct computation
+// (TestFastPathMatchesDirect compares the two over every catalog model, GPU,
+// format and KV dtype). Points off the tables (another engine, eager mode,
+// a TP, format, concurrency or prompt length not cached, a concurrency the
+// KV pool cuts down) are computed directly. Bit-identity holds for the
+// default GOAMD64=v1; with v3 the compiler may fuse multiply-adds (as the
+// Go spec allows) differently on the two paths, as it already moves the
+// goldens.
+//
+// The tables are read-only once built, so one Prepared serves every sweep
+// worker; their size is bounded by maxWorkloadEntries.
 
 // Workload lists the grid values Evaluate will see for a Prepared.
 type Workload struct {
@@ -47,12 +53,15 @@ type stepEntry struct {
 	roof float64
 }
 
-// prefillEntry is the prefill of one prompt length without its KV write.
+// prefillEntry is the prefill of one prompt length without its KV write,
+// in the factors prefillSeconds multiplies.
 type prefillEntry struct {
-	// pre is chunks·(fixed + smoothmax(weights, compute/chunks)).
-	pre float64
-	// allReduce is the prefill's all-reduce by link (0 at TP 1).
-	allReduce [numIC]float64
+	// chunks and inner: the prefill before its KV write and all-reduce is
+	// chunks·inner, inner = fixed + smoothmax(weights, compute/chunks).
+	chunks, inner float64
+	// The all-reduce is arScale·arInner[link] (TP > 1).
+	arScale float64
+	arInner [numIC]float64
 	// perTok is a prompt token's prefill seconds in a decode step
 	// (decodeStep's Prefill term per prompt token).
 	perTok float64
@@ -168,28 +177,29 @@ func (p *Prepared) stepEntry(c *stepConsts, tp, B int) stepEntry {
 	return e
 }
 
-// prefillEntry splits prefillSeconds(c, a, n, chunk) into the part before
-// the KV write (prefillSeconds itself, run with no KV bytes and no
-// all-reduce layers, which leaves exactly that part) and its all-reduce
-// term per link, formed as prefillSeconds forms it.
+// prefillEntry forms the factors of prefillSeconds(c, a, n, chunk) on the
+// default engine with CUDA graphs, as prefillSeconds forms them.
 func (p *Prepared) prefillEntry(c *stepConsts, tp, n, chunk int) prefillEntry {
 	sp := p.step
 	var e prefillEntry
-	noAR := *c
-	noAR.layers = 0
 	a := stepArgs{tp: tp, eng: &sp.defEng, layerShare: 1}
-	e.pre = sp.prefillSeconds(&noAR, &a, n, chunk)
 	share, tpf, N := a.layerShare, float64(tp), float64(n)
 	chunks := 1.0
 	if chunk > 0 && n > chunk {
 		chunks = math.Ceil(N / float64(chunk))
 	}
+	comp := (c.linFLOPs*N + c.attnFLOPs*N*N/2) * share / (tpf * c.flopsPF)
+	wt := sp.weightSeconds(c, &a, c.moeTouched(N))
+	fixed := a.eng.HostMs*1e-3 + float64(a.tp-1)*a.eng.TPWorkerUs*1e-6 + c.layerS*share + c.moeS*share
+	if a.eager || !a.eng.CUDAGraphs {
+		fixed += c.eagerS * share
+	}
+	e.chunks, e.inner = chunks, fixed+smoothMax(wt, comp/chunks, sp.s.SmoothMaxPower)
+	e.arScale = 2 * c.layers * share
+	bytes := N * c.hidden * 2 * 2 * (tpf - 1) / tpf
 	for ic := range numIC {
 		a.ic = ic
-		if tp > 1 {
-			bytes := N * c.hidden * 2 * 2 * (tpf - 1) / tpf
-			e.allReduce[ic] = 2 * c.layers * share * (chunks*sp.allReduceLatency(&a) + bytes/sp.link[ic])
-		}
+		e.arInner[ic] = chunks*sp.allReduceLatency(&a) + bytes/sp.link[ic]
 	}
 	// decodeStep's prefill per prompt token, at a prompt of n tokens.
 	e.perTok = (c.linFLOPs + c.attnFLOPs*N/2) * share / (tpf * c.flopsPF)
@@ -262,9 +272,10 @@ func (e *stepEntry) decode(t *StepTerms, c *stepConsts, a *stepArgs, B int, ctx,
 // seconds is prefillSeconds(c, a, n, chunk) from the entry of a's TP and
 // format at n (a.layerShare = 1).
 func (e *prefillEntry) seconds(c *stepConsts, a *stepArgs, n int) float64 {
-	t := e.pre + a.kvPerTok*float64(n)/c.bwKV
+	// prefillSeconds: a.kvPerTok·N·share/bwKV with share = 1 (exact).
+	t := e.chunks*e.inner + a.kvPerTok*float64(n)/c.bwKV
 	if a.tp > 1 {
-		t += e.allReduce[a.ic]
+		t += e.arScale * e.arInner[a.ic]
 	}
 	return t
 }

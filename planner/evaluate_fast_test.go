@@ -1,6 +1,7 @@
 package planner_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -81,4 +82,86 @@ func TestFastPathMatchesDirect(t *testing.T) {
 		t.Fatalf("only %d of %d points have performance figures: the comparison is too thin", withPerf, n)
 	}
 	t.Logf("%d points, %d with performance figures, identical", n, withPerf)
+}
+
+// TestCacheWorkloadBounded: the tables never hold more than
+// MaxWorkloadEntries steps however long the grid's axes are (here 1,389
+// concurrencies and 100 prompt lengths, every format and TP), still table
+// the single-stream step of every (TP, format) that fits, and hold nothing
+// for seed-model baselines.
+func TestCacheWorkloadBounded(t *testing.T) {
+	b := &baselines.Default().Baselines
+	var w planner.Workload
+	for c := 1; c <= 1389; c++ {
+		w.Concurrencies = append(w.Concurrencies, c)
+	}
+	for p := 1; p <= 100; p++ {
+		w.PromptTokens = append(w.PromptTokens, 128*p)
+	}
+	tests := []struct {
+		name       string
+		tps        []int
+		quants     []string
+		minEntries int
+	}{
+		{name: "one TP and format: room for many concurrencies", tps: []int{1}, quants: []string{"none"}, minEntries: planner.MaxWorkloadEntries},
+		{name: "4 TPs x 3 formats", tps: []int{1, 2, 4, 8}, quants: []string{"none", "awq", "fp8"}, minEntries: planner.MaxWorkloadEntries - 12},
+		{name: "every TP and format: single-stream steps only", tps: []int{1, 2, 4, 8, 16, 32, 64},
+			quants: []string{"auto", "none", "fp8", "awq", "gptq", "gptq-int8", "w8a8-int8", "w8a8-fp8", "w4a16", "nvfp4", "mxfp4", "bitsandbytes"}, minEntries: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, _, _ := prepare(t, b, "meta-llama/Llama-3.1-70B-Instruct", "H100 SXM")
+			w := w
+			w.TPs, w.Quantizations = tc.tps, tc.quants
+			p.CacheWorkload(w)
+			if n := planner.WorkloadEntries(p); n > planner.MaxWorkloadEntries || n < tc.minEntries {
+				t.Errorf("%d entries, want %d to %d", n, tc.minEntries, planner.MaxWorkloadEntries)
+			}
+		})
+	}
+	seed, err := baselines.Embedded("seed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, _ := prepare(t, &seed.Baselines, "meta-llama/Llama-3.1-70B-Instruct", "H100 SXM")
+	p.CacheWorkload(planner.Workload{TPs: []int{1}, Quantizations: []string{"none"}, Concurrencies: []int{4}, PromptTokens: []int{512}})
+	if n := planner.WorkloadEntries(p); n != 0 {
+		t.Errorf("seed baselines: %d entries", n)
+	}
+}
+
+// TestEvaluateConcurrentlyOnSharedTables: the sweep's workers share one
+// Prepared; evaluating the benchmark grid from 4 goroutines at once gives
+// each point's sequential Result (and, under -race, shows the tables are
+// only read).
+func TestEvaluateConcurrentlyOnSharedTables(t *testing.T) {
+	ps := benchGrid(t, &baselines.Default().Baselines, []int{4096, 32768, 131072})
+	if raceDetector {
+		ps = ps[:len(ps)/8]
+	}
+	want := make([]planner.Result, len(ps))
+	for i := range ps {
+		ps[i].p.Evaluate(&ps[i].pt, &want[i])
+	}
+	const workers = 4
+	errs := make(chan string, workers)
+	for w := range workers {
+		go func() {
+			var r planner.Result
+			for i := w; i < len(ps); i += workers {
+				ps[i].p.Evaluate(&ps[i].pt, &r)
+				if !reflect.DeepEqual(r, want[i]) {
+					errs <- fmt.Sprintf("point %d %+v: concurrent result differs", i, ps[i].pt)
+					return
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for range workers {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
 }
