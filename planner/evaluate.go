@@ -160,7 +160,8 @@ type Result struct {
 
 // Prepared holds what every point of one (model, GPU, baselines, policy)
 // combination shares, resolved once; it is read-only and safe for concurrent
-// use by many goroutines once CacheContexts (if used) has returned.
+// use by many goroutines once CacheContexts and CacheWorkload (if used)
+// have returned.
 type Prepared struct {
 	model     *ModelConfig
 	gpu       *GPU
@@ -197,8 +198,13 @@ type Prepared struct {
 	// weights per GPU at tp.
 	memWeights []float64
 
-	// step is set when the baselines run the step-time model.
+	// step is set when the baselines run the step-time model; fast holds
+	// its CacheWorkload tables (evaluate_fast.go).
 	step *stepPrep
+	fast *fastTables
+	// direct switches the Prepare-time tables of the step path off (tests
+	// compare the two).
+	direct bool
 }
 
 // maxMemTP is the largest TP whose memory terms Prepare caches.
@@ -386,8 +392,11 @@ func (p *Prepared) Evaluate(pt *Point, out *Result) {
 	// The limits Plan recommends in balanced mode size the profiling run.
 	reqTok := pt.PromptTokens + pt.GenTokens
 	seqs0, mnbt0 := limitsFor(p.defMNBT, ModeBalanced, conc, MaxNumSeqsCeiling)
-	mp := memPoint{tp: tp, ctx: pt.ContextLen, conc: conc, reqTokens: reqTok, mnbt: mnbt0,
-		seqs: max(seqs0, min(p.defSeqs, MaxNumSeqsCeiling))}
+	// Field by field: a composite literal is built on the stack and copied
+	// with wide loads of narrow stores, which stalls store forwarding.
+	var mp memPoint
+	mp.tp, mp.ctx, mp.conc, mp.reqTokens, mp.mnbt = tp, pt.ContextLen, conc, reqTok, mnbt0
+	mp.seqs = max(seqs0, min(p.defSeqs, MaxNumSeqsCeiling))
 	if qi >= 0 {
 		p.memory(&out.Feasibility, qi, kvd, &mp)
 	} else {
@@ -417,8 +426,13 @@ func (p *Prepared) Evaluate(pt *Point, out *Result) {
 
 // clearPerf zeroes the performance figures of a point that has none.
 func (r *Result) clearPerf() {
-	r.Perf, r.Load = PerfEstimate{}, LoadEstimate{}
-	r.DecodeTerms, r.LoadTerms, r.PrefillS = StepTerms{}, StepTerms{}, 0
+	// One statement each: a tuple assignment builds the zero values on the
+	// stack and copies them.
+	r.Perf = PerfEstimate{}
+	r.Load = LoadEstimate{}
+	r.DecodeTerms = StepTerms{}
+	r.LoadTerms = StepTerms{}
+	r.PrefillS = 0
 }
 
 // performance fills out's single-stream and load figures for an ok point
@@ -433,11 +447,12 @@ func (p *Prepared) performance(pt *Point, out *Result, quant, ic string, conc in
 func (p *Prepared) performanceAt(pt *Point, out *Result, qi int, quant, ic string, conc int) {
 	m, g, f, tp := p.model, p.gpu, &out.Feasibility, out.TP
 	ici := icIndex(ic)
-	out.DecodeTerms, out.LoadTerms, out.PrefillS = StepTerms{}, StepTerms{}, 0
 	if p.step != nil {
+		// evaluateStep sets every field of DecodeTerms, LoadTerms and PrefillS.
 		p.evaluateStep(pt, out, qi, ici, quant, conc)
 		return
 	}
+	out.DecodeTerms, out.LoadTerms, out.PrefillS = StepTerms{}, StepTerms{}, 0
 	var n perfNumbers
 	if qi >= 0 && ici >= 0 {
 		p.perf(&n, qi, ici, tp, pt.ContextLen, pt.PromptTokens)
@@ -471,7 +486,8 @@ func (p *Prepared) performanceAt(pt *Point, out *Result, qi int, quant, ic strin
 // memory is ComputeMemory with the per-(model, GPU, quantization) and
 // per-TP terms precomputed (dtype auto).
 func (p *Prepared) memory(f *Feasibility, qi int, kvd string, pt *memPoint) {
-	c := memConsts{vram: p.vram, alloc: p.alloc, weightsTotal: p.quant[qi].weightsTotal}
+	var c memConsts // field by field, as memPoint in Evaluate
+	c.vram, c.alloc, c.weightsTotal = p.vram, p.alloc, p.quant[qi].weightsTotal
 	if t := p.memTP(pt.tp, kvd); t != nil {
 		c.weights = p.memWeights[(int(p.memIdx[max(pt.tp, 1)])-1)*len(quantTable)+qi]
 		memoryCore(f, p.gpu, &p.pol, &c, t, pt)

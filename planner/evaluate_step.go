@@ -21,22 +21,41 @@ func (p *Prepared) evaluateStep(pt *Point, out *Result, qi, ici int, quant strin
 	if fr := p.pol.FragmentationFactor; fr != 1 {
 		kvPerTok /= fr
 	}
-	a := stepArgs{tp: max(out.TP, 1), ic: ici, eng: eng, eager: pt.EnforceEager,
-		kvPerTok: kvPerTok, prompt: pt.PromptTokens, gen: pt.GenTokens, layerShare: 1}
+	// Field by field: a composite literal is built on the stack and copied.
+	var a stepArgs
+	a.tp, a.ic, a.eng, a.eager = max(out.TP, 1), ici, eng, pt.EnforceEager
+	// Single stream first: one sequence, no prefill of others riding along
+	// (a.prompt is set for the load step below).
+	a.kvPerTok, a.prompt, a.gen, a.layerShare = kvPerTok, 0, pt.GenTokens, 1
 	b := p.b
 	meanCtx := float64(pt.PromptTokens) + float64(pt.GenTokens)/2
-	// Single stream: one sequence, no prefill of others riding along.
-	single := a
-	single.prompt = 0
-	sp.decodeStep(&out.DecodeTerms, c, &single, 1, meanCtx)
+	// The CacheWorkload tables' slot of the point's TP and format (-1: none).
+	slot := p.fastSlot(qi, a.tp, eng, a.eager)
+	prompt := max(pt.PromptTokens, 1)
+	var pe *prefillEntry
+	if slot >= 0 {
+		pe = p.fast.prefillEntry(slot, prompt, out.MaxNumBatchedTokens)
+	}
+	var roof float64
+	if slot >= 0 {
+		e := &p.fast.single[slot]
+		e.decode(&out.DecodeTerms, c, &a, 1, meanCtx, 0)
+		roof = e.roof
+	} else {
+		sp.decodeStep(&out.DecodeTerms, c, &a, 1, meanCtx)
+		roof = p.gpu.MemBWGBs * 1e9 * float64(a.tp) / c.wBytes
+	}
+	a.prompt = pt.PromptTokens
 	decode := 1 / out.DecodeTerms.Total
-	roof := p.gpu.MemBWGBs * 1e9 * float64(a.tp) / c.wBytes
 	clamped := false
 	if decode > roof {
 		decode, clamped = roof, true
 	}
-	prompt := max(pt.PromptTokens, 1)
-	out.PrefillS = sp.prefillSeconds(c, &a, prompt, out.MaxNumBatchedTokens)
+	if pe != nil {
+		out.PrefillS = pe.seconds(c, &a, prompt)
+	} else {
+		out.PrefillS = sp.prefillSeconds(c, &a, prompt, out.MaxNumBatchedTokens)
+	}
 	prefill := float64(prompt) / out.PrefillS
 	ttft := out.PrefillS * 1000
 	dr, pr := b.DecodeRange, b.PrefillRange
@@ -73,6 +92,12 @@ func (p *Prepared) evaluateStep(pt *Point, out *Result, qi, ici int, quant strin
 		// One sequence alone pays no other sequence's prefill: the
 		// single-stream step (with no prompt the two steps are the same).
 		*lt = out.DecodeTerms
+	} else if be := p.batchEntry(slot, B); be != nil && (pe != nil || a.prompt <= 0) {
+		perTok := 0.0
+		if pe != nil {
+			perTok = pe.perTok
+		}
+		be.decode(lt, c, &a, B, meanCtx, perTok)
 	} else {
 		sp.decodeStep(lt, c, &a, B, meanCtx)
 	}

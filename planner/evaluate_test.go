@@ -49,6 +49,12 @@ var evalCases = []evalCase{
 		pt: planner.Point{TP: 1, GPUCount: 1, ContextLen: 1 << 20, Concurrency: 1}, status: planner.StatusInvalid, reason: planner.ReasonContextExceedsModel},
 }
 
+// caseWorkload is the one-point workload of pt.
+func caseWorkload(pt *planner.Point) planner.Workload {
+	return planner.Workload{TPs: []int{pt.TP}, Quantizations: []string{pt.Quantization},
+		Concurrencies: []int{pt.Concurrency}, PromptTokens: []int{pt.PromptTokens}}
+}
+
 func prepare(t testing.TB, b *planner.Baselines, model, gpu string) (*planner.Prepared, planner.ModelConfig, planner.GPU) {
 	t.Helper()
 	m, err := planner.LookupModel(model)
@@ -72,6 +78,14 @@ func TestEvaluateMatchesPlan(t *testing.T) {
 			p, m, g := prepare(t, b, tc.model, tc.gpu)
 			var got planner.Result
 			p.Evaluate(&tc.pt, &got)
+			// The sweep's prepared evaluation (CacheWorkload tables) too.
+			cached, _, _ := prepare(t, b, tc.model, tc.gpu)
+			cached.CacheWorkload(caseWorkload(&tc.pt))
+			var fast planner.Result
+			cached.Evaluate(&tc.pt, &fast)
+			if !reflect.DeepEqual(fast, got) {
+				t.Errorf("with CacheWorkload\n got %+v\nwant %+v", fast, got)
+			}
 			if got.Status != tc.status || got.Reason != tc.reason && tc.status != planner.StatusOK {
 				t.Fatalf("status %v reason %q, want %v %q", got.Status, got.Reason, tc.status, tc.reason)
 			}
@@ -163,15 +177,20 @@ func TestEvaluateNoPerfBasis(t *testing.T) {
 }
 
 // TestEvaluateAllocatesNothing: the fast path must not allocate for any
-// status.
+// status, with or without the CacheWorkload tables.
 func TestEvaluateAllocatesNothing(t *testing.T) {
 	b := &baselines.Default().Baselines
 	for _, tc := range evalCases {
-		p, _, _ := prepare(t, b, tc.model, tc.gpu)
-		pt := tc.pt
-		var r planner.Result
-		if n := testing.AllocsPerRun(200, func() { p.Evaluate(&pt, &r) }); n != 0 {
-			t.Errorf("%s: %v allocations per Evaluate", tc.name, n)
+		for _, cached := range []bool{false, true} {
+			p, _, _ := prepare(t, b, tc.model, tc.gpu)
+			if cached {
+				p.CacheWorkload(caseWorkload(&tc.pt))
+			}
+			pt := tc.pt
+			var r planner.Result
+			if n := testing.AllocsPerRun(200, func() { p.Evaluate(&pt, &r) }); n != 0 {
+				t.Errorf("%s (tables %v): %v allocations per Evaluate", tc.name, cached, n)
+			}
 		}
 	}
 }
@@ -236,6 +255,7 @@ func BenchmarkEvaluate(b *testing.B) {
 		for _, tc := range evalCases {
 			p, _, _ := prepare(b, bl, tc.model, tc.gpu)
 			p.CacheContexts([]int{4096, 8192, 16384, 32768, 131072})
+			p.CacheWorkload(caseWorkload(&tc.pt))
 			ps = append(ps, benchPoint{p, tc.pt})
 		}
 		benchEvaluate(b, ps)
@@ -249,21 +269,24 @@ type benchPoint struct {
 
 // benchGrid lists a sweep's points in its index order (generation tokens
 // fastest), GPU count = TP as in a sweep without gpu_counts.
-func benchGrid(b *testing.B, bl *planner.Baselines, ctxs []int) []benchPoint {
+func benchGrid(b testing.TB, bl *planner.Baselines, ctxs []int) []benchPoint {
 	models := []string{"meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Llama-3.1-70B-Instruct", "Qwen/Qwen3-30B-A3B",
 		"deepseek-ai/DeepSeek-V3", "google/gemma-3-27b-it", "openai/gpt-oss-120b"}
 	gpus := []string{"H100 SXM", "A100 80GB SXM", "L40S", "MI300X", "RTX 4090"}
+	tps, quants, concs, prompts := []int{1, 2, 4, 8}, []string{"auto", "none", "awq", "fp8"}, []int{1, 16, 128, 512}, []int{512, 4096}
 	var ps []benchPoint
 	for _, mid := range models {
 		for _, gid := range gpus {
+			// Prepared and cached as the sweep does (sweep/space.go).
 			p, _, _ := prepare(b, bl, mid, gid)
 			p.CacheContexts(ctxs)
-			for _, tp := range []int{1, 2, 4, 8} {
+			p.CacheWorkload(planner.Workload{TPs: tps, Quantizations: quants, Concurrencies: concs, PromptTokens: prompts})
+			for _, tp := range tps {
 				for _, ctx := range ctxs {
-					for _, q := range []string{"auto", "none", "awq", "fp8"} {
+					for _, q := range quants {
 						for _, kv := range []string{"auto", "fp8"} {
-							for _, conc := range []int{1, 16, 128, 512} {
-								for _, prompt := range []int{512, 4096} {
+							for _, conc := range concs {
+								for _, prompt := range prompts {
 									ps = append(ps, benchPoint{p, planner.Point{TP: tp, GPUCount: tp, ContextLen: ctx, Quantization: q,
 										KVCacheDtype: kv, Concurrency: conc, PromptTokens: prompt, GenTokens: 256}})
 								}

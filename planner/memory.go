@@ -255,6 +255,8 @@ type memTP struct {
 	sliding   int
 	// maxKV is the KV of a maxContextLimit-token sequence (maxContextAt).
 	maxKV float64
+	// invBlockKV is 1 / (kvTok · BlockSize): maxContextFull's first guess.
+	invBlockKV float64
 }
 
 // newMemTP computes the memTP of m at tensor-parallel size tp with KV
@@ -268,6 +270,7 @@ func newMemTP(m *ModelConfig, kvElem, actElem float64, tp int) memTP {
 	t.graphs = (cudaGraphBaseGiB + cudaGraphGiBPerLayer*float64(m.NumLayers)) * GiB
 	t.nonTorch = (nonTorchGiB + ncclGiBPerPeer*float64(tp-1)) * GiB
 	t.maxKV = kvSeqBytes(&t.layout, maxContextLimit, 0, false)
+	t.invBlockKV = 1 / (t.kvTok * BlockSize)
 	return t
 }
 
@@ -368,11 +371,16 @@ func memoryCore(f *Feasibility, g *GPU, p *Policy, c *memConsts, t *memTP, pt *m
 		act, graphs, nonTorch = 0, 0, overhead
 	}
 	pool := c.alloc - weights - overhead
-	one := kvSeqBytes(layout, pt.ctx, mnbt, true)
-	perReq := kvSeqBytes(layout, req, mnbt, false)
-	atCtx := one // without sliding layers admission counts the sequence
+	var one, perReq, atCtx float64
 	if layout.slide > 0 {
+		one = kvSeqBytes(layout, pt.ctx, mnbt, true)
+		perReq = kvSeqBytes(layout, req, mnbt, false)
 		atCtx = kvSeqBytes(layout, pt.ctx, mnbt, false)
+	} else {
+		// kvSeqBytes without sliding layers; admission counts the sequence.
+		one = layout.full * kvBlocks(pt.ctx)
+		perReq = layout.full * kvBlocks(req)
+		atCtx = one
 	}
 	kv := perReq * float64(conc)
 	// Every field is set in place: a composite literal would be built on
@@ -426,8 +434,37 @@ func memoryCore(f *Feasibility, g *GPU, p *Policy, c *memConsts, t *memTP, pt *m
 		if atCtx > 0 {
 			f.MaxConcurrencyAtContext = int(math.Floor(pool / atCtx))
 		}
-		f.MaxContextAtConcurrency = maxContextAt(layout, t.maxKV, pool/float64(conc))
+		if budget := pool / float64(conc); layout.slide > 0 {
+			f.MaxContextAtConcurrency = maxContextAt(layout, t.maxKV, budget)
+		} else {
+			f.MaxContextAtConcurrency = maxContextFull(layout.full, t.invBlockKV, t.maxKV, budget)
+		}
 	}
+}
+
+// maxContextFull is maxContextAt for a layout without sliding layers, whose
+// sequence of k blocks costs full·k·BlockSize bytes (kvSeqBytes); inv is
+// 1 / (full · BlockSize). The guess budget·inv may be a block off the
+// quotient; the two loops settle it exactly, as in maxContextAt.
+func maxContextFull(full, inv, maxKV, budget float64) int {
+	const maxBlocks = maxContextLimit / BlockSize
+	if maxKV <= budget {
+		return maxContextLimit
+	}
+	if !(budget >= 0) {
+		return 0
+	}
+	k := maxBlocks
+	if est := budget * inv; est < float64(maxBlocks) {
+		k = int(max(est, 0))
+	}
+	for k < maxBlocks && full*float64((k+1)*BlockSize) <= budget {
+		k++
+	}
+	for k > 0 && full*float64(k*BlockSize) > budget {
+		k--
+	}
+	return k * BlockSize
 }
 
 // maxContextLimit is the longest sequence maxContextAt reports.

@@ -144,7 +144,8 @@ func maxContextAtBisect(l *kvLayout, budget float64) int {
 // bisection's answer for every KV layout of the test models, at budgets
 // drawn over the whole range and at each side of block boundaries (one ulp
 // below, at and above a block's exact cost), as well as 0, negative, NaN
-// and infinite budgets.
+// and infinite budgets; maxContextFull (layouts without sliding layers)
+// gives the same answers.
 func TestMaxContextAtMatchesBisection(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	var layouts []kvLayout
@@ -170,9 +171,28 @@ func TestMaxContextAtMatchesBisection(t *testing.T) {
 			c := kvSeqBytes(&l, n, 0, false)
 			budgets = append(budgets, c, math.Nextafter(c, 0), math.Nextafter(c, math.Inf(1)))
 		}
+		full := l.slide == 0 && l.full > 0
+		inv := 1 / ((l.full + l.slide) * BlockSize) // newMemTP's invBlockKV
 		for _, bud := range budgets {
-			if got, want := maxContextAt(&l, top, bud), maxContextAtBisect(&l, bud); got != want {
+			want := maxContextAtBisect(&l, bud)
+			if got := maxContextAt(&l, top, bud); got != want {
 				t.Fatalf("layout %+v budget %v: %d, bisection %d", l, bud, got, want)
+			}
+			if !full {
+				continue
+			}
+			if got := maxContextFull(l.full, inv, top, bud); got != want {
+				t.Fatalf("layout %+v budget %v: maxContextFull %d, bisection %d", l, bud, got, want)
+			}
+		}
+		if full {
+			// memoryCore's inline kvSeqBytes for layouts without sliding layers.
+			for _, n := range []int{0, 1, 15, 16, 17, 4095, 4096, 131071, rng.IntN(maxContextLimit)} {
+				for _, adm := range []bool{false, true} {
+					if got, want := l.full*kvBlocks(n), kvSeqBytes(&l, n, 8192, adm); got != want {
+						t.Fatalf("layout %+v n %d: inline %v, kvSeqBytes %v", l, n, got, want)
+					}
+				}
 			}
 		}
 	}

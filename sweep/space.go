@@ -166,11 +166,13 @@ func NewSpace(g Grid, b *planner.Baselines, prices Prices) (*Space, error) {
 	}
 	pol := g.Policy.Policy()
 	ctxs := tokensInts(g.Contexts)
+	wl := planner.Workload{TPs: g.TP, Quantizations: g.Quantizations, Concurrencies: g.Concurrency, PromptTokens: tokensInts(g.PromptTokens)}
 	s.prepared = make([]*planner.Prepared, 0, len(s.Models)*len(s.GPUs))
 	for _, m := range s.Models {
 		for _, gpu := range s.GPUs {
 			p := planner.Prepare(b, m, gpu, pol)
 			p.CacheContexts(ctxs)
+			p.CacheWorkload(wl)
 			s.prepared = append(s.prepared, p)
 		}
 	}
