@@ -68,20 +68,20 @@ func replayPoint(b *planner.Baselines, prep *planner.Prepared, p *Point, res *pl
 		return Prediction{}, false
 	}
 	budget, chunked := tokenBudget(p.VLLMVersion, &p.GPU, &p.Model, p.Run.Offline)
-	mean := float64(max(p.OutputTokens, 1))
 	cmax := defaultMaxNumSeqs(p.VLLMVersion, &p.GPU, DefaultPrepareOptions.MaxNumSeqs)
+	age := meanAge(p.lens)
 	if pool := res.Feasibility.KVPoolTokens; pool > 0 {
 		// vLLM admits a request when its prompt's blocks are free and
 		// preempts when decoding outgrows the pool, so the running set
-		// holds the pool at the requests' mean occupancy over their
-		// lifetime, prompt + half the output.
-		cmax = min(cmax, max(int(float64(pool)/(float64(p.PromptTokens)+mean/2)), 1))
+		// holds the pool at the running requests' mean occupancy, prompt
+		// + the tokens they have generated so far.
+		cmax = min(cmax, max(int(float64(pool)/(float64(p.PromptTokens)+age)), 1))
 	}
 	conc := max(p.Concurrency, 1)
 	if p.Run.Burst {
 		conc = len(p.lens)
 	}
-	r := replay{ev: &ev, prompt: float64(max(p.PromptTokens, 1)), ctx: float64(p.PromptTokens) + mean/2, lens: p.lens,
+	r := replay{ev: &ev, prompt: float64(max(p.PromptTokens, 1)), ctx: float64(p.PromptTokens) + age, lens: p.lens,
 		conc: conc, cmax: cmax, budget: budget, chunked: chunked}
 	out, tpot, ok := r.run()
 	if !ok {
@@ -96,4 +96,21 @@ func replayPoint(b *planner.Baselines, prep *planner.Prepared, p *Point, res *pl
 	}
 	ms := tpot * 1000
 	return Prediction{ms, ms / lr[1], ms / lr[0], ms > 0}, ms > 0
+}
+
+// meanAge is the mean number of tokens the requests running at a random
+// step have generated so far: a step lands in a request with probability
+// proportional to its length l (long requests run longer) and at a uniform
+// point of it, so the mean is Σl² / (2·Σl) — half the output for equal
+// lengths, the whole mean for exponential (ShareGPT-like) ones.
+func meanAge(lens []int) float64 {
+	s, s2 := 0.0, 0.0
+	for _, l := range lens {
+		s += float64(l)
+		s2 += float64(l) * float64(l)
+	}
+	if s == 0 {
+		return 0
+	}
+	return s2 / (2 * s)
 }
