@@ -49,6 +49,12 @@ func TestReplayKnownValues(t *testing.T) {
 		{"max_num_seqs queues the rest of a burst", replay{prompt: 100, lens: fixedLens(2, 3), conc: 2, cmax: 1, budget: 1000, chunked: true},
 			// The same as the closed loop of one: the second request waits.
 			6 / 0.084, 0.011, ""},
+		{"a long prompt in chunks, one request at a time", replay{prompt: 3000, lens: fixedLens(4, 20), conc: 4, cmax: 1, budget: 1000, chunked: true},
+			// Each request: 3 prefill steps of 1000 tokens (110 ms each), then
+			// 19 decode steps of 11 ms: 539 ms; four of them 2.156 s. TPOT is
+			// the decode step alone: no prefill rides after the last chunk, and
+			// the lone request's steps are timed until it ends.
+			80 / 2.156, 0.011, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.r.ev = affineStep{}

@@ -126,12 +126,14 @@ func (r *replay) run() (outTokS, tpotS float64, ok bool) {
 			joins := capPerStep / math.Max(r.prompt, 1)
 			delta = min(delta, max(1, int(0.125*float64(max(d, 8))/joins)))
 		}
-		// End the segment before an eighth of the batch finishes.
+		// End the segment when an eighth of the batch (at least one request)
+		// has finished: past it the batch the segment is timed at is gone
+		// (a lone request ending early in a long segment timed its steps at 0).
 		limit, cnt := max(1, d/8), 0
 		st.grow(s + delta + 1)
 		for j := 1; j <= delta; j++ {
 			cnt += st.fin[s+j]
-			if cnt > limit {
+			if cnt >= limit {
 				delta = j
 				break
 			}
@@ -154,6 +156,12 @@ func (r *replay) run() (outTokS, tpotS float64, ok bool) {
 					st.start(pfHead, s+max(j, 1), r.lens[pfHead])
 					pfHead++
 					pfRem = r.prompt
+				}
+				if pfHead == admitted && budget > 0 {
+					// Every admitted prompt is done before the segment ends: the
+					// steps after the last chunk carry no prefill and are timed
+					// in the next segment.
+					delta = max(1, min(delta, int(math.Ceil(pfTok/capPerStep-1e-9))))
 				}
 			} else {
 				// V0 (no chunked prefill): waiting prompts run first, in
