@@ -178,3 +178,27 @@ func TestPriorPullsAndFallsBack(t *testing.T) {
 		t.Errorf("awq bandwidth scale: prior %.3f, with prior %.3f, without %.3f (want prior < with < without)", p, a, a0)
 	}
 }
+
+func TestReplayRecompute(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		r    replay
+		b    float64
+		want float64
+	}{
+		// λ = 100/200 = 0.5 finishes a step, each freeing 400 tokens, more
+		// than the 100 the decodes add: only a step without a finish
+		// preempts, e^−0.5 × 100 = 60.65 tokens.
+		{"fewer decodes than a request frees", replay{prompt: 200, meanLen: 200}, 100, math.Exp(-0.5) * 100},
+		// λ = 2.5: no finish (e^−2.5) leaves all 500 short, one finish
+		// (2.5·e^−2.5) leaves 100; two or more free enough.
+		{"a step needs two finishes", replay{prompt: 200, meanLen: 200}, 500, math.Exp(-2.5) * (500 + 2.5*100)},
+		{"fixed lengths or a pool that holds them: none", replay{prompt: 200}, 500, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.r.recompute(tc.b); math.Abs(got-tc.want) > 1e-9 {
+				t.Errorf("recompute(%v) = %v, want %v", tc.b, got, tc.want)
+			}
+		})
+	}
+}

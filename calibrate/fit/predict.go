@@ -70,19 +70,26 @@ func replayPoint(b *planner.Baselines, prep *planner.Prepared, p *Point, res *pl
 	budget, chunked := tokenBudget(p.VLLMVersion, &p.GPU, &p.Model, p.Run.Offline)
 	cmax := defaultMaxNumSeqs(p.VLLMVersion, &p.GPU, DefaultPrepareOptions.MaxNumSeqs)
 	age := meanAge(p.lens)
+	kvBound := false
 	if pool := res.Feasibility.KVPoolTokens; pool > 0 {
 		// vLLM admits a request when its prompt's blocks are free and
 		// preempts when decoding outgrows the pool, so the running set
 		// holds the pool at the running requests' mean occupancy, prompt
 		// + the tokens they have generated so far.
-		cmax = min(cmax, max(int(float64(pool)/(float64(p.PromptTokens)+age)), 1))
+		kvCap := max(int(float64(pool)/(float64(p.PromptTokens)+age)), 1)
+		kvBound = kvCap < cmax && kvCap < max(p.Concurrency, 1)
+		cmax = min(cmax, kvCap)
+	}
+	meanLen := 0.0
+	if kvBound && !p.Run.FixedLengths {
+		meanLen = float64(max(p.OutputTokens, 1))
 	}
 	conc := max(p.Concurrency, 1)
 	if p.Run.Burst {
 		conc = len(p.lens)
 	}
 	r := replay{ev: &ev, prompt: float64(max(p.PromptTokens, 1)), ctx: float64(p.PromptTokens) + age, lens: p.lens,
-		conc: conc, cmax: cmax, budget: budget, chunked: chunked}
+		conc: conc, cmax: cmax, budget: budget, chunked: chunked, kvBound: kvBound, meanLen: meanLen}
 	out, tpot, ok := r.run()
 	if !ok {
 		return Prediction{}, false

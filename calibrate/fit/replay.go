@@ -71,6 +71,36 @@ type replay struct {
 	cmax    int     // running limit
 	budget  int     // token budget per step
 	chunked bool    // V1: prefill chunks ride in decode steps
+	// kvBound says the KV pool, not max_num_seqs, caps the running set;
+	// meanLen is the requests' mean output (variable lengths only).
+	kvBound bool
+	meanLen float64
+}
+
+// recompute is the prompt tokens a step of b decodes re-prefills, on
+// average, when the KV pool is full and requests wait: the scheduler
+// grows the running requests first and admits waiting ones into whatever
+// is left, so the b tokens the decodes add each step come from the requests
+// that finish in that step or, when those free too little, from preempting
+// the newest running request, whose KV is dropped and computed again when
+// it is readmitted (vllm/v1/core/sched/scheduler.py Scheduler.schedule:
+// allocate_slots fails → self.running.pop() → _preempt_request, RECOMPUTE;
+// V0's vllm/core/scheduler.py _preempt, v0.4–v0.7, the same by default).
+// Finishes are Poisson with b/meanLen a step, each freeing prompt + meanLen
+// tokens; the shortfall E[max(0, b − freed)] is what is preempted.
+func (r *replay) recompute(b float64) float64 {
+	if r.meanLen <= 0 {
+		return 0
+	}
+	lambda := b / r.meanLen
+	unit := r.prompt + r.meanLen
+	p := math.Exp(-lambda) // P(0 finishes)
+	short := 0.0
+	for k := 0; float64(k)*unit < b && k < 64; k++ {
+		short += p * (b - float64(k)*unit)
+		p *= lambda / float64(k+1)
+	}
+	return short
 }
 
 // stepTimer times one engine step (planner.StepEval.Step).
@@ -194,7 +224,11 @@ func (r *replay) run() (outTokS, tpotS float64, ok bool) {
 		}
 		tau := 0.0
 		if mid > 0 || pfTok > 0 {
-			tau = r.ev.Step(max(mid, 0), r.ctx, pfTok/float64(delta), r.prompt)
+			pf := pfTok / float64(delta)
+			if r.kvBound && admitted < n && mid > 0 {
+				pf += r.recompute(float64(mid))
+			}
+			tau = r.ev.Step(max(mid, 0), r.ctx, pf, r.prompt)
 		}
 		for j := 1; j <= delta; j++ {
 			tAt = append(tAt, t+float64(j)*tau)
