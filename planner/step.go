@@ -133,12 +133,12 @@ type EngineRow struct {
 	// queue later) before the GPUs can start (µs).
 	TPWorkerUs float64 `json:"tp_worker_us,omitempty"`
 	// CUDAGraphs and CustomAllReduce say which features apply.
-	CUDAGraphs      bool   `json:"cuda_graphs"`
-	CustomAllReduce bool   `json:"custom_allreduce"`
+	CUDAGraphs      bool `json:"cuda_graphs"`
+	CustomAllReduce bool `json:"custom_allreduce"`
 	// CustomAllReduceROCm says the custom all-reduce is built for AMD GPUs
 	// too (earlier ROCm builds all-reduce through RCCL).
-	CustomAllReduceROCm bool `json:"custom_allreduce_rocm,omitempty"`
-	Note            string `json:"note,omitempty"`
+	CustomAllReduceROCm bool   `json:"custom_allreduce_rocm,omitempty"`
+	Note                string `json:"note,omitempty"`
 }
 
 // ErrUnknownVLLMVersion is returned for a version the engine rows cannot place.
