@@ -202,3 +202,35 @@ func TestReplayRecompute(t *testing.T) {
 		})
 	}
 }
+
+func TestRunningCap(t *testing.T) {
+	for _, tc := range []struct {
+		name                 string
+		pool, prompt, budget int
+		lens                 []int
+		wave                 bool
+		want                 int
+	}{
+		// Mean age Σl²/(2Σl) = (1 + 9)/8 = 1.25: 100 / 11.25 = 8.9.
+		{"ShareGPT-like lengths at their length-biased age", 100, 10, 100, []int{1, 3}, false, 8},
+		// Steady: 20112 / (2048 + 1024) = 6.5.
+		{"a closed loop of equal lengths at half the output", 20112, 2048, 4096, fixedLens(16, 2048), false, 6},
+		// A wave of 6 is admitted in W = 6 × 2048 / 4096 = 3 steps and
+		// grows to 2048 − 1.5 tokens: 20112 / 4094.5 = 4.9; with 4, W = 2
+		// and 20112 / 4095 = 4.9 again.
+		{"equal lengths sent at once run in waves", 20112, 2048, 4096, fixedLens(16, 2048), true, 4},
+		// A long admission (W = 68 × 4000 / 2048 = 133 steps of L = 200)
+		// spreads the ages: 200 − 66.4 = 133.6 generated at the wave's
+		// end, 281104 / 4133.6 = 68.004 (the steady L/2 gives 68.6).
+		{"a wave admitted over most of its length", 281104, 4000, 2048, fixedLens(500, 200), true, 68},
+		// A short admission: W = 1 step, the wave ends at 199.5 tokens:
+		// 281104 / 4199.5 = 66.9, where the steady rule says 68.6.
+		{"a wave admitted at once", 281104, 4000, 281104, fixedLens(500, 200), true, 66},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := runningCap(tc.pool, tc.prompt, tc.lens, tc.wave, tc.budget); got != tc.want {
+				t.Errorf("runningCap = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}

@@ -1,6 +1,10 @@
 package fit
 
-import "github.com/vllm-wizard/vllm-wizard/planner"
+import (
+	"math"
+
+	"github.com/vllm-wizard/vllm-wizard/planner"
+)
 
 // Prediction is the planner's estimate of a point's quantity.
 type Prediction struct {
@@ -72,11 +76,7 @@ func replayPoint(b *planner.Baselines, prep *planner.Prepared, p *Point, res *pl
 	age := meanAge(p.lens)
 	kvBound := false
 	if pool := res.Feasibility.KVPoolTokens; pool > 0 {
-		// vLLM admits a request when its prompt's blocks are free and
-		// preempts when decoding outgrows the pool, so the running set
-		// holds the pool at the running requests' mean occupancy, prompt
-		// + the tokens they have generated so far.
-		kvCap := max(int(float64(pool)/(float64(p.PromptTokens)+age)), 1)
+		kvCap := runningCap(pool, p.PromptTokens, p.lens, p.Run.FixedLengths && p.Run.Burst, budget)
 		kvBound = kvCap < cmax && kvCap < max(p.Concurrency, 1)
 		cmax = min(cmax, kvCap)
 	}
@@ -120,4 +120,27 @@ func meanAge(lens []int) float64 {
 		return 0
 	}
 	return s2 / (2 * s)
+}
+
+// runningCap is how many requests the KV pool of pool tokens holds running.
+// vLLM admits a request when its prompt's blocks are free and preempts
+// when decoding outgrows the pool, so the running set holds the pool at the
+// running requests' mean occupancy, prompt + the tokens they have
+// generated so far (meanAge). Equal lengths sent at once (wave) run in
+// waves instead: the prompts admitted within W = cap·prompt/budget steps
+// age together, so the pool must hold them near their end, at L − W/2
+// generated tokens on average rather than the steady L/2 (the excess is
+// preempted).
+func runningCap(pool, prompt int, lens []int, wave bool, budget int) int {
+	pr := float64(max(prompt, 1))
+	c := max(int(float64(pool)/(float64(prompt)+meanAge(lens))), 1)
+	if !wave || len(lens) == 0 {
+		return c
+	}
+	L := float64(max(lens[0], 1))
+	for range 2 {
+		w := float64(c) * pr / float64(max(budget, 1))
+		c = max(int(float64(pool)/(float64(prompt)+math.Max(L/2, L-w/2))), 1)
+	}
+	return c
 }
