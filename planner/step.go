@@ -655,10 +655,19 @@ func (sp *stepPrep) prefillSeconds(c *stepConsts, a *stepArgs, n, chunk int) flo
 	}
 	t := chunks*(fixed+smoothMax(wt, comp/chunks, s.SmoothMaxPower)) + a.kvPerTok*N*share/c.bwKV
 	if a.tp > 1 {
-		bytes := N * c.hidden * 2 * 2 * (tp - 1) / tp
-		t += 2 * c.layers * share * (chunks*sp.allReduceLatency(a, c, N/chunks) + bytes/sp.link[a.ic])
+		t += 2 * c.layers * share * sp.prefillAllReduce(a, c, N, chunks)
 	}
 	return t
+}
+
+// prefillAllReduce is one layer's all-reduce seconds of a prefill of N
+// tokens in chunks chunks: a latency per chunk of N/chunks tokens' tensor,
+// plus N tokens' bytes over the link (prefillSeconds and the fast path's
+// prefill entries, evaluate_fast.go).
+func (sp *stepPrep) prefillAllReduce(a *stepArgs, c *stepConsts, N, chunks float64) float64 {
+	tp := float64(a.tp)
+	bytes := N * c.hidden * 2 * 2 * (tp - 1) / tp
+	return chunks*sp.allReduceLatency(a, c, N/chunks) + bytes/sp.link[a.ic]
 }
 
 // smoothMax is (aᵖ + bᵖ)^(1/p): the larger of a and b, rounded where they meet.
