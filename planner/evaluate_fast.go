@@ -196,10 +196,9 @@ func (p *Prepared) prefillEntry(c *stepConsts, tp, n, chunk int) prefillEntry {
 	}
 	e.chunks, e.inner = chunks, fixed+smoothMax(wt, comp/chunks, sp.s.SmoothMaxPower)
 	e.arScale = 2 * c.layers * share
-	bytes := N * c.hidden * 2 * 2 * (tpf - 1) / tpf
 	for ic := range numIC {
 		a.ic = ic
-		e.arInner[ic] = chunks*sp.allReduceLatency(&a) + bytes/sp.link[ic]
+		e.arInner[ic] = sp.prefillAllReduce(&a, c, N, chunks)
 	}
 	// decodeStep's prefill per prompt token, at a prompt of n tokens.
 	e.perTok = (c.linFLOPs + c.attnFLOPs*N/2) * share / (tpf * c.flopsPF)

@@ -302,6 +302,12 @@ func NormalizeInterconnect(s string) (string, error) {
 		return InterconnectUnknown, nil
 	}
 	w := strings.NewReplacer("-", " ", "_", " ").Replace(l)
+	// A denial names the link it denies ("PCIe (g5, no NVLink)").
+	for _, neg := range []string{"no ", "without ", "not "} {
+		for _, f := range []string{"nvlink", "nvswitch", "infinity fabric", "xgmi"} {
+			w = strings.ReplaceAll(w, neg+f, "")
+		}
+	}
 	for _, f := range []string{"nvlink", "nvswitch", "sxm", "infinity fabric", "xgmi"} {
 		if strings.Contains(w, f) {
 			return InterconnectNVLink, nil

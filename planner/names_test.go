@@ -128,6 +128,8 @@ func TestNormalizeInterconnect(t *testing.T) {
 		{"SXM4 NVLink (Polaris node)", "nvlink", "free text from a write-up"},
 		{"pci-e", "pcie", "spelling"},
 		{"PCIe Gen4", "pcie", "free text"},
+		{"PCIe (g5, no NVLink)", "pcie", "a denied link is not the link"},
+		{"PCIe without NVLink", "pcie", "a denied link is not the link"},
 		{"", "unknown", "empty is unknown"},
 		{"unknown", "unknown", "constant"},
 		{"n/a", "", "not an interconnect: the importer maps the error to unknown"},

@@ -133,9 +133,12 @@ type EngineRow struct {
 	// queue later) before the GPUs can start (µs).
 	TPWorkerUs float64 `json:"tp_worker_us,omitempty"`
 	// CUDAGraphs and CustomAllReduce say which features apply.
-	CUDAGraphs      bool   `json:"cuda_graphs"`
-	CustomAllReduce bool   `json:"custom_allreduce"`
-	Note            string `json:"note,omitempty"`
+	CUDAGraphs      bool `json:"cuda_graphs"`
+	CustomAllReduce bool `json:"custom_allreduce"`
+	// CustomAllReduceROCm says the custom all-reduce is built for AMD GPUs
+	// too (earlier ROCm builds all-reduce through RCCL).
+	CustomAllReduceROCm bool   `json:"custom_allreduce_rocm,omitempty"`
+	Note                string `json:"note,omitempty"`
 }
 
 // ErrUnknownVLLMVersion is returned for a version the engine rows cannot place.
@@ -568,10 +571,20 @@ type stepArgs struct {
 	layerShare float64 // 1, or 1/PP for one pipeline stage
 }
 
-func (sp *stepPrep) allReduceLatency(a *stepArgs) float64 {
+// customARMaxBytes is the largest tensor vLLM's custom all-reduce takes;
+// larger ones go to NCCL (CustomAllreduce(max_size=8192 * 1024) and
+// should_custom_ar's inp_size < max_size in
+// vllm/distributed/device_communicators/custom_all_reduce.py, v0.4–v0.11).
+const customARMaxBytes = 8192 * 1024
+
+// allReduceLatency is the fixed cost of one all-reduce of the 16-bit
+// activations of tokens tokens (c.hidden wide).
+func (sp *stepPrep) allReduceLatency(a *stepArgs, c *stepConsts, tokens float64) float64 {
 	al := sp.arUs[a.ic] * 1e-6 * sp.arPower(a.tp)
-	if !a.eng.CustomAllReduce || a.ic != 0 {
-		// Custom all-reduce needs NVLink (or PCIe peer access, rarely there).
+	custom := a.eng.CustomAllReduce && (sp.class != ClassAMDHBM || a.eng.CustomAllReduceROCm)
+	if !custom || a.ic != 0 || tokens*c.hidden*2 >= customARMaxBytes {
+		// Custom all-reduce needs NVLink (or PCIe peer access, rarely there),
+		// a build that has it for the GPU, and a tensor under its buffer size.
 		al *= sp.s.NCCLFactor
 	}
 	return al
@@ -596,7 +609,7 @@ func (sp *stepPrep) decodeStep(t *StepTerms, c *stepConsts, a *stepArgs, B int, 
 	t.AllReduce = 0
 	if a.tp > 1 {
 		bytes := b * c.hidden * 2 * 2 * (tp - 1) / tp
-		t.AllReduce = 2 * c.layers * share * (sp.allReduceLatency(a) + bytes/sp.link[a.ic])
+		t.AllReduce = 2 * c.layers * share * (sp.allReduceLatency(a, c, b) + bytes/sp.link[a.ic])
 	}
 	t.MoE = c.moeS * share
 	t.Prefill = 0
@@ -642,10 +655,19 @@ func (sp *stepPrep) prefillSeconds(c *stepConsts, a *stepArgs, n, chunk int) flo
 	}
 	t := chunks*(fixed+smoothMax(wt, comp/chunks, s.SmoothMaxPower)) + a.kvPerTok*N*share/c.bwKV
 	if a.tp > 1 {
-		bytes := N * c.hidden * 2 * 2 * (tp - 1) / tp
-		t += 2 * c.layers * share * (chunks*sp.allReduceLatency(a) + bytes/sp.link[a.ic])
+		t += 2 * c.layers * share * sp.prefillAllReduce(a, c, N, chunks)
 	}
 	return t
+}
+
+// prefillAllReduce is one layer's all-reduce seconds of a prefill of N
+// tokens in chunks chunks: a latency per chunk of N/chunks tokens' tensor,
+// plus N tokens' bytes over the link (prefillSeconds and the fast path's
+// prefill entries, evaluate_fast.go).
+func (sp *stepPrep) prefillAllReduce(a *stepArgs, c *stepConsts, N, chunks float64) float64 {
+	tp := float64(a.tp)
+	bytes := N * c.hidden * 2 * 2 * (tp - 1) / tp
+	return chunks*sp.allReduceLatency(a, c, N/chunks) + bytes/sp.link[a.ic]
 }
 
 // smoothMax is (aᵖ + bᵖ)^(1/p): the larger of a and b, rounded where they meet.
@@ -710,15 +732,18 @@ func (e *StepEval) Step(decode int, ctx, prefill, promptLen float64) float64 {
 		t := fixed + smoothMax(sp.weightSeconds(c, a, c.moeTouched(prefill)), pf, sp.s.SmoothMaxPower) + a.kvPerTok*prefill*share/c.bwKV
 		if a.tp > 1 {
 			bytes := prefill * c.hidden * 2 * 2 * (tp - 1) / tp
-			t += 2 * c.layers * share * (sp.allReduceLatency(a) + bytes/sp.link[a.ic])
+			t += 2 * c.layers * share * (sp.allReduceLatency(a, c, prefill) + bytes/sp.link[a.ic])
 		}
 		return t
 	}
 	var t StepTerms
 	sp.decodeStep(&t, c, a, decode, ctx)
 	if a.tp > 1 && prefill > 0 {
-		// The prefill tokens' activations join the all-reduces.
-		t.Total += 2 * c.layers * share * prefill * c.hidden * 2 * 2 * (tp - 1) / tp / sp.link[a.ic]
+		// The prefill tokens' activations join the all-reduces (a larger
+		// tensor, which may leave custom all-reduce for NCCL).
+		b := float64(decode)
+		t.Total += 2 * c.layers * share * (prefill*c.hidden*2*2*(tp-1)/tp/sp.link[a.ic] +
+			sp.allReduceLatency(a, c, b+prefill) - sp.allReduceLatency(a, c, b))
 	}
 	return t.Total + pf + a.kvPerTok*prefill*share/c.bwKV
 }

@@ -49,6 +49,12 @@ func TestReplayKnownValues(t *testing.T) {
 		{"max_num_seqs queues the rest of a burst", replay{prompt: 100, lens: fixedLens(2, 3), conc: 2, cmax: 1, budget: 1000, chunked: true},
 			// The same as the closed loop of one: the second request waits.
 			6 / 0.084, 0.011, ""},
+		{"a long prompt in chunks, one request at a time", replay{prompt: 3000, lens: fixedLens(4, 20), conc: 4, cmax: 1, budget: 1000, chunked: true},
+			// Each request: 3 prefill steps of 1000 tokens (110 ms each), then
+			// 19 decode steps of 11 ms: 539 ms; four of them 2.156 s. TPOT is
+			// the decode step alone: no prefill rides after the last chunk, and
+			// the lone request's steps are timed until it ends.
+			80 / 2.156, 0.011, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.r.ev = affineStep{}
@@ -170,5 +176,61 @@ func TestPriorPullsAndFallsBack(t *testing.T) {
 	a, a0, p := with.Step.Quantizations["awq"].BWScale, without.Step.Quantizations["awq"].BWScale, prior.Step.Quantizations["awq"].BWScale
 	if !(a > p && a < a0) {
 		t.Errorf("awq bandwidth scale: prior %.3f, with prior %.3f, without %.3f (want prior < with < without)", p, a, a0)
+	}
+}
+
+func TestReplayRecompute(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		r    replay
+		b    float64
+		want float64
+	}{
+		// λ = 100/200 = 0.5 finishes a step, each freeing 400 tokens, more
+		// than the 100 the decodes add: only a step without a finish
+		// preempts, e^−0.5 × 100 = 60.65 tokens.
+		{"fewer decodes than a request frees", replay{prompt: 200, meanLen: 200}, 100, math.Exp(-0.5) * 100},
+		// λ = 2.5: no finish (e^−2.5) leaves all 500 short, one finish
+		// (2.5·e^−2.5) leaves 100; two or more free enough.
+		{"a step needs two finishes", replay{prompt: 200, meanLen: 200}, 500, math.Exp(-2.5) * (500 + 2.5*100)},
+		{"fixed lengths or a pool that holds them: none", replay{prompt: 200}, 500, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.r.recompute(tc.b); math.Abs(got-tc.want) > 1e-9 {
+				t.Errorf("recompute(%v) = %v, want %v", tc.b, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRunningCap(t *testing.T) {
+	for _, tc := range []struct {
+		name                 string
+		pool, prompt, budget int
+		lens                 []int
+		wave                 bool
+		want                 int
+	}{
+		// Mean age Σl²/(2Σl) = (1 + 9)/8 = 1.25: 100 / 11.25 = 8.9.
+		{"ShareGPT-like lengths at their length-biased age", 100, 10, 100, []int{1, 3}, false, 8},
+		// Steady: 20112 / (2048 + 1024) = 6.5.
+		{"a closed loop of equal lengths at half the output", 20112, 2048, 4096, fixedLens(16, 2048), false, 6},
+		// A wave of 6 is admitted in W = 6 × 2048 / 4096 = 3 steps and
+		// grows to 2048 − 1.5 tokens: 20112 / 4094.5 = 4.9; with 4, W = 2
+		// and 20112 / 4095 = 4.9 again.
+		{"equal lengths sent at once run in waves", 20112, 2048, 4096, fixedLens(16, 2048), true, 4},
+		// A long admission (W = 68 × 4000 / 2048 = 133 steps of L = 200)
+		// spreads the ages: 200 − 66.4 = 133.6 generated at the wave's
+		// end, 281104 / 4133.6 = 68.004 (the steady L/2 gives 68.6).
+		{"a wave admitted over most of its length", 281104, 4000, 2048, fixedLens(500, 200), true, 68},
+		// A short admission: W = 1 step, the wave ends at 199.5 tokens:
+		// 281104 / 4199.5 = 66.9, where the steady rule says 68.6.
+		{"a wave admitted at once", 281104, 4000, 281104, fixedLens(500, 200), true, 66},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := runningCap(tc.pool, tc.prompt, tc.lens, tc.wave, tc.budget); got != tc.want {
+				t.Errorf("runningCap = %d, want %d", got, tc.want)
+			}
+		})
 	}
 }

@@ -121,8 +121,11 @@ func identifiedStep(b *planner.Baselines, pts []Point) []param {
 				nccl = true
 			}
 		}
-		if p.Quantization != planner.QuantNone {
-			quants[p.Quantization] = true
+		if q := planner.SpeedClass(p.Quantization); q != planner.QuantNone {
+			// The planner reads a format's row under its speed class
+			// (w8a8-int8 and gptq-int8 → int8); a row under the format's own
+			// name would be fitted without moving any prediction.
+			quants[q] = true
 		}
 		switch p.Kind {
 		case Prefill, TTFT:

@@ -1,6 +1,10 @@
 package fit
 
-import "github.com/vllm-wizard/vllm-wizard/planner"
+import (
+	"math"
+
+	"github.com/vllm-wizard/vllm-wizard/planner"
+)
 
 // Prediction is the planner's estimate of a point's quantity.
 type Prediction struct {
@@ -68,21 +72,24 @@ func replayPoint(b *planner.Baselines, prep *planner.Prepared, p *Point, res *pl
 		return Prediction{}, false
 	}
 	budget, chunked := tokenBudget(p.VLLMVersion, &p.GPU, &p.Model, p.Run.Offline)
-	mean := float64(max(p.OutputTokens, 1))
 	cmax := defaultMaxNumSeqs(p.VLLMVersion, &p.GPU, DefaultPrepareOptions.MaxNumSeqs)
+	age := meanAge(p.lens)
+	kvBound := false
 	if pool := res.Feasibility.KVPoolTokens; pool > 0 {
-		// vLLM admits a request when its prompt's blocks are free and
-		// preempts when decoding outgrows the pool, so the running set
-		// holds the pool at the requests' mean occupancy over their
-		// lifetime, prompt + half the output.
-		cmax = min(cmax, max(int(float64(pool)/(float64(p.PromptTokens)+mean/2)), 1))
+		kvCap := runningCap(pool, p.PromptTokens, p.lens, p.Run.FixedLengths && p.Run.Burst, budget)
+		kvBound = kvCap < cmax && kvCap < max(p.Concurrency, 1)
+		cmax = min(cmax, kvCap)
+	}
+	meanLen := 0.0
+	if kvBound && !p.Run.FixedLengths {
+		meanLen = float64(max(p.OutputTokens, 1))
 	}
 	conc := max(p.Concurrency, 1)
 	if p.Run.Burst {
 		conc = len(p.lens)
 	}
-	r := replay{ev: &ev, prompt: float64(max(p.PromptTokens, 1)), ctx: float64(p.PromptTokens) + mean/2, lens: p.lens,
-		conc: conc, cmax: cmax, budget: budget, chunked: chunked}
+	r := replay{ev: &ev, prompt: float64(max(p.PromptTokens, 1)), ctx: float64(p.PromptTokens) + age, lens: p.lens,
+		conc: conc, cmax: cmax, budget: budget, chunked: chunked, kvBound: kvBound, meanLen: meanLen}
 	out, tpot, ok := r.run()
 	if !ok {
 		return Prediction{}, false
@@ -96,4 +103,44 @@ func replayPoint(b *planner.Baselines, prep *planner.Prepared, p *Point, res *pl
 	}
 	ms := tpot * 1000
 	return Prediction{ms, ms / lr[1], ms / lr[0], ms > 0}, ms > 0
+}
+
+// meanAge is the mean number of tokens the requests running at a random
+// step have generated so far: a step lands in a request with probability
+// proportional to its length l (long requests run longer) and at a uniform
+// point of it, so the mean is Σl² / (2·Σl) — half the output for equal
+// lengths, the whole mean for exponential (ShareGPT-like) ones.
+func meanAge(lens []int) float64 {
+	s, s2 := 0.0, 0.0
+	for _, l := range lens {
+		s += float64(l)
+		s2 += float64(l) * float64(l)
+	}
+	if s == 0 {
+		return 0
+	}
+	return s2 / (2 * s)
+}
+
+// runningCap is how many requests the KV pool of pool tokens holds running.
+// vLLM admits a request when its prompt's blocks are free and preempts
+// when decoding outgrows the pool, so the running set holds the pool at the
+// running requests' mean occupancy, prompt + the tokens they have
+// generated so far (meanAge). Equal lengths sent at once (wave) run in
+// waves instead: the prompts admitted within W = cap·prompt/budget steps
+// age together, so the pool must hold them near their end, at L − W/2
+// generated tokens on average rather than the steady L/2 (the excess is
+// preempted).
+func runningCap(pool, prompt int, lens []int, wave bool, budget int) int {
+	pr := float64(max(prompt, 1))
+	c := max(int(float64(pool)/(float64(prompt)+meanAge(lens))), 1)
+	if !wave || len(lens) == 0 {
+		return c
+	}
+	L := float64(max(lens[0], 1))
+	for range 2 {
+		w := float64(c) * pr / float64(max(budget, 1))
+		c = max(int(float64(pool)/(float64(prompt)+math.Max(L/2, L-w/2))), 1)
+	}
+	return c
 }

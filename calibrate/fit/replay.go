@@ -71,6 +71,36 @@ type replay struct {
 	cmax    int     // running limit
 	budget  int     // token budget per step
 	chunked bool    // V1: prefill chunks ride in decode steps
+	// kvBound says the KV pool, not max_num_seqs, caps the running set;
+	// meanLen is the requests' mean output (variable lengths only).
+	kvBound bool
+	meanLen float64
+}
+
+// recompute is the prompt tokens a step of b decodes re-prefills, on
+// average, when the KV pool is full and requests wait: the scheduler
+// grows the running requests first and admits waiting ones into whatever
+// is left, so the b tokens the decodes add each step come from the requests
+// that finish in that step or, when those free too little, from preempting
+// the newest running request, whose KV is dropped and computed again when
+// it is readmitted (vllm/v1/core/sched/scheduler.py Scheduler.schedule:
+// allocate_slots fails → self.running.pop() → _preempt_request, RECOMPUTE;
+// V0's vllm/core/scheduler.py _preempt, v0.4–v0.7, the same by default).
+// Finishes are Poisson with b/meanLen a step, each freeing prompt + meanLen
+// tokens; the shortfall E[max(0, b − freed)] is what is preempted.
+func (r *replay) recompute(b float64) float64 {
+	if r.meanLen <= 0 {
+		return 0
+	}
+	lambda := b / r.meanLen
+	unit := r.prompt + r.meanLen
+	p := math.Exp(-lambda) // P(0 finishes)
+	short := 0.0
+	for k := 0; float64(k)*unit < b && k < 64; k++ {
+		short += p * (b - float64(k)*unit)
+		p *= lambda / float64(k+1)
+	}
+	return short
 }
 
 // stepTimer times one engine step (planner.StepEval.Step).
@@ -126,12 +156,14 @@ func (r *replay) run() (outTokS, tpotS float64, ok bool) {
 			joins := capPerStep / math.Max(r.prompt, 1)
 			delta = min(delta, max(1, int(0.125*float64(max(d, 8))/joins)))
 		}
-		// End the segment before an eighth of the batch finishes.
+		// End the segment when an eighth of the batch (at least one request)
+		// has finished: past it the batch the segment is timed at is gone
+		// (a lone request ending early in a long segment timed its steps at 0).
 		limit, cnt := max(1, d/8), 0
 		st.grow(s + delta + 1)
 		for j := 1; j <= delta; j++ {
 			cnt += st.fin[s+j]
-			if cnt > limit {
+			if cnt >= limit {
 				delta = j
 				break
 			}
@@ -154,6 +186,12 @@ func (r *replay) run() (outTokS, tpotS float64, ok bool) {
 					st.start(pfHead, s+max(j, 1), r.lens[pfHead])
 					pfHead++
 					pfRem = r.prompt
+				}
+				if pfHead == admitted && budget > 0 {
+					// Every admitted prompt is done before the segment ends: the
+					// steps after the last chunk carry no prefill and are timed
+					// in the next segment.
+					delta = max(1, min(delta, int(math.Ceil(pfTok/capPerStep-1e-9))))
 				}
 			} else {
 				// V0 (no chunked prefill): waiting prompts run first, in
@@ -186,7 +224,11 @@ func (r *replay) run() (outTokS, tpotS float64, ok bool) {
 		}
 		tau := 0.0
 		if mid > 0 || pfTok > 0 {
-			tau = r.ev.Step(max(mid, 0), r.ctx, pfTok/float64(delta), r.prompt)
+			pf := pfTok / float64(delta)
+			if r.kvBound && admitted < n && mid > 0 {
+				pf += r.recompute(float64(mid))
+			}
+			tau = r.ev.Step(max(mid, 0), r.ctx, pf, r.prompt)
 		}
 		for j := 1; j <= delta; j++ {
 			tAt = append(tAt, t+float64(j)*tau)
