@@ -10,11 +10,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vllm-wizard/vllm-wizard/calibrate"
-	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/atomicfile"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/detect"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/measurefile"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/numflag"
 	"github.com/vllm-wizard/vllm-wizard/planner"
+	"github.com/vllm-wizard/vllm-wizard/reports/atomicfile"
 )
 
 // newCalibrateCmd is the calibrate parent command.

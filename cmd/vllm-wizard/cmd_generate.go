@@ -11,11 +11,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vllm-wizard/vllm-wizard/baselines"
-	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/atomicfile"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/numflag"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/profile"
 	"github.com/vllm-wizard/vllm-wizard/planner"
 	"github.com/vllm-wizard/vllm-wizard/reports/artifacts"
+	"github.com/vllm-wizard/vllm-wizard/reports/atomicfile"
 )
 
 // profileFile is the file name of the profile artifact.

@@ -17,10 +17,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vllm-wizard/vllm-wizard/baselines"
-	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/atomicfile"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/numflag"
 	"github.com/vllm-wizard/vllm-wizard/planner"
 	"github.com/vllm-wizard/vllm-wizard/reports"
+	"github.com/vllm-wizard/vllm-wizard/reports/atomicfile"
 	"github.com/vllm-wizard/vllm-wizard/reports/parquet"
 	"github.com/vllm-wizard/vllm-wizard/reports/tabular"
 	"github.com/vllm-wizard/vllm-wizard/reports/xlsx"

@@ -14,11 +14,11 @@ import (
 
 	"github.com/vllm-wizard/vllm-wizard/baselines"
 	"github.com/vllm-wizard/vllm-wizard/calibrate"
-	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/atomicfile"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/detect"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/hub"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/profile"
 	"github.com/vllm-wizard/vllm-wizard/planner"
+	"github.com/vllm-wizard/vllm-wizard/reports/atomicfile"
 	"github.com/vllm-wizard/vllm-wizard/sweep"
 )
 
