@@ -15,7 +15,7 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/baselines"
 	"github.com/vllm-wizard/vllm-wizard/calibrate"
 	"github.com/vllm-wizard/vllm-wizard/calibrate/detect"
-	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/hub"
+	"github.com/vllm-wizard/vllm-wizard/calibrate/hub"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/profile"
 	"github.com/vllm-wizard/vllm-wizard/planner"
 	"github.com/vllm-wizard/vllm-wizard/reports/atomicfile"
