@@ -12,10 +12,10 @@ import (
 
 	"github.com/vllm-wizard/vllm-wizard/baselines"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/numflag"
-	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/profile"
 	"github.com/vllm-wizard/vllm-wizard/planner"
 	"github.com/vllm-wizard/vllm-wizard/reports/artifacts"
 	"github.com/vllm-wizard/vllm-wizard/reports/atomicfile"
+	"github.com/vllm-wizard/vllm-wizard/reports/profile"
 )
 
 // profileFile is the file name of the profile artifact.

@@ -15,10 +15,10 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/calibrate/detect"
 	"github.com/vllm-wizard/vllm-wizard/calibrate/hub"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/numflag"
-	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/profile"
 	"github.com/vllm-wizard/vllm-wizard/planner"
 	"github.com/vllm-wizard/vllm-wizard/reports/artifacts"
 	"github.com/vllm-wizard/vllm-wizard/reports/console"
+	"github.com/vllm-wizard/vllm-wizard/reports/profile"
 )
 
 // planFlags are the planning flags shared by plan and generate.

@@ -16,9 +16,9 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/calibrate"
 	"github.com/vllm-wizard/vllm-wizard/calibrate/detect"
 	"github.com/vllm-wizard/vllm-wizard/calibrate/hub"
-	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/profile"
 	"github.com/vllm-wizard/vllm-wizard/planner"
 	"github.com/vllm-wizard/vllm-wizard/reports/atomicfile"
+	"github.com/vllm-wizard/vllm-wizard/reports/profile"
 	"github.com/vllm-wizard/vllm-wizard/sweep"
 )
 
