@@ -47,9 +47,15 @@ type app struct {
 	// (tests replace it; nil is detect.Detect).
 	detectSystem func(context.Context, detect.Options) (detect.System, error)
 	// httpClient and clock, when set, replace calibrate run's (tests serve
-	// an in-memory fake on its virtual timeline).
+	// an in-memory fake on its virtual timeline); clock also dates a sweep
+	// workbook's About sheet.
 	httpClient *http.Client
 	clock      calibrate.Clock
+	// sweepEstimator, when set, picks a sweep's estimator (tests slow, fail
+	// or watch it); sweepBlockRows > 0 sets the rows per block the writers
+	// encode (tests make it small to get many blocks).
+	sweepEstimator func(*sweep.Space) sweep.Estimator
+	sweepBlockRows int
 }
 
 // newApp is the app of a process with these streams and the real
