@@ -345,12 +345,14 @@ func (in *sweepInputs) layout(format reports.Format, lo, hi int64, now time.Time
 	return sweep.Schema(bl.Name+" "+bl.Version, bl.Hash, meta), about, nil
 }
 
-// sweepOutput is where a sweep's rows go: stdout, an atomic file or a
-// dataset folder, which appear only on commit.
+// sweepOutput is where a sweep's rows go: stdout, or an atomic file or
+// dataset folder (pending), which appears only on commit.
 type sweepOutput struct {
 	w       reports.Writer[sweep.Row]
-	file    *atomicfile.File
-	dataset *atomicfile.Dir
+	pending interface {
+		Commit() error
+		Abort()
+	}
 }
 
 // openSweepOutput opens --out for format (--partition-by: a Parquet dataset).
@@ -365,29 +367,32 @@ func (a *app) openSweepOutput(f *sweepFlags, format reports.Format, schema repor
 	var out io.Writer = a.stdout
 	var err error
 	if len(f.partitionBy) > 0 {
-		if o.dataset, err = atomicfile.CreateDir(f.out, atomicfile.Options{Overwrite: f.force}); err != nil {
+		dataset, err := atomicfile.CreateDir(f.out, atomicfile.Options{Overwrite: f.force})
+		if err != nil {
 			return nil, exists(err)
 		}
-		create := func(rel string) (io.WriteCloser, error) { return o.dataset.Create(rel) }
+		o.pending = dataset
+		create := func(rel string) (io.WriteCloser, error) { return dataset.Create(rel) }
 		if o.w, err = parquet.NewDataset(schema, f.partitionBy, create, a.sweepParquetOptions()); err != nil {
 			o.abort()
 			return nil, usageError{err}
 		}
 		return o, nil
 	}
+	spill := ""
 	if f.out != "-" {
-		if o.file, err = atomicfile.Create(f.out, atomicfile.Options{Overwrite: f.force}); err != nil {
+		file, err := atomicfile.Create(f.out, atomicfile.Options{Overwrite: f.force})
+		if err != nil {
 			return nil, exists(err)
 		}
-		out = o.file
-	}
-	// excelize spills rows to files in a folder named like the output's
-	// temporary file, so a later run removes them should this one be killed.
-	spill := ""
-	if o.file != nil && format == reports.FormatXLSX {
-		if spill, err = o.file.TempDir(); err != nil {
-			o.abort()
-			return nil, err
+		o.pending, out = file, file
+		// excelize spills rows to files in a folder named like the output's
+		// temporary file, so a later run removes them should this one be killed.
+		if format == reports.FormatXLSX {
+			if spill, err = file.TempDir(); err != nil {
+				o.abort()
+				return nil, err
+			}
 		}
 	}
 	if o.w, err = a.newSweepWriter(out, format, schema, f.summaryOnly, spill, about, target); err != nil {
@@ -398,22 +403,14 @@ func (a *app) openSweepOutput(f *sweepFlags, format reports.Format, schema repor
 }
 
 func (o *sweepOutput) abort() {
-	if o.file != nil {
-		o.file.Abort()
-	}
-	if o.dataset != nil {
-		o.dataset.Abort()
+	if o.pending != nil {
+		o.pending.Abort()
 	}
 }
 
 func (o *sweepOutput) commit() error {
-	if o.file != nil {
-		if err := o.file.Commit(); err != nil {
-			return err
-		}
-	}
-	if o.dataset != nil {
-		return o.dataset.Commit()
+	if o.pending != nil {
+		return o.pending.Commit()
 	}
 	return nil
 }
