@@ -183,67 +183,6 @@ func headerIndex(header []string) ([]int, error) {
 // CSVHeader returns the header line of the CSV format, with its newline.
 func CSVHeader() string { return strings.Join(Columns(), ",") + "\n" }
 
-// Writer appends measurements to an io.Writer one record at a time. After
-// each record it calls Sync when the writer has one (an *os.File does), so a
-// crash loses at most the record being written.
-type Writer struct {
-	w      io.Writer
-	format Format
-	header bool
-	buf    bytes.Buffer
-}
-
-// NewWriter returns a Writer in format f. For CSV, writeHeader says whether
-// the header row is written before the first record: true for a new or empty
-// file, false when appending to a file that has one.
-func NewWriter(w io.Writer, f Format, writeHeader bool) (*Writer, error) {
-	if f != JSONL && f != CSV {
-		return nil, fmt.Errorf("%w: %v", ErrUnknownFormat, f)
-	}
-	return &Writer{w: w, format: f, header: f == CSV && writeHeader}, nil
-}
-
-// Write validates m and appends it as one record (with the CSV header first
-// when it is still due), then syncs.
-func (w *Writer) Write(m Measurement) error {
-	if err := m.Validate(); err != nil {
-		return err
-	}
-	w.buf.Reset()
-	switch w.format {
-	case JSONL:
-		b, err := json.Marshal(m)
-		if err != nil {
-			return fmt.Errorf("encode measurement: %w", err)
-		}
-		w.buf.Write(b)
-		w.buf.WriteByte('\n')
-	case CSV:
-		if w.header {
-			w.buf.WriteString(CSVHeader())
-		}
-		cw := csv.NewWriter(&w.buf)
-		rec := make([]string, len(columns))
-		for i, c := range columns {
-			rec[i] = c.get(&m)
-		}
-		if err := cw.Write(rec); err != nil {
-			return fmt.Errorf("encode measurement: %w", err)
-		}
-		cw.Flush()
-	}
-	if _, err := w.w.Write(w.buf.Bytes()); err != nil {
-		return fmt.Errorf("write measurement: %w", err)
-	}
-	w.header = false
-	if s, ok := w.w.(interface{ Sync() error }); ok {
-		if err := s.Sync(); err != nil {
-			return fmt.Errorf("sync measurements: %w", err)
-		}
-	}
-	return nil
-}
-
 // CheckCSVHeader reports whether the first line read from r is the format's
 // header with the columns in Writer's order, so records can be appended.
 func CheckCSVHeader(r io.Reader) error {

@@ -137,47 +137,35 @@ func (m *Measurement) Speculative() bool { return m.SpecDecode != "" }
 // column describes one column of the format.
 type column struct {
 	name string
-	get  func(*Measurement) string
 	set  func(*Measurement, string) error
 }
 
 func strCol(name string, p func(*Measurement) *string) column {
-	return column{name,
-		func(m *Measurement) string { return *p(m) },
-		func(m *Measurement, s string) error { *p(m) = s; return nil }}
+	return column{name, func(m *Measurement, s string) error { *p(m) = s; return nil }}
 }
 
 func intCol(name string, p func(*Measurement) *int) column {
-	return column{name,
-		func(m *Measurement) string {
-			if *p(m) == 0 {
-				return ""
-			}
-			return strconv.Itoa(*p(m))
-		},
-		func(m *Measurement, s string) error {
-			s = strings.TrimSpace(s)
-			if s == "" {
-				*p(m) = 0
-				return nil
-			}
-			v, err := strconv.Atoi(s)
-			if err != nil {
-				return fmt.Errorf("want an integer or empty, got %q", excerpt(s, 40))
-			}
-			*p(m) = v
+	return column{name, func(m *Measurement, s string) error {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			*p(m) = 0
 			return nil
-		}}
+		}
+		v, err := strconv.Atoi(s)
+		if err != nil {
+			return fmt.Errorf("want an integer or empty, got %q", excerpt(s, 40))
+		}
+		*p(m) = v
+		return nil
+	}}
 }
 
 func optCol(name string, p func(*Measurement) *Opt) column {
-	return column{name,
-		func(m *Measurement) string { return p(m).String() },
-		func(m *Measurement, s string) error {
-			v, err := parseOpt(s)
-			*p(m) = v
-			return err
-		}}
+	return column{name, func(m *Measurement, s string) error {
+		v, err := parseOpt(s)
+		*p(m) = v
+		return err
+	}}
 }
 
 // columns is the format, in file order.

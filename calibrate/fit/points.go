@@ -156,111 +156,120 @@ func Prepare(ms []calibrate.Measurement, opt PrepareOptions) ([]Point, []Skip) {
 		if rec == "" {
 			rec = fmt.Sprintf("record %d", i+1)
 		}
-		skip := func(format string, a ...any) {
-			skips = append(skips, Skip{Record: rec, Reason: fmt.Sprintf(format, a...)})
+		base, reason := basePoint(m, rec, opt)
+		if reason == "" {
+			n := len(pts)
+			pts = measuredPoints(pts, m, &base, opt)
+			if len(pts) == n {
+				reason = fmt.Sprintf("no quantity the estimator predicts (decode at concurrency 1, throughput or TPOT under load, prefill of a prompt ≥ %d tokens)", opt.MinPrefillPromptTokens)
+			}
 		}
-		g, err := planner.LookupGPU(m.GPU)
-		if err != nil {
-			skip("GPU %q is not in the catalog", m.GPU)
-			continue
-		}
-		if why, ok := opt.ExcludeGPUs[g.Name]; ok {
-			skip("GPU %s excluded: %s", g.Name, why)
-			continue
-		}
-		pb, _ := m.ParamsB.Get()
-		model, how, err := MapModel(m.Model, pb)
-		if err != nil {
-			skip("%v", err)
-			continue
-		}
-		_ = how
-		q, err := planner.NormalizeQuantization(orDefault(m.Quantization, planner.QuantNone))
-		if err != nil {
-			skip("%v", err)
-			continue
-		}
-		kvd, err := planner.NormalizeKVCacheDtype(orDefault(m.KVCacheDtype, "auto"))
-		if err != nil {
-			skip("%v", err)
-			continue
-		}
-		ic, err := planner.NormalizeInterconnect(orDefault(m.Interconnect, planner.InterconnectUnknown))
-		if err != nil {
-			skip("%v", err)
-			continue
-		}
-		tp := max(m.TP, 1)
-		if m.TP == 0 && m.GPUCount > 1 {
-			// A TP cell the importer could not read ("8 (all 8 GPUs …)"):
-			// one replica over every GPU of the row.
-			tp = m.GPUCount
-		}
-		if !model.ValidTP(tp) {
-			skip("tp %d does not divide the heads of %s", tp, model.ID)
-			continue
-		}
-		conc := max(m.Concurrency, 1)
-		prompt, out := tokens(m.PromptTokens, opt.DefaultPromptTokens, conc), tokens(m.OutputTokens, opt.DefaultOutputTokens, conc)
-		ctx := max(prompt+out, 1)
-		if model.MaxPositionEmbeddings > 0 && ctx > model.MaxPositionEmbeddings {
-			ctx = model.MaxPositionEmbeddings
-		}
-		base := Point{Source: groupOf(m.Source), Record: rec, MeasuredModel: m.Model, Model: model, GPU: g, TP: tp,
-			Quantization: q, KVCacheDtype: kvd, Interconnect: ic, PromptTokens: prompt, OutputTokens: out, ContextLen: ctx,
-			Concurrency: conc, VLLMVersion: m.VLLMVersion}
-		maxSeqs := defaultMaxNumSeqs(m.VLLMVersion, &g, opt.MaxNumSeqs)
-		eff, reason := effectiveConcurrency(&base, maxSeqs)
 		if reason != "" {
-			skip("%s", reason)
-			continue
-		}
-		base.EffectiveConcurrency = eff
-		add := func(k Kind, v float64) {
-			if v <= 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-				return
-			}
-			p := base
-			p.Kind, p.Measured = k, v
-			if k == Aggregate || k == TPOT {
-				// A measurement file does not say how its load ran: a closed
-				// loop at its concurrency (annotate reads published rows).
-				p.setRun(BenchRun{})
-			}
-			p.Label = label(&p)
-			pts = append(pts, p)
-		}
-		n := len(pts)
-		if conc == 1 {
-			if v, ok := m.DecodeTokS.Get(); ok {
-				add(Decode, v)
-			} else if v, ok := m.TPOTms.Get(); ok && v > 0 {
-				add(Decode, 1000/v)
-			}
-			if p, ok := m.PromptTokens.Get(); ok && p >= float64(opt.MinPrefillPromptTokens) {
-				// A short prompt's TTFT measures fixed per-request costs
-				// (HTTP, tokenising), not prefill.
-				if t, ok := m.TTFTms.Get(); ok && t > 0 {
-					add(TTFT, t)
-				} else if v, ok := m.PrefillTokS.Get(); ok {
-					add(Prefill, v)
-				} else if t, ok := m.TTFTms.Get(); ok && t > 0 {
-					add(Prefill, p/(t/1000))
-				}
-			}
-		} else {
-			if v, ok := m.OutputTokS.Get(); ok {
-				add(Aggregate, v)
-			}
-			if v, ok := m.TPOTms.Get(); ok {
-				add(TPOT, v)
-			}
-		}
-		if len(pts) == n {
-			skip("no quantity the estimator predicts (decode at concurrency 1, throughput or TPOT under load, prefill of a prompt ≥ %d tokens)", opt.MinPrefillPromptTokens)
+			skips = append(skips, Skip{Record: rec, Reason: reason})
 		}
 	}
 	return pts, skips
+}
+
+// basePoint maps what a measurement ran (GPU, model, formats, TP, lengths
+// and concurrency) to the point its quantities share, or says why it
+// cannot be mapped.
+func basePoint(m *calibrate.Measurement, rec string, opt PrepareOptions) (Point, string) {
+	g, err := planner.LookupGPU(m.GPU)
+	if err != nil {
+		return Point{}, fmt.Sprintf("GPU %q is not in the catalog", m.GPU)
+	}
+	if why, ok := opt.ExcludeGPUs[g.Name]; ok {
+		return Point{}, fmt.Sprintf("GPU %s excluded: %s", g.Name, why)
+	}
+	pb, _ := m.ParamsB.Get()
+	model, _, err := MapModel(m.Model, pb)
+	if err != nil {
+		return Point{}, err.Error()
+	}
+	q, err := planner.NormalizeQuantization(orDefault(m.Quantization, planner.QuantNone))
+	if err != nil {
+		return Point{}, err.Error()
+	}
+	kvd, err := planner.NormalizeKVCacheDtype(orDefault(m.KVCacheDtype, "auto"))
+	if err != nil {
+		return Point{}, err.Error()
+	}
+	ic, err := planner.NormalizeInterconnect(orDefault(m.Interconnect, planner.InterconnectUnknown))
+	if err != nil {
+		return Point{}, err.Error()
+	}
+	tp := max(m.TP, 1)
+	if m.TP == 0 && m.GPUCount > 1 {
+		// A TP cell the importer could not read ("8 (all 8 GPUs …)"):
+		// one replica over every GPU of the row.
+		tp = m.GPUCount
+	}
+	if !model.ValidTP(tp) {
+		return Point{}, fmt.Sprintf("tp %d does not divide the heads of %s", tp, model.ID)
+	}
+	conc := max(m.Concurrency, 1)
+	prompt, out := tokens(m.PromptTokens, opt.DefaultPromptTokens, conc), tokens(m.OutputTokens, opt.DefaultOutputTokens, conc)
+	ctx := max(prompt+out, 1)
+	if model.MaxPositionEmbeddings > 0 && ctx > model.MaxPositionEmbeddings {
+		ctx = model.MaxPositionEmbeddings
+	}
+	base := Point{Source: groupOf(m.Source), Record: rec, MeasuredModel: m.Model, Model: model, GPU: g, TP: tp,
+		Quantization: q, KVCacheDtype: kvd, Interconnect: ic, PromptTokens: prompt, OutputTokens: out, ContextLen: ctx,
+		Concurrency: conc, VLLMVersion: m.VLLMVersion}
+	maxSeqs := defaultMaxNumSeqs(m.VLLMVersion, &g, opt.MaxNumSeqs)
+	eff, reason := effectiveConcurrency(&base, maxSeqs)
+	if reason != "" {
+		return Point{}, reason
+	}
+	base.EffectiveConcurrency = eff
+	return base, ""
+}
+
+// measuredPoints appends to pts one point of base per quantity m measured
+// that the estimator predicts: decode and prefill (or TTFT) of a single
+// stream, or throughput and TPOT under load.
+func measuredPoints(pts []Point, m *calibrate.Measurement, base *Point, opt PrepareOptions) []Point {
+	add := func(k Kind, v float64) {
+		if v <= 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			return
+		}
+		p := *base
+		p.Kind, p.Measured = k, v
+		if k == Aggregate || k == TPOT {
+			// A measurement file does not say how its load ran: a closed
+			// loop at its concurrency (annotate reads published rows).
+			p.setRun(BenchRun{})
+		}
+		p.Label = label(&p)
+		pts = append(pts, p)
+	}
+	if base.Concurrency > 1 {
+		if v, ok := m.OutputTokS.Get(); ok {
+			add(Aggregate, v)
+		}
+		if v, ok := m.TPOTms.Get(); ok {
+			add(TPOT, v)
+		}
+		return pts
+	}
+	if v, ok := m.DecodeTokS.Get(); ok {
+		add(Decode, v)
+	} else if v, ok := m.TPOTms.Get(); ok && v > 0 {
+		add(Decode, 1000/v)
+	}
+	if p, ok := m.PromptTokens.Get(); ok && p >= float64(opt.MinPrefillPromptTokens) {
+		// A short prompt's TTFT measures fixed per-request costs
+		// (HTTP, tokenising), not prefill.
+		if t, ok := m.TTFTms.Get(); ok && t > 0 {
+			add(TTFT, t)
+		} else if v, ok := m.PrefillTokS.Get(); ok {
+			add(Prefill, v)
+		} else if t, ok := m.TTFTms.Get(); ok && t > 0 {
+			add(Prefill, p/(t/1000))
+		}
+	}
+	return pts
 }
 
 // defaultMaxNumSeqs is the max_num_seqs the row's server ran with: vLLM's

@@ -10,11 +10,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vllm-wizard/vllm-wizard/calibrate"
-	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/atomicfile"
-	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/detect"
-	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/measurefile"
+	"github.com/vllm-wizard/vllm-wizard/calibrate/detect"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/numflag"
 	"github.com/vllm-wizard/vllm-wizard/planner"
+	"github.com/vllm-wizard/vllm-wizard/reports/atomicfile"
 )
 
 // newCalibrateCmd is the calibrate parent command.
@@ -229,7 +228,7 @@ func (a *app) calibrateRun(ctx context.Context, fl calibrateRunFlags, extra []st
 	if err != nil {
 		return err
 	}
-	f, w, err := measurefile.OpenAppend(fl.out, format, func(s string) { fmt.Fprintln(a.stderr, "warning: "+s) })
+	f, w, err := calibrate.OpenAppend(fl.out, format, func(s string) { fmt.Fprintln(a.stderr, "warning: "+s) })
 	if err != nil {
 		return err
 	}
@@ -416,12 +415,9 @@ func (a *app) calibrateImport(fl calibrateImportFlags, files []string) error {
 	if err != nil {
 		return err
 	}
-	w := measurefile.NewWriter(out, format, true)
-	for _, m := range all {
-		if err := w.Write(m); err != nil {
-			out.Abort()
-			return fmt.Errorf("write %s: %w", fl.out, err)
-		}
+	if err := calibrate.WriteMeasurements(out, format, all); err != nil {
+		out.Abort()
+		return fmt.Errorf("write %s: %w", fl.out, err)
 	}
 	if err := out.Commit(); err != nil {
 		return err

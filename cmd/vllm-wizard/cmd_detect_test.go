@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/detect"
+	"github.com/vllm-wizard/vllm-wizard/calibrate/detect"
 )
 
 // cliDetect is cli with the app's GPU detection replaced by d.
@@ -27,7 +27,7 @@ func recordedSMI(t *testing.T, query, nvlink, summary string) func(context.Conte
 		if name == "" {
 			return ""
 		}
-		b, err := os.ReadFile(filepath.Join("internal", "detect", "testdata", "smi", name))
+		b, err := os.ReadFile(filepath.Join("..", "..", "calibrate", "detect", "testdata", "smi", name))
 		if err != nil {
 			t.Fatal(err)
 		}

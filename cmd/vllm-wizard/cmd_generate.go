@@ -6,20 +6,18 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vllm-wizard/vllm-wizard/baselines"
-	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/atomicfile"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/numflag"
-	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/profile"
 	"github.com/vllm-wizard/vllm-wizard/planner"
 	"github.com/vllm-wizard/vllm-wizard/reports/artifacts"
+	"github.com/vllm-wizard/vllm-wizard/reports/atomicfile"
+	"github.com/vllm-wizard/vllm-wizard/reports/profile"
 )
-
-// profileFile is the file name of the profile artifact.
-const profileFile = "profile.yaml"
 
 func newGenerateCmd(a *app) *cobra.Command {
 	var f planFlags
@@ -98,27 +96,15 @@ func (a *app) runGenerate(cmd *cobra.Command, f *planFlags, outDir, emitFlag str
 	if st, err := os.Stat(resp.Config.Model); err == nil && st.IsDir() && filepath.IsAbs(resp.Config.Model) {
 		opt.LocalModelDir = resp.Config.Model
 	}
-
-	var outs []atomicfile.Named
-	for _, e := range emit {
-		if e == "profile" {
-			data, err := profile.Marshal(f.toProfile(req, &resp, bs, emit))
-			if err != nil {
-				return err
-			}
-			outs = append(outs, atomicfile.Named{Name: profileFile, Data: data, Mode: 0o644})
-			continue
+	var prof []byte
+	if slices.Contains(emit, "profile") {
+		if prof, err = profile.Marshal(f.toProfile(req, &resp, bs, emit)); err != nil {
+			return err
 		}
-		k := artifacts.Kind(e)
-		data, err := artifacts.Render(k, &resp, opt)
-		if err != nil {
-			return fmt.Errorf("render %s: %w", k.FileName(), err)
-		}
-		mode := os.FileMode(0o644)
-		if k.Executable() {
-			mode = 0o755
-		}
-		outs = append(outs, atomicfile.Named{Name: k.FileName(), Data: data, Mode: mode})
+	}
+	outs, err := artifacts.Files(emit, &resp, opt, prof)
+	if err != nil {
+		return err
 	}
 	if err := atomicfile.WriteAll(outDir, outs, force); err != nil {
 		if errors.Is(err, atomicfile.ErrExists) {
@@ -136,7 +122,7 @@ func (a *app) runGenerate(cmd *cobra.Command, f *planFlags, outDir, emitFlag str
 	for i, o := range outs {
 		names[i] = o.Name
 	}
-	_, err = io.WriteString(a.stdout, artifacts.NextSteps(outDir, names, profileFile, opt))
+	_, err = io.WriteString(a.stdout, artifacts.NextSteps(outDir, names, artifacts.ProfileFile, opt))
 	return err
 }
 

@@ -12,13 +12,13 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vllm-wizard/vllm-wizard/baselines"
-	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/detect"
-	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/hub"
+	"github.com/vllm-wizard/vllm-wizard/calibrate/detect"
+	"github.com/vllm-wizard/vllm-wizard/calibrate/hub"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/numflag"
-	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/profile"
 	"github.com/vllm-wizard/vllm-wizard/planner"
 	"github.com/vllm-wizard/vllm-wizard/reports/artifacts"
 	"github.com/vllm-wizard/vllm-wizard/reports/console"
+	"github.com/vllm-wizard/vllm-wizard/reports/profile"
 )
 
 // planFlags are the planning flags shared by plan and generate.
@@ -134,21 +134,13 @@ func (a *app) resolveGPU(ctx context.Context, name string, gpus int, vramGB, mem
 	}
 	if strings.EqualFold(name, "auto") {
 		sys, err := a.detect(ctx, detect.Options{})
-		var smallest detect.GPU
+		var g planner.GPU
 		n := 0
 		if err == nil {
-			smallest, n, warn, err = sys.ForPlan(gpus)
+			g, n, warn, err = sys.PlanGPU(gpus, memBW)
 		}
 		if err != nil {
 			return planner.GPU{}, 0, "", nil, fmt.Errorf("--gpu auto: %w; name the GPU with --gpu instead", err)
-		}
-		g, err := planner.LookupGPU(smallest.Name)
-		if err != nil {
-			g = planner.GPU{Name: smallest.Name, Custom: true, MemBWGBs: memBW}
-			warn = append(warn, fmt.Sprintf("detected %q is not in the GPU catalog: using its detected memory; pass --mem-bw-gbs for a speed estimate", smallest.Name))
-		}
-		if smallest.MemoryTotalBytes > 0 {
-			g.MemoryGiB = smallest.MemoryTotalGiB()
 		}
 		return g, n, sys.Interconnect, warn, nil
 	}

@@ -17,20 +17,16 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vllm-wizard/vllm-wizard/baselines"
-	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/atomicfile"
 	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/numflag"
 	"github.com/vllm-wizard/vllm-wizard/planner"
 	"github.com/vllm-wizard/vllm-wizard/reports"
+	"github.com/vllm-wizard/vllm-wizard/reports/atomicfile"
 	"github.com/vllm-wizard/vllm-wizard/reports/parquet"
 	"github.com/vllm-wizard/vllm-wizard/reports/tabular"
 	"github.com/vllm-wizard/vllm-wizard/reports/xlsx"
 	"github.com/vllm-wizard/vllm-wizard/sweep"
 	"github.com/vllm-wizard/vllm-wizard/sweep/workbook"
 )
-
-// sweepEstimator picks the estimator of a run; tests replace it with a slow
-// or failing one.
-var sweepEstimator = func(s *sweep.Space) sweep.Estimator { return s }
 
 type sweepFlags struct {
 	grid                                 string
@@ -222,7 +218,7 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 			fmt.Fprintf(a.stderr, "sweep: --workers %d capped at %d (%d CPUs; more goroutines add memory, not speed)\n", f.workers, n, runtime.GOMAXPROCS(0))
 		}
 	}
-	schema, about, err := in.layout(format, lo, hi)
+	schema, about, err := in.layout(format, lo, hi, a.now())
 	if err != nil {
 		return err
 	}
@@ -327,7 +323,7 @@ func (f *sweepFlags) outputFormat(count int64) (reports.Format, error) {
 
 // layout is the rows' schema with the run's provenance (indices lo to hi),
 // and for xlsx the About sheet.
-func (in *sweepInputs) layout(format reports.Format, lo, hi int64) (reports.Schema[sweep.Row], []xlsx.AboutSection, error) {
+func (in *sweepInputs) layout(format reports.Format, lo, hi int64, now time.Time) (reports.Schema[sweep.Row], []xlsx.AboutSection, error) {
 	bl, space := in.bl, in.space
 	meta := map[string]string{"tool": "vllm-wizard " + version, "baselines": bl.Name + " " + bl.Version, "baselines_hash": bl.Hash,
 		"points": fmt.Sprint(space.Len()), "shard": in.shard.String(), "index_range": fmt.Sprintf("%d-%d", lo, hi)}
@@ -343,18 +339,20 @@ func (in *sweepInputs) layout(format reports.Format, lo, hi int64) (reports.Sche
 	meta["grid"] = string(spec)
 	var about []xlsx.AboutSection
 	if format == reports.FormatXLSX {
-		about = workbook.About(space, bl, workbook.AboutInputs{Tool: "vllm-wizard " + version, Generated: sweepNow(),
+		about = workbook.About(space, bl, workbook.AboutInputs{Tool: "vllm-wizard " + version, Generated: now,
 			GridYAML: meta["grid"], PricesSource: pricesFileSource(in.pricesPath), FilePrices: in.prices})
 	}
 	return sweep.Schema(bl.Name+" "+bl.Version, bl.Hash, meta), about, nil
 }
 
-// sweepOutput is where a sweep's rows go: stdout, an atomic file or a
-// dataset folder, which appear only on commit.
+// sweepOutput is where a sweep's rows go: stdout, or an atomic file or
+// dataset folder (pending), which appears only on commit.
 type sweepOutput struct {
 	w       reports.Writer[sweep.Row]
-	file    *atomicfile.File
-	dataset *atomicfile.Dir
+	pending interface {
+		Commit() error
+		Abort()
+	}
 }
 
 // openSweepOutput opens --out for format (--partition-by: a Parquet dataset).
@@ -369,32 +367,35 @@ func (a *app) openSweepOutput(f *sweepFlags, format reports.Format, schema repor
 	var out io.Writer = a.stdout
 	var err error
 	if len(f.partitionBy) > 0 {
-		if o.dataset, err = atomicfile.CreateDir(f.out, atomicfile.Options{Overwrite: f.force}); err != nil {
+		dataset, err := atomicfile.CreateDir(f.out, atomicfile.Options{Overwrite: f.force})
+		if err != nil {
 			return nil, exists(err)
 		}
-		create := func(rel string) (io.WriteCloser, error) { return o.dataset.Create(rel) }
-		if o.w, err = parquet.NewDataset(schema, f.partitionBy, create, sweepParquetOptions()); err != nil {
+		o.pending = dataset
+		create := func(rel string) (io.WriteCloser, error) { return dataset.Create(rel) }
+		if o.w, err = parquet.NewDataset(schema, f.partitionBy, create, a.sweepParquetOptions()); err != nil {
 			o.abort()
 			return nil, usageError{err}
 		}
 		return o, nil
 	}
+	spill := ""
 	if f.out != "-" {
-		if o.file, err = atomicfile.Create(f.out, atomicfile.Options{Overwrite: f.force}); err != nil {
+		file, err := atomicfile.Create(f.out, atomicfile.Options{Overwrite: f.force})
+		if err != nil {
 			return nil, exists(err)
 		}
-		out = o.file
-	}
-	// excelize spills rows to files in a folder named like the output's
-	// temporary file, so a later run removes them should this one be killed.
-	spill := ""
-	if o.file != nil && format == reports.FormatXLSX {
-		if spill, err = o.file.TempDir(); err != nil {
-			o.abort()
-			return nil, err
+		o.pending, out = file, file
+		// excelize spills rows to files in a folder named like the output's
+		// temporary file, so a later run removes them should this one be killed.
+		if format == reports.FormatXLSX {
+			if spill, err = file.TempDir(); err != nil {
+				o.abort()
+				return nil, err
+			}
 		}
 	}
-	if o.w, err = newSweepWriter(out, format, schema, f.summaryOnly, spill, about, target); err != nil {
+	if o.w, err = a.newSweepWriter(out, format, schema, f.summaryOnly, spill, about, target); err != nil {
 		o.abort()
 		return nil, err
 	}
@@ -402,22 +403,14 @@ func (a *app) openSweepOutput(f *sweepFlags, format reports.Format, schema repor
 }
 
 func (o *sweepOutput) abort() {
-	if o.file != nil {
-		o.file.Abort()
-	}
-	if o.dataset != nil {
-		o.dataset.Abort()
+	if o.pending != nil {
+		o.pending.Abort()
 	}
 }
 
 func (o *sweepOutput) commit() error {
-	if o.file != nil {
-		if err := o.file.Commit(); err != nil {
-			return err
-		}
-	}
-	if o.dataset != nil {
-		return o.dataset.Commit()
+	if o.pending != nil {
+		return o.pending.Commit()
 	}
 	return nil
 }
@@ -438,7 +431,10 @@ func (a *app) sweepRows(ctx context.Context, f *sweepFlags, space *sweep.Space, 
 			progressbar.OptionSetDescription("sweep"), progressbar.OptionClearOnFinish())
 		opt.Progress = func(n int) { _ = bar.Add(n) }
 	}
-	est := sweepEstimator(space)
+	var est sweep.Estimator = space
+	if a.sweepEstimator != nil {
+		est = a.sweepEstimator(space)
+	}
 	if space.NeedsPareto() {
 		// Pareto needs every row of a model: a first pass keeps 12 bytes a row.
 		flags, err := sweep.ParetoPass(ctx, space, est, opt)
@@ -472,8 +468,8 @@ func sweepErr(ctx context.Context, err error) error {
 
 // sweepParquetOptions are the Parquet settings of sweep outputs: row groups
 // of at most 128 Ki rows keep the encoders' buffers (and RSS) small.
-func sweepParquetOptions() parquet.Options {
-	return parquet.Options{CreatedBy: "vllm-wizard " + version, MaxRowGroupLength: 1 << 17, BlockRows: sweepBlockRows}
+func (a *app) sweepParquetOptions() parquet.Options {
+	return parquet.Options{CreatedBy: "vllm-wizard " + version, MaxRowGroupLength: 1 << 17, BlockRows: a.sweepBlockRows}
 }
 
 // checkPartitionBy checks --partition-by against the output flags.
@@ -490,17 +486,13 @@ func checkPartitionBy(f *sweepFlags) error {
 	return nil
 }
 
-// sweepBlockRows is the rows per block the workers encode (0 = each
-// writer's default); tests make it small to get many blocks.
-var sweepBlockRows = 0
-
 // target says the grid has a target load, so the xlsx Answer ranks by the SLO
 // verdict; without one it ranks ok rows by cost per token.
-func newSweepWriter(w io.Writer, format reports.Format, schema reports.Schema[sweep.Row], summaryOnly bool, dir string, about []xlsx.AboutSection, target bool) (reports.Writer[sweep.Row], error) {
+func (a *app) newSweepWriter(w io.Writer, format reports.Format, schema reports.Schema[sweep.Row], summaryOnly bool, dir string, about []xlsx.AboutSection, target bool) (reports.Writer[sweep.Row], error) {
 	switch format {
 	case reports.FormatParquet:
 		// Row groups of 128 Ki rows keep the encoder's buffers (and RSS) small.
-		return parquet.New(w, schema, sweepParquetOptions())
+		return parquet.New(w, schema, a.sweepParquetOptions())
 	case reports.FormatXLSX:
 		return xlsx.New(w, schema, xlsx.Options{
 			SummaryOnly: summaryOnly,
@@ -510,13 +502,18 @@ func newSweepWriter(w io.Writer, format reports.Format, schema reports.Schema[sw
 			About:       about,
 		})
 	case reports.FormatCSV, reports.FormatJSONL:
-		return tabular.New(w, format, schema, tabular.Options{BlockRows: sweepBlockRows})
+		return tabular.New(w, format, schema, tabular.Options{BlockRows: a.sweepBlockRows})
 	}
 	return nil, fmt.Errorf("unsupported format %s", format)
 }
 
-// sweepNow dates the workbook's About sheet (tests fix it).
-var sweepNow = time.Now
+// now is the app's clock, else the wall clock.
+func (a *app) now() time.Time {
+	if a.clock != nil {
+		return a.clock.Now()
+	}
+	return time.Now()
+}
 
 // pricesFileSource credits a prices file, with its modification date.
 func pricesFileSource(path string) string {

@@ -448,18 +448,15 @@ func TestSweepXLSXLimit(t *testing.T) {
 	}
 	args := []string{"sweep", "--models", "meta-llama/Llama-3.1-8B-Instruct", "--gpus", "L4,H100 SXM", "--tp", "1", "--contexts", "1k,2k,4k,8k,16k,32k,64k,128k",
 		"--prompt-tokens", "128,256,512,1024,2048,4096,8192,16384,32768,65536", "--gen-tokens", "128,256,512,1024,2048,4096", "--concurrency", strings.Join(conc, ",")}
-	old := sweepEstimator
-	t.Cleanup(func() { sweepEstimator = old })
 	evaluated := false
-	sweepEstimator = func(s *sweep.Space) sweep.Estimator { evaluated = true; return s }
-	_, stderr, code := cli(t, append(args, "--out", filepath.Join(dir, "big.xlsx"), "--quiet")...)
+	watch := func(a *app) { a.sweepEstimator = func(s *sweep.Space) sweep.Estimator { evaluated = true; return s } }
+	_, stderr, code := cliApp(t, watch, append(args, "--out", filepath.Join(dir, "big.xlsx"), "--quiet")...)
 	if code != exitUsage || !strings.Contains(stderr, "Parquet") || !strings.Contains(stderr, "--summary-only") {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	if evaluated {
 		t.Error("the refusal came after the sweep started: it must come before the work")
 	}
-	sweepEstimator = old
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 		t.Errorf("files left: %v", ents)
 	}
@@ -482,17 +479,15 @@ func cancellingEstimator(cancel context.CancelFunc, after int64) func(*sweep.Spa
 // TestSweepCancelLeavesNothing: cancelling mid-run exits 130 and leaves
 // neither the output nor its temporary file, in every format.
 func TestSweepCancelLeavesNothing(t *testing.T) {
-	old := sweepEstimator
-	t.Cleanup(func() { sweepEstimator = old })
 	for _, format := range []string{"parquet", "xlsx", "csv", "jsonl"} {
 		t.Run(format, func(t *testing.T) {
 			dir := t.TempDir()
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			sweepEstimator = cancellingEstimator(cancel, 3000)
 			var out, errb bytes.Buffer
-			code := run(ctx, []string{"sweep", "--grid", sweepGrid, "--concurrency", "1-1000", "--out", filepath.Join(dir, "out."+format)},
-				strings.NewReader(""), &out, &errb)
+			a := newApp(strings.NewReader(""), &out, &errb)
+			a.sweepEstimator = cancellingEstimator(cancel, 3000)
+			code := a.run(ctx, []string{"sweep", "--grid", sweepGrid, "--concurrency", "1-1000", "--out", filepath.Join(dir, "out."+format)})
 			if code != exitInterrupted {
 				t.Fatalf("exit %d, want %d: %s", code, exitInterrupted, errb.String())
 			}
@@ -591,7 +586,7 @@ func benchSweep(b *testing.B, format reports.Format) {
 	var rows int64
 	b.ResetTimer()
 	for range b.N {
-		w, err := newSweepWriter(discard{}, format, sweep.Schema("default", bl.Hash, nil), false, b.TempDir(), nil, false)
+		w, err := (&app{}).newSweepWriter(discard{}, format, sweep.Schema("default", bl.Hash, nil), false, b.TempDir(), nil, false)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -620,15 +615,14 @@ func BenchmarkSweepCSV(b *testing.B)     { benchSweep(b, reports.FormatCSV) }
 // 2 and 8 workers, on a grid of several blocks (2,160 rows in blocks of
 // 500), and a huge --workers is capped with a notice.
 func TestSweepSameBytesAnyWorkers(t *testing.T) {
-	defer func(n int) { sweepBlockRows = n }(sweepBlockRows)
-	sweepBlockRows = 500
+	blocks := func(a *app) { a.sweepBlockRows = 500 }
 	dir := t.TempDir()
 	for _, format := range []string{"parquet", "csv", "jsonl"} {
 		t.Run(format, func(t *testing.T) {
 			var first []byte
 			for _, workers := range []string{"1", "2", "8"} {
 				path := filepath.Join(dir, workers+"."+format)
-				_, stderr, code := cli(t, "sweep", "--grid", sweepGrid, "--concurrency", "1-20", "--out", path, "--workers", workers)
+				_, stderr, code := cliApp(t, blocks, "sweep", "--grid", sweepGrid, "--concurrency", "1-20", "--out", path, "--workers", workers)
 				if code != 0 {
 					t.Fatalf("--workers %s: exit %d: %s", workers, code, stderr)
 				}
@@ -668,7 +662,7 @@ func TestSweepSameBytesAnyWorkers(t *testing.T) {
 			}
 		})
 	}
-	_, stderr, code := cli(t, "sweep", "--grid", sweepGrid, "--out", filepath.Join(dir, "capped.csv"), "--workers", "100000")
+	_, stderr, code := cliApp(t, blocks, "sweep", "--grid", sweepGrid, "--out", filepath.Join(dir, "capped.csv"), "--workers", "100000")
 	if code != 0 || !strings.Contains(stderr, "--workers 100000 capped at") {
 		t.Errorf("exit %d, stderr %q: want a notice of the cap", code, stderr)
 	}

@@ -14,11 +14,11 @@ import (
 
 	"github.com/vllm-wizard/vllm-wizard/baselines"
 	"github.com/vllm-wizard/vllm-wizard/calibrate"
-	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/atomicfile"
-	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/detect"
-	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/hub"
-	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/profile"
+	"github.com/vllm-wizard/vllm-wizard/calibrate/detect"
+	"github.com/vllm-wizard/vllm-wizard/calibrate/hub"
 	"github.com/vllm-wizard/vllm-wizard/planner"
+	"github.com/vllm-wizard/vllm-wizard/reports/atomicfile"
+	"github.com/vllm-wizard/vllm-wizard/reports/profile"
 	"github.com/vllm-wizard/vllm-wizard/sweep"
 )
 
@@ -47,9 +47,15 @@ type app struct {
 	// (tests replace it; nil is detect.Detect).
 	detectSystem func(context.Context, detect.Options) (detect.System, error)
 	// httpClient and clock, when set, replace calibrate run's (tests serve
-	// an in-memory fake on its virtual timeline).
+	// an in-memory fake on its virtual timeline); clock also dates a sweep
+	// workbook's About sheet.
 	httpClient *http.Client
 	clock      calibrate.Clock
+	// sweepEstimator, when set, picks a sweep's estimator (tests slow, fail
+	// or watch it); sweepBlockRows > 0 sets the rows per block the writers
+	// encode (tests make it small to get many blocks).
+	sweepEstimator func(*sweep.Space) sweep.Estimator
+	sweepBlockRows int
 }
 
 // newApp is the app of a process with these streams and the real

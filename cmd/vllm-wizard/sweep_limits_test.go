@@ -63,17 +63,15 @@ func TestSweepMaxPoints(t *testing.T) {
 // TestSweepOutDirectoryUpFront: --out naming a directory fails with exit 2
 // before the grid is evaluated, with or without --force.
 func TestSweepOutDirectoryUpFront(t *testing.T) {
-	old := sweepEstimator
-	t.Cleanup(func() { sweepEstimator = old })
 	evaluated := false
-	sweepEstimator = func(s *sweep.Space) sweep.Estimator { evaluated = true; return s }
+	watch := func(a *app) { a.sweepEstimator = func(s *sweep.Space) sweep.Estimator { evaluated = true; return s } }
 	dir := t.TempDir()
 	for _, force := range []bool{false, true} {
 		args := []string{"sweep", "--grid", sweepGrid, "--out", dir}
 		if force {
 			args = append(args, "--force")
 		}
-		_, stderr, code := cli(t, args...)
+		_, stderr, code := cliApp(t, watch, args...)
 		if code != exitUsage || !strings.Contains(stderr, "is a directory") {
 			t.Errorf("force %v: exit %d, want %d: %s", force, code, exitUsage, stderr)
 		}

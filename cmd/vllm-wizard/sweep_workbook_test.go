@@ -18,10 +18,9 @@ import (
 // has no SLO columns), a cost or "price missing" for every GPU with rows
 // that run, and the About sheet's provenance.
 func TestSweepWorkbook(t *testing.T) {
-	defer func(f func() time.Time) { sweepNow = f }(sweepNow)
-	sweepNow = func() time.Time { return time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC) }
+	noon := func(a *app) { a.clock = fixedClock(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)) }
 	out := filepath.Join(t.TempDir(), "grid.xlsx")
-	if _, stderr, code := cli(t, "sweep", "--grid", sweepGrid, "--gpus", "H100 SXM,RTX 4090,blackbox", "--out", out, "--quiet"); code != 0 {
+	if _, stderr, code := cliApp(t, noon, "sweep", "--grid", sweepGrid, "--gpus", "H100 SXM,RTX 4090,blackbox", "--out", out, "--quiet"); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	f, err := excelize.OpenFile(out)
@@ -97,3 +96,8 @@ func TestSweepWorkbook(t *testing.T) {
 		}
 	}
 }
+
+// fixedClock is a calibrate.Clock that always reads the same time.
+type fixedClock time.Time
+
+func (c fixedClock) Now() time.Time { return time.Time(c) }

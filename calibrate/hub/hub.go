@@ -17,8 +17,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/atomicfile"
 	"github.com/vllm-wizard/vllm-wizard/planner"
+	"github.com/vllm-wizard/vllm-wizard/reports/atomicfile"
 )
 
 // DefaultEndpoint is the public Hub.

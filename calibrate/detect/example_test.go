@@ -3,7 +3,7 @@ package detect_test
 import (
 	"fmt"
 
-	"github.com/vllm-wizard/vllm-wizard/cmd/vllm-wizard/internal/detect"
+	"github.com/vllm-wizard/vllm-wizard/calibrate/detect"
 )
 
 func ExampleParseNvidiaSMI() {

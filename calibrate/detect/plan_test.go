@@ -48,3 +48,42 @@ func TestForPlan(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanGPU: a catalog GPU keeps its catalog figures with the detected
+// memory; one the catalog lacks becomes a custom GPU of that memory, with
+// the given bandwidth and a warning.
+func TestPlanGPU(t *testing.T) {
+	const gib = 1 << 30
+	tests := []struct {
+		name       string
+		gpu        GPU
+		memBW      float64
+		wantName   string
+		wantCustom bool
+		wantMemGiB float64
+		wantBW     float64 // 0: the catalog's, which must be > 0
+		wantWarn   string
+	}{
+		{name: "catalog GPU, detected memory", gpu: GPU{Name: "NVIDIA H100 80GB HBM3", MemoryTotalBytes: 79 * gib},
+			wantName: "H100 SXM", wantMemGiB: 79},
+		{name: "unknown GPU with a bandwidth", gpu: GPU{Name: "NVIDIA Future X", MemoryTotalBytes: 96 * gib}, memBW: 4000,
+			wantName: "NVIDIA Future X", wantCustom: true, wantMemGiB: 96, wantBW: 4000, wantWarn: `detected "NVIDIA Future X" is not in the GPU catalog`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g, n, warn, err := System{GPUs: []GPU{tc.gpu, tc.gpu}}.PlanGPU(1, tc.memBW)
+			if err != nil || n != 1 {
+				t.Fatalf("%d GPUs, %v", n, err)
+			}
+			if g.Name != tc.wantName || g.Custom != tc.wantCustom || g.MemoryGiB != tc.wantMemGiB {
+				t.Errorf("got %q custom %v %v GiB, want %q custom %v %v GiB", g.Name, g.Custom, g.MemoryGiB, tc.wantName, tc.wantCustom, tc.wantMemGiB)
+			}
+			if (tc.wantBW == 0 && g.MemBWGBs <= 0) || (tc.wantBW != 0 && g.MemBWGBs != tc.wantBW) {
+				t.Errorf("bandwidth %v GB/s, want %v (0: the catalog's)", g.MemBWGBs, tc.wantBW)
+			}
+			if got := strings.Join(warn, "; "); (tc.wantWarn == "") != (got == "") || !strings.Contains(got, tc.wantWarn) {
+				t.Errorf("warnings %q, want %q", got, tc.wantWarn)
+			}
+		})
+	}
+}

@@ -1,9 +1,10 @@
-// Package measurefile appends measurements to a file, one synced record at
-// a time, through the tabular writers with calibrate's schema. Opening a
-// file repairs it first: an unfinished last record (a crash mid-write) is
-// cut off, a complete one without its newline gets one, and an existing CSV
+package calibrate
+
+// This file appends measurements to a file, one synced record at a time,
+// through the tabular writers with the format's Schema. Opening a file
+// repairs it first: an unfinished last record (a crash mid-write) is cut
+// off, a complete one without its newline gets one, and an existing CSV
 // file must have the format's header.
-package measurefile
 
 import (
 	"bufio"
@@ -13,46 +14,50 @@ import (
 	"os"
 	"strings"
 
-	"github.com/vllm-wizard/vllm-wizard/calibrate"
 	"github.com/vllm-wizard/vllm-wizard/reports"
 	"github.com/vllm-wizard/vllm-wizard/reports/tabular"
 )
 
 // tabularFormat maps a measurement file format to the reports one.
-func tabularFormat(f calibrate.Format) reports.Format {
-	if f == calibrate.CSV {
+func tabularFormat(f Format) reports.Format {
+	if f == CSV {
 		return reports.FormatCSV
 	}
 	return reports.FormatJSONL
 }
 
-// Writer writes measurements one record at a time through the
-// tabular writers, flushing and (for files) syncing after each, so a crash
-// loses at most the record being written.
+// Writer appends measurements to an io.Writer one record at a time through
+// the tabular writers. After each record it calls Sync when the writer has
+// one (an *os.File does), so a crash loses at most the record being written.
 type Writer struct {
 	w      io.Writer
 	format reports.Format
 	header bool // the CSV header is still due
 }
 
-// NewWriter returns a Writer in format f; writeHeader says whether the CSV
-// header row is still due (a new or empty file).
-func NewWriter(w io.Writer, f calibrate.Format, writeHeader bool) *Writer {
-	return &Writer{w: w, format: tabularFormat(f), header: writeHeader}
+// NewWriter returns a Writer in format f. For CSV, writeHeader says whether
+// the header row is written before the first record: true for a new or empty
+// file, false when appending to a file that has one.
+func NewWriter(w io.Writer, f Format, writeHeader bool) (*Writer, error) {
+	if f != JSONL && f != CSV {
+		return nil, fmt.Errorf("%w: %v", ErrUnknownFormat, f)
+	}
+	return &Writer{w: w, format: tabularFormat(f), header: writeHeader}, nil
 }
 
-// Write validates m and appends it.
-func (mw *Writer) Write(m calibrate.Measurement) error {
+// Write validates m and appends it as one record (with the CSV header first
+// when it is still due), then syncs.
+func (mw *Writer) Write(m Measurement) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
 	var buf bytes.Buffer
 	// Machine data read back by calibrate: strings go out as they are.
-	tw, err := tabular.New(&buf, mw.format, calibrate.Schema(), tabular.Options{RawStrings: true})
+	tw, err := tabular.New(&buf, mw.format, Schema(), tabular.Options{RawStrings: true})
 	if err != nil {
 		return err
 	}
-	if err := tw.Write([]calibrate.Measurement{m}); err != nil {
+	if err := tw.Write([]Measurement{m}); err != nil {
 		return fmt.Errorf("encode measurement: %w", err)
 	}
 	if err := tw.Close(); err != nil {
@@ -75,11 +80,26 @@ func (mw *Writer) Write(m calibrate.Measurement) error {
 	return nil
 }
 
+// WriteMeasurements writes ms to w in format f, the CSV header first, one
+// record (and one Sync) at a time.
+func WriteMeasurements(w io.Writer, f Format, ms []Measurement) error {
+	mw, err := NewWriter(w, f, true)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if err := mw.Write(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // OpenAppend opens path for appending records in format, creating it when
 // missing; an existing CSV file must have the format's header. Records are
 // appended and synced one by one rather than written atomically, so an
 // interrupted run keeps what it measured.
-func OpenAppend(path string, format calibrate.Format, warn func(string)) (*os.File, *Writer, error) {
+func OpenAppend(path string, format Format, warn func(string)) (*os.File, *Writer, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open measurements file: %w", err)
@@ -91,7 +111,7 @@ func OpenAppend(path string, format calibrate.Format, warn func(string)) (*os.Fi
 	}
 	empty := st.Size() == 0
 	if !empty {
-		if format == calibrate.CSV {
+		if format == CSV {
 			if err := checkCSVHeader(io.NewSectionReader(f, 0, st.Size())); err != nil {
 				f.Close()
 				return nil, nil, fmt.Errorf("append to %s: %w (write to a new file instead)", path, err)
@@ -109,7 +129,12 @@ func OpenAppend(path string, format calibrate.Format, warn func(string)) (*os.Fi
 			empty = true
 		}
 	}
-	return f, NewWriter(f, format, empty), nil
+	w, err := NewWriter(f, format, empty)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, w, nil
 }
 
 // checkCSVHeader accepts the schema's header and calibrate's (the same
@@ -120,17 +145,17 @@ func checkCSVHeader(r io.Reader) error {
 	if err != nil && line == "" {
 		return fmt.Errorf("read header: %w", err)
 	}
-	if strings.TrimRight(line, "\r\n") == strings.Join(calibrate.Schema().Names(), ",") {
+	if strings.TrimRight(line, "\r\n") == strings.Join(Schema().Names(), ",") {
 		return nil
 	}
-	return calibrate.CheckCSVHeader(strings.NewReader(line))
+	return CheckCSVHeader(strings.NewReader(line))
 }
 
 // endWithNewline repairs a file whose last line has no newline. A complete
 // record there (a writer that omits the final newline) gets one; a torn
 // record (a crash mid-write) is cut off, since appending after it would
 // glue the next record to it and make the file unreadable.
-func endWithNewline(f *os.File, size int64, format calibrate.Format) (dropped string, err error) {
+func endWithNewline(f *os.File, size int64, format Format) (dropped string, err error) {
 	b := make([]byte, 1)
 	if _, err := f.ReadAt(b, size-1); err != nil {
 		return "", fmt.Errorf("read %s: %w", f.Name(), err)
@@ -169,9 +194,9 @@ func endWithNewline(f *os.File, size int64, format calibrate.Format) (dropped st
 
 // validRecord reports whether tail, the last line of f (at offset start),
 // is one whole measurement.
-func validRecord(f *os.File, start int64, tail []byte, format calibrate.Format) bool {
-	if format == calibrate.JSONL {
-		_, err := calibrate.ReadJSONL(bytes.NewReader(tail))
+func validRecord(f *os.File, start int64, tail []byte, format Format) bool {
+	if format == JSONL {
+		_, err := ReadJSONL(bytes.NewReader(tail))
 		return err == nil
 	}
 	if start == 0 {
@@ -181,6 +206,6 @@ func validRecord(f *os.File, start int64, tail []byte, format calibrate.Format) 
 	if err != nil {
 		return false
 	}
-	ms, err := calibrate.ReadCSV(strings.NewReader(header + string(tail) + "\n"))
+	ms, err := ReadCSV(strings.NewReader(header + string(tail) + "\n"))
 	return err == nil && len(ms) == 1
 }

@@ -3,6 +3,8 @@ package detect
 import (
 	"errors"
 	"fmt"
+
+	"github.com/vllm-wizard/vllm-wizard/planner"
 )
 
 // ForPlan picks the GPUs a plan is made for: those that answered with a
@@ -40,4 +42,21 @@ func (s System) ForPlan(limit int) (GPU, int, []string, error) {
 		}
 	}
 	return smallest, len(use), warn, nil
+}
+
+// PlanGPU is ForPlan's GPU as the planner's: its catalog entry with the
+// detected memory, or, for a GPU the catalog lacks, a custom one of that
+// memory and memBW GB/s (0: speed is not estimated), with a warning.
+func (s System) PlanGPU(limit int, memBW float64) (planner.GPU, int, []string, error) {
+	d, n, warn, err := s.ForPlan(limit)
+	if err != nil {
+		return planner.GPU{}, 0, nil, err
+	}
+	g, err := planner.LookupGPU(d.Name)
+	if err != nil {
+		g = planner.GPU{Name: d.Name, Custom: true, MemBWGBs: memBW}
+		warn = append(warn, fmt.Sprintf("detected %q is not in the GPU catalog: using its detected memory; pass --mem-bw-gbs for a speed estimate", d.Name))
+	}
+	g.MemoryGiB = d.MemoryTotalGiB()
+	return g, n, warn, nil
 }

@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vllm-wizard/vllm-wizard/planner"
+	"github.com/vllm-wizard/vllm-wizard/reports/artifacts"
 )
 
 // Version is the profile_version this package writes.
@@ -463,12 +464,7 @@ func Marshal(p *Profile) ([]byte, error) {
 func Write(w io.Writer, p *Profile) error {
 	var b bytes.Buffer
 	b.WriteString(header)
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	if err := enc.Encode(p); err != nil {
-		return fmt.Errorf("encode profile: %w", err)
-	}
-	if err := enc.Close(); err != nil {
+	if err := artifacts.EncodeYAML(&b, p); err != nil {
 		return fmt.Errorf("encode profile: %w", err)
 	}
 	if _, err := w.Write(b.Bytes()); err != nil {
