@@ -28,6 +28,7 @@ import (
 
 	"github.com/vllm-wizard/vllm-wizard/baselines"
 	"github.com/vllm-wizard/vllm-wizard/reports"
+	"github.com/vllm-wizard/vllm-wizard/reports/tabular"
 	"github.com/vllm-wizard/vllm-wizard/sweep"
 )
 
@@ -288,7 +289,13 @@ func compareCells(t *testing.T, format string, schema reports.Schema[sweep.Row],
 			g, w := got[r][c], want[r][c]
 			same := g == w
 			if !same && !g.null && !w.null && schema.Columns[c].Kind == reports.KindFloat64 {
-				same = math.Abs(g.f-w.f) <= 1e-12*math.Abs(w.f)
+				if format == "csv" || format == "jsonl" {
+					// Text holds 12 significant digits (tabular.FloatDigits).
+					r, _ := strconv.ParseFloat(strconv.FormatFloat(w.f, 'g', tabular.FloatDigits, 64), 64)
+					same = g.f == r
+				} else {
+					same = math.Abs(g.f-w.f) <= 1e-12*math.Abs(w.f)
+				}
 			}
 			if !same && bad < 10 {
 				t.Errorf("%s row %d column %s: got %+v, want %+v", format, r, schema.Columns[c].Name, g, w)
