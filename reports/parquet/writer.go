@@ -232,7 +232,6 @@ func newWriter[R any](sc reports.Schema[R], opts Options) (*writer[R], error) {
 		pq.WithDictionaryDefault(false),
 		pq.WithStats(true),
 		pq.WithDataPageSize(opts.DataPageSize),
-		pq.WithAllocator(&reuseAllocator{}),
 	}
 	if opts.CreatedBy != "" {
 		props = append(props, pq.WithCreatedBy(opts.CreatedBy))
