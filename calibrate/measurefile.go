@@ -52,8 +52,8 @@ func (mw *Writer) Write(m Measurement) error {
 		return err
 	}
 	var buf bytes.Buffer
-	// Machine data read back by calibrate: strings go out as they are.
-	tw, err := tabular.New(&buf, mw.format, Schema(), tabular.Options{RawStrings: true})
+	// Machine data read back by calibrate: strings and floats go out exactly.
+	tw, err := tabular.New(&buf, mw.format, Schema(), tabular.Options{RawStrings: true, FloatPrecision: tabular.ShortestFloats})
 	if err != nil {
 		return err
 	}

@@ -55,8 +55,14 @@ func (w *writer[R]) NewBlockEncoder() (add func(first int64, rows []R) error, fi
 	}
 	sink := &appendWriter{}
 	open := false
+	last := 0 // bytes of this encoder's previous block
 	add = func(first int64, rows []R) error {
 		if !open {
+			if cap(sink.b) < last {
+				// Blocks of a sweep are alike in size: one allocation with
+				// room to spare, not a doubling series of copies.
+				sink.b = make([]byte, 0, last+last/4)
+			}
 			if err := enc.begin(sink, 64<<10, first); err != nil {
 				return err
 			}
@@ -71,7 +77,7 @@ func (w *writer[R]) NewBlockEncoder() (add func(first int64, rows []R) error, fi
 		open = false
 		err := enc.Close()
 		out := sink.b
-		sink.b = dst[:0]
+		sink.b, last = dst[:0], len(out)
 		if err != nil {
 			return nil, err
 		}

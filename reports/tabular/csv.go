@@ -23,11 +23,16 @@ func NewCSV[R any](w io.Writer, schema reports.Schema[R], opts Options) (reports
 	return t, nil
 }
 
-// appendFloat formats v as the shortest exact decimal or with prec decimals.
-// Fixed-point keeps plain decimals (no exponent) that every reader accepts.
+// appendFloat formats v with FloatDigits significant digits (prec ==
+// precDefault), as the shortest exact decimal (precShortest) or with prec
+// decimals. Fixed-point keeps plain decimals (no exponent) that every reader
+// accepts.
 func appendFloat(dst []byte, v float64, prec int) []byte {
-	if prec >= 0 {
+	switch {
+	case prec >= 0:
 		return strconv.AppendFloat(dst, v, 'f', prec, 64)
+	case prec == precShortest:
+		return strconv.AppendFloat(dst, v, 'g', -1, 64)
 	}
-	return strconv.AppendFloat(dst, v, 'g', -1, 64)
+	return appendG12(dst, v)
 }

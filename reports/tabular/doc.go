@@ -9,8 +9,10 @@
 // of rows are formatted once.
 //
 // Nulls are an empty CSV cell and JSON null; non-finite floats are written as
-// null too. Floats use the shortest representation that round-trips
-// (strconv 'g', -1) unless Options.FloatPrecision asks for fixed decimals.
+// null too. Floats are written with 12 significant digits (strconv 'g', 12:
+// FloatDigits says why), by an integer-arithmetic formatter that matches
+// strconv byte for byte; Options.FloatPrecision asks for fixed decimals or
+// for the shortest form that reads back exactly.
 //
 // CSV string cells that a spreadsheet would evaluate as a formula (leading
 // =, +, -, @, tab or carriage return) are prefixed with a single quote, as

@@ -62,7 +62,8 @@ func FuzzJSONString(f *testing.F) {
 }
 
 // FuzzJSONFloat checks appendJSONFloat: valid JSON that reads back as the same
-// float64 (shortest form) or within the fixed precision; null for non-finite.
+// float64 (shortest form), as v rounded to 12 significant digits (the
+// default) or within the fixed precision; null for non-finite.
 func FuzzJSONFloat(f *testing.F) {
 	for _, v := range []float64{0, -0.0, 1, 0.1, 1e21, 1e-7, math.MaxFloat64, math.SmallestNonzeroFloat64, -123.456} {
 		f.Add(v, uint8(0))
@@ -70,9 +71,13 @@ func FuzzJSONFloat(f *testing.F) {
 	f.Add(math.NaN(), uint8(0))
 	f.Add(math.Inf(-1), uint8(3))
 	f.Fuzz(func(t *testing.T, v float64, p uint8) {
-		prec := -1
-		if p%18 != 0 {
-			prec = int(p % 18)
+		// p%19: 0 the shortest form, 1 the default, 2 … 18 decimals 1 … 17
+		prec := int(p%19) - 1
+		switch prec {
+		case -1:
+			prec = precShortest
+		case 0:
+			prec = precDefault
 		}
 		b := appendJSONFloat(nil, v, prec)
 		var got *float64
@@ -88,8 +93,14 @@ func FuzzJSONFloat(f *testing.F) {
 		if got == nil {
 			t.Fatalf("%v encoded as null", v)
 		}
-		if prec < 0 && *got != v {
+		if prec == precShortest && *got != v {
 			t.Fatalf("%v → %s → %v", v, b, *got)
+		}
+		if prec == precDefault {
+			want, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', FloatDigits, 64), 64)
+			if *got != want {
+				t.Fatalf("%v to %d digits → %s → %v, want %v", v, FloatDigits, b, *got, want)
+			}
 		}
 		if prec >= 0 {
 			want, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', prec, 64), 64)

@@ -22,15 +22,19 @@ func NewJSONL[R any](w io.Writer, schema reports.Schema[R], opts Options) (repor
 	return newWriter(w, schema, jsonlSyntax(schema.Names()), prec, opts.blockRows()), nil
 }
 
-// appendJSONFloat appends v as a JSON number: the shortest exact form when
-// prec < 0, else prec decimals; NaN and ±Inf, which JSON cannot express,
-// become null.
+// appendJSONFloat appends v as a JSON number: FloatDigits significant
+// digits ('g' writes valid JSON numbers: 1e+12, 1.5e-09) by default, prec
+// decimals, or (precShortest) the shortest exact form as encoding/json
+// writes it; NaN and ±Inf, which JSON cannot express, become null.
 func appendJSONFloat(dst []byte, v float64, prec int) []byte {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return append(dst, "null"...)
 	}
-	if prec >= 0 {
+	switch {
+	case prec >= 0:
 		return strconv.AppendFloat(dst, v, 'f', prec, 64)
+	case prec != precShortest:
+		return appendG12(dst, v)
 	}
 	// Like encoding/json: plain decimals in [1e-6, 1e21), exponent outside.
 	abs := math.Abs(v)

@@ -62,10 +62,10 @@ func TestCachedCellsMatchFormatting(t *testing.T) {
 		line   func(r *row) string
 	}{
 		{reports.FormatCSV, func(r *row) string {
-			return strconv.FormatFloat(r.f, 'g', -1, 64) + "," + strconv.FormatInt(r.i, 10) + "," + string(appendCSVField(nil, r.s, reports.NeedsFormulaGuard(r.s)))
+			return strconv.FormatFloat(r.f, 'g', FloatDigits, 64) + "," + strconv.FormatInt(r.i, 10) + "," + string(appendCSVField(nil, r.s, reports.NeedsFormulaGuard(r.s)))
 		}},
 		{reports.FormatJSONL, func(r *row) string {
-			return `{"f":` + string(appendJSONFloat(nil, r.f, -1)) + `,"i":` + strconv.FormatInt(r.i, 10) + `,"s":` + string(appendJSONString(nil, r.s)) + "}"
+			return `{"f":` + string(appendJSONFloat(nil, r.f, precDefault)) + `,"i":` + strconv.FormatInt(r.i, 10) + `,"s":` + string(appendJSONString(nil, r.s)) + "}"
 		}},
 	} {
 		t.Run(string(tc.format), func(t *testing.T) {

@@ -9,8 +9,10 @@ import (
 
 // Options tune the CSV and JSONL writers; the zero value is the default.
 type Options struct {
-	// FloatPrecision is the number of decimals written for floats (1 to 17);
-	// 0 writes the shortest decimal that reads back as the same float64.
+	// FloatPrecision is the number of decimals written for floats (1 to
+	// 17); 0 writes FloatDigits significant digits (strconv 'g', 12), and
+	// ShortestFloats the shortest decimal that reads back as the same
+	// float64 (about a third slower to write, and longer).
 	FloatPrecision int
 	// RawStrings turns off the CSV formula-injection guard.
 	RawStrings bool
@@ -26,12 +28,24 @@ func (o Options) blockRows() int {
 	return DefaultBlockRows
 }
 
+// ShortestFloats as Options.FloatPrecision writes each float in the
+// shortest form that reads back exactly.
+const ShortestFloats = -1
+
+// The encoders' prec for FloatPrecision 0 and ShortestFloats (≥ 0: decimals).
+const (
+	precDefault  = -1
+	precShortest = -2
+)
+
 func (o Options) precision() (int, error) {
-	if o.FloatPrecision == 0 {
-		return -1, nil
-	}
-	if o.FloatPrecision < 0 || o.FloatPrecision > 17 {
-		return 0, fmt.Errorf("float precision %d: want 1 to 17 decimals, or 0 for the shortest exact form", o.FloatPrecision)
+	switch p := o.FloatPrecision; {
+	case p == 0:
+		return precDefault, nil
+	case p == ShortestFloats:
+		return precShortest, nil
+	case p < 0 || p > 17:
+		return 0, fmt.Errorf("float precision %d: want 1 to 17 decimals, 0 for %d significant digits, or ShortestFloats (-1)", p, FloatDigits)
 	}
 	return o.FloatPrecision, nil
 }

@@ -96,8 +96,8 @@ func TestCSVRoundTrip(t *testing.T) {
 		// unguard strips the formula guard before comparing.
 		unguard bool
 	}{
-		{name: "raw strings round-trip exactly", opts: tabular.Options{RawStrings: true}},
-		{name: "guarded strings round-trip once the guard quote is removed", unguard: true},
+		{name: "raw strings round-trip exactly", opts: tabular.Options{RawStrings: true, FloatPrecision: tabular.ShortestFloats}},
+		{name: "guarded strings round-trip once the guard quote is removed", opts: tabular.Options{FloatPrecision: tabular.ShortestFloats}, unguard: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -156,9 +156,13 @@ func TestFloatFormatting(t *testing.T) {
 		csv   string
 		jsonl string
 	}{
-		{name: "shortest exact form", v: 0.1, csv: "0.1", jsonl: "0.1"},
+		{name: "12 significant digits", v: 2.0 / 3, csv: "0.666666666667", jsonl: "0.666666666667"},
+		{name: "float noise goes", v: 2912.7000000000003, csv: "2912.7", jsonl: "2912.7"},
 		{name: "integers stay short", v: 2048, csv: "2048", jsonl: "2048"},
+		{name: "a million without an exponent", v: 1234567, csv: "1234567", jsonl: "1234567"},
 		{name: "tiny values use an exponent", v: 1.5e-9, csv: "1.5e-09", jsonl: "1.5e-09"},
+		{name: "shortest exact form on request", v: 2912.7000000000003, opts: tabular.Options{FloatPrecision: tabular.ShortestFloats}, csv: "2912.7000000000003", jsonl: "2912.7000000000003"},
+		{name: "shortest JSON keeps plain decimals to 1e21", v: 1234567, opts: tabular.Options{FloatPrecision: tabular.ShortestFloats}, csv: "1.234567e+06", jsonl: "1234567"},
 		{name: "fixed precision rounds", v: 2.0 / 3, opts: tabular.Options{FloatPrecision: 2}, csv: "0.67", jsonl: "0.67"},
 		{name: "NaN is null", v: math.NaN(), csv: "", jsonl: "null"},
 		{name: "+Inf is null", v: math.Inf(1), csv: "", jsonl: "null"},
@@ -188,7 +192,7 @@ func TestFloatFormatting(t *testing.T) {
 
 func TestJSONLRoundTrip(t *testing.T) {
 	in := testrows.Rows(300)
-	data := writeAll(t, reports.FormatJSONL, in, tabular.Options{})
+	data := writeAll(t, reports.FormatJSONL, in, tabular.Options{FloatPrecision: tabular.ShortestFloats})
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, 1<<20)
 	i := 0
@@ -272,7 +276,7 @@ func TestErrors(t *testing.T) {
 	}{
 		{name: "csv missing value in a required column", format: reports.FormatCSV, schema: required, want: reports.ErrMissingValue},
 		{name: "jsonl missing value in a required column", format: reports.FormatJSONL, schema: required, want: reports.ErrMissingValue},
-		{name: "negative precision", format: reports.FormatCSV, schema: sc, opts: tabular.Options{FloatPrecision: -1}},
+		{name: "negative precision", format: reports.FormatCSV, schema: sc, opts: tabular.Options{FloatPrecision: -2}},
 		{name: "precision beyond float64", format: reports.FormatJSONL, schema: sc, opts: tabular.Options{FloatPrecision: 18}},
 		{name: "parquet is not tabular", format: reports.FormatParquet, schema: sc},
 		{name: "empty schema", format: reports.FormatCSV, schema: reports.Schema[testrows.Row]{}, want: reports.ErrInvalidSchema},

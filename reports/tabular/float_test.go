@@ -1,0 +1,73 @@
+package tabular
+
+import (
+	"math"
+	"strconv"
+	"testing"
+)
+
+// FuzzAppendG12 checks appendG12 against strconv 'g' with 12 digits, byte
+// for byte, for any float64 (the fuzzer's bits, and the value next to it,
+// and its decimal neighbours that sit on rounding edges).
+func FuzzAppendG12(f *testing.F) {
+	for _, v := range []float64{0, 1, -1, 0.1, 2912.7000000000003, 1e-4, 9.99999999999e-5, 999999999999.5, 999999999999.4,
+		1e12, 1e11, 0.0001234567890125, 123456789012.5, 70.553706496, 1.5e-9, math.MaxFloat64, math.SmallestNonzeroFloat64} {
+		f.Add(math.Float64bits(v))
+	}
+	f.Fuzz(func(t *testing.T, bits uint64) {
+		for _, v := range []float64{math.Float64frombits(bits), math.Nextafter(math.Float64frombits(bits), 0)} {
+			if got, want := appendG12(nil, v), strconv.AppendFloat(nil, v, 'g', 12, 64); string(got) != string(want) {
+				t.Fatalf("%v (bits %#x): got %s, strconv writes %s", v, math.Float64bits(v), got, want)
+			}
+		}
+	})
+}
+
+// TestAppendG12 has the cases at the edges of the integer path and a
+// million values spread over its range, each against strconv.
+func TestAppendG12(t *testing.T) {
+	tests := []struct {
+		name string
+		v    float64
+		want string
+	}{
+		{name: "float noise goes", v: 2912.7000000000003, want: "2912.7"},
+		{name: "a catalog figure stays whole", v: 70.553706496, want: "70.553706496"},
+		{name: "rounds to 12 digits", v: 14.957527160644531, want: "14.9575271606"},
+		{name: "integer", v: 2048, want: "2048"},
+		{name: "large integer without exponent", v: 450640000, want: "450640000"},
+		{name: "negative", v: -0.25, want: "-0.25"},
+		{name: "smallest plain value", v: 1e-4, want: "0.0001"},
+		{name: "below it an exponent", v: 9.5e-5, want: "9.5e-05"},
+		{name: "rounds up into the next decade", v: 9.9999999999996, want: "10"},
+		{name: "rounds up to 1e12, an exponent", v: 999999999999.7, want: "1e+12"},
+		{name: "zero", v: 0, want: "0"},
+		{name: "negative zero", v: math.Copysign(0, -1), want: "-0"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := string(appendG12(nil, tc.v)); got != tc.want {
+				t.Errorf("got %s, want %s", got, tc.want)
+			}
+			if want := strconv.FormatFloat(tc.v, 'g', 12, 64); tc.want != want {
+				t.Errorf("the case's want %s is not strconv's %s", tc.want, want)
+			}
+		})
+	}
+	// Log-uniform over 1e-5 … 1e13 (both sides of the integer path), every
+	// 7th value a 3-decimal one (ties and trailing zeros).
+	x := uint64(1)
+	for i := range 1_000_000 {
+		x = x*6364136223846793005 + 1442695040888963407 // an LCG: fixed values, no seed
+		v := math.Pow(10, float64(x>>11)/(1<<53)*18-5)
+		if i%7 == 0 {
+			v = math.Round(v*1000) / 1000
+		}
+		if i&1 == 1 {
+			v = -v
+		}
+		if got, want := appendG12(nil, v), strconv.AppendFloat(nil, v, 'g', 12, 64); string(got) != string(want) {
+			t.Fatalf("%v: got %s, strconv writes %s", v, got, want)
+		}
+	}
+}
