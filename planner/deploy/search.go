@@ -104,14 +104,7 @@ type Answer struct {
 func Evaluate(rep *Replica, replicas int, p *Params) Deployment {
 	d := Deployment{Layout: Layout{TP: max(rep.TP, 1), PP: max(rep.PP, 1)}, Replicas: replicas, MaxNumSeqs: rep.MaxNumSeqs, KVSeqs: rep.KVSeqs}
 	d.GPUsPerNode = max(p.GPUsPerNode, 1)
-	per := d.TP * d.PP
-	d.GPUs = replicas * per
-	d.Nodes = (d.GPUs + d.GPUsPerNode - 1) / d.GPUsPerNode
-	if per > d.GPUsPerNode {
-		// A replica spanning nodes rents them whole.
-		d.Nodes = replicas * ((per + d.GPUsPerNode - 1) / d.GPUsPerNode)
-		d.GPUs = d.Nodes * d.GPUsPerNode
-	}
+	d.GPUs, d.Nodes = Footprint(replicas, d.TP, d.PP, d.GPUsPerNode)
 	w := &p.Workload
 	if rep.Slots() < 1 {
 		d.Binding = LimitMemory
@@ -130,6 +123,21 @@ func Evaluate(rep *Replica, replicas int, p *Params) Deployment {
 	d.MeetsSLO, d.Binding, d.Headroom = judge(&d.Latency, &p.SLO, d.TokSPerUser)
 	d.Cost = costOf(p.Price, &p.Cost, d.GPUs, d.RequestRate*w.Prompt.Mean, d.RequestRate*w.Output.Mean)
 	return d
+}
+
+// Footprint is the GPUs and nodes replicas of TP × PP GPUs rent with
+// gpusPerNode GPUs a node: replicas packed into nodes, and a replica that
+// spans nodes renting them whole.
+func Footprint(replicas, tp, pp, gpusPerNode int) (gpus, nodes int) {
+	gpn := max(gpusPerNode, 1)
+	per := max(tp, 1) * max(pp, 1)
+	gpus = replicas * per
+	nodes = (gpus + gpn - 1) / gpn
+	if per > gpn {
+		nodes = replicas * ((per + gpn - 1) / gpn)
+		gpus = nodes * gpn
+	}
+	return gpus, nodes
 }
 
 // closedLoopRate solves λ·(E2E(λ) + think) = users for one replica.
