@@ -313,7 +313,7 @@ func Search(build ReplicaFunc, p *Params) Answer {
 
 // better orders deployments: meeting the SLO, fewer GPUs (the cost on one
 // GPU type), fewer nodes, more headroom, then the faster p90 TPOT (without
-// an SLO every headroom is 0, and at equal cost the faster layout wins).
+// an SLO there is no headroom, and at equal cost the faster layout wins).
 func better(x, y *Deployment) bool {
 	if x.MeetsSLO != y.MeetsSLO {
 		return x.MeetsSLO
@@ -324,7 +324,9 @@ func better(x, y *Deployment) bool {
 	if x.Nodes != y.Nodes {
 		return x.Nodes < y.Nodes
 	}
-	if x.Headroom != y.Headroom {
+	// Without an SLO judge leaves the headroom NaN, which compares unequal
+	// and never greater: the faster layout must decide then.
+	if x.Headroom != y.Headroom && !math.IsNaN(x.Headroom) && !math.IsNaN(y.Headroom) {
 		return x.Headroom > y.Headroom
 	}
 	return x.Latency.TPOTP90 < y.Latency.TPOTP90
