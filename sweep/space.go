@@ -185,6 +185,7 @@ func NewSpace(g Grid, b *planner.Baselines, prices Prices) (*Space, error) {
 					stage, _ := deploy.Stage(&m, pp)
 					sp = planner.Prepare(b, stage, gpu, pol)
 					sp.CacheContexts(ctxs)
+					sp.CacheWorkload(wl)
 				}
 				s.stages = append(s.stages, sp)
 			}
