@@ -56,6 +56,14 @@ const (
 	ReasonNeedsQuantizedCheckpoint
 	// ReasonQuantUnsupported: vLLM has no kernels for the format on the GPU.
 	ReasonQuantUnsupported
+	// ReasonTPPPExceedsGPUs: a replica's TP × PP GPUs are more than the GPU
+	// count (pipeline-parallel rows).
+	ReasonTPPPExceedsGPUs
+	// ReasonPPExceedsLayers: more pipeline stages than the model has layers.
+	ReasonPPExceedsLayers
+	// ReasonTPExceedsNode: with pipeline stages, TP is larger than the GPUs
+	// of one node (TP stays inside a node's scale-up fabric).
+	ReasonTPExceedsNode
 	numReasons
 )
 
@@ -68,6 +76,9 @@ var reasonText = [numReasons]string{
 	ReasonNoPerfBasis:              "no_performance_basis",
 	ReasonNeedsQuantizedCheckpoint: "needs_quantized_checkpoint",
 	ReasonQuantUnsupported:         "quantization_unsupported_on_gpu",
+	ReasonTPPPExceedsGPUs:          "tp_pp_exceeds_gpu_count",
+	ReasonPPExceedsLayers:          "pp_exceeds_layers",
+	ReasonTPExceedsNode:            "tp_exceeds_node",
 }
 
 var reasonDescription = [numReasons]string{
@@ -79,6 +90,9 @@ var reasonDescription = [numReasons]string{
 	ReasonNoPerfBasis:              "the GPU has no baseline and no memory bandwidth: no performance estimate",
 	ReasonNeedsQuantizedCheckpoint: "the format needs a pre-quantized checkpoint the model id is not (pass one with --quantized-model)",
 	ReasonQuantUnsupported:         "vLLM has no kernels for this quantization on this GPU",
+	ReasonTPPPExceedsGPUs:          "a replica's TP × PP GPUs are more than the GPU count",
+	ReasonPPExceedsLayers:          "more pipeline stages than the model has layers",
+	ReasonTPExceedsNode:            "the tensor-parallel size is larger than one node's GPUs: TP stays inside a node, pipeline stages span nodes",
 }
 
 // String returns the reason code written in sweep rows ("" for none).

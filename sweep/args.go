@@ -28,17 +28,17 @@ type argsSlot struct {
 }
 
 type argsKey struct {
-	tp, ctx, seqs, mnbt int
-	quant, native, kvd  string
-	util                float64
-	fp8                 bool
+	tp, pp, ctx, seqs, mnbt int
+	quant, native, kvd      string
+	util                    float64
+	fp8                     bool
 }
 
 // slot is the index of k's slot: a multiplicative hash of the numbers, which
 // are what vary within a grid (the strings take a few values each).
 func (k *argsKey) slot() int {
 	h := uint64(k.tp)
-	for _, v := range [...]uint64{uint64(k.ctx), uint64(k.seqs), uint64(k.mnbt), math.Float64bits(k.util), uint64(len(k.quant)), uint64(len(k.kvd))} {
+	for _, v := range [...]uint64{uint64(k.pp), uint64(k.ctx), uint64(k.seqs), uint64(k.mnbt), math.Float64bits(k.util), uint64(len(k.quant)), uint64(len(k.kvd))} {
 		h = (h ^ v) * 0x9e37_79b9_7f4a_7c15
 	}
 	return int(h >> (64 - 10))
@@ -50,7 +50,7 @@ func (c *ArgsCache) Args(r *Row) string {
 	if r.Status != planner.StatusOK || planner.NeedsQuantizedCheckpoint(r.NativeQuantization, r.Quantization) {
 		return ""
 	}
-	k := argsKey{tp: r.TP, ctx: r.ContextLen, seqs: r.MaxNumSeqs, mnbt: r.MaxNumBatchedTokens, quant: r.Quantization,
+	k := argsKey{tp: r.TP, pp: r.Deploy.PP, ctx: r.ContextLen, seqs: r.MaxNumSeqs, mnbt: r.MaxNumBatchedTokens, quant: r.Quantization,
 		native: r.NativeQuantization, kvd: r.KVCacheDtype, util: r.Feasibility.GPUMemoryUtilization, fp8: r.SuggestFP8KVCache}
 	if c.slots == nil {
 		c.slots = make([]argsSlot, argsCacheSlots)
@@ -76,6 +76,10 @@ func appendArgs(b []byte, k *argsKey) []byte {
 	// vocabularies (quantization methods, KV dtypes): shell-safe.
 	flag("--tensor-parallel-size")
 	b = strconv.AppendInt(b, int64(k.tp), 10)
+	if k.pp > 1 {
+		flag("--pipeline-parallel-size")
+		b = strconv.AppendInt(b, int64(k.pp), 10)
+	}
 	if qf, ok := planner.LookupQuant(k.quant); ok && qf.VLLMMethod != "" && !qf.PreQuantized && k.native == "" {
 		flag("--quantization")
 		b = append(b, qf.VLLMMethod...)

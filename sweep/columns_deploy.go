@@ -3,6 +3,7 @@ package sweep
 import (
 	"math"
 
+	"github.com/vllm-wizard/vllm-wizard/planner"
 	"github.com/vllm-wizard/vllm-wizard/planner/deploy"
 	"github.com/vllm-wizard/vllm-wizard/reports"
 )
@@ -26,7 +27,8 @@ func depFloat(name, label, desc, unit, numFmt string, f func(*DeployRow) float64
 	})
 }
 
-func validRow(r *Row) bool   { return r.Deploy.PP > 0 }
+func validRow(r *Row) bool   { return r.Deploy.PP > 0 && r.Status != planner.StatusInvalid }
+func hasPP(r *Row) bool      { return r.Deploy.PP > 0 }
 func withTarget(r *Row) bool { return r.Deploy.HasTarget }
 func sized(r *Row) bool      { return r.Deploy.HasTarget && r.Deploy.MeetsSLO }
 func hasLatency(r *Row) bool { return r.Deploy.HasTarget && r.Deploy.Latency.Stable }
@@ -50,7 +52,7 @@ func deployColumns() []Column {
 			func(d *DeployRow) float64 { return f(&d.Latency) }, hasLatency)
 	}
 	return []Column{
-		depInt(ColPP, "PP", "Pipeline-parallel stages of one replica.", "", func(d *DeployRow) int { return d.PP }, validRow),
+		depInt(ColPP, "PP", "Pipeline-parallel stages of one replica (the grid's pp, default 1).", "", func(d *DeployRow) int { return d.PP }, hasPP),
 		depInt(ColReplicas, "Replicas", "Data-parallel replicas the row's GPUs hold (gpu_count / (tp × pp)).", "", func(d *DeployRow) int { return d.Replicas }, validRow),
 		depInt(ColGPUsPerNode, "GPUs per node", "GPUs one node holds for this GPU type (8 for HGX/OAM, fewer for cards).", "GPUs", func(d *DeployRow) int { return d.GPUsPerNode }, validRow),
 		depInt(ColNodes, "Nodes", "Nodes the row's GPUs span.", "nodes", func(d *DeployRow) int { return d.Nodes }, validRow),

@@ -56,13 +56,13 @@ func TestGoldenCSV(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if st.Rows != 288 { // 2 models × 3 GPUs × 4 TP × 3 contexts × 2 quantizations × 2 concurrencies
-		t.Fatalf("rows = %d, want 288", st.Rows)
+	if st.Rows != 576 { // 2 models × 3 GPUs × 4 TP × 2 PP × 3 contexts × 2 quantizations × 2 concurrencies
+		t.Fatalf("rows = %d, want 576", st.Rows)
 	}
 	golden(t, "testdata/golden.csv", buf.Bytes())
 	// Every status and a missing price occur, so the golden file covers them.
 	for _, want := range []string{",ok,", ",does_not_fit,exceeds_gpu_memory,", ",invalid,tp_exceeds_gpu_count,",
-		",invalid,tp_does_not_divide_heads,", ",invalid,context_exceeds_model_max,", ",ok,no_performance_basis,"} {
+		",invalid,tp_does_not_divide_heads,", ",invalid,tp_pp_exceeds_gpu_count,", ",invalid,context_exceeds_model_max,", ",ok,no_performance_basis,"} {
 		if !bytes.Contains(buf.Bytes(), []byte(want)) {
 			t.Errorf("golden grid has no row with %q", want)
 		}

@@ -167,20 +167,20 @@ func dist(mean int, p90 float64, shape string) deploy.Dist {
 // deployRow fills r.Deploy after the planner's Evaluate: data-parallel
 // replicas of the GPU count, the cost of the row's GPUs, and with a target
 // the deployment that serves it.
-func (s *Space) deployRow(prep *planner.Prepared, gi int, r *Row, hint int) {
+func (s *Space) deployRow(prep *planner.Prepared, gi int, r *Row, hint, pp int) {
 	d := &r.Deploy
-	*d = DeployRow{}
+	*d = DeployRow{PP: pp} // the point's input, like its TP
 	if r.Status == planner.StatusInvalid {
 		return
 	}
 	g := prep.GPU()
 	gpn := s.gpn[gi]
-	d.PP, d.GPUsPerNode = 1, gpn
+	d.GPUsPerNode = gpn
 	d.Quality = deploy.QualityClass(r.Quantization)
 	tp := max(r.TP, 1)
-	d.Replicas = max(r.GPUCount/tp, 1)
-	r.GPUsUsed = d.Replicas * tp
-	d.Nodes = (r.GPUsUsed + gpn - 1) / gpn
+	d.Replicas = max(r.GPUCount/(tp*pp), 1)
+	r.GPUsUsed = d.Replicas * tp * pp
+	_, d.Nodes = deploy.Footprint(d.Replicas, tp, pp, gpn)
 	if r.Status != planner.StatusOK || !r.HasPerf || r.Load.Concurrency == 0 {
 		d.Cost = deploy.Cost{PriceMissing: !(g.PriceUSDPerHour > 0)}
 		return
@@ -199,19 +199,95 @@ func (s *Space) deployRow(prep *planner.Prepared, gi int, r *Row, hint int) {
 		d.TokSPerUser = r.Load.PerStreamTokS
 		return
 	}
-	s.deployTarget(prep, r, price, gpn, tp, hint)
+	s.deployTarget(prep, r, price, gpn, tp, pp, hint)
+}
+
+// evaluatePipeline is Evaluate for a row of pp > 1 stages, with plan's
+// pipeline (planner/deploy): the stage's memory from the pair's heaviest
+// stage prepared (deploy.Stage, ⌈layers/pp⌉ layers on TP GPUs), the layout
+// rules (TP × PP within the GPU count, pp within the layers, TP within a
+// node), and the load figures from the pipelined cycle of
+// deploy.PlannerReplicas: a token needs every stage once plus pp − 1
+// boundary transfers, with its bubble below pp sequences.
+func (s *Space) evaluatePipeline(full, stage *planner.Prepared, pt *planner.Point, pp, gi int, r *Row) {
+	m := full.Model()
+	gc := pt.GPUCount
+	one := *pt
+	one.GPUCount = pt.TP // a stage's TP GPUs
+	stage.Evaluate(&one, &r.Result)
+	if r.Status == planner.StatusInvalid {
+		return
+	}
+	refuse := func(why planner.Reason) {
+		r.Result = planner.Result{Status: planner.StatusInvalid, Reason: why, Quantization: r.Quantization, KVCacheDtype: r.KVCacheDtype,
+			Interconnect: r.Interconnect, TP: r.TP}
+	}
+	gpn := s.gpn[gi]
+	switch {
+	case pt.TP*pp > gc:
+		refuse(planner.ReasonTPPPExceedsGPUs)
+		return
+	case m.NumLayers > 0 && pp > m.NumLayers:
+		refuse(planner.ReasonPPExceedsLayers)
+		return
+	case pt.TP > gpn:
+		refuse(planner.ReasonTPExceedsNode)
+		return
+	}
+	if r.Status != planner.StatusOK || !r.HasPerf {
+		return
+	}
+	w := deploy.Workload{Prompt: deploy.Fixed(max(r.PromptTokens, 1)), Output: deploy.Fixed(max(r.GenTokens, 1))}
+	t := deploy.Target{Model: *m, GPU: *full.GPU(), Baselines: s.b, Policy: s.Grid.Policy.Policy(), Quantization: r.Quantization, KVCacheDtype: r.KVCacheDtype,
+		ContextLen: r.ContextLen, ScaleOut: s.dep.link, GPUsPerNode: gpn, Prepared: full}
+	rep, why := deploy.PlannerReplicas(&t, &w)(deploy.Layout{TP: pt.TP, PP: pp})
+	if why != "" {
+		// The stage fits by the planner's memory model; the replica's
+		// step model has no basis.
+		r.HasPerf, r.Reason = false, planner.ReasonNoPerfBasis
+		r.Perf, r.Load = planner.PerfEstimate{}, planner.LoadEstimate{}
+		return
+	}
+	ctx := float64(r.PromptTokens) + float64(r.GenTokens)/2
+	b := max(r.Load.Concurrency, 1)
+	cyc, cyc1 := rep.CycleS(b, ctx), rep.CycleS(1, ctx)
+	pre := rep.PrefillS(r.PromptTokens)
+	// The stage's ranges carry the estimate's uncertainty; they move with
+	// the figure.
+	set := func(v *float64, rg *planner.Range, to float64) {
+		if *v > 0 && rg != nil {
+			rg[0] *= to / *v
+			rg[1] *= to / *v
+		}
+		*v = to
+	}
+	l, f := &r.Load, &r.Perf
+	set(&l.OutputTokS, &l.OutputTokSRange, float64(b)/cyc)
+	l.PerStreamTokS = 1 / cyc
+	set(&l.TPOTMs, &l.TPOTMsRange, 1000*cyc)
+	set(&l.TTFTMs, &l.TTFTMsRange, 1000*(pre+cyc))
+	l.USDPerMOutputTokens = 0
+	if price := full.GPU().PriceUSDPerHour; price > 0 {
+		l.USDPerMOutputTokens = price * float64(pt.TP*pp) / (l.OutputTokS * 3600) * 1e6
+	}
+	set(&f.DecodeTokS, &f.DecodeTokSRange, 1/cyc1)
+	set(&f.TTFTMs, &f.TTFTMsRange, 1000*pre)
+	if pre > 0 {
+		set(&f.PrefillTokS, &f.PrefillTokSRange, float64(r.PromptTokens)/pre)
+	}
+	f.RooflineTokS, f.Clamped = 0, false
 }
 
 // deployTarget sizes the deployment of a row that serves the grid's target.
 // hint, when ≥ 0, is the replicas an earlier pass found (0: none met it).
-func (s *Space) deployTarget(prep *planner.Prepared, r *Row, price deploy.Price, gpn, tp, hint int) {
+func (s *Space) deployTarget(prep *planner.Prepared, r *Row, price deploy.Price, gpn, tp, pp, hint int) {
 	d := &r.Deploy
 	g := prep.GPU()
 	w := deploy.Workload{Prompt: dist(r.PromptTokens, s.dep.wl.PromptP90, s.dep.wl.PromptShape), Output: dist(r.GenTokens, s.dep.wl.GenP90, s.dep.wl.GenShape),
 		RequestRate: s.dep.target.RequestRate, Users: s.dep.target.Users, ThinkS: s.dep.target.ThinkS}
 	t := deploy.Target{Model: *prep.Model(), GPU: *g, Baselines: s.b, Policy: s.Grid.Policy.Policy(), Quantization: r.Quantization, KVCacheDtype: r.KVCacheDtype,
 		ContextLen: r.ContextLen, ScaleOut: s.dep.link, GPUsPerNode: gpn, Prepared: prep}
-	rep, why := deploy.PlannerReplicas(&t, &w)(deploy.Layout{TP: tp, PP: 1})
+	rep, why := deploy.PlannerReplicas(&t, &w)(deploy.Layout{TP: tp, PP: pp})
 	d.HasTarget = true
 	if why != "" {
 		d.Binding = deploy.LimitMemory

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/vllm-wizard/vllm-wizard/baselines"
+	"github.com/vllm-wizard/vllm-wizard/planner"
 	"github.com/vllm-wizard/vllm-wizard/planner/deploy"
 	"github.com/vllm-wizard/vllm-wizard/sweep"
 )
@@ -142,5 +143,93 @@ slo: {ttft_ms: 2000, tpot_ms: 50}
 	}
 	if met == 0 || met == len(searched) {
 		t.Errorf("%d of %d rows meet the SLO: want both kinds", met, len(searched))
+	}
+}
+
+// The pp axis: a row of TP × PP GPUs is plan's pipeline (planner/deploy):
+// 405B in bf16 does not fit TP 8 on H100 (810 GB of weights over 8 × 80
+// GB) but two stages of 63 layers do, on 2 nodes; the layout rules make the
+// other rows data with their reason; the load figures are the pipelined
+// cycle's; with a target the needed GPUs come in whole 2-node replicas.
+func TestSweepPipelineAxis(t *testing.T) {
+	rows := deploySpace(t, `
+models: [meta-llama/Llama-3.1-405B-Instruct]
+gpus: [H100 SXM]
+tp: [1, 8, 16]
+pp: [1, 2, 200]
+gpu_counts: [16, 1024]
+contexts: [8k]
+quantizations: [none]
+concurrency: [16]
+prompt_tokens: [1024]
+gen_tokens: [256]
+target: {request_rate: 1}
+slo: {ttft_ms: 10000, tpot_ms: 200}
+`)
+	type want struct {
+		gc, tp, pp     int
+		status, reason string
+	}
+	var wants []want
+	for _, gc := range []int{16, 1024} {
+		for _, tp := range []int{1, 8, 16} {
+			for _, pp := range []int{1, 2, 200} {
+				wants = append(wants, want{gc, tp, pp, "ok", ""})
+			}
+		}
+	}
+	set := func(gc, tp, pp int, status, reason string) {
+		for i := range wants {
+			if w := &wants[i]; w.gc == gc && w.tp == tp && w.pp == pp {
+				w.status, w.reason = status, reason
+			}
+		}
+	}
+	for _, gc := range []int{16, 1024} {
+		set(gc, 1, 1, "does_not_fit", "exceeds_gpu_memory")
+		set(gc, 1, 2, "does_not_fit", "exceeds_gpu_memory")
+		set(gc, 8, 1, "does_not_fit", "exceeds_gpu_memory")
+		set(gc, 16, 2, "invalid", "tp_exceeds_node") // 32 GPUs fit the count, not TP 16 in a node
+	}
+	set(16, 16, 2, "invalid", "tp_pp_exceeds_gpu_count")
+	for _, tp := range []int{1, 8, 16} {
+		set(16, tp, 200, "invalid", "tp_pp_exceeds_gpu_count")
+		set(1024, tp, 200, "invalid", "tp_pp_exceeds_gpu_count")
+	}
+	set(1024, 1, 200, "invalid", "pp_exceeds_layers") // 126 layers
+	if len(rows) != len(wants) {
+		t.Fatalf("%d rows, want %d", len(rows), len(wants))
+	}
+	for i, w := range wants {
+		r := &rows[i]
+		if r.GPUCount != w.gc || r.TP != w.tp || r.Deploy.PP != w.pp || r.Status.String() != w.status || r.Reason.String() != w.reason {
+			t.Errorf("row %d: %d GPUs, TP %d × PP %d: %s %q; want %d GPUs, TP %d × PP %d %s %q", i, r.GPUCount, r.TP, r.Deploy.PP, r.Status, r.Reason, w.gc, w.tp, w.pp, w.status, w.reason)
+		}
+	}
+	r := &rows[4] // 16 GPUs, TP 8 × PP 2
+	if r.Deploy.PP != 2 || r.GPUsUsed != 16 || r.Deploy.Replicas != 1 || r.Deploy.Nodes != 2 {
+		t.Fatalf("TP 8 × PP 2: pp %d gpus_used %d replicas %d nodes %d; want 2, 16, 1, 2", r.Deploy.PP, r.GPUsUsed, r.Deploy.Replicas, r.Deploy.Nodes)
+	}
+	// The same replica plan builds, at the row's concurrency.
+	m, err := planner.LookupModel("meta-llama/Llama-3.1-405B-Instruct")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gpu, err := planner.LookupGPU("H100 SXM")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := deploy.Target{Model: m, GPU: gpu, Baselines: &baselines.Default().Baselines, Policy: planner.DefaultPolicy, Quantization: r.Quantization,
+		KVCacheDtype: r.KVCacheDtype, ContextLen: r.ContextLen, ScaleOut: deploy.LinkInfiniBand, GPUsPerNode: 8}
+	rep, why := deploy.PlannerReplicas(&tg, &deploy.Workload{Prompt: deploy.Fixed(1024), Output: deploy.Fixed(256)})(deploy.Layout{TP: 8, PP: 2})
+	if why != "" {
+		t.Fatal(why)
+	}
+	cyc := rep.CycleS(r.Load.Concurrency, 1024+128)
+	if got, want := r.Load.OutputTokS, float64(r.Load.Concurrency)/cyc; math.Abs(got-want) > 1e-9*want || math.Abs(r.Load.TPOTMs-1000*cyc) > 1e-9 {
+		t.Errorf("output %.3f tok/s, TPOT %.3f ms; want the pipelined cycle's %.3f tok/s, %.3f ms", got, r.Load.TPOTMs, want, 1000*cyc)
+	}
+	if !r.Deploy.HasTarget || !r.Deploy.MeetsSLO || r.Deploy.GPUsNeeded%16 != 0 || r.Deploy.NodesNeeded != 2*r.Deploy.ReplicasNeeded {
+		t.Errorf("target: meets %v, %d replicas, %d GPUs, %d nodes; want whole 16-GPU, 2-node replicas", r.Deploy.MeetsSLO, r.Deploy.ReplicasNeeded, r.Deploy.GPUsNeeded, r.Deploy.NodesNeeded)
 	}
 }

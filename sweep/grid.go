@@ -21,6 +21,7 @@ var ErrBadGrid = errors.New("bad grid")
 // Limits of the axis values, the planner's own.
 const (
 	MaxTP          = 1024
+	MaxPP          = 256
 	MaxGPUCount    = 1024
 	MaxContext     = 1 << 24
 	MaxConcurrency = 1 << 20
@@ -39,6 +40,10 @@ type Grid struct {
 	GPUs []string `yaml:"gpus"`
 	// TP are tensor-parallel sizes.
 	TP []int `yaml:"tp"`
+	// PP are pipeline-parallel stage counts (empty = 1): a replica is
+	// TP × PP GPUs, TP inside a node, stages across nodes over the
+	// workload's scale-out link (planner/deploy).
+	PP []int `yaml:"pp"`
 	// Contexts are max model lengths ("4k" = 4096).
 	Contexts []Tokens `yaml:"contexts"`
 	// Quantizations are weight quantizations; "auto" is the checkpoint's own.
@@ -307,6 +312,9 @@ func (g Grid) Normalize() (Grid, error) {
 	if err := checkInts("tp", g.TP, 1, MaxTP); err != nil {
 		return g, err
 	}
+	if err := checkInts("pp", g.PP, 1, MaxPP); err != nil {
+		return g, err
+	}
 	if err := checkInts("gpu_counts", g.GPUCounts, 1, MaxGPUCount); err != nil {
 		return g, err
 	}
@@ -427,7 +435,7 @@ func normalizeAll(axis string, vs []string, norm func(string) (string, error)) (
 // pointCount is the product of the axis lengths, or an error when it
 // exceeds MaxPoints.
 func (g *Grid) pointCount() (int64, error) {
-	lens := []int{len(g.Models), len(g.GPUs), max(len(g.GPUCounts), 1), len(g.TP), len(g.Contexts), len(g.Quantizations),
+	lens := []int{len(g.Models), len(g.GPUs), max(len(g.GPUCounts), 1), len(g.TP), max(len(g.PP), 1), len(g.Contexts), len(g.Quantizations),
 		len(g.KVCacheDtypes), len(g.Interconnects), len(g.Concurrency), len(g.PromptTokens), len(g.GenTokens)}
 	n := int64(1)
 	for _, l := range lens {

@@ -20,6 +20,7 @@ const (
 	AxisGPU
 	AxisGPUCount
 	AxisTP
+	AxisPP
 	AxisContext
 	AxisQuantization
 	AxisKVCacheDtype
@@ -30,7 +31,7 @@ const (
 	NumAxes
 )
 
-var axisNames = [NumAxes]string{"models", "gpus", "gpu_counts", "tp", "contexts", "quantizations", "kv_cache_dtypes",
+var axisNames = [NumAxes]string{"models", "gpus", "gpu_counts", "tp", "pp", "contexts", "quantizations", "kv_cache_dtypes",
 	"interconnect", "concurrency", "prompt_tokens", "gen_tokens"}
 
 // String returns the grid-file key of the axis.
@@ -79,11 +80,15 @@ type Space struct {
 	Models   []planner.ModelConfig
 	GPUs     []planner.GPU
 	prepared []*planner.Prepared
-	b        *planner.Baselines
-	dep      deploySettings
-	gpn      []int // GPUs per node of each GPU
-	lens     [NumAxes]int64
-	total    int64
+	// stages holds, per (model, GPU) pair and pp > 1 of the grid, the
+	// pair's heaviest pipeline stage prepared (deploy.Stage), by pair ×
+	// len(PP) + pp position.
+	stages []*planner.Prepared
+	b      *planner.Baselines
+	dep    deploySettings
+	gpn    []int // GPUs per node of each GPU
+	lens   [NumAxes]int64
+	total  int64
 }
 
 // NewSpace validates and resolves g: every model and GPU is looked up once
@@ -174,10 +179,20 @@ func NewSpace(g Grid, b *planner.Baselines, prices Prices) (*Space, error) {
 			p.CacheContexts(ctxs)
 			p.CacheWorkload(wl)
 			s.prepared = append(s.prepared, p)
+			for _, pp := range g.PP {
+				var sp *planner.Prepared
+				if pp > 1 {
+					stage, _ := deploy.Stage(&m, pp)
+					sp = planner.Prepare(b, stage, gpu, pol)
+					sp.CacheContexts(ctxs)
+					sp.CacheWorkload(wl)
+				}
+				s.stages = append(s.stages, sp)
+			}
 		}
 	}
 	s.lens = [NumAxes]int64{int64(len(s.Models)), int64(len(s.GPUs)), int64(max(len(g.GPUCounts), 1)), int64(len(g.TP)),
-		int64(len(g.Contexts)), int64(len(g.Quantizations)), int64(len(g.KVCacheDtypes)), int64(len(g.Interconnects)),
+		int64(max(len(g.PP), 1)), int64(len(g.Contexts)), int64(len(g.Quantizations)), int64(len(g.KVCacheDtypes)), int64(len(g.Interconnects)),
 		int64(len(g.Concurrency)), int64(len(g.PromptTokens)), int64(len(g.GenTokens))}
 	if s.total, err = g.pointCount(); err != nil {
 		return nil, err
@@ -189,14 +204,14 @@ func NewSpace(g Grid, b *planner.Baselines, prices Prices) (*Space, error) {
 func (s *Space) Len() int64 { return s.total }
 
 // AxisLen is the number of values on an axis (1 for gpu_counts when the GPU
-// count follows the TP size).
+// count follows the TP × PP size, and for pp when the grid has none).
 func (s *Space) AxisLen(a Axis) int64 { return s.lens[a] }
 
 // Describe names the grid's size, e.g. "1,280 points = 2 models × 4 GPUs × …".
 func (s *Space) Describe() string {
 	var parts []string
 	for a := Axis(0); a < NumAxes; a++ {
-		if a == AxisGPUCount && len(s.Grid.GPUCounts) == 0 {
+		if a == AxisGPUCount && len(s.Grid.GPUCounts) == 0 || a == AxisPP && len(s.Grid.PP) == 0 {
 			continue
 		}
 		parts = append(parts, fmt.Sprintf("%d %s", s.lens[a], a))
@@ -258,7 +273,11 @@ func (s *Space) estimate(p *Point, r *Row, hint int) {
 	prep := s.prepared[int(mi)*len(s.GPUs)+int(gi)]
 	m := prep.Model()
 	tp := g.TP[p.Pos[AxisTP]]
-	gc := tp
+	pp := 1
+	if len(g.PP) > 0 {
+		pp = g.PP[p.Pos[AxisPP]]
+	}
+	gc := tp * pp
 	if len(g.GPUCounts) > 0 {
 		gc = g.GPUCounts[p.Pos[AxisGPUCount]]
 	}
@@ -283,6 +302,11 @@ func (s *Space) estimate(p *Point, r *Row, hint int) {
 	r.GenTokens = pt.GenTokens
 	r.ParamsB, r.ActiveParamsB = m.ParamsB, m.ActiveParamsB
 	r.NativeQuantization = m.NativeQuantization
-	prep.Evaluate(&pt, &r.Result)
-	s.deployRow(prep, int(gi), r, hint)
+	if pp == 1 {
+		prep.Evaluate(&pt, &r.Result)
+	} else {
+		pair := int(mi)*len(s.GPUs) + int(gi)
+		s.evaluatePipeline(prep, s.stages[pair*len(g.PP)+int(p.Pos[AxisPP])], &pt, pp, int(gi), r)
+	}
+	s.deployRow(prep, int(gi), r, hint, pp)
 }

@@ -70,15 +70,7 @@ func PlannerReplicas(t *Target, w *Workload) ReplicaFunc {
 		if m.NumLayers > 0 && pp > m.NumLayers {
 			return Replica{}, fmt.Sprintf("pipeline parallel %d exceeds the %d layers", pp, m.NumLayers)
 		}
-		share := 1.0
-		stage := m
-		if pp > 1 && m.NumLayers > 0 {
-			layers := (m.NumLayers + pp - 1) / pp
-			share = float64(layers) / float64(m.NumLayers)
-			stage.NumLayers = layers
-			stage.ParamsB *= share
-			stage.ActiveParamsB *= share
-		}
+		stage, share := Stage(&m, pp)
 		quant := weightFormat(t.Quantization, m.NativeQuantization)
 		f := planner.ComputeMemory(planner.MemoryInput{Model: &stage, GPU: &t.GPU, TP: tp, Dtype: "auto", Quantization: quant,
 			KVCacheDtype: t.KVCacheDtype, ContextLen: ctx, Concurrency: 1, Policy: t.Policy})
@@ -106,6 +98,22 @@ func PlannerReplicas(t *Target, w *Workload) ReplicaFunc {
 		return Replica{Steps: steps, TP: tp, PP: pp, StageShare: share, KVSeqs: max(int(float64(tokens)/perSeq), 0),
 			Link: link, ActivationBytes: 2 * float64(m.HiddenSize) * 2}, ""
 	}
+}
+
+// Stage is the heaviest of pp pipeline stages of m: ⌈layers/pp⌉ of its
+// layers and that share of the parameters, and the share (1 when pp ≤ 1).
+// plan and sweep rows with pp > 1 size a stage's memory and steps by it.
+func Stage(m *planner.ModelConfig, pp int) (planner.ModelConfig, float64) {
+	stage := *m
+	if pp <= 1 || m.NumLayers <= 0 {
+		return stage, 1
+	}
+	layers := (m.NumLayers + pp - 1) / pp
+	share := float64(layers) / float64(m.NumLayers)
+	stage.NumLayers = layers
+	stage.ParamsB *= share
+	stage.ActiveParamsB *= share
+	return stage, share
 }
 
 // stepTime is the planner's step-time model of one tensor-parallel group

@@ -211,6 +211,21 @@ func (q *queue) predict() Latency {
 	}
 	pTail := math.Exp(tailLog-top) / sum // arrivals that find n > c
 	pWait := p[c] + pTail                // n ≥ c: every slot taken
+	// Requests admitted together leave together as far as their output
+	// lengths agree: a queue now makes a queue one slot time later, which
+	// the chain above forgets. The cohort chain remembers it; the share of
+	// a cohort that leaves together weighs the two (docs/queueing.md,
+	// "Memory of past admissions").
+	if e := q.w.Output.echo(); e > 0 && pWait > 1e-6 {
+		pw := (1-e)*pWait + e*q.cohortWait(muC)
+		free, full := (1-pw)/(1-pWait), pw/pWait
+		for n := range c {
+			p[n] *= free
+		}
+		p[c] *= full
+		pTail *= full
+		pWait = pw
+	}
 	l.PWait = pWait
 	meanBatch := 0.0
 	for n := 0; n <= c; n++ {
@@ -241,6 +256,9 @@ func (q *queue) predict() Latency {
 	// of a full replica.
 	lFull := cycAt(float64(c)) / math.Max(1-muC*pMean, 1e-3)
 	withWaiter := poissonTerms(muC*lFull, 1e-3)
+	if e := q.w.Output.echo(); e > 0 {
+		withWaiter = echoAdmissions(withWaiter, landingSteps(lam, cycAt(float64(c)), pMean), cycAt(float64(c)), pMean, e)
+	}
 	var ttft, e2e []component
 	type tp struct{ w, v, sd float64 }
 	var tpot []tp
@@ -460,6 +478,37 @@ func landingSteps(lam, cyc, p float64) []landed {
 		keep[i].w /= kept
 	}
 	return keep
+}
+
+// echoAdmissions is the number admitted with a waiting request beside it
+// when cohorts echo (docs/queueing.md, "Memory of past admissions"): a
+// slot frees together with the others admitted in the same step one slot
+// time earlier, so the departures of a boundary are the prefills of a
+// step, π(k) of the prefills-per-step chain; the request takes one of k,
+// with probability ∝ k·π(k), leaving k − 1 others. A share e of cohorts
+// leaves together; the rest come as the memoryless Poisson ones.
+func echoAdmissions(poisson []float64, land []landed, cyc, p, e float64) []float64 {
+	n := len(poisson)
+	for _, x := range land {
+		n = max(n, x.k)
+	}
+	out := make([]float64, n)
+	for j, v := range poisson {
+		out[j] = (1 - e) * v
+	}
+	tot := 0.0
+	for _, x := range land {
+		tot += float64(x.k) * x.w / (cyc + float64(x.k)*p) // k·π(k): w = π(k)·L(k)
+	}
+	if tot <= 0 {
+		return poisson
+	}
+	for _, x := range land {
+		if x.k > 0 {
+			out[x.k-1] += e * float64(x.k) * x.w / (cyc + float64(x.k)*p) / tot
+		}
+	}
+	return out
 }
 
 // poissonRow is the Poisson(m) pmf on 0..kmax.

@@ -104,14 +104,7 @@ type Answer struct {
 func Evaluate(rep *Replica, replicas int, p *Params) Deployment {
 	d := Deployment{Layout: Layout{TP: max(rep.TP, 1), PP: max(rep.PP, 1)}, Replicas: replicas, MaxNumSeqs: rep.MaxNumSeqs, KVSeqs: rep.KVSeqs}
 	d.GPUsPerNode = max(p.GPUsPerNode, 1)
-	per := d.TP * d.PP
-	d.GPUs = replicas * per
-	d.Nodes = (d.GPUs + d.GPUsPerNode - 1) / d.GPUsPerNode
-	if per > d.GPUsPerNode {
-		// A replica spanning nodes rents them whole.
-		d.Nodes = replicas * ((per + d.GPUsPerNode - 1) / d.GPUsPerNode)
-		d.GPUs = d.Nodes * d.GPUsPerNode
-	}
+	d.GPUs, d.Nodes = Footprint(replicas, d.TP, d.PP, d.GPUsPerNode)
 	w := &p.Workload
 	if rep.Slots() < 1 {
 		d.Binding = LimitMemory
@@ -130,6 +123,21 @@ func Evaluate(rep *Replica, replicas int, p *Params) Deployment {
 	d.MeetsSLO, d.Binding, d.Headroom = judge(&d.Latency, &p.SLO, d.TokSPerUser)
 	d.Cost = costOf(p.Price, &p.Cost, d.GPUs, d.RequestRate*w.Prompt.Mean, d.RequestRate*w.Output.Mean)
 	return d
+}
+
+// Footprint is the GPUs and nodes replicas of TP × PP GPUs rent with
+// gpusPerNode GPUs a node: replicas packed into nodes, and a replica that
+// spans nodes renting them whole.
+func Footprint(replicas, tp, pp, gpusPerNode int) (gpus, nodes int) {
+	gpn := max(gpusPerNode, 1)
+	per := max(tp, 1) * max(pp, 1)
+	gpus = replicas * per
+	nodes = (gpus + gpn - 1) / gpn
+	if per > gpn {
+		nodes = replicas * ((per + gpn - 1) / gpn)
+		gpus = nodes * gpn
+	}
+	return gpus, nodes
 }
 
 // closedLoopRate solves λ·(E2E(λ) + think) = users for one replica.
@@ -305,7 +313,7 @@ func Search(build ReplicaFunc, p *Params) Answer {
 
 // better orders deployments: meeting the SLO, fewer GPUs (the cost on one
 // GPU type), fewer nodes, more headroom, then the faster p90 TPOT (without
-// an SLO every headroom is 0, and at equal cost the faster layout wins).
+// an SLO there is no headroom, and at equal cost the faster layout wins).
 func better(x, y *Deployment) bool {
 	if x.MeetsSLO != y.MeetsSLO {
 		return x.MeetsSLO
@@ -316,7 +324,9 @@ func better(x, y *Deployment) bool {
 	if x.Nodes != y.Nodes {
 		return x.Nodes < y.Nodes
 	}
-	if x.Headroom != y.Headroom {
+	// Without an SLO judge leaves the headroom NaN, which compares unequal
+	// and never greater: the faster layout must decide then.
+	if x.Headroom != y.Headroom && !math.IsNaN(x.Headroom) && !math.IsNaN(y.Headroom) {
 		return x.Headroom > y.Headroom
 	}
 	return x.Latency.TPOTP90 < y.Latency.TPOTP90

@@ -62,6 +62,14 @@ func Test405BNeedsTwoNodes(t *testing.T) {
 		t.Errorf("405B bf16 on H100: TP %d × PP %d on %d nodes, want TP 8 × PP 2 on 2 nodes per replica", a.Best.TP, a.Best.PP, a.Best.Nodes)
 	}
 	t.Logf("405B: TP %d × PP %d × %d replicas, %d nodes; TPOT p50 %.1f ms", a.Best.TP, a.Best.PP, a.Best.Replicas, a.Best.Nodes, a.Best.Latency.TPOTP50)
+	// Without an SLO the fewest GPUs that keep up, then the fastest: TP 2 ×
+	// PP 6 and TP 8 × PP 2 both take 16 GPUs on 2 nodes, and TP 8 decodes
+	// fastest (the headroom, undefined, must not decide).
+	free := p
+	free.SLO = deploy.SLO{}
+	if b := deploy.Search(deploy.PlannerReplicas(tg, &w), &free).Best; b == nil || b.TP != 8 || b.PP != 2 || b.GPUs != 16 {
+		t.Errorf("405B bf16 on H100 without an SLO: %+v, want TP 8 × PP 2 on 16 GPUs", b)
+	}
 	p.TP = []int{16}
 	a = deploy.Search(deploy.PlannerReplicas(tg, &w), &p)
 	if a.Best != nil || len(a.Refused) == 0 || !strings.Contains(a.Refused[0].Reason, "exceeds the 8 GPUs of one node") {
