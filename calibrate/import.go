@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/vllm-wizard/vllm-wizard/planner"
 )
@@ -213,18 +214,22 @@ func mapPublished(get func(string) string) (Measurement, string) {
 }
 
 var (
-	numberRe     = regexp.MustCompile(`^~?\s*([0-9]+(?:\.[0-9]+)?)(?:$|[\s(])`)
-	avgRe        = regexp.MustCompile(`\bavg\s+([0-9]+(?:\.[0-9]+)?)\b`)
-	tildeAvgRe   = regexp.MustCompile(`~\s*([0-9]+(?:\.[0-9]+)?)\s+avg\b`)
-	ratioRe      = regexp.MustCompile(`\b([0-9]+(?:\.[0-9]+)?)\s*/\s*([0-9]+)\b`)
-	concurrentRe = regexp.MustCompile(`^([0-9]+)(?:$|\s+(?:prompts?|requests?|streams?|concurrent)\b|\s*\()`)
-	versionRe    = regexp.MustCompile(`^v?([0-9]+\.[0-9]+(?:\.[0-9]+)?(?:\.post[0-9]+)?)\b`)
+	numberRe     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^~?\s*([0-9]+(?:\.[0-9]+)?)(?:$|[\s(])`) })
+	avgRe        = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\bavg\s+([0-9]+(?:\.[0-9]+)?)\b`) })
+	tildeAvgRe   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`~\s*([0-9]+(?:\.[0-9]+)?)\s+avg\b`) })
+	ratioRe      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\b([0-9]+(?:\.[0-9]+)?)\s*/\s*([0-9]+)\b`) })
+	concurrentRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^([0-9]+)(?:$|\s+(?:prompts?|requests?|streams?|concurrent)\b|\s*\()`)
+	})
+	versionRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^v?([0-9]+\.[0-9]+(?:\.[0-9]+)?(?:\.post[0-9]+)?)\b`)
+	})
 )
 
 // leadingNumber reads "70.2", "~14 (chart-read)" or "232.6 avg (…)"; empty
 // when the cell does not start with a number.
 func leadingNumber(s string) Opt {
-	if m := numberRe.FindStringSubmatch(strings.TrimSpace(s)); m != nil {
+	if m := numberRe().FindStringSubmatch(strings.TrimSpace(s)); m != nil {
 		v, err := strconv.ParseFloat(m[1], 64)
 		if err == nil {
 			return Some(v)
@@ -244,14 +249,14 @@ func tokenCount(s string) Opt {
 	if v := leadingNumber(s); v.Valid {
 		return v
 	}
-	if m := ratioRe.FindStringSubmatch(s); m != nil {
+	if m := ratioRe().FindStringSubmatch(s); m != nil {
 		num, err1 := strconv.ParseFloat(m[1], 64)
 		den, err2 := strconv.ParseFloat(m[2], 64)
 		if err1 == nil && err2 == nil && den > 0 {
 			return Some(round3(num / den))
 		}
 	}
-	for _, re := range []*regexp.Regexp{avgRe, tildeAvgRe} {
+	for _, re := range []*regexp.Regexp{avgRe(), tildeAvgRe()} {
 		if m := re.FindStringSubmatch(s); m != nil {
 			if v, err := strconv.ParseFloat(m[1], 64); err == nil {
 				return Some(v)
@@ -264,7 +269,7 @@ func tokenCount(s string) Opt {
 // parseConcurrency reads "64", "320 prompts at once" or "3200 prompts
 // (max-num-seqs 3200)"; rates ("Poisson 32 QPS") and prose are not numbers.
 func parseConcurrency(s string) (int, bool) {
-	m := concurrentRe.FindStringSubmatch(strings.TrimSpace(s))
+	m := concurrentRe().FindStringSubmatch(strings.TrimSpace(s))
 	if m == nil {
 		return 0, false
 	}
@@ -275,7 +280,7 @@ func parseConcurrency(s string) (int, bool) {
 // normalizeVersion turns "v0.6.1 ROCm build" into "0.6.1"; text without a
 // leading version is kept as it is.
 func normalizeVersion(s string) string {
-	if m := versionRe.FindStringSubmatch(s); m != nil {
+	if m := versionRe().FindStringSubmatch(s); m != nil {
 		return m[1]
 	}
 	return s

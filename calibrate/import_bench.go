@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vllm-wizard/vllm-wizard/planner"
@@ -202,12 +203,12 @@ func mean(xs []float64) float64 {
 	return s / float64(len(xs))
 }
 
-var gpuMetaRe = regexp.MustCompile(`^\s*(\d+)\s*[x×*]\s*(.+)$`)
+var gpuMetaRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*(\d+)\s*[x×*]\s*(.+)$`) })
 
 // gpuFromMetadata reads "4xNVIDIA_L40S", "NVIDIA H100 80GB HBM3" or "8 x H100".
 func gpuFromMetadata(s string) (name string, count int, reason string) {
 	count = 0
-	if m := gpuMetaRe.FindStringSubmatch(s); m != nil {
+	if m := gpuMetaRe().FindStringSubmatch(s); m != nil {
 		count, _ = strconv.Atoi(m[1])
 		s = m[2]
 	}

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // QueryFields are the nvidia-smi --query-gpu fields ParseNvidiaSMI expects, in order.
@@ -164,7 +165,7 @@ func ParseNvidiaSMI(data []byte) (System, error) {
 
 // handleFailure matches nvidia-smi's message for a GPU it cannot reach, e.g.
 // "Unable to determine the device handle for GPU0000:3B:00.0: Unknown Error".
-var handleFailure = regexp.MustCompile(`(?i)^unable to determine the device handle for gpu`)
+var handleFailure = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)^unable to determine the device handle for gpu`) })
 
 // parseQuery parses CSV output of a --query-gpu run over fields.
 func parseQuery(data []byte, fields []string) (System, error) {
@@ -178,7 +179,7 @@ func parseQuery(data []byte, fields []string) (System, error) {
 			continue
 		}
 		position := len(sys.GPUs)
-		if handleFailure.MatchString(line) {
+		if handleFailure().MatchString(line) {
 			sys.GPUs = append(sys.GPUs, GPU{Index: position, Err: line})
 			continue
 		}
@@ -348,16 +349,16 @@ func parseSmallInt(s string) (int, error) {
 	return n, nil
 }
 
-var ccPattern = regexp.MustCompile(`^[0-9]{1,2}\.[0-9]{1,2}$`)
+var ccPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{1,2}\.[0-9]{1,2}$`) })
 
 // validCC reports whether s looks like a compute capability ("8.9", "10.0").
-func validCC(s string) bool { return ccPattern.MatchString(s) }
+func validCC(s string) bool { return ccPattern().MatchString(s) }
 
 var (
-	nvlinkGPU  = regexp.MustCompile(`^GPU (\d+):`)
-	nvlinkLink = regexp.MustCompile(`^Link (\d+): *(.*)$`)
-	nvlinkRate = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?) ?GB/s`)
-	cudaLine   = regexp.MustCompile(`CUDA(?: Driver)? Version: *([0-9]+\.[0-9]+)`)
+	nvlinkGPU  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^GPU (\d+):`) })
+	nvlinkLink = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^Link (\d+): *(.*)$`) })
+	nvlinkRate = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?) ?GB/s`) })
+	cudaLine   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`CUDA(?: Driver)? Version: *([0-9]+\.[0-9]+)`) })
 )
 
 // ParseNvLinkStatus parses `nvidia-smi nvlink --status` into the number of
@@ -368,7 +369,7 @@ func ParseNvLinkStatus(data []byte) map[int]int {
 	gpu := -1
 	for _, line := range strings.Split(string(data), "\n") {
 		line = strings.TrimSpace(strings.TrimRight(line, "\r"))
-		if m := nvlinkGPU.FindStringSubmatch(line); m != nil {
+		if m := nvlinkGPU().FindStringSubmatch(line); m != nil {
 			n, err := strconv.Atoi(m[1])
 			if err != nil {
 				gpu = -1
@@ -378,11 +379,11 @@ func ParseNvLinkStatus(data []byte) map[int]int {
 			active[gpu] += 0
 			continue
 		}
-		m := nvlinkLink.FindStringSubmatch(line)
+		m := nvlinkLink().FindStringSubmatch(line)
 		if m == nil || gpu < 0 {
 			continue
 		}
-		if r := nvlinkRate.FindStringSubmatch(m[2]); r != nil {
+		if r := nvlinkRate().FindStringSubmatch(m[2]); r != nil {
 			if v, err := strconv.ParseFloat(r[1], 64); err == nil && v > 0 {
 				active[gpu]++
 			}
@@ -393,7 +394,7 @@ func ParseNvLinkStatus(data []byte) map[int]int {
 
 // parseCUDAVersion finds "CUDA Version: 12.4" in nvidia-smi's summary.
 func parseCUDAVersion(data []byte) string {
-	if m := cudaLine.FindSubmatch(data); m != nil {
+	if m := cudaLine().FindSubmatch(data); m != nil {
 		return string(m[1])
 	}
 	return ""

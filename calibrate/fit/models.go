@@ -13,9 +13,11 @@ import (
 
 // quantSuffix matches checkpoint-name parts that name a quantization, not an
 // architecture ("-FP8", "-AWQ", "-GPTQ-Int4", "-FP8-KV", " FP8").
-var quantSuffix = regexp.MustCompile(`(?i)[-_ ](fp8(-kv)?|awq|gptq(-int[48])?|int[48]|w8a8|w4a16|bnb-4bit)$`)
+var quantSuffix = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)[-_ ](fp8(-kv)?|awq|gptq(-int[48])?|int[48]|w8a8|w4a16|bnb-4bit)$`)
+})
 
-var familyRe = regexp.MustCompile(`^[a-z]+`)
+var familyRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]+`) })
 
 // MapModel finds the catalog model a measured model id stands for, in this
 // order: the catalog's own lookup (id or alias, ignoring the organisation
@@ -34,7 +36,7 @@ func MapModel(id string, paramsB float64) (planner.ModelConfig, string, error) {
 		n = n[i+1:]
 	}
 	for {
-		t := quantSuffix.ReplaceAllString(n, "")
+		t := quantSuffix().ReplaceAllString(n, "")
 		if t == n {
 			break
 		}
@@ -74,7 +76,7 @@ func MapModel(id string, paramsB float64) (planner.ModelConfig, string, error) {
 
 func family(n string) string {
 	n = strings.TrimPrefix(n, "meta-")
-	f := familyRe.FindString(n)
+	f := familyRe().FindString(n)
 	if f == "qwq" {
 		// QwQ-32B is a Qwen2.5-32B fine-tune (same config.json shape).
 		return "qwen"

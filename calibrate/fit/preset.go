@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/vllm-wizard/vllm-wizard/baselines"
 	"github.com/vllm-wizard/vllm-wizard/calibrate"
@@ -52,12 +53,14 @@ var DefaultSet = Preset{
 	},
 }
 
-var dateRe = regexp.MustCompile(`\b(20[0-9]{2})-?([01][0-9])-?([0-3][0-9])\b|_(20[0-9]{2})([01][0-9])([0-3][0-9])\b`)
+var dateRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\b(20[0-9]{2})-?([01][0-9])-?([0-3][0-9])\b|_(20[0-9]{2})([01][0-9])([0-3][0-9])\b`)
+})
 
 // DataDate returns the latest date (YYYY-MM-DD) written in data, or "".
 func DataDate(data []byte) string {
 	var dates []string
-	for _, m := range dateRe.FindAllSubmatch(data, -1) {
+	for _, m := range dateRe().FindAllSubmatch(data, -1) {
 		y, mo, d := m[1], m[2], m[3]
 		if len(y) == 0 {
 			y, mo, d = m[4], m[5], m[6]

@@ -39,7 +39,7 @@ func readBenchRun(batch, rate, dataset, tool string) BenchRun {
 	run.Burst = strings.Contains(b, "at once") || strings.Contains(r, "offline") || (strings.HasPrefix(strings.TrimSpace(r), "inf") && !capped)
 	if n, ok := leadingInt(b); ok && run.Burst {
 		run.Requests = n
-	} else if m := promptsRe.FindStringSubmatch(d); m != nil {
+	} else if m := promptsRe().FindStringSubmatch(d); m != nil {
 		run.Requests, _ = leadingInt(m[1])
 	}
 	// ShareGPT completions (benchmark_serving's default dataset) vary from
@@ -315,12 +315,12 @@ func (st *replayState) start(i, k, l int) {
 }
 
 var (
-	promptsRe = regexp.MustCompile(`\b([0-9]+)\s+prompts\b`)
-	intRe     = regexp.MustCompile(`^\s*([0-9]+)\b`)
+	promptsRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\b([0-9]+)\s+prompts\b`) })
+	intRe     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*([0-9]+)\b`) })
 )
 
 func leadingInt(s string) (int, bool) {
-	m := intRe.FindStringSubmatch(s)
+	m := intRe().FindStringSubmatch(s)
 	if m == nil {
 		return 0, false
 	}

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vllm-wizard/vllm-wizard/planner"
@@ -57,11 +58,13 @@ type Client struct {
 	MaxBytes int64
 }
 
-var repoIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$`)
+var repoIDRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$`)
+})
 
 // ValidRepoID reports whether id looks like a Hub repository id (org/name).
 func ValidRepoID(id string) bool {
-	return repoIDRe.MatchString(id) && !strings.Contains(id, "..")
+	return repoIDRe().MatchString(id) && !strings.Contains(id, "..")
 }
 
 // NewFromEnv builds a client from HF_ENDPOINT, HF_TOKEN (or

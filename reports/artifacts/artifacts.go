@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -84,9 +85,11 @@ type Options struct {
 var DefaultOptions = Options{Image: "vllm/vllm-openai:latest", Port: defaultPort, Name: "vllm", HFTokenSecret: "hf-token"}
 
 var (
-	dnsLabel     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
-	dnsSubdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
-	flagName     = regexp.MustCompile(`^--[a-zA-Z0-9][-a-zA-Z0-9_]*$`)
+	dnsLabel     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`) })
+	dnsSubdomain = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+	})
+	flagName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^--[a-zA-Z0-9][-a-zA-Z0-9_]*$`) })
 )
 
 func (o Options) withDefaults() Options {
@@ -108,9 +111,9 @@ func (o Options) Validate() error {
 	switch {
 	case o.Port < 1 || o.Port > 65535:
 		return fmt.Errorf("port %d must be between 1 and 65535", o.Port)
-	case !dnsLabel.MatchString(o.Name):
+	case !dnsLabel().MatchString(o.Name):
 		return fmt.Errorf("name %q must be a DNS label: lower-case letters, digits and '-', at most 63 characters", o.Name)
-	case len(o.HFTokenSecret) > 253 || !dnsSubdomain.MatchString(o.HFTokenSecret):
+	case len(o.HFTokenSecret) > 253 || !dnsSubdomain().MatchString(o.HFTokenSecret):
 		return fmt.Errorf("secret name %q must be a DNS subdomain: lower-case letters, digits, '-' and '.'", o.HFTokenSecret)
 	case strings.ContainsAny(o.Image, " \t\r\n"):
 		return fmt.Errorf("image %q contains white space", o.Image)
@@ -149,7 +152,7 @@ func check(resp *planner.Response, opt Options) (Options, error) {
 		return opt, fmt.Errorf("the plan uses %d GPUs", resp.Config.GPUsUsed)
 	}
 	for _, a := range resp.Config.Args {
-		if !flagName.MatchString(a.Flag) {
+		if !flagName().MatchString(a.Flag) {
 			return opt, fmt.Errorf("argument %q is not a --flag", a.Flag)
 		}
 	}

@@ -14,7 +14,9 @@ import (
 // start time (Linux: field 22 of /proc/PID/stat, clock ticks since boot;
 // elsewhere 0, unknown). A later run can then tell a temporary file of a
 // writer that is gone (killed, crashed) from one being written right now.
-var staleRe = regexp.MustCompile(`^\..+\.tmp-([1-9][0-9]{0,9})-([0-9]{1,20})-[0-9]+(\.d)?$`)
+var staleRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^\..+\.tmp-([1-9][0-9]{0,9})-([0-9]{1,20})-[0-9]+(\.d)?$`)
+})
 
 func tempPattern(base string) string {
 	return fmt.Sprintf(".%s.tmp-%d-%d-*", base, os.Getpid(), selfStart())
@@ -36,7 +38,7 @@ func RemoveStale(dir string) ([]string, error) {
 	}
 	var removed []string
 	for _, e := range ents {
-		m := staleRe.FindStringSubmatch(e.Name())
+		m := staleRe().FindStringSubmatch(e.Name())
 		if m == nil {
 			continue
 		}

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -150,8 +151,8 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 var (
-	yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-	flagKey     = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+	yamlLineErr = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
+	flagKey     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`) })
 )
 
 type parser struct {
@@ -209,7 +210,7 @@ func Parse(name string, data []byte) (*Profile, error) {
 
 func (p *parser) yamlErr(err error) error {
 	msg := strings.TrimSpace(err.Error())
-	if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
+	if m := yamlLineErr().FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		return p.errf(line, "%s", m[2])
 	}
@@ -412,7 +413,7 @@ func (p *parser) validate(prof *Profile) error {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if !flagKey.MatchString(k) {
+		if !flagKey().MatchString(k) {
 			hint := "use lower-case letters, digits, '-' and '_'"
 			if strings.HasPrefix(k, "-") {
 				hint = "write it without the leading -- (e.g. enable-prefix-caching)"

@@ -1,9 +1,7 @@
 package xlsx
 
 import (
-	"archive/zip"
 	"bufio"
-	"compress/flate"
 	"errors"
 	"fmt"
 	"io"
@@ -66,7 +64,8 @@ type Options struct {
 	About []AboutSection
 	// RowLimit overrides MaxRows (tests); 0 means MaxRows.
 	RowLimit int
-	// TempDir is where the stream writer spills rows; empty means os.TempDir.
+	// TempDir holds the Sweep sheet's deflated rows until Close; empty means
+	// os.TempDir.
 	TempDir string
 }
 
@@ -76,13 +75,12 @@ type writer[R any] struct {
 	limit  int
 	f      *excelize.File
 	sw     *excelize.StreamWriter
-	values []any
+	sheet  *rowsXML[R] // the Sweep sheet's data rows
 	ans    *answerState[R]
 	rows   int64
 	err    error
 	closed bool
 	out    io.Writer
-	refBuf []byte
 }
 
 // New returns a Writer that builds a workbook and writes it to w at Close.
@@ -112,7 +110,7 @@ func New[R any](w io.Writer, schema reports.Schema[R], opts Options) (reports.Wr
 		}
 	}
 	x := &writer[R]{schema: schema, opts: opts, limit: limit, ans: ans, out: w,
-		f: excelize.NewFile(excelize.Options{TmpDir: opts.TempDir}), values: make([]any, len(schema.Columns))}
+		f: excelize.NewFile(excelize.Options{TmpDir: opts.TempDir})}
 	// The sheets exist from the start, in their final order; only Sweep is
 	// streamed, the others are filled at Close.
 	var sheets []string
@@ -144,6 +142,9 @@ func New[R any](w io.Writer, schema reports.Schema[R], opts Options) (reports.Wr
 
 func (x *writer[R]) abort(err error) error {
 	_ = x.f.Close()
+	if x.sheet != nil {
+		_ = x.sheet.remove()
+	}
 	return err
 }
 
@@ -210,7 +211,14 @@ func (x *writer[R]) startSweep() error {
 		return fmt.Errorf("stream sheet %s: %w", SheetSweep, err)
 	}
 	x.sw = sw
-	if err := columnStyles(x.f, x.schema, 1, sw.SetColWidth, sw.SetColStyle); err != nil {
+	styles := make([]int, len(x.schema.Columns))
+	setStyle := func(lo, hi, style int) error {
+		for c := lo; c <= hi; c++ {
+			styles[c-1] = style
+		}
+		return sw.SetColStyle(lo, hi, style)
+	}
+	if err := columnStyles(x.f, x.schema, 1, sw.SetColWidth, setStyle); err != nil {
 		return err
 	}
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
@@ -227,7 +235,8 @@ func (x *writer[R]) startSweep() error {
 	if err := sw.SetRow("A1", header, excelize.RowOpts{StyleID: bold, Height: 45}); err != nil {
 		return fmt.Errorf("write header: %w", err)
 	}
-	return nil
+	x.sheet, err = newRowsXML(x.schema, styles, x.opts.TempDir)
+	return err
 }
 
 // cellValue returns the value of column c in r as excelize takes it: nil for
@@ -276,19 +285,17 @@ func (x *writer[R]) Write(rows []R) error {
 	cols := x.schema.Columns
 	for ri := range rows {
 		r := &rows[ri]
-		for i := range cols {
-			v, ok := cellValue(&cols[i], r)
-			if !ok && !cols[i].Nullable {
-				x.err = reports.MissingValue(cols[i].Name, x.rows)
-				return x.err
+		if x.sheet != nil {
+			if err := x.sheet.add(r, x.rows); err != nil {
+				x.err = err
+				return err
 			}
-			x.values[i] = v
-		}
-		if x.sw != nil {
-			x.refBuf = strconv.AppendInt(append(x.refBuf[:0], 'A'), x.rows+2, 10)
-			if err := x.sw.SetRow(string(x.refBuf), x.values); err != nil {
-				x.err = fmt.Errorf("write sweep row %d: %w", x.rows, err)
-				return x.err
+		} else {
+			for i := range cols {
+				if _, ok := cellValue(&cols[i], r); !ok && !cols[i].Nullable {
+					x.err = reports.MissingValue(cols[i].Name, x.rows)
+					return x.err
+				}
 			}
 		}
 		if x.ans != nil {
@@ -306,6 +313,13 @@ func (x *writer[R]) Close() error {
 	}
 	x.closed = true
 	defer x.f.Close()
+	if x.sheet != nil {
+		defer func() {
+			if err := x.sheet.remove(); err != nil && x.err == nil {
+				x.err = fmt.Errorf("remove sweep rows file: %w", err)
+			}
+		}()
+	}
 	if x.err != nil {
 		return x.err
 	}
@@ -341,28 +355,38 @@ func (x *writer[R]) Close() error {
 // stream writes the zip straight to the output: excelize's WriteTo builds
 // the whole archive in a bytes.Buffer first (its size in memory, then a
 // copy), so the zip writer it is given ignores that buffer and writes
-// through a bufio.Writer to out instead; the buffer stays empty.
+// through a bufio.Writer to out instead; the buffer stays empty. The Sweep
+// sheet's rows join its XML on the way (splice.go).
 // (excelize v2.11.1 file.go WriteToBuffer; the zip64 local-header patch it
 // applies to the buffer concerns sheets over 4 GiB, which a 1,048,575-row
 // sheet does not reach.)
 func (x *writer[R]) stream() error {
 	bw := bufio.NewWriterSize(x.out, 1<<20)
-	x.f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return fastZip(bw) })
+	var (
+		sheet string
+		rows  *deflated
+	)
+	if x.sheet != nil {
+		d, err := x.sheet.finish()
+		if err != nil {
+			return err
+		}
+		rows = &d
+		for id, name := range x.f.GetSheetMap() {
+			if name == SheetSweep {
+				sheet = "xl/worksheets/sheet" + strconv.Itoa(id) + ".xml" // as excelize's NewSheet names it
+			}
+		}
+	}
+	zw := newSpliceZip(bw, sheet, rows)
+	x.f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zw })
 	if _, err := x.f.WriteTo(io.Discard); err != nil {
 		return err
 	}
+	if err := zw.check(); err != nil {
+		return err
+	}
 	return bw.Flush()
-}
-
-// fastZip deflates at the fastest level: the sheet XML compresses about as
-// well, and the zip step, which dominates Close for large sheets, runs
-// several times faster than at the default level.
-func fastZip(w io.Writer) *zip.Writer {
-	zw := zip.NewWriter(w)
-	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
-		return flate.NewWriter(w, flate.BestSpeed)
-	})
-	return zw
 }
 
 func (x *writer[R]) finishSweep() error {
