@@ -23,6 +23,9 @@ type File struct {
 	done   bool
 	// tempDir is the folder TempDir made ("" = none).
 	tempDir string
+	// direct: the target is a device, FIFO or socket (/dev/null, a named
+	// pipe), written in place; renaming a file over it would replace it.
+	direct bool
 }
 
 // Options control Create.
@@ -41,6 +44,13 @@ var ErrIsDir = errors.New("is a directory")
 func Create(path string, opt Options) (*File, error) {
 	if err := CheckTarget(path, opt.Overwrite); err != nil {
 		return nil, err
+	}
+	if special(path) {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+		return &File{File: f, target: path, direct: true}, nil
 	}
 	mode := opt.Mode
 	if mode == 0 {
@@ -64,13 +74,24 @@ func CheckTarget(path string, overwrite bool) error {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return fmt.Errorf("%s: %w; name a file inside it", path, ErrIsDir)
 	}
+	if special(path) {
+		return nil // a device or pipe has no content to lose
+	}
 	if _, err := os.Lstat(path); err == nil && !overwrite {
 		return fmt.Errorf("%s: %w (pass --force to overwrite)", path, ErrExists)
 	}
 	return nil
 }
 
-// TempDir creates a folder beside the target, named like its temporary
+// special reports whether path names an existing device, FIFO or socket
+// (after symlinks: /dev/stdout): something to write into, not to replace.
+func special(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && !st.IsDir() && !st.Mode().IsRegular()
+}
+
+// TempDir creates a folder beside the target (in the system's temporary
+// folder when the target is a device or pipe), named like its temporary
 // file and removed with it by Commit or Abort, for a writer's own spill files
 // (excelize's); a later run removes it like a stale temporary file.
 func (f *File) TempDir() (string, error) {
@@ -80,6 +101,9 @@ func (f *File) TempDir() (string, error) {
 	dir, base := filepath.Split(f.target)
 	if dir == "" {
 		dir = "."
+	}
+	if f.direct {
+		dir = os.TempDir()
 	}
 	d, err := os.MkdirTemp(dir, tempPattern(base)+".d")
 	if err != nil {
@@ -100,6 +124,12 @@ func (f *File) Commit() error {
 	}
 	f.done = true
 	defer f.removeTempDir()
+	if f.direct {
+		if err := f.File.Close(); err != nil {
+			return fmt.Errorf("close %s: %w", f.target, err)
+		}
+		return nil
+	}
 	tmp := f.File.Name()
 	if err := f.File.Chmod(f.mode); err != nil {
 		f.File.Close()
@@ -129,7 +159,9 @@ func (f *File) Abort() {
 	}
 	f.done = true
 	f.File.Close()
-	os.Remove(f.File.Name())
+	if !f.direct {
+		os.Remove(f.File.Name())
+	}
 	f.removeTempDir()
 }
 
