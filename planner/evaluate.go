@@ -475,17 +475,7 @@ func (p *Prepared) performanceAt(pt *Point, out *Result, qi int, quant, ic strin
 			TP: tp, ContextLen: pt.ContextLen, PromptTokens: pt.PromptTokens, Quantization: quant, Interconnect: ic, Layers: m.NumLayers}
 		n = estimateCore(p.b, p.base, &in)
 	}
-	out.Perf = PerfEstimate{
-		DecodeTokSRange:  Range{n.decodeLo, n.decodeHi},
-		PrefillTokSRange: Range{n.prefillLo, n.prefillHi},
-		TTFTMsRange:      Range{n.ttftLo, n.ttftHi},
-		DecodeTokS:       n.decode,
-		PrefillTokS:      n.prefill,
-		TTFTMs:           n.ttft,
-		RooflineTokS:     n.roofline,
-		Clamped:          n.clamped,
-		BaselineDerived:  p.derived,
-	}
+	out.Perf = n.estimate(p.derived)
 	li := loadInput{gpu: g, tp: tp, activeParamsB: m.ActiveParamsB, totalParamsB: m.ParamsB, numExperts: m.NumExperts, expertsPerTok: m.ExpertsPerToken, quant: quant, kvBytesPerTok: f.KVBytesPerToken / p.pol.FragmentationFactor,
 		promptTokens: pt.PromptTokens, genTokens: pt.GenTokens, concurrency: conc, maxConcurrency: f.SustainableConcurrency, maxNumSeqs: out.MaxNumSeqs}
 	var ln loadNumbers

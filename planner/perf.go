@@ -56,6 +56,22 @@ type perfNumbers struct {
 	clamped                            bool
 }
 
+// estimate is the seed formula's numbers as the API's PerfEstimate
+// (assumptions not yet attached).
+func (n *perfNumbers) estimate(derived bool) PerfEstimate {
+	return PerfEstimate{
+		DecodeTokSRange:  Range{n.decodeLo, n.decodeHi},
+		PrefillTokSRange: Range{n.prefillLo, n.prefillHi},
+		TTFTMsRange:      Range{n.ttftLo, n.ttftHi},
+		DecodeTokS:       n.decode,
+		PrefillTokS:      n.prefill,
+		TTFTMs:           n.ttft,
+		RooflineTokS:     n.roofline,
+		Clamped:          n.clamped,
+		BaselineDerived:  derived,
+	}
+}
+
 func estimateCore(b *Baselines, base GPUBaseline, in *PerfInput) perfNumbers {
 	var n perfNumbers
 	params := in.ParamsB
@@ -148,17 +164,7 @@ func EstimatePerformance(b *Baselines, in PerfInput) (PerfEstimate, error) {
 		return PerfEstimate{}, err
 	}
 	n := estimateCore(b, base, &in)
-	e := PerfEstimate{
-		DecodeTokSRange:  Range{n.decodeLo, n.decodeHi},
-		PrefillTokSRange: Range{n.prefillLo, n.prefillHi},
-		TTFTMsRange:      Range{n.ttftLo, n.ttftHi},
-		DecodeTokS:       n.decode,
-		PrefillTokS:      n.prefill,
-		TTFTMs:           n.ttft,
-		RooflineTokS:     n.roofline,
-		Clamped:          n.clamped,
-		BaselineDerived:  derived,
-	}
+	e := n.estimate(derived)
 	e.Assumptions = seedAssumptions(b, base, &in, &n)
 	return e, nil
 }
