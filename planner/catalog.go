@@ -313,3 +313,19 @@ func leadingNumber(s string) float64 {
 	}
 	return f
 }
+
+// NodeGPUs is how many GPUs of this model one server holds: 72 for the
+// NVL72 racks' NVLink domain, 8 for HGX/OAM boards and data-centre PCIe
+// servers, 4 for workstation and consumer cards. Tensor parallelism stays
+// inside it; pipeline parallel spans servers.
+func (g *GPU) NodeGPUs() int {
+	l := strings.ToLower(g.ScaleUpLink)
+	n := strings.ToLower(g.Name)
+	switch {
+	case strings.Contains(l, "72-gpu"):
+		return 72
+	case g.Consumer || strings.Contains(n, "workstation") || strings.HasPrefix(n, "rtx a") || strings.Contains(n, "6000 ada"):
+		return 4
+	}
+	return 8
+}

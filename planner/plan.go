@@ -262,12 +262,23 @@ func resolveRequest(req *Request) (*planState, error) {
 func (st *planState) chooseTP() error {
 	m, g, req := st.m, st.g, st.req
 	weightsTotal := m.ParamsB * 1e9 * BytesPerParam(st.dtype, st.quant)
-	st.tp, st.tpWhy = chooseTP(m, g, req.NumGPUs, req.TP, weightsTotal)
+	// Tensor parallelism stays inside one server's scale-up fabric; more
+	// GPUs than a server holds are replicas or pipeline stages (vLLM's
+	// multi-node serving runs TP within a node and PP across nodes).
+	node := g.NodeGPUs()
+	if req.TP > node {
+		return fmt.Errorf("%w: tensor parallel %d exceeds the %d GPUs of one %s server: tensor parallelism stays inside a server's scale-up fabric; span servers with pipeline parallel (TP %d × PP %d), which plan sizes with --request-rate or --users", ErrBadRequest, req.TP, node, g.Name, node, (req.TP+node-1)/node)
+	}
+	gpus := min(req.NumGPUs, node)
+	st.tp, st.tpWhy = chooseTP(m, g, gpus, req.TP, weightsTotal)
+	if req.TP == 0 && req.NumGPUs > node {
+		st.tpWhy += fmt.Sprintf(" (one server's %d of the %d GPUs: TP stays inside a server; across servers use pipeline parallel, sized by --request-rate or --users)", node, req.NumGPUs)
+	}
 	if req.TP > 0 && st.tp != req.TP {
 		st.warn = append(st.warn, st.tpWhy)
 	}
 	if st.tp == 0 {
-		return fmt.Errorf("%w: no tensor-parallel size ≤ %d divides %d attention heads and %d KV heads", ErrBadRequest, req.NumGPUs, m.NumHeads, m.NumKVHeads)
+		return fmt.Errorf("%w: no tensor-parallel size ≤ %d divides %d attention heads and %d KV heads", ErrBadRequest, gpus, m.NumHeads, m.NumKVHeads)
 	}
 	_, defSeqs := DefaultBatchLimits(g)
 	lim0 := RecommendLimits(g, st.mode, st.conc, MaxNumSeqsCeiling, req.PromptTokens+req.GenTokens)

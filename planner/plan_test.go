@@ -438,3 +438,31 @@ func TestPlannerImportsOnlyStdlib(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanKeepsTPInsideANode: tensor parallelism stays inside one server
+// (8 GPUs of an HGX H100); 16 GPUs give TP 8, never 16, and an explicit TP 16
+// is refused with the pipeline-parallel layout that would serve it.
+func TestPlanKeepsTPInsideANode(t *testing.T) {
+	r := baseRequest(t, "meta-llama/Llama-3.1-405B-Instruct", "H100 SXM", 16)
+	resp, err := planner.Plan(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resp.Config.TensorParallelSize; got != 8 {
+		t.Errorf("16 × H100 SXM: TP %d, want 8 (one server)", got)
+	}
+	if resp.Feasibility.Fits {
+		t.Errorf("405B bf16 fits on one 8 × H100 server; 756 GiB of weights exceed 8 × 72 GiB")
+	}
+	r.TP = 16
+	_, err = planner.Plan(r)
+	if !errors.Is(err, planner.ErrBadRequest) || !strings.Contains(err.Error(), "TP 8 × PP 2") {
+		t.Errorf("TP 16 on H100 SXM: err %v, want a bad request naming TP 8 × PP 2", err)
+	}
+	// An NVL72 rack's NVLink domain holds 72 GPUs: TP 16 stays inside it.
+	r = baseRequest(t, "meta-llama/Llama-3.1-405B-Instruct", "GB200", 16)
+	r.TP = 16
+	if _, err := planner.Plan(r); err != nil {
+		t.Errorf("TP 16 on GB200 (NVL72): %v", err)
+	}
+}

@@ -19,20 +19,9 @@ const (
 	LimitCapacity = "capacity"
 )
 
-// GPUsPerNode is how many GPUs of this model one server holds: 72 for the
-// NVL72 racks' NVLink domain, 8 for HGX/OAM boards and data-centre PCIe
-// servers, 4 for workstation and consumer cards.
-func GPUsPerNode(g *planner.GPU) int {
-	l := strings.ToLower(g.ScaleUpLink)
-	n := strings.ToLower(g.Name)
-	switch {
-	case strings.Contains(l, "72-gpu"):
-		return 72
-	case g.Consumer || strings.Contains(n, "workstation") || strings.HasPrefix(n, "rtx a") || strings.Contains(n, "6000 ada"):
-		return 4
-	}
-	return 8
-}
+// GPUsPerNode is how many GPUs of this model one server holds
+// (planner's GPU.NodeGPUs, the one rule plan and the sweep share).
+func GPUsPerNode(g *planner.GPU) int { return g.NodeGPUs() }
 
 // Layout is a replica's shape.
 type Layout struct {
