@@ -61,8 +61,8 @@ const (
 	ReasonTPPPExceedsGPUs
 	// ReasonPPExceedsLayers: more pipeline stages than the model has layers.
 	ReasonPPExceedsLayers
-	// ReasonTPExceedsNode: with pipeline stages, TP is larger than the GPUs
-	// of one node (TP stays inside a node's scale-up fabric).
+	// ReasonTPExceedsNode: TP is larger than the GPUs of one node (TP stays
+	// inside a node's scale-up fabric; pipeline stages span nodes).
 	ReasonTPExceedsNode
 	numReasons
 )

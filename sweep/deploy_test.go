@@ -190,6 +190,7 @@ slo: {ttft_ms: 10000, tpot_ms: 200}
 		set(gc, 1, 2, "does_not_fit", "exceeds_gpu_memory")
 		set(gc, 8, 1, "does_not_fit", "exceeds_gpu_memory")
 		set(gc, 16, 2, "invalid", "tp_exceeds_node") // 32 GPUs fit the count, not TP 16 in a node
+		set(gc, 16, 1, "invalid", "tp_exceeds_node") // plan's rule for every PP: TP stays inside a node
 	}
 	set(16, 16, 2, "invalid", "tp_pp_exceeds_gpu_count")
 	for _, tp := range []int{1, 8, 16} {

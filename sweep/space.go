@@ -304,6 +304,11 @@ func (s *Space) estimate(p *Point, r *Row, hint int) {
 	r.NativeQuantization = m.NativeQuantization
 	if pp == 1 {
 		prep.Evaluate(&pt, &r.Result)
+		if pt.TP > s.gpn[gi] && r.Status != planner.StatusInvalid {
+			// plan's rule: TP stays inside one server (GPU.NodeGPUs).
+			r.Result = planner.Result{Status: planner.StatusInvalid, Reason: planner.ReasonTPExceedsNode, Quantization: r.Quantization,
+				KVCacheDtype: r.KVCacheDtype, Interconnect: r.Interconnect, TP: r.TP}
+		}
 	} else {
 		pair := int(mi)*len(s.GPUs) + int(gi)
 		s.evaluatePipeline(prep, s.stages[pair*len(g.PP)+int(p.Pos[AxisPP])], &pt, pp, int(gi), r)
