@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // ErrBadRequest marks a request the planner cannot plan (bad numbers, a TP
@@ -381,6 +382,8 @@ func (st *planState) config() Config {
 	args := []Arg{{Flag: "--tensor-parallel-size", Value: strconv.Itoa(tp), Explanation: st.tpWhy}}
 	if st.dtype != "auto" {
 		args = append(args, Arg{Flag: "--dtype", Value: st.dtype, Explanation: "your value"})
+	} else if NeedsHalfDtype(g, m) {
+		args = append(args, Arg{Flag: "--dtype", Value: "half", Explanation: fmt.Sprintf("compute capability %s has no bfloat16; the %s checkpoint runs in float16", g.ComputeCapability, dtypeName(m.TorchDtype))})
 	}
 	if qf.VLLMMethod != "" && !qf.PreQuantized && m.NativeQuantization == "" && req.QuantizedModel == "" {
 		args = append(args, Arg{Flag: "--quantization", Value: qf.VLLMMethod, Explanation: fmt.Sprintf("%s: %.2f bytes per parameter", qf.Note, qf.BytesPerParam)})
@@ -577,4 +580,23 @@ func needsCheckpoint(native string, qf *QuantFormat) bool {
 func NeedsQuantizedCheckpoint(native, quant string) bool {
 	qf, ok := LookupQuant(quant)
 	return ok && needsCheckpoint(native, &qf)
+}
+
+// NeedsHalfDtype reports whether the serve command must say --dtype half:
+// a pre-Ampere NVIDIA GPU (compute capability < 8.0) has no bfloat16, and
+// vLLM releases before the automatic fallback refuse a bfloat16 checkpoint
+// there ("Bfloat16 is only supported on GPUs with compute capability of at
+// least 8.0"); V1 runs fp16 on them since v0.10.2 (vllm-project/vllm #24022).
+func NeedsHalfDtype(g *GPU, m *ModelConfig) bool {
+	cc := g.CC()
+	return g.Vendor == "NVIDIA" && cc > 0 && cc < 8.0 &&
+		!strings.EqualFold(m.TorchDtype, "float16") && !strings.EqualFold(m.TorchDtype, "float32")
+}
+
+// dtypeName is a checkpoint's torch_dtype for a message ("bfloat16" when unstated).
+func dtypeName(d string) string {
+	if d == "" {
+		return "bfloat16"
+	}
+	return d
 }

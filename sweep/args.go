@@ -31,7 +31,7 @@ type argsKey struct {
 	tp, pp, ctx, seqs, mnbt int
 	quant, native, kvd      string
 	util                    float64
-	fp8                     bool
+	fp8, half               bool
 }
 
 // slot is the index of k's slot: a multiplicative hash of the numbers, which
@@ -51,7 +51,7 @@ func (c *ArgsCache) Args(r *Row) string {
 		return ""
 	}
 	k := argsKey{tp: r.TP, pp: r.Deploy.PP, ctx: r.ContextLen, seqs: r.MaxNumSeqs, mnbt: r.MaxNumBatchedTokens, quant: r.Quantization,
-		native: r.NativeQuantization, kvd: r.KVCacheDtype, util: r.Feasibility.GPUMemoryUtilization, fp8: r.SuggestFP8KVCache}
+		native: r.NativeQuantization, kvd: r.KVCacheDtype, util: r.Feasibility.GPUMemoryUtilization, fp8: r.SuggestFP8KVCache, half: r.HalfDtype}
 	if c.slots == nil {
 		c.slots = make([]argsSlot, argsCacheSlots)
 	}
@@ -79,6 +79,10 @@ func appendArgs(b []byte, k *argsKey) []byte {
 	if k.pp > 1 {
 		flag("--pipeline-parallel-size")
 		b = strconv.AppendInt(b, int64(k.pp), 10)
+	}
+	if k.half {
+		flag("--dtype")
+		b = append(b, "half"...)
 	}
 	if qf, ok := planner.LookupQuant(k.quant); ok && qf.VLLMMethod != "" && !qf.PreQuantized && k.native == "" {
 		flag("--quantization")

@@ -64,6 +64,9 @@ type Row struct {
 	ActiveParamsB float64
 	// NativeQuantization is the checkpoint's own weight format ("" = none).
 	NativeQuantization string
+	// HalfDtype: the serve command says --dtype half (a pre-Ampere GPU and
+	// a bfloat16 checkpoint, planner.NeedsHalfDtype).
+	HalfDtype bool
 	// Result holds the status, the resolved quantization, KV dtype,
 	// interconnect and TP, and the numbers.
 	planner.Result
@@ -86,7 +89,8 @@ type Space struct {
 	stages []*planner.Prepared
 	b      *planner.Baselines
 	dep    deploySettings
-	gpn    []int // GPUs per node of each GPU
+	gpn    []int  // GPUs per node of each GPU
+	half   []bool // per (model, GPU) pair: the serve command says --dtype half
 	lens   [NumAxes]int64
 	total  int64
 }
@@ -179,6 +183,7 @@ func NewSpace(g Grid, b *planner.Baselines, prices Prices) (*Space, error) {
 			p.CacheContexts(ctxs)
 			p.CacheWorkload(wl)
 			s.prepared = append(s.prepared, p)
+			s.half = append(s.half, planner.NeedsHalfDtype(&gpu, &m))
 			for _, pp := range g.PP {
 				var sp *planner.Prepared
 				if pp > 1 {
@@ -302,6 +307,7 @@ func (s *Space) estimate(p *Point, r *Row, hint int) {
 	r.GenTokens = pt.GenTokens
 	r.ParamsB, r.ActiveParamsB = m.ParamsB, m.ActiveParamsB
 	r.NativeQuantization = m.NativeQuantization
+	r.HalfDtype = s.half[int(mi)*len(s.GPUs)+int(gi)]
 	if pp == 1 {
 		prep.Evaluate(&pt, &r.Result)
 		if pt.TP > s.gpn[gi] && r.Status != planner.StatusInvalid {

@@ -179,13 +179,35 @@ func TestRowsCarryStatuses(t *testing.T) {
 
 // TestArgsMatchPlan: the flags of an ok row are Plan's serve command for the
 // same request, without "vllm serve MODEL".
+// A second grid holds pre-Ampere GPUs, whose serve command says
+// --dtype half for bfloat16 checkpoints.
 func TestArgsMatchPlan(t *testing.T) {
-	s := smallSpace(t)
+	t.Run("small grid", func(t *testing.T) { checkArgsMatchPlan(t, smallSpace(t), 7, "") })
+	g, err := sweep.ParseGrid([]byte(`models: [meta-llama/Llama-3.1-8B-Instruct, Qwen/Qwen2.5-7B-Instruct]
+gpus: [V100 32GB, T4, A100 80GB SXM]
+tp: [1, 2]
+contexts: [4k, 16k]
+quantizations: [none, awq]
+concurrency: [1, 16]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sweep.NewSpace(g, &baselines.Default().Baselines, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("pre-Ampere GPUs", func(t *testing.T) { checkArgsMatchPlan(t, s, 1, "--dtype half") })
+}
+
+// checkArgsMatchPlan compares every step-th row's flags with Plan's; with
+// mustSee set, some row's flags must contain it.
+func checkArgsMatchPlan(t *testing.T, s *sweep.Space, step int, mustSee string) {
 	b := &baselines.Default().Baselines
 	rows := collect(t, s, s, sweep.Options{})
 	var cache sweep.ArgsCache
-	checked := 0
-	for i := 0; i < len(rows); i += 7 {
+	checked, found := 0, mustSee == ""
+	for i := 0; i < len(rows); i += step {
 		r := &rows[i]
 		args := cache.Args(r)
 		if r.Status != planner.StatusOK {
@@ -226,10 +248,16 @@ func TestArgsMatchPlan(t *testing.T) {
 		if again := cache.Args(r); again != args {
 			t.Errorf("cached args differ")
 		}
+		if mustSee != "" && strings.Contains(args, mustSee) {
+			found = true
+		}
 		checked++
 	}
 	if checked < 20 {
 		t.Errorf("only %d ok rows checked", checked)
+	}
+	if !found {
+		t.Errorf("no row's flags contain %q", mustSee)
 	}
 }
 
