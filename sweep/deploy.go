@@ -202,6 +202,13 @@ func (s *Space) deployRow(prep *planner.Prepared, gi int, r *Row, hint, pp int) 
 	s.deployTarget(prep, r, price, gpn, tp, pp, hint)
 }
 
+// refuse makes r an invalid row for why, keeping only the point's resolved
+// names and TP (the layout rules' refusals: TP × PP, layers, node).
+func (r *Row) refuse(why planner.Reason) {
+	r.Result = planner.Result{Status: planner.StatusInvalid, Reason: why, Quantization: r.Quantization, KVCacheDtype: r.KVCacheDtype,
+		Interconnect: r.Interconnect, TP: r.TP}
+}
+
 // evaluatePipeline is Evaluate for a row of pp > 1 stages, with plan's
 // pipeline (planner/deploy): the stage's memory from the pair's heaviest
 // stage prepared (deploy.Stage, ⌈layers/pp⌉ layers on TP GPUs), the layout
@@ -218,10 +225,7 @@ func (s *Space) evaluatePipeline(full, stage *planner.Prepared, pt *planner.Poin
 	if r.Status == planner.StatusInvalid {
 		return
 	}
-	refuse := func(why planner.Reason) {
-		r.Result = planner.Result{Status: planner.StatusInvalid, Reason: why, Quantization: r.Quantization, KVCacheDtype: r.KVCacheDtype,
-			Interconnect: r.Interconnect, TP: r.TP}
-	}
+	refuse := r.refuse
 	gpn := s.gpn[gi]
 	switch {
 	case pt.TP*pp > gc:

@@ -311,9 +311,7 @@ func (s *Space) estimate(p *Point, r *Row, hint int) {
 	if pp == 1 {
 		prep.Evaluate(&pt, &r.Result)
 		if pt.TP > s.gpn[gi] && r.Status != planner.StatusInvalid {
-			// plan's rule: TP stays inside one server (GPU.NodeGPUs).
-			r.Result = planner.Result{Status: planner.StatusInvalid, Reason: planner.ReasonTPExceedsNode, Quantization: r.Quantization,
-				KVCacheDtype: r.KVCacheDtype, Interconnect: r.Interconnect, TP: r.TP}
+			r.refuse(planner.ReasonTPExceedsNode) // plan's rule: TP stays inside one server (GPU.NodeGPUs)
 		}
 	} else {
 		pair := int(mi)*len(s.GPUs) + int(gi)
