@@ -113,8 +113,34 @@ type catalog struct {
 	err        error
 }
 
-// The catalogs are parsed once from embedded data and never change.
+// The catalogs come from the embedded files, turned into Go data at build
+// time (catalog_gen.go, written by parseCatalog: go generate ./planner), so
+// a command pays for no CSV or JSON decoding at start; loading builds the
+// name indices from the generated keys.
+//
+//go:generate go test -run ^TestCatalogGenerated$ -update .
 var loadCatalog = sync.OnceValue(func() *catalog {
+	c := &catalog{gpus: genGPUs, prices: make(map[string]PriceStats, len(genPrices)), models: make([]CatalogModel, len(genModels)),
+		parsed: genParsed, gpuIndex: make(map[string]int, len(genGPUKeys)), modelIndex: make(map[string]int, len(genModelKeys))}
+	for _, p := range genPrices {
+		c.prices[p.gpu] = p.stats
+	}
+	for i, m := range genModels {
+		c.models[i] = CatalogModel{ID: m.id, Aliases: m.aliases, PublishedParamsB: m.paramsB, PublishedActiveParamsB: m.activeParamsB,
+			Source: m.source, Config: json.RawMessage(modelsJSON[m.config[0]:m.config[1]:m.config[1]])}
+	}
+	for _, k := range genGPUKeys {
+		c.gpuIndex[k.key] = k.idx
+	}
+	for _, k := range genModelKeys {
+		c.modelIndex[k.key] = k.idx
+	}
+	return c
+})
+
+// parseCatalog reads the embedded catalog files: the source of
+// catalog_gen.go, which TestCatalogGenerated holds equal to it.
+func parseCatalog() *catalog {
 	c := &catalog{gpuIndex: map[string]int{}, modelIndex: map[string]int{}}
 	if err := c.loadGPUs(); err != nil {
 		c.err = err
@@ -124,10 +150,33 @@ var loadCatalog = sync.OnceValue(func() *catalog {
 		c.err = err
 	}
 	return c
-})
+}
 
-// CatalogError reports a problem with the embedded catalogs (a test asserts nil).
-func CatalogError() error { return loadCatalog().err }
+// CatalogError reports a problem with the embedded catalog files (a test
+// asserts nil).
+func CatalogError() error { return parseCatalog().err }
+
+// catalogKey is a name index entry of the generated catalog.
+type catalogKey struct {
+	key string
+	idx int
+}
+
+// genModel is a model catalog entry of the generated catalog; config is the
+// span of its Hugging Face config in modelsJSON.
+type genModel struct {
+	id                     string
+	aliases                []string
+	paramsB, activeParamsB float64
+	source                 string
+	config                 [2]int
+}
+
+// genPrice is a GPU's listing statistics in the generated catalog.
+type genPrice struct {
+	gpu   string
+	stats PriceStats
+}
 
 func (c *catalog) loadGPUs() error {
 	recs, err := csv.NewReader(strings.NewReader(string(gpusCSV))).ReadAll()
