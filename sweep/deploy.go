@@ -167,7 +167,7 @@ func dist(mean int, p90 float64, shape string) deploy.Dist {
 // deployRow fills r.Deploy after the planner's Evaluate: data-parallel
 // replicas of the GPU count, the cost of the row's GPUs, and with a target
 // the deployment that serves it.
-func (s *Space) deployRow(prep *planner.Prepared, gi int, r *Row, hint, pp int) {
+func (s *Space) deployRow(prep *planner.Prepared, gi int, r *Row, hint, pp int, pass bool) {
 	d := &r.Deploy
 	*d = DeployRow{PP: pp} // the point's input, like its TP
 	if r.Status == planner.StatusInvalid {
@@ -199,7 +199,7 @@ func (s *Space) deployRow(prep *planner.Prepared, gi int, r *Row, hint, pp int) 
 		d.TokSPerUser = r.Load.PerStreamTokS
 		return
 	}
-	s.deployTarget(prep, r, price, gpn, tp, pp, hint)
+	s.deployTarget(prep, r, price, gpn, tp, pp, hint, pass)
 }
 
 // refuse makes r an invalid row for why, keeping only the point's resolved
@@ -284,7 +284,10 @@ func (s *Space) evaluatePipeline(full, stage *planner.Prepared, pt *planner.Poin
 
 // deployTarget sizes the deployment of a row that serves the grid's target.
 // hint, when ≥ 0, is the replicas an earlier pass found (0: none met it).
-func (s *Space) deployTarget(prep *planner.Prepared, r *Row, price deploy.Price, gpn, tp, pp, hint int) {
+// In the Pareto pass (pass) the search computes only the latency figures
+// the SLO judges (deploy.SizeJudged): the row's other latency columns stay
+// zero, its sizing, cost and speed per user are Size's.
+func (s *Space) deployTarget(prep *planner.Prepared, r *Row, price deploy.Price, gpn, tp, pp, hint int, pass bool) {
 	d := &r.Deploy
 	g := prep.GPU()
 	w := deploy.Workload{Prompt: dist(r.PromptTokens, s.dep.wl.PromptP90, s.dep.wl.PromptShape), Output: dist(r.GenTokens, s.dep.wl.GenP90, s.dep.wl.GenShape),
@@ -306,6 +309,8 @@ func (s *Space) deployTarget(prep *planner.Prepared, r *Row, price deploy.Price,
 		// The Pareto pass sized this row already: one prediction, same row.
 		ok = hint > 0
 		dep = deploy.SizeKnown(rep, &p, hint, ok)
+	} else if pass {
+		dep, ok = deploy.SizeJudged(rep, &p)
 	} else {
 		dep, ok = deploy.Size(rep, &p)
 	}
@@ -391,6 +396,13 @@ func ParetoPass(ctx context.Context, s *Space, est Estimator, opt Options) (*Par
 	f := &ParetoFlags{groups: map[[2]string]uint32{}}
 	keepSizing := s.dep.on && s.Len() <= maxSizedRows
 	first := int64(-1)
+	if est == Estimator(s) {
+		// The grid's own estimator: the pass reads no latency column.
+		est = EstimateFunc(func(p *Point, r *Row) error {
+			s.estimate(p, r, -1, true)
+			return nil
+		})
+	}
 	_, err := Run(ctx, s, est, SinkFunc(func(rows []Row) error {
 		for i := range rows {
 			r := &rows[i]
@@ -455,7 +467,7 @@ func WithPareto(est Estimator, f *ParetoFlags) Estimator {
 	s, _ := est.(*Space)
 	return EstimateFunc(func(p *Point, r *Row) error {
 		if s != nil {
-			s.estimate(p, r, f.hint(p.Index))
+			s.estimate(p, r, f.hint(p.Index), false)
 		} else if err := est.Estimate(p, r); err != nil {
 			return err
 		}

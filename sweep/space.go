@@ -266,13 +266,14 @@ func (s *Space) Next(p *Point) {
 // Estimate evaluates a point with the planner's fast path (Space is the
 // default Estimator). It never fails.
 func (s *Space) Estimate(p *Point, r *Row) error {
-	s.estimate(p, r, -1)
+	s.estimate(p, r, -1, false)
 	return nil
 }
 
 // estimate is Estimate with a deployment sizing from an earlier pass
-// (hint ≥ 0; see deployTarget).
-func (s *Space) estimate(p *Point, r *Row, hint int) {
+// (hint ≥ 0; see deployTarget); pass marks the Pareto pass, which reads a
+// row's sizing, cost and speed per user but not its latency columns.
+func (s *Space) estimate(p *Point, r *Row, hint int, pass bool) {
 	g := &s.Grid
 	mi, gi := p.Pos[AxisModel], p.Pos[AxisGPU]
 	prep := s.prepared[int(mi)*len(s.GPUs)+int(gi)]
@@ -317,5 +318,5 @@ func (s *Space) estimate(p *Point, r *Row, hint int) {
 		pair := int(mi)*len(s.GPUs) + int(gi)
 		s.evaluatePipeline(prep, s.stages[pair*len(g.PP)+int(p.Pos[AxisPP])], &pt, pp, int(gi), r)
 	}
-	s.deployRow(prep, int(gi), r, hint, pp)
+	s.deployRow(prep, int(gi), r, hint, pp, pass)
 }

@@ -53,7 +53,8 @@ type queue struct {
 	lambda float64
 	c      int
 	ctx    float64
-	rhoP   float64   // share of the time spent prefilling
+	rhoP   float64 // share of the time spent prefilling
+	needs  needs
 	cyc    []float64 // cyc[n]: decode cycle of n sequences (s), n = 0..c
 	extra  float64   // slot time a prefill holds beyond its stage share (PP)
 	pBusy  float64   // mean stage time of one prefill
@@ -131,11 +132,58 @@ type component struct {
 // variance the prefill coupling damps); its TTFT, TPOT and end-to-end latency follow from the
 // batch it meets. rate is per replica.
 func Predict(r *Replica, w *Workload, rate float64) Latency {
+	return predictFor(r, w, rate, nil)
+}
+
+// predictFor is Predict; with judged set it computes only what judge and
+// Evaluate's TokSPerUser read under that SLO (predictNeeds), leaving the
+// other percentiles and E2EMean zero. What it computes equals Predict's.
+func predictFor(r *Replica, w *Workload, rate float64, judged *SLO) Latency {
 	q := newQueue(r, w, rate)
 	if q == nil {
 		return Latency{RatePerReplica: rate}
 	}
+	q.needs = predictNeeds(judged)
 	return q.predict()
+}
+
+// needs says which latency figures a prediction computes.
+type needs struct {
+	judgeOnly bool
+	// ttft and e2e: the percentiles computed (50 and/or 90); TPOT is always
+	// computed at both, E2EMean only without judgeOnly.
+	ttft, e2e [2]bool
+}
+
+// predictNeeds is what judge reads under s (nil: everything): TTFT and E2E
+// at the SLO's percentile when it limits them, and both TPOT percentiles
+// (TokSPerUser needs TPOTP50 > 0 and the percentile).
+func predictNeeds(s *SLO) needs {
+	if s == nil {
+		return needs{ttft: [2]bool{true, true}, e2e: [2]bool{true, true}}
+	}
+	n := needs{judgeOnly: true}
+	i := 0
+	if s.pct() == P90 {
+		i = 1
+	}
+	n.ttft[i] = s.TTFTMs > 0
+	n.e2e[i] = s.E2EMs > 0
+	return n
+}
+
+// quantiles fills p50 and p90 of the mixture cs for those need asks, calling
+// quantile (which sorts cs in place) as Predict does, so a percentile on its
+// own sees the components in the order it sees them beside the other.
+func quantiles(cs []component, theta float64, out Dist, outs []float64, need [2]bool, p50, p90 *float64) {
+	if need[0] {
+		*p50 = 1e3 * quantile(cs, theta, out, outs, 0.5)
+	} else if need[1] {
+		sortComponents(cs) // quantile's sort for the 50th
+	}
+	if need[1] {
+		*p90 = 1e3 * quantile(cs, theta, out, outs, 0.9)
+	}
 }
 
 func (q *queue) predict() Latency {
@@ -255,9 +303,14 @@ func (q *queue) predict() Latency {
 	// Poisson with the same mean, μ_c·L̄, L̄ = cyc(c)/(1 − μ_c·p) the step
 	// of a full replica.
 	lFull := cycAt(float64(c)) / math.Max(1-muC*pMean, 1e-3)
-	withWaiter := poissonTerms(muC*lFull, 1e-3)
-	if e := q.w.Output.echo(); e > 0 {
-		withWaiter = echoAdmissions(withWaiter, landingSteps(lam, cycAt(float64(c)), pMean), cycAt(float64(c)), pMean, e)
+	needTTFT := q.needs.ttft[0] || q.needs.ttft[1]
+	needE2E := q.needs.e2e[0] || q.needs.e2e[1] || !q.needs.judgeOnly
+	var withWaiter []float64
+	if needTTFT {
+		withWaiter = poissonTerms(muC*lFull, 1e-3)
+		if e := q.w.Output.echo(); e > 0 {
+			withWaiter = echoAdmissions(withWaiter, landingSteps(lam, cycAt(float64(c)), pMean), cycAt(float64(c)), pMean, e)
+		}
 	}
 	var ttft, e2e []component
 	type tp struct{ w, v, sd float64 }
@@ -279,6 +332,7 @@ func (q *queue) predict() Latency {
 		// the output length's and the batch's, so its first-token part is
 		// taken at its mean over prompts and co-admissions.
 		switch {
+		case !needE2E:
 		case n == 0 && !wait:
 			e2e = append(e2e, component{w: wn, d: preMean, slope: tpotN})
 		case !wait:
@@ -290,6 +344,9 @@ func (q *queue) predict() Latency {
 			e2e = append(e2e, component{w: wn, d: cycAt(b) + preMean + muC*lFull*pMean, wait: true, slope: tpotN})
 		}
 		for _, pr := range prompts {
+			if !needTTFT {
+				break
+			}
 			pre := q.r.PrefillS(int(math.Round(pr)))
 			wp := wn / float64(len(prompts))
 			switch {
@@ -314,15 +371,17 @@ func (q *queue) predict() Latency {
 		}
 	}
 	outs := q.w.Output.points(16)
-	l.TTFTP50, l.TTFTP90 = 1e3*quantile(ttft, theta, q.w.Output, outs, 0.5), 1e3*quantile(ttft, theta, q.w.Output, outs, 0.9)
-	l.E2EP50, l.E2EP90 = 1e3*quantile(e2e, theta, q.w.Output, outs, 0.5), 1e3*quantile(e2e, theta, q.w.Output, outs, 0.9)
-	for _, e := range e2e {
-		l.E2EMean += e.w * (e.d + (q.w.Output.Mean-1)*e.slope)
-		if e.wait {
-			l.E2EMean += e.w / theta
+	quantiles(ttft, theta, q.w.Output, outs, q.needs.ttft, &l.TTFTP50, &l.TTFTP90)
+	quantiles(e2e, theta, q.w.Output, outs, q.needs.e2e, &l.E2EP50, &l.E2EP90)
+	if !q.needs.judgeOnly {
+		for _, e := range e2e {
+			l.E2EMean += e.w * (e.d + (q.w.Output.Mean-1)*e.slope)
+			if e.wait {
+				l.E2EMean += e.w / theta
+			}
 		}
+		l.E2EMean *= 1e3
 	}
-	l.E2EMean *= 1e3
 	tcdf := func(x float64) float64 {
 		s, tot := 0.0, 0.0
 		for _, t := range tpot {
@@ -361,7 +420,7 @@ func (q *queue) predict() Latency {
 // output distribution's at (t − d)/slope + 1 without a wait, and an average
 // over the output's representatives with one.
 func quantile(cs []component, theta float64, out Dist, outs []float64, q float64) float64 {
-	slices.SortFunc(cs, func(a, b component) int { return cmp.Compare(a.d, b.d) })
+	sortComponents(cs)
 	tot, hi := 0.0, 0.0
 	gHi := out.Quantile(0.999)
 	for _, c := range cs {
@@ -414,6 +473,11 @@ func quantile(cs []component, theta float64, out Dist, outs []float64, q float64
 		}
 	}
 	return hi
+}
+
+// sortComponents orders a mixture's components by their fixed part.
+func sortComponents(cs []component) {
+	slices.SortFunc(cs, func(a, b component) int { return cmp.Compare(a.d, b.d) })
 }
 
 // landed is a kind of step an arrival lands in: one carrying k prefills,

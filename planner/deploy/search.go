@@ -49,6 +49,9 @@ type Params struct {
 	MaxNumSeqs []int
 	// MaxGPUs bounds the deployment (default 4096).
 	MaxGPUs int
+	// judgeOnly: predictions compute only what judging the SLO reads
+	// (SizeJudged).
+	judgeOnly bool
 }
 
 // Deployment is a priced deployment at the workload's load.
@@ -104,7 +107,11 @@ func Evaluate(rep *Replica, replicas int, p *Params) Deployment {
 	if w.Users > 0 {
 		rate = closedLoopRate(rep, w, float64(w.Users)/float64(replicas))
 	}
-	d.Latency = Predict(rep, w, rate)
+	var judged *SLO
+	if p.judgeOnly {
+		judged = &p.SLO
+	}
+	d.Latency = predictFor(rep, w, rate, judged)
 	d.RequestRate = rate * float64(replicas)
 	if d.Latency.Stable && d.Latency.TPOTP50 > 0 {
 		d.TokSPerUser = 1000 / d.Latency.TPOT(p.SLO.pct())
@@ -447,6 +454,18 @@ func SizeKnown(rep Replica, p *Params, replicas int, ok bool) Deployment {
 		replicas = max(maxGPUs/(max(rep.TP, 1)*max(rep.PP, 1)), 1)
 	}
 	return Evaluate(&rep, replicas, p)
+}
+
+// SizeJudged is Size with every prediction computing only the latency
+// figures judging the SLO reads: both TPOT percentiles, and TTFT and E2E at
+// the SLO's percentile when it limits them. The other percentiles and
+// E2EMean are zero; everything else (ok, replicas, the verdict, binding
+// limit, headroom, TokSPerUser, cost) is Size's. For a first pass that
+// needs a row's sizing and cost, not its latency columns.
+func SizeJudged(rep Replica, p *Params) (d Deployment, ok bool) {
+	q := *p
+	q.judgeOnly = true
+	return Size(rep, &q)
 }
 
 // Size returns the fewest replicas of rep (its MaxNumSeqs set) that meet
