@@ -55,6 +55,33 @@ type BlockSink interface {
 	WriteBlock(b []byte) error
 }
 
+// BlockSizer is a BlockSink that states about how many bytes one of its
+// encoders holds while it builds a block. Run starts no more encoders than
+// fit in blockBudgetBytes; a BlockSink without it is taken to hold half its
+// block's rows (BlockRows × the size of a Row / 2).
+type BlockSizer interface {
+	BlockBytes() int
+}
+
+// blockBudgetBytes bounds the memory of a run's block encoders: each holds
+// a block's columns, so with large blocks (a Parquet row group) more
+// encoders than fit would push the heap over the sweep's memory limit,
+// where the garbage collector runs without pause. Encoding is CPU-bound, so
+// encoders beyond the CPUs gain nothing either.
+const blockBudgetBytes = 96 << 20
+
+// blockEncoders is the number of encoders a block run of workers starts.
+func blockEncoders(sink BlockSink, workers int) int {
+	per := 0
+	if bs, ok := sink.(BlockSizer); ok {
+		per = bs.BlockBytes()
+	}
+	if per <= 0 {
+		per = sink.BlockRows() * int(unsafe.Sizeof(Row{})) / 2
+	}
+	return max(1, min(workers, blockBudgetBytes/max(per, 1)))
+}
+
 // DefaultChunkSize is the most points a worker evaluates at a time.
 const DefaultChunkSize = 8192
 
@@ -262,6 +289,7 @@ type blockWorker struct {
 func runBlocks(ctx context.Context, space *Space, est Estimator, sink BlockSink, opt Options, workers int, lo, hi int64) (Stats, error) {
 	st := Stats{First: lo}
 	size := int64(sink.BlockRows())
+	workers = blockEncoders(sink, workers)
 	// Blocks in flight: one per worker plus two waiting for the writer.
 	nbuf := workers + 2
 	free := make(chan *block, nbuf)

@@ -398,7 +398,12 @@ type textBlocks struct {
 	size   int
 	out    []byte
 	blocks atomic.Int64
+	// bytes is what BlockBytes states; encoders counts NewBlockEncoder calls.
+	bytes    int
+	encoders atomic.Int64
 }
+
+func (s *textBlocks) BlockBytes() int { return s.bytes }
 
 func (s *textBlocks) Write([]sweep.Row) error { return errors.New("Write called on a block sink") }
 func (s *textBlocks) BlockRows() int          { return s.size }
@@ -408,6 +413,7 @@ func (s *textBlocks) WriteBlock(b []byte) error {
 }
 
 func (s *textBlocks) NewBlockEncoder() (func(int64, []sweep.Row) error, func([]byte) ([]byte, error)) {
+	s.encoders.Add(1)
 	var buf []byte
 	n := 0
 	add := func(first int64, rows []sweep.Row) error {
@@ -465,6 +471,42 @@ func TestBlockSinkIndependentOfWorkers(t *testing.T) {
 			}
 			if blocks, want := sink.blocks.Load(), (s.Len()+int64(tc.size)-1)/int64(tc.size); blocks != want {
 				t.Errorf("%d blocks, want %d", blocks, want)
+			}
+		})
+	}
+}
+
+// TestBlockEncodersFitTheBudget: a sink whose encoders hold large blocks
+// (a Parquet row group) gets only as many encoders as fit in 96 MiB,
+// whatever --workers says, and the same bytes; small blocks get one encoder
+// per worker.
+func TestBlockEncodersFitTheBudget(t *testing.T) {
+	s := smallSpace(t)
+	var want []byte
+	for _, r := range collect(t, s, s, sweep.Options{Workers: 1}) {
+		want = fmt.Appendf(want, "%d %s\n", r.Index, r.Status)
+	}
+	for _, tc := range []struct {
+		name         string
+		workers      int
+		bytes        int
+		wantEncoders int64
+	}{
+		{"40 MB blocks: two encoders of eight workers", 8, 40 << 20, 2},
+		{"blocks over the budget: one encoder", 8, 200 << 20, 1},
+		{"small blocks: one encoder per worker", 8, 1 << 20, 8},
+		{"unstated: half the block's rows (7 rows, tiny)", 8, 0, 8},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sink := &textBlocks{size: 7, bytes: tc.bytes}
+			if _, err := sweep.Run(context.Background(), s, s, sink, sweep.Options{Workers: tc.workers}); err != nil {
+				t.Fatal(err)
+			}
+			if n := sink.encoders.Load(); n != tc.wantEncoders {
+				t.Errorf("%d encoders, want %d", n, tc.wantEncoders)
+			}
+			if string(sink.out) != string(want) {
+				t.Error("output differs from the rows of a single-worker run")
 			}
 		})
 	}
