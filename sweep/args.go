@@ -16,6 +16,10 @@ import (
 type ArgsCache struct {
 	slots []argsSlot
 	buf   []byte
+	// The last (native, quantization) pair's NeedsQuantizedCheckpoint: a
+	// grid's rows come in runs of one pair.
+	native, quant string
+	needs, seen   bool
 }
 
 // argsCacheSlots is the number of combinations an ArgsCache holds.
@@ -47,7 +51,14 @@ func (k *argsKey) slot() int {
 // Args returns the flags Plan recommends for an ok row (the serve command
 // without "vllm serve MODEL"), or "" for a row that cannot run.
 func (c *ArgsCache) Args(r *Row) string {
-	if r.Status != planner.StatusOK || planner.NeedsQuantizedCheckpoint(r.NativeQuantization, r.Quantization) {
+	if r.Status != planner.StatusOK {
+		return ""
+	}
+	if !c.seen || r.NativeQuantization != c.native || r.Quantization != c.quant {
+		c.native, c.quant, c.seen = r.NativeQuantization, r.Quantization, true
+		c.needs = planner.NeedsQuantizedCheckpoint(c.native, c.quant)
+	}
+	if c.needs {
 		return ""
 	}
 	k := argsKey{tp: r.TP, pp: r.Deploy.PP, ctx: r.ContextLen, seqs: r.MaxNumSeqs, mnbt: r.MaxNumBatchedTokens, quant: r.Quantization,

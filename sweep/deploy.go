@@ -374,17 +374,57 @@ func (f *ParetoFlags) hint(i int64) int {
 }
 
 // get says whether the row is on its group's frontier, and whether it has
-// both figures (rows without them are never on it).
-func (f *ParetoFlags) get(r *Row) (pareto, ok bool) {
+// both figures (rows without them are never on it). g, when not nil, is the
+// group the point's model and quantization usually have (groupTable).
+func (f *ParetoFlags) get(r *Row, g *paretoGroup) (pareto, ok bool) {
 	cost, speed, has := paretoFigures(r)
 	if f == nil || !has {
 		return false, false
 	}
-	gid, known := f.groups[[2]string{r.Model, r.Deploy.Quality}]
-	if !known {
-		return false, false
+	var gid uint32
+	if g != nil && g.model == r.Model && g.quality == r.Deploy.Quality {
+		if g.gid < 0 {
+			return false, false
+		}
+		gid = uint32(g.gid)
+	} else {
+		id, known := f.groups[[2]string{r.Model, r.Deploy.Quality}]
+		if !known {
+			return false, false
+		}
+		gid = id
 	}
 	return !f.frontier.Beaten(gid, float32(cost), float32(speed)), true
+}
+
+// paretoGroup is the frontier group (gid, -1 for none) of a model and
+// quality class, for rows that have them.
+type paretoGroup struct {
+	model, quality string
+	gid            int32
+}
+
+// groupTable gives each (model, quantization axis position) of s the group
+// its rows fall in when their quantization resolves as Evaluate resolves it
+// ("auto" = the checkpoint's own), so the writing run finds a row's group
+// without hashing its strings; get checks the names and looks up any other.
+func (f *ParetoFlags) groupTable(s *Space) []paretoGroup {
+	qs := s.Grid.Quantizations
+	t := make([]paretoGroup, len(s.Models)*len(qs))
+	for mi := range s.Models {
+		native := s.prepared[mi*len(s.GPUs)].NativeOrNone()
+		for qi, q := range qs {
+			if q == "" || q == "auto" {
+				q = native
+			}
+			g := paretoGroup{model: s.Models[mi].ID, quality: deploy.QualityClass(q), gid: -1}
+			if id, ok := f.groups[[2]string{g.model, g.quality}]; ok {
+				g.gid = int32(id)
+			}
+			t[mi*len(qs)+qi] = g
+		}
+	}
+	return t
 }
 
 // ParetoPass runs the grid once keeping each group's frontier (and, with a
@@ -465,13 +505,21 @@ func sizing(d *DeployRow) uint32 {
 // The grid's own estimator (the Space) also reuses the pass's sizing.
 func WithPareto(est Estimator, f *ParetoFlags) Estimator {
 	s, _ := est.(*Space)
+	var groups []paretoGroup
+	if s != nil && f != nil {
+		groups = f.groupTable(s)
+	}
 	return EstimateFunc(func(p *Point, r *Row) error {
+		var g *paretoGroup
 		if s != nil {
 			s.estimate(p, r, f.hint(p.Index), false)
+			if groups != nil {
+				g = &groups[int(p.Pos[AxisModel])*len(s.Grid.Quantizations)+int(p.Pos[AxisQuantization])]
+			}
 		} else if err := est.Estimate(p, r); err != nil {
 			return err
 		}
-		r.Deploy.Pareto, r.Deploy.HasPareto = f.get(r)
+		r.Deploy.Pareto, r.Deploy.HasPareto = f.get(r, g)
 		return nil
 	})
 }
