@@ -32,12 +32,15 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
 ## bench-sweep: estimator, sweep → Parquet, sweep → xlsx rows/s; then the CLI
-## on the issue's bar grid (2.4 M rows) and a realistic grid (786 k rows) to
-## Parquet, CSV and JSONL, alternating with the binary of BASE (default main)
+## on the issue's bar grid (2.4 M rows), a realistic grid (786 k rows) and the
+## SLO procurement grid (15 k rows, queueing-model sizing) to Parquet, CSV and
+## JSONL, into a file and to /dev/null, alternating with the binary of BASE
+## (default main; BASE_BIN= a built one); GRIDS, FORMATS, OUTS, RUNS narrow it
 BASE ?= main
+BASE_BIN ?=
 bench-sweep: build
 	$(GO) test -run '^$$' -bench 'Evaluate|Sweep' -benchmem ./planner ./sweep ./cmd/vllm-wizard
-	BASE=$(BASE) GO=$(GO) ./scripts/bench-sweep.sh ./$(BIN)
+	BASE=$(BASE) BASE_BIN=$(BASE_BIN) GO=$(GO) ./scripts/bench-sweep.sh ./$(BIN)
 
 ## bench-rss: wall time, CPU and peak RSS of sweep → each of RSS_FORMATS at
 ## 1 M and 10 M rows (K=69445 adds 50 M; WORKERS=32 tries many workers), and

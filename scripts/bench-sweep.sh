@@ -5,20 +5,29 @@
 # seconds (user + sys), peak RSS, rows/s by the wall clock and the rate the
 # CPU seconds imply on 2 idle cores (rows × 2 / CPU s: what the run would do
 # with two free cores, the honest figure on a loaded machine), and the
-# 1-minute load average; then the ratios of the medians, wall and CPU.
-# RUNS (default 3), GRIDS (bar real) and FORMATS (parquet csv jsonl) narrow it.
+# 1-minute load average; then the ratios of the medians, wall and CPU, and
+# the CPU microseconds per row. Each run writes into a file under TMPDIR and
+# to /dev/null (OUTS): on a slow disk CSV and JSONL into a file are bound by
+# the disk's system time, not the encoder.
+# RUNS (default 3), GRIDS (bar real slo), FORMATS (parquet csv jsonl) and
+# OUTS (file null) narrow it; BASE_BIN names a built base binary instead.
 set -euo pipefail
 NEW=${1:?usage: bench-sweep.sh NEW_BINARY}
 BASE=${BASE:-main}
 RUNS=${RUNS:-3}
-GRIDS=${GRIDS:-bar real}
+GRIDS=${GRIDS:-bar real slo}
+OUTS=${OUTS:-file null}
 FORMATS=${FORMATS:-parquet csv jsonl}
 GO=${GO:-go}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/vw-bench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
-mkdir "$TMP/src"
-git archive "$BASE" | tar -x -C "$TMP/src"
-(cd "$TMP/src" && CGO_CFLAGS=-Wno-deprecated-declarations "$GO" build -o "$TMP/base" ./cmd/vllm-wizard 2>/dev/null)
+if [ -n "${BASE_BIN:-}" ]; then # an already built base binary
+  cp "$BASE_BIN" "$TMP/base"
+else
+  mkdir "$TMP/src"
+  git archive "$BASE" | tar -x -C "$TMP/src"
+  (cd "$TMP/src" && CGO_CFLAGS=-Wno-deprecated-declarations "$GO" build -o "$TMP/base" ./cmd/vllm-wizard 2>/dev/null)
+fi
 
 # The issue's bar grid: 2 models × 6 GPUs × 4 TP × 20 contexts × 5 quantizations
 # × 50 concurrencies × 10 prompt lengths = 2,400,000 rows (74 % ok).
@@ -31,33 +40,50 @@ REAL=(--models meta-llama/Llama-3.1-8B-Instruct --gpus "H100 SXM,H200 SXM,A100 8
   --contexts 4k,8k,16k,32k --quantizations none,fp8,awq --concurrency 1-256
   --prompt-tokens 256,512,1024,2048 --gen-tokens 128,256,512,1024)
 
-run() { # bin grid-name format → "wall cpu rss_kb"
-  local bin=$1 name=$2 fmt=$3 grid
-  if [ "$name" = bar ]; then grid=("${BAR[@]}"); else grid=("${REAL[@]}"); fi
-  /usr/bin/time -f '%e %U %S %M' -o "$TMP/t" "$bin" sweep --quiet "${grid[@]}" --workers 2 --out "$TMP/out.$fmt" --force
+# The procurement grid with a target load and an SLO (examples/): 15,360
+# rows whose deployments are sized by the queueing model, a Pareto pass first.
+SLO=(--grid "$(dirname "$0")/../examples/procurement-slo.yaml")
+
+run() { # bin grid-name format out → "wall cpu rss_kb"
+  local bin=$1 name=$2 fmt=$3 out=$4 grid
+  case $name in
+  bar) grid=("${BAR[@]}") ;;
+  real) grid=("${REAL[@]}") ;;
+  slo) grid=("${SLO[@]}") ;;
+  esac
+  local to=$TMP/out.$fmt
+  [ "$out" = null ] && to=/dev/null
+  /usr/bin/time -f '%e %U %S %M' -o "$TMP/t" "$bin" sweep --quiet "${grid[@]}" --workers 2 --format "$fmt" --out "$to" --force
   rm -f "$TMP/out.$fmt"
   awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$TMP/t"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 for grid in $GRIDS; do
-  rows=2400000; [ "$grid" = real ] && rows=786432
+  case $grid in
+  bar) rows=2400000 ;;
+  real) rows=786432 ;;
+  slo) rows=15360 ;;
+  esac
   for fmt in $FORMATS; do
-    : >"$TMP/base.w"; : >"$TMP/new.w"; : >"$TMP/base.c"; : >"$TMP/new.c"
-    for i in $(seq "$RUNS"); do
-      for who in base new; do
-        bin=$TMP/base; [ "$who" = new ] && bin=$NEW
-        read -r wall cpu rss < <(run "$bin" "$grid" "$fmt")
-        echo "$wall" >>"$TMP/$who.w"; echo "$cpu" >>"$TMP/$who.c"
-        printf '%-4s %-7s %-4s run %d: %6.2f s wall, %6.2f s CPU, %4d MB RSS, %9.0f rows/s wall, %9.0f rows/s CPU-implied (2 cores), load %s\n' \
-          "$grid" "$fmt" "$who" "$i" "$wall" "$cpu" $((rss / 1024)) "$(echo "$rows / $wall" | bc -l)" \
-          "$(echo "$rows * 2 / $cpu" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)"
+    for out in $OUTS; do
+      : >"$TMP/base.w"; : >"$TMP/new.w"; : >"$TMP/base.c"; : >"$TMP/new.c"
+      for i in $(seq "$RUNS"); do
+        for who in base new; do
+          bin=$TMP/base; [ "$who" = new ] && bin=$NEW
+          read -r wall cpu rss < <(run "$bin" "$grid" "$fmt" "$out")
+          echo "$wall" >>"$TMP/$who.w"; echo "$cpu" >>"$TMP/$who.c"
+          printf '%-4s %-7s %-4s %-4s run %d: %6.2f s wall, %6.2f s CPU (%.2f µs/row), %4d MB RSS, %9.0f rows/s wall, %9.0f rows/s CPU-implied (2 cores), load %s\n' \
+            "$grid" "$fmt" "$out" "$who" "$i" "$wall" "$cpu" "$(echo "$cpu * 1000000 / $rows" | bc -l)" $((rss / 1024)) \
+            "$(echo "$rows / $wall" | bc -l)" "$(echo "$rows * 2 / $cpu" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)"
+        done
       done
+      b=$(median <"$TMP/base.w"); n=$(median <"$TMP/new.w")
+      bc_=$(median <"$TMP/base.c"); nc=$(median <"$TMP/new.c")
+      printf '%-4s %-7s %-4s median: wall base %.0f, new %.0f rows/s (%.2f×); CPU-implied base %.0f, new %.0f rows/s (%.2f×); CPU µs/row base %.2f, new %.2f\n' \
+        "$grid" "$fmt" "$out" "$(echo "$rows / $b" | bc -l)" "$(echo "$rows / $n" | bc -l)" "$(echo "$b / $n" | bc -l)" \
+        "$(echo "$rows * 2 / $bc_" | bc -l)" "$(echo "$rows * 2 / $nc" | bc -l)" "$(echo "$bc_ / $nc" | bc -l)" \
+        "$(echo "$bc_ * 1000000 / $rows" | bc -l)" "$(echo "$nc * 1000000 / $rows" | bc -l)"
     done
-    b=$(median <"$TMP/base.w"); n=$(median <"$TMP/new.w")
-    bc_=$(median <"$TMP/base.c"); nc=$(median <"$TMP/new.c")
-    printf '%-4s %-7s median: wall base %.0f, new %.0f rows/s (%.2f×); CPU-implied base %.0f, new %.0f rows/s (%.2f×)\n' "$grid" "$fmt" \
-      "$(echo "$rows / $b" | bc -l)" "$(echo "$rows / $n" | bc -l)" "$(echo "$b / $n" | bc -l)" \
-      "$(echo "$rows * 2 / $bc_" | bc -l)" "$(echo "$rows * 2 / $nc" | bc -l)" "$(echo "$bc_ / $nc" | bc -l)"
   done
 done
