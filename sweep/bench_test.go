@@ -80,3 +80,25 @@ func BenchmarkSweepBarJSONL(b *testing.B) { benchText(b, reports.FormatJSONL) }
 // BenchmarkSweepBarRows: the bar grid (480 k of its points) into a sink that
 // drops the rows, the estimator's share of the two above.
 func BenchmarkSweepBarRows(b *testing.B) { benchText(b, "") }
+
+// BenchmarkParetoPass: the first pass of a priced sweep over the bar grid
+// (480 k of its points; its GPUs have catalog prices), one worker: the
+// estimator and the frontier, no writer. Reports CPU ns per row.
+func BenchmarkParetoPass(b *testing.B) {
+	bl := baselines.Default()
+	s, err := sweep.NewSpace(barGrid(), &bl.Baselines, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if !s.NeedsPareto() {
+		b.Fatal("the bar grid has no price: no pass")
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := sweep.ParetoPass(context.Background(), s, s, sweep.Options{Workers: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(int64(b.N)*s.Len()), "ns/row")
+}
