@@ -26,12 +26,22 @@ type syntax struct {
 
 // rowEncoder appends rows as text. It keeps per-column caches of the last
 // values' text, so it belongs to one goroutine.
+//
+// Most columns of a sweep hold the same value as in the row before (they
+// depend on the outer grid axes only), so appendRows compares each value
+// with the previous row's and copies each run of unchanged columns from the
+// previous row's text in one piece; only the changed cells are formatted.
+// Within one appendRows call, a cell's text depends only on its value, so
+// the copied bytes are those formatting would give (TestRunCopyMatchesCells).
 type rowEncoder[R any] struct {
 	cols  []reports.Column[R]
 	state []colState
 	syn   *syntax
 	prec  int
 	rows  int64 // output row number of the next row, for error messages
+	// prev and cur hold the offsets in dst of the previous and the current
+	// row's cells; entry len(cols) is where the row's end text starts.
+	prev, cur []int
 }
 
 // colState is what a rowEncoder keeps for one column. Every text it holds
@@ -43,10 +53,17 @@ type colState struct {
 	ints    intCache
 	strs    strCache
 	floats  *floatCache
+	// The previous row's value: bits (float64 bits, int64, bool as 0/1)
+	// and ok (not null) for numbers and bools, str for strings.
+	bits uint64
+	ok   bool
+	str  string
 }
 
 func newRowEncoder[R any](schema reports.Schema[R], syn *syntax, prec int) *rowEncoder[R] {
-	e := &rowEncoder[R]{cols: schema.Local().Columns, syn: syn, prec: prec, state: make([]colState, len(schema.Columns))}
+	n := len(schema.Columns)
+	e := &rowEncoder[R]{cols: schema.Local().Columns, syn: syn, prec: prec, state: make([]colState, n),
+		prev: make([]int, n+1), cur: make([]int, n+1)}
 	for i := range e.state {
 		st, prefix := &e.state[i], syn.prefix[i]
 		st.null = append(slices.Clip(prefix), syn.null...)
@@ -65,59 +82,119 @@ func newRowEncoder[R any](schema reports.Schema[R], syn *syntax, prec int) *rowE
 // error.
 func (e *rowEncoder[R]) appendRows(dst []byte, rows []R) ([]byte, error) {
 	cols, state, syn := e.cols, e.state, e.syn
+	prev, cur := e.prev, e.cur
+	cur = cur[:len(cols)+1]
 	for ri := range rows {
 		r := &rows[ri]
 		start := len(dst)
+		// run is the first column of the current run of cells equal to the
+		// previous row's (-1: none); ri > 0 says there is a previous row.
+		run := -1
 		for i := range cols {
 			col, st := &cols[i], &state[i]
+			var bits uint64
+			var ok bool
 			switch col.Kind {
 			case reports.KindString:
-				dst = st.strs.appendString(dst, col.String(r), col.Nullable, syn.str)
+				s := col.String(r)
+				if ri > 0 && s == st.str {
+					goto same
+				}
+				if run >= 0 {
+					dst = append(dst, dst[prev[run]:prev[i]]...)
+					run = -1
+				}
+				cur[i] = len(dst)
+				st.str = s
+				dst = st.strs.appendString(dst, s, col.Nullable, syn.str)
 				continue
 			case reports.KindInt64:
-				if v, ok := col.Int(r); ok {
-					dst = st.ints.appendInt(dst, v)
-					continue
-				}
+				var v int64
+				v, ok = col.Int(r)
+				bits = uint64(v)
 			case reports.KindFloat64:
-				if v, ok := col.Float(r); ok {
-					dst = st.floats.appendFloat(dst, v, st.null, syn.float, e.prec)
-					continue
-				}
+				var v float64
+				v, ok = col.Float(r)
+				bits = math.Float64bits(v)
 			case reports.KindBool:
-				if v, ok := col.Bool(r); ok {
-					if v {
-						dst = append(dst, st.yes...)
-					} else {
-						dst = append(dst, st.no...)
-					}
-					continue
+				var v bool
+				v, ok = col.Bool(r)
+				if v {
+					bits = 1
 				}
 			}
-			if !col.Nullable {
+			if !ok {
+				bits = 0
+			}
+			if ri > 0 && ok == st.ok && bits == st.bits {
+				goto same
+			}
+			if !ok && !col.Nullable {
 				return dst[:start], reports.MissingValue(col.Name, e.rows)
 			}
-			dst = append(dst, st.null...)
+			if run >= 0 {
+				dst = append(dst, dst[prev[run]:prev[i]]...)
+				run = -1
+			}
+			cur[i] = len(dst)
+			st.bits, st.ok = bits, ok
+			switch {
+			case !ok:
+				dst = append(dst, st.null...)
+			case col.Kind == reports.KindInt64:
+				dst = st.ints.appendInt(dst, int64(bits))
+			case col.Kind == reports.KindFloat64:
+				dst = st.floats.appendFloat(dst, math.Float64frombits(bits), st.null, syn.float, e.prec)
+			case bits == 1:
+				dst = append(dst, st.yes...)
+			default:
+				dst = append(dst, st.no...)
+			}
+			continue
+		same:
+			// The cell will sit where the run's copy puts it.
+			if run < 0 {
+				run = i
+			}
+			cur[i] = len(dst) + prev[i] - prev[run]
 		}
+		n := len(cols)
+		if run >= 0 {
+			dst = append(dst, dst[prev[run]:prev[n]]...)
+		}
+		cur[n] = len(dst)
 		dst = append(dst, syn.end...)
+		prev, cur = cur, prev
 		e.rows++
 	}
+	e.prev, e.cur = prev, cur
 	return dst, nil
 }
 
 // floatCacheSize is the number of values a floatCache remembers per column:
 // a sweep's float columns are constant over runs of rows or cycle with the
 // innermost axes (prompt lengths, say), and formatting a float costs more
-// than hashing its bits.
-const floatCacheSize = 32
+// than hashing its bits. A column whose values keep missing the cache
+// (under a quarter of floatTrial lookups hit: they change with every row,
+// as throughputs do) is formatted directly for the next floatRest values
+// before the cache is tried again.
+const (
+	floatCacheSize = 32
+	floatTrial     = 1024
+	floatRest      = 1 << 16
+)
 
 // floatCache maps the bits of a column's recent values to their text,
 // direct-mapped by a multiplicative hash of the bits. Bits compare exactly,
-// so 0 and -0 stay distinct; non-finite values are never cached.
+// so 0 and -0 stay distinct; non-finite values are never cached. Which
+// values it holds changes only the speed, never the text.
 type floatCache struct {
 	prefix []byte
 	bits   [floatCacheSize]uint64
-	text   [floatCacheSize][]byte
+	text   [floatCacheSize][]byte // prefix + text of the value
+	tries  int                    // lookups since the hit rate was last checked
+	hits   int                    // hits among them
+	rest   int                    // values left to format without the cache
 }
 
 // emptyBits marks an unused entry: a NaN, which is never cached.
@@ -131,17 +208,29 @@ func newFloatCache(prefix []byte) *floatCache {
 	return c
 }
 
-// appendFloat appends the text of v, from the cache when it has v's bits;
-// a non-finite v appends null.
+// appendFloat appends the prefix and the text of v, from the cache when it
+// has v's bits; a non-finite v appends null (which holds the prefix).
 func (c *floatCache) appendFloat(dst []byte, v float64, null []byte, format func([]byte, float64, int) []byte, prec int) []byte {
 	b := math.Float64bits(v)
 	if b&0x7ff0_0000_0000_0000 == 0x7ff0_0000_0000_0000 { // NaN or ±Inf
 		return append(dst, null...)
 	}
+	if c.rest > 0 {
+		c.rest--
+		return format(append(dst, c.prefix...), v, prec)
+	}
 	h := (b * 0x9e37_79b9_7f4a_7c15) >> (64 - 5)
-	if c.bits[h] != b {
+	if c.bits[h] == b {
+		c.hits++
+	} else {
 		c.text[h] = format(append(c.text[h][:0], c.prefix...), v, prec)
 		c.bits[h] = b
+	}
+	if c.tries++; c.tries == floatTrial {
+		if 4*c.hits < c.tries {
+			c.rest = floatRest
+		}
+		c.tries, c.hits = 0, 0
 	}
 	return append(dst, c.text[h]...)
 }
