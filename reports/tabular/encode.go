@@ -26,22 +26,12 @@ type syntax struct {
 
 // rowEncoder appends rows as text. It keeps per-column caches of the last
 // values' text, so it belongs to one goroutine.
-//
-// Most columns of a sweep hold the same value as in the row before (they
-// depend on the outer grid axes only), so appendRows compares each value
-// with the previous row's and copies each run of unchanged columns from the
-// previous row's text in one piece; only the changed cells are formatted.
-// Within one appendRows call, a cell's text depends only on its value, so
-// the copied bytes are those formatting would give (TestRunCopyMatchesCells).
 type rowEncoder[R any] struct {
 	cols  []reports.Column[R]
 	state []colState
 	syn   *syntax
 	prec  int
 	rows  int64 // output row number of the next row, for error messages
-	// prev and cur hold the offsets in dst of the previous and the current
-	// row's cells; entry len(cols) is where the row's end text starts.
-	prev, cur []int
 }
 
 // colState is what a rowEncoder keeps for one column. Every text it holds
@@ -53,17 +43,10 @@ type colState struct {
 	ints    intCache
 	strs    strCache
 	floats  *floatCache
-	// The previous row's value: bits (float64 bits, int64, bool as 0/1)
-	// and ok (not null) for numbers and bools, str for strings.
-	bits uint64
-	ok   bool
-	str  string
 }
 
 func newRowEncoder[R any](schema reports.Schema[R], syn *syntax, prec int) *rowEncoder[R] {
-	n := len(schema.Columns)
-	e := &rowEncoder[R]{cols: schema.Local().Columns, syn: syn, prec: prec, state: make([]colState, n),
-		prev: make([]int, n+1), cur: make([]int, n+1)}
+	e := &rowEncoder[R]{cols: schema.Local().Columns, syn: syn, prec: prec, state: make([]colState, len(schema.Columns))}
 	for i := range e.state {
 		st, prefix := &e.state[i], syn.prefix[i]
 		st.null = append(slices.Clip(prefix), syn.null...)
@@ -82,92 +65,43 @@ func newRowEncoder[R any](schema reports.Schema[R], syn *syntax, prec int) *rowE
 // error.
 func (e *rowEncoder[R]) appendRows(dst []byte, rows []R) ([]byte, error) {
 	cols, state, syn := e.cols, e.state, e.syn
-	prev, cur := e.prev, e.cur
-	cur = cur[:len(cols)+1]
 	for ri := range rows {
 		r := &rows[ri]
 		start := len(dst)
-		// run is the first column of the current run of cells equal to the
-		// previous row's (-1: none); ri > 0 says there is a previous row.
-		run := -1
 		for i := range cols {
 			col, st := &cols[i], &state[i]
-			var bits uint64
-			var ok bool
 			switch col.Kind {
 			case reports.KindString:
-				s := col.String(r)
-				if ri > 0 && s == st.str {
-					goto same
-				}
-				if run >= 0 {
-					dst = append(dst, dst[prev[run]:prev[i]]...)
-					run = -1
-				}
-				cur[i] = len(dst)
-				st.str = s
-				dst = st.strs.appendString(dst, s, col.Nullable, syn.str)
+				dst = st.strs.appendString(dst, col.String(r), col.Nullable, syn.str)
 				continue
 			case reports.KindInt64:
-				var v int64
-				v, ok = col.Int(r)
-				bits = uint64(v)
+				if v, ok := col.Int(r); ok {
+					dst = st.ints.appendInt(dst, v)
+					continue
+				}
 			case reports.KindFloat64:
-				var v float64
-				v, ok = col.Float(r)
-				bits = math.Float64bits(v)
+				if v, ok := col.Float(r); ok {
+					dst = st.floats.appendFloat(dst, v, st.null, syn.float, e.prec)
+					continue
+				}
 			case reports.KindBool:
-				var v bool
-				v, ok = col.Bool(r)
-				if v {
-					bits = 1
+				if v, ok := col.Bool(r); ok {
+					if v {
+						dst = append(dst, st.yes...)
+					} else {
+						dst = append(dst, st.no...)
+					}
+					continue
 				}
 			}
-			if !ok {
-				bits = 0
-			}
-			if ri > 0 && ok == st.ok && bits == st.bits {
-				goto same
-			}
-			if !ok && !col.Nullable {
+			if !col.Nullable {
 				return dst[:start], reports.MissingValue(col.Name, e.rows)
 			}
-			if run >= 0 {
-				dst = append(dst, dst[prev[run]:prev[i]]...)
-				run = -1
-			}
-			cur[i] = len(dst)
-			st.bits, st.ok = bits, ok
-			switch {
-			case !ok:
-				dst = append(dst, st.null...)
-			case col.Kind == reports.KindInt64:
-				dst = st.ints.appendInt(dst, int64(bits))
-			case col.Kind == reports.KindFloat64:
-				dst = st.floats.appendFloat(dst, math.Float64frombits(bits), st.null, syn.float, e.prec)
-			case bits == 1:
-				dst = append(dst, st.yes...)
-			default:
-				dst = append(dst, st.no...)
-			}
-			continue
-		same:
-			// The cell will sit where the run's copy puts it.
-			if run < 0 {
-				run = i
-			}
-			cur[i] = len(dst) + prev[i] - prev[run]
+			dst = append(dst, st.null...)
 		}
-		n := len(cols)
-		if run >= 0 {
-			dst = append(dst, dst[prev[run]:prev[n]]...)
-		}
-		cur[n] = len(dst)
 		dst = append(dst, syn.end...)
-		prev, cur = cur, prev
 		e.rows++
 	}
-	e.prev, e.cur = prev, cur
 	return dst, nil
 }
 

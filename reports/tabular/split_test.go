@@ -16,6 +16,7 @@ type runRow struct {
 	i1, i2       int64
 	i2ok         bool
 	f1, f2, f3   float64
+	f4           float64 // new every row: the float cache is bypassed
 	f2ok         bool
 	b1, b2       bool
 	b2ok         bool
@@ -33,6 +34,7 @@ func runSchema() reports.Schema[runRow] {
 		{Name: "s2", Kind: reports.KindString, String: func(r *runRow) string { return r.s2 }},
 		{Name: "b2", Kind: reports.KindBool, Nullable: true, Bool: func(r *runRow) (bool, bool) { return r.b2, r.b2ok }},
 		{Name: "f3", Kind: reports.KindFloat64, Nullable: true, Float: func(r *runRow) (float64, bool) { return r.f3, true }},
+		{Name: "f4", Kind: reports.KindFloat64, Float: func(r *runRow) (float64, bool) { return r.f4, true }},
 	}}
 }
 
@@ -56,6 +58,7 @@ func runRows(n int) []runRow {
 			s2: words[k/23%4],
 			b2: k%2 == 0, b2ok: k/29%2 == 1,
 			f3: float64(k) * 1.0000001,
+			f4: float64(k) / 7,
 		}
 		if k/31%2 == 1 {
 			rows[k].f3 = floats[k/3%len(floats)]
@@ -65,7 +68,7 @@ func runRows(n int) []runRow {
 }
 
 // freshText is each row encoded by a new encoder of its own: every cell
-// formatted from its value, no copies from an earlier row, no cached text.
+// formatted from its value, no cached text.
 func freshText[R any](schema reports.Schema[R], syn *syntax, prec int, rows []R) []byte {
 	var out []byte
 	for i := range rows {
@@ -81,12 +84,13 @@ func runSyntaxes(names []string) map[string]*syntax {
 	return map[string]*syntax{"csv": csvSyntax(names, false), "csv raw": csvSyntax(names, true), "jsonl": jsonlSyntax(names)}
 }
 
-// TestRunCopyMatchesCells: the text of rows whose cells are copied from the
-// previous row wherever they are unchanged equals encoding every row on its
-// own, however the rows are split into appendRows calls (Write's batches,
-// a block encoder's tiles and blocks: first rows of a call and run edges
-// fall anywhere) and whatever the float precision.
-func TestRunCopyMatchesCells(t *testing.T) {
+// TestSplitsMatchFreshCells: the text of rows written with the encoder's
+// caches (last string, last integer, recent floats, and float columns that
+// bypass the cache) equals encoding every row on its own, however the rows
+// are split into appendRows calls (Write's batches, a block encoder's tiles
+// and blocks: group and run edges fall anywhere) and whatever the float
+// precision.
+func TestSplitsMatchFreshCells(t *testing.T) {
 	schema := runSchema()
 	rows := runRows(3000)
 	for name, syn := range runSyntaxes(schema.Names()) {
@@ -182,10 +186,10 @@ func TestBlocksMatchWrite(t *testing.T) {
 	}
 }
 
-// FuzzRunCopy: rows built from the fuzzer's bytes (each byte sets which
+// FuzzCachedCells: rows built from the fuzzer's bytes (each byte sets which
 // columns change, and to what) encode to the same text in one call as row
 // by row with fresh encoders.
-func FuzzRunCopy(f *testing.F) {
+func FuzzCachedCells(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 255, 255, 1, 2, 4, 8, 16, 32, 64, 128})
 	f.Add([]byte("the same row, then another"))
 	schema := runSchema()
