@@ -16,6 +16,13 @@ const DefaultBlockRows = 1 << 11
 // flushBytes is how much text Write gathers before writing it out.
 const flushBytes = 256 << 10
 
+// writeChunk is the most bytes handed to the io.Writer in one call. Larger
+// writes cost the kernel more per byte here: 1.46 GB into an ext4 file in
+// 6 MiB writes took 4.9–5.4 s of system time, in 1 MiB writes 2.3–2.7 s and
+// in 256 KiB writes 0.23–0.88 s (dd, this 2-core VM), and a JSONL block is
+// about 5 MiB.
+const writeChunk = 256 << 10
+
 // writeRows is the most rows Write encodes before it checks flushBytes.
 const writeRows = 64
 
@@ -109,8 +116,17 @@ func (t *writer[R]) WriteBlock(b []byte) error {
 	if err := t.flush(); err != nil {
 		return err
 	}
-	if _, err := t.w.Write(b); err != nil {
-		return t.fail(fmt.Errorf("write %s: %w", t.syn.name, err))
+	return t.write(b)
+}
+
+// write hands p to the io.Writer in chunks of at most writeChunk bytes.
+func (t *writer[R]) write(p []byte) error {
+	for len(p) > 0 {
+		n := min(len(p), writeChunk)
+		if _, err := t.w.Write(p[:n]); err != nil {
+			return t.fail(fmt.Errorf("write %s: %w", t.syn.name, err))
+		}
+		p = p[n:]
 	}
 	return nil
 }
@@ -141,12 +157,9 @@ func (t *writer[R]) flush() error {
 	if len(t.buf) == 0 {
 		return nil
 	}
-	_, err := t.w.Write(t.buf)
+	err := t.write(t.buf)
 	t.buf = t.buf[:0]
-	if err != nil {
-		return t.fail(fmt.Errorf("write %s: %w", t.syn.name, err))
-	}
-	return nil
+	return err
 }
 
 func (t *writer[R]) fail(err error) error {

@@ -108,16 +108,27 @@ func (e *rowEncoder[R]) appendRows(dst []byte, rows []R) ([]byte, error) {
 // floatCacheSize is the number of values a floatCache remembers per column:
 // a sweep's float columns are constant over runs of rows or cycle with the
 // innermost axes (prompt lengths, say), and formatting a float costs more
-// than hashing its bits.
-const floatCacheSize = 32
+// than hashing its bits. A column whose values keep missing the cache
+// (under a quarter of floatTrial lookups hit: they change with every row,
+// as throughputs do) is formatted directly for the next floatRest values
+// before the cache is tried again.
+const (
+	floatCacheSize = 32
+	floatTrial     = 1024
+	floatRest      = 1 << 16
+)
 
 // floatCache maps the bits of a column's recent values to their text,
 // direct-mapped by a multiplicative hash of the bits. Bits compare exactly,
-// so 0 and -0 stay distinct; non-finite values are never cached.
+// so 0 and -0 stay distinct; non-finite values are never cached. Which
+// values it holds changes only the speed, never the text.
 type floatCache struct {
 	prefix []byte
 	bits   [floatCacheSize]uint64
-	text   [floatCacheSize][]byte
+	text   [floatCacheSize][]byte // prefix + text of the value
+	tries  int                    // lookups since the hit rate was last checked
+	hits   int                    // hits among them
+	rest   int                    // values left to format without the cache
 }
 
 // emptyBits marks an unused entry: a NaN, which is never cached.
@@ -131,17 +142,29 @@ func newFloatCache(prefix []byte) *floatCache {
 	return c
 }
 
-// appendFloat appends the text of v, from the cache when it has v's bits;
-// a non-finite v appends null.
+// appendFloat appends the prefix and the text of v, from the cache when it
+// has v's bits; a non-finite v appends null (which holds the prefix).
 func (c *floatCache) appendFloat(dst []byte, v float64, null []byte, format func([]byte, float64, int) []byte, prec int) []byte {
 	b := math.Float64bits(v)
 	if b&0x7ff0_0000_0000_0000 == 0x7ff0_0000_0000_0000 { // NaN or ±Inf
 		return append(dst, null...)
 	}
+	if c.rest > 0 {
+		c.rest--
+		return format(append(dst, c.prefix...), v, prec)
+	}
 	h := (b * 0x9e37_79b9_7f4a_7c15) >> (64 - 5)
-	if c.bits[h] != b {
+	if c.bits[h] == b {
+		c.hits++
+	} else {
 		c.text[h] = format(append(c.text[h][:0], c.prefix...), v, prec)
 		c.bits[h] = b
+	}
+	if c.tries++; c.tries == floatTrial {
+		if 4*c.hits < c.tries {
+			c.rest = floatRest
+		}
+		c.tries, c.hits = 0, 0
 	}
 	return append(dst, c.text[h]...)
 }

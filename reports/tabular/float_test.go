@@ -15,7 +15,10 @@ func FuzzAppendG12(f *testing.F) {
 		f.Add(math.Float64bits(v))
 	}
 	f.Fuzz(func(t *testing.T, bits uint64) {
-		for _, v := range []float64{math.Float64frombits(bits), math.Nextafter(math.Float64frombits(bits), 0)} {
+		// The fuzzer's mantissa and sign with an exponent in 2^-14 … 2^40,
+		// around the integer path's range [1e-4, 1e12).
+		plain := math.Float64frombits(bits&(1<<63|1<<52-1) | (1009+bits>>52&0x7ff%55)<<52)
+		for _, v := range []float64{math.Float64frombits(bits), math.Nextafter(math.Float64frombits(bits), 0), plain} {
 			if got, want := appendG12(nil, v), strconv.AppendFloat(nil, v, 'g', 12, 64); string(got) != string(want) {
 				t.Fatalf("%v (bits %#x): got %s, strconv writes %s", v, math.Float64bits(v), got, want)
 			}
