@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+	"slices"
 	"sort"
 
 	pq "github.com/apache/arrow-go/v18/parquet"
@@ -49,27 +50,27 @@ const (
 	encNone pageEnc = iota
 	encPlainPage
 	encDictPage
+	encSplitPage // BYTE_STREAM_SPLIT: floats that do not repeat
 )
 
 // colEnc encodes one column of a row group. Values arrive a segment
 // (BatchRows rows) at a time; each segment joins the current page, PLAIN or
-// dictionary-encoded as its runs decide, and full pages are compressed into
-// the chunk.
+// dictionary-encoded as its values decide, and full pages are compressed
+// into the chunk.
 type colEnc struct {
+	col      int
 	kind     reports.Kind
 	nullable bool
 	dictCol  bool
 	descr    *schema.Column
 
-	// The segment: definition-level runs, the present values (numbers as
-	// their bits) or their runs (strings), and the number of value runs.
-	segDef  []run
-	vals    []uint64
-	strs    []strRun
-	nv      int
-	runs    int
-	prev    uint64
-	hasPrev bool
+	// The segment: one definition level a row (nullable columns), the
+	// present values (numbers as their bits) or their runs (strings).
+	defs   []uint8
+	vals   []uint64
+	strs   []strRun
+	nv     int
+	segIdx []run
 
 	// The page being built.
 	pageDef  []run
@@ -80,50 +81,29 @@ type colEnc struct {
 	idx      []run
 	bools    []byte
 
-	// The chunk: the dictionary (numbers by bits, or strings), the
-	// compressed data pages and their totals.
-	numDict   map[uint64]int32
+	// The chunk: the dictionary (numbers by bits, their indices in the
+	// writer's numTable, or strings), the compressed data pages and their
+	// totals.
 	numVals   []uint64
 	strDict   map[string]int32
 	strVals   []string
 	dictBytes int
-	dictOff   bool // the dictionary outgrew its bounds: PLAIN from here on
+	dictOff   bool // the dictionary does not pay or outgrew its bounds: PLAIN from here on
 	chunk     []byte
 	chunkRaw  int64 // uncompressed bytes of the data pages, headers included
 	dictPages int32
 	plainPage int32
+	splitPage int32
 	rows      int64
 	nulls     int64
 	stats     metadata.TypedStatistics
-}
-
-func (c *colEnc) def(valid bool) {
-	v := uint32(0)
-	if valid {
-		v = 1
-	}
-	if n := len(c.segDef); n > 0 && c.segDef[n-1].v == v {
-		c.segDef[n-1].n++
-		return
-	}
-	c.segDef = append(c.segDef, run{v: v, n: 1})
-}
-
-// value records a present number.
-func (c *colEnc) value(u uint64) {
-	if !c.hasPrev || u != c.prev {
-		c.runs++
-		c.prev, c.hasPrev = u, true
-	}
-	c.vals[c.nv] = u
-	c.nv++
 }
 
 // str records a present string.
 func (c *colEnc) str(s string) {
 	if n := len(c.strs); n > 0 {
 		last := &c.strs[n-1]
-		if len(last.s) == len(s) && (len(s) == 0 || last.s == s) {
+		if len(last.s) == len(s) && last.s == s {
 			last.n++
 			c.nv++
 			return
@@ -133,102 +113,136 @@ func (c *colEnc) str(s string) {
 	c.nv++
 }
 
-// dictFull reports whether the chunk's dictionary has reached its bounds.
-func (c *colEnc) dictFull() bool {
-	return len(c.numVals)+len(c.strVals) >= maxDictValues || c.dictBytes >= maxDictBytes
-}
-
 // endSegment moves the segment of rows rows into the page, flushing pages
 // as they fill.
-func (c *colEnc) endSegment(w *pageWriter, rows int) {
+func (c *colEnc) endSegment(w *pageWriter, t *numTable, rows int) {
 	want := encPlainPage
-	runs := c.runs
-	if c.kind == reports.KindString {
-		runs = len(c.strs)
+	if c.kind == reports.KindFloat64 {
+		want = encSplitPage
 	}
-	if c.kind != reports.KindBool && !c.dictOff {
-		if c.dictFull() {
-			c.dictOff = true
-		} else if c.dictCol || runs*dictRunFactor <= c.nv {
-			want = encDictPage
-		}
+	if c.nv > 0 && c.kind != reports.KindBool && !c.dictOff && c.dictSegment(t) {
+		want = encDictPage
 	}
 	if c.nv == 0 {
 		// Only nulls: they join any page (a dictionary-encoded page
 		// needs a dictionary, so an empty one starts PLAIN).
-		want = max(c.enc, encPlainPage)
+		if c.enc != encNone {
+			want = c.enc
+		}
 	}
 	if c.enc != encNone && c.enc != want {
 		c.flushPage(w)
 	}
 	c.enc = want
-	switch {
-	case want == encDictPage && c.kind == reports.KindString:
-		for _, r := range c.strs {
-			c.putIndex(c.lookupStr(r.s), r.n)
+	if want == encDictPage {
+		for _, r := range c.segIdx {
+			c.putIndex(r.v, r.n)
 		}
-	case want == encDictPage:
-		for i := 0; i < c.nv; {
-			u := c.vals[i]
-			j := i + 1
-			for j < c.nv && c.vals[j] == u {
-				j++
-			}
-			c.putIndex(c.lookupNum(u), j-i)
-			i = j
-		}
-	default:
+	} else {
 		c.appendPlain()
 	}
 	// Definition levels join the page's.
-	for _, r := range c.segDef {
-		if r.v == 0 {
-			c.nulls += int64(r.n)
-		}
-		if n := len(c.pageDef); n > 0 && c.pageDef[n-1].v == r.v {
-			c.pageDef[n-1].n += r.n
-		} else {
-			c.pageDef = append(c.pageDef, r)
+	if c.nullable {
+		defs := c.defs[:rows]
+		for i := 0; i < len(defs); {
+			d := defs[i]
+			j := i + 1
+			for j < len(defs) && defs[j] == d {
+				j++
+			}
+			if d == 0 {
+				c.nulls += int64(j - i)
+			}
+			c.putDef(uint32(d), uint32(j-i))
+			i = j
 		}
 	}
 	c.pageRows += rows
 	c.pageVals += c.nv
 	c.rows += int64(rows)
-	c.segDef, c.strs, c.nv, c.runs, c.hasPrev = c.segDef[:0], c.strs[:0], 0, 0, false
-	clear(c.strs[:cap(c.strs)]) // drop the rows' strings
+	c.nv, c.segIdx = 0, c.segIdx[:0]
+	clear(c.strs) // drop the rows' strings
+	c.strs = c.strs[:0]
 	if len(c.plain)+len(c.bools)/8 >= w.pageSize || c.pageRows >= maxPageRows || len(c.idx) >= w.pageSize/8 {
 		c.flushPage(w)
 	}
 }
 
-func (c *colEnc) putIndex(i int32, n int) {
-	if k := len(c.idx); k > 0 && c.idx[k-1].v == uint32(i) {
-		c.idx[k-1].n += uint32(n)
+func (c *colEnc) putDef(v, n uint32) {
+	if k := len(c.pageDef); k > 0 && c.pageDef[k-1].v == v {
+		c.pageDef[k-1].n += n
 		return
 	}
-	c.idx = append(c.idx, run{v: uint32(i), n: uint32(n)})
+	c.pageDef = append(c.pageDef, run{v: v, n: n})
 }
 
-func (c *colEnc) lookupNum(u uint64) int32 {
-	i, ok := c.numDict[u]
-	if !ok {
-		i = int32(len(c.numVals))
-		c.numDict[u] = i
-		c.numVals = append(c.numVals, u)
-		c.dictBytes += 8
+// dictSegment encodes the segment's values as runs of dictionary indices
+// in segIdx and reports whether it did. A Dict string column is always
+// encoded so; other columns when it pays: strings whose values change at
+// most once every dictRunFactor rows, numbers while at most a quarter of a
+// segment's values are new to the dictionary. When it does not pay, or the
+// dictionary outgrows its bounds, the rest of the chunk goes PLAIN.
+func (c *colEnc) dictSegment(t *numTable) bool {
+	if c.kind == reports.KindString {
+		if !c.dictCol && len(c.strs)*dictRunFactor > c.nv {
+			return false
+		}
+		if len(c.strVals) >= maxDictValues || c.dictBytes >= maxDictBytes {
+			c.dictOff = true
+			return false
+		}
+		for _, r := range c.strs {
+			i, ok := c.strDict[r.s]
+			if !ok {
+				i = int32(len(c.strVals))
+				c.strDict[r.s] = i
+				c.strVals = append(c.strVals, r.s)
+				c.dictBytes += len(r.s) + 4
+			}
+			c.segRun(uint32(i), uint32(r.n))
+		}
+		return true
 	}
-	return i
+	// Values new to the dictionary may make up a quarter of the segment
+	// (and a few more for short segments) before it stops paying.
+	budget := c.nv/4 + 16
+	vals := c.vals[:c.nv]
+	for i := 0; i < len(vals); {
+		u := vals[i]
+		j := i + 1
+		for j < len(vals) && vals[j] == u {
+			j++
+		}
+		idx, added, ok := t.lookup(c.col, u, int32(len(c.numVals)))
+		if added {
+			c.numVals = append(c.numVals, u)
+			budget--
+		}
+		if !ok || budget < 0 || len(c.numVals) > maxDictValues {
+			c.dictOff = true
+			c.segIdx = c.segIdx[:0]
+			return false
+		}
+		c.segRun(uint32(idx), uint32(j-i))
+		i = j
+	}
+	return true
 }
 
-func (c *colEnc) lookupStr(s string) int32 {
-	i, ok := c.strDict[s]
-	if !ok {
-		i = int32(len(c.strVals))
-		c.strDict[s] = i
-		c.strVals = append(c.strVals, s)
-		c.dictBytes += len(s) + 4
+func (c *colEnc) segRun(v, n uint32) {
+	if k := len(c.segIdx); k > 0 && c.segIdx[k-1].v == v {
+		c.segIdx[k-1].n += n
+		return
 	}
-	return i
+	c.segIdx = append(c.segIdx, run{v: v, n: n})
+}
+
+func (c *colEnc) putIndex(v, n uint32) {
+	if k := len(c.idx); k > 0 && c.idx[k-1].v == v {
+		c.idx[k-1].n += n
+		return
+	}
+	c.idx = append(c.idx, run{v: v, n: n})
 }
 
 // appendPlain appends the segment's values to the page PLAIN and adds
@@ -314,6 +328,21 @@ func (c *colEnc) flushPage(w *pageWriter) {
 		}
 		body = w.hy.finish()
 		c.dictPages++
+	case encSplitPage:
+		// The k-th bytes of all the values, then the (k+1)-th: the
+		// exponents and high mantissa bytes of similar numbers line up
+		// for the codec.
+		enc = encSplit
+		n := len(c.plain) / 8
+		body = slices.Grow(body, len(c.plain))
+		planes := body[len(body) : len(body)+len(c.plain)]
+		for i := 0; i < n; i++ {
+			v := c.plain[8*i : 8*i+8 : 8*i+8]
+			planes[i], planes[n+i], planes[2*n+i], planes[3*n+i] = v[0], v[1], v[2], v[3]
+			planes[4*n+i], planes[5*n+i], planes[6*n+i], planes[7*n+i] = v[4], v[5], v[6], v[7]
+		}
+		body = body[:len(body)+len(c.plain)]
+		c.splitPage++
 	default:
 		if c.kind == reports.KindBool {
 			body = appendBits(body, c.bools)
@@ -343,6 +372,9 @@ func appendBits(b []byte, v []byte) []byte {
 // dictionaryPage returns the chunk's dictionary page (PLAIN values), or
 // nil, and adds the dictionary's values to the statistics.
 func (c *colEnc) dictionaryPage(w *pageWriter, dst []byte) ([]byte, int64) {
+	if c.dictPages == 0 {
+		return dst, 0 // every page went PLAIN
+	}
 	body := w.body[:0]
 	switch {
 	case len(c.numVals) > 0:
@@ -384,11 +416,11 @@ func (c *colEnc) dictionaryPage(w *pageWriter, dst []byte) ([]byte, int64) {
 
 // resetChunk empties the chunk's state for the next row group.
 func (c *colEnc) resetChunk() {
-	clear(c.numDict)
 	clear(c.strDict)
 	clear(c.strVals)
 	c.numVals, c.strVals, c.dictBytes, c.dictOff = c.numVals[:0], c.strVals[:0], 0, false
-	c.chunk, c.chunkRaw, c.dictPages, c.plainPage, c.rows, c.nulls = c.chunk[:0], 0, 0, 0, 0, 0
+	c.chunk, c.chunkRaw, c.rows, c.nulls = c.chunk[:0], 0, 0, 0
+	c.dictPages, c.plainPage, c.splitPage = 0, 0, 0
 	c.stats = metadata.NewStatistics(c.descr, nil)
 }
 
@@ -404,7 +436,27 @@ func (c *colEnc) encodingStats(hasDict bool) metadata.EncodingStats {
 	if c.plainPage > 0 {
 		st.DataEncodingStats[pq.Encodings.Plain] = c.plainPage
 	}
+	if c.splitPage > 0 {
+		st.DataEncodingStats[pq.Encodings.ByteStreamSplit] = c.splitPage
+	}
 	return st
+}
+
+// setEncodings replaces the chunk's list of encodings, which arrow-go
+// derives from writer properties, with the ones its pages use.
+func (c *colEnc) setEncodings(b *metadata.ColumnChunkMetaDataBuilder, hasDict bool) {
+	m := b.Contents().MetaData
+	m.Encodings = m.Encodings[:0]
+	if hasDict {
+		m.Encodings = append(m.Encodings, encPlain, encRLEDict) // the dictionary page, its indices
+	}
+	m.Encodings = append(m.Encodings, encRLE) // definition levels
+	if c.plainPage > 0 && !hasDict {
+		m.Encodings = append(m.Encodings, encPlain)
+	}
+	if c.splitPage > 0 {
+		m.Encodings = append(m.Encodings, encSplit)
+	}
 }
 
 // sortEncodingStats orders a chunk's encoding statistics, which arrow-go

@@ -10,6 +10,7 @@ const (
 	encPlain   = 0 // Encoding PLAIN
 	encRLE     = 3 // Encoding RLE (definition levels)
 	encRLEDict = 8 // Encoding RLE_DICTIONARY (dictionary indices)
+	encSplit   = 9 // Encoding BYTE_STREAM_SPLIT (floats)
 )
 
 // Thrift compact protocol field types.
