@@ -2,7 +2,8 @@ package parquet
 
 import "encoding/binary"
 
-// Parquet format constants (parquet-format's parquet.thrift).
+// Parquet format constants (parquet-format's parquet.thrift): page types
+// and encodings.
 const (
 	pageData       = 0 // PageType DATA_PAGE
 	pageDictionary = 2 // PageType DICTIONARY_PAGE
@@ -12,53 +13,6 @@ const (
 	encRLEDict = 8 // Encoding RLE_DICTIONARY (dictionary indices)
 	encSplit   = 9 // Encoding BYTE_STREAM_SPLIT (floats)
 )
-
-// Thrift compact protocol field types.
-const (
-	thriftI32    = 5
-	thriftStruct = 12
-)
-
-// appendPageHeader appends a PageHeader in the Thrift compact protocol: a
-// data page (V1, definition levels RLE) of rows rows whose values use enc,
-// or a dictionary page (PLAIN) of rows values.
-func appendPageHeader(b []byte, typ int32, uncompressed, compressed, rows int, enc int32) []byte {
-	b = appendField(b, 1, thriftI32) // type
-	b = appendI32(b, typ)
-	b = appendField(b, 1, thriftI32) // uncompressed_page_size
-	b = appendI32(b, int32(uncompressed))
-	b = appendField(b, 1, thriftI32) // compressed_page_size
-	b = appendI32(b, int32(compressed))
-	if typ == pageDictionary {
-		b = appendField(b, 4, thriftStruct) // 7: dictionary_page_header
-		b = appendField(b, 1, thriftI32)    // num_values
-		b = appendI32(b, int32(rows))
-		b = appendField(b, 1, thriftI32) // encoding
-		b = appendI32(b, encPlain)
-		b = append(b, 0) // end of DictionaryPageHeader
-	} else {
-		b = appendField(b, 2, thriftStruct) // 5: data_page_header
-		b = appendField(b, 1, thriftI32)    // num_values
-		b = appendI32(b, int32(rows))
-		b = appendField(b, 1, thriftI32) // encoding
-		b = appendI32(b, enc)
-		b = appendField(b, 1, thriftI32) // definition_level_encoding
-		b = appendI32(b, encRLE)
-		b = appendField(b, 1, thriftI32) // repetition_level_encoding
-		b = appendI32(b, encRLE)
-		b = append(b, 0) // end of DataPageHeader
-	}
-	return append(b, 0) // end of PageHeader
-}
-
-// appendField appends a compact-protocol field header: the id's distance
-// from the previous field's (1 to 15) and the type.
-func appendField(b []byte, delta, typ byte) []byte { return append(b, delta<<4|typ) }
-
-// appendI32 appends a zigzag varint.
-func appendI32(b []byte, v int32) []byte {
-	return binary.AppendUvarint(b, uint64(uint32(v<<1)^uint32(v>>31)))
-}
 
 // hybrid writes the RLE / bit-packing hybrid encoding of parquet-format's
 // Encodings.md, fed with runs of equal values: a run of 8 or more goes out

@@ -9,7 +9,9 @@ import (
 	"math"
 
 	pq "github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/schema"
 	"github.com/klauspost/compress/zstd"
@@ -117,7 +119,9 @@ type writer[R any] struct {
 }
 
 // pageWriter compresses pages and frames them with their headers; one
-// serves all the columns of a writer.
+// serves all the columns of a writer. The headers are arrow-go's: its
+// page writer (parquet/file) serialises them with its Thrift types, fed
+// pages that are encoded, and compressed, here.
 type pageWriter struct {
 	codec    compress.Codec // nil for CodecNone and zstd
 	zstd     *zstd.Encoder  // for CodecZstd
@@ -126,24 +130,53 @@ type pageWriter struct {
 	body     []byte
 	comp     []byte
 	hy       hybrid
+	sink     tellBuffer
+	pager    file.PageWriter
+	err      error // the first error of the page writer
 }
 
-// page appends the page of body (uncompressed, rows rows or dictionary
-// values) to dst, compressed, and adds its uncompressed size to raw.
+// pagerTotals is the part of arrow-go's page writer that counts the bytes
+// written, headers included, before compression.
+type pagerTotals interface{ TotalUncompressedSize() int64 }
+
+// tellBuffer is the page writer's sink: bytes appended to a slice.
+type tellBuffer struct{ b []byte }
+
+func (t *tellBuffer) Write(p []byte) (int, error) { t.b = append(t.b, p...); return len(p), nil }
+func (t *tellBuffer) Tell() int64                 { return int64(len(t.b)) }
+
+// page appends the page of body (uncompressed; rows rows, or dictionary
+// values) to dst, compressed, and adds its uncompressed size, header
+// included, to raw.
 func (p *pageWriter) page(dst []byte, raw int64, typ int32, body []byte, rows int, enc int32) ([]byte, int64) {
-	data := body
-	switch {
-	case p.zstd != nil:
-		p.comp = p.zstd.EncodeAll(body, p.comp[:0])
-		data = p.comp
-	case p.codec != nil:
-		p.comp = p.codec.EncodeLevel(p.comp[:0], body, p.level)
-		data = p.comp
+	p.sink.b = dst
+	before := p.pager.(pagerTotals).TotalUncompressedSize()
+	var err error
+	if typ == pageDictionary {
+		// arrow-go compresses dictionary pages itself (a few KiB a chunk).
+		dp := file.NewDictionaryPage(memory.NewBufferBytes(body), int32(rows), pq.Encodings.Plain)
+		_, err = p.pager.WriteDictionaryPage(dp)
+		dp.Release()
+	} else {
+		data := body
+		switch {
+		case p.zstd != nil:
+			p.comp = p.zstd.EncodeAll(body, p.comp[:0])
+			data = p.comp
+		case p.codec != nil:
+			p.comp = p.codec.EncodeLevel(p.comp[:0], body, p.level)
+			data = p.comp
+		}
+		dp := file.NewDataPageV1(memory.NewBufferBytes(data), int32(rows), pq.Encoding(enc), pq.Encodings.RLE, pq.Encodings.RLE, int32(len(body)))
+		_, err = p.pager.WriteDataPage(dp)
+		dp.Release()
 	}
-	start := len(dst)
-	dst = appendPageHeader(dst, typ, len(body), len(data), rows, enc)
-	raw += int64(len(dst)-start) + int64(len(body))
-	return append(dst, data...), raw
+	raw += p.pager.(pagerTotals).TotalUncompressedSize() - before
+	dst, p.sink.b = p.sink.b, nil
+	if err != nil && p.err == nil {
+		p.err = fmt.Errorf("write parquet page: %w", err)
+	}
+	return dst, raw
 }
 
 // noCloser hides Close from the Parquet writer, which closes sinks that have
@@ -240,7 +273,12 @@ func newWriter[R any](sc reports.Schema[R], opts Options) (*writer[R], error) {
 			return nil, fmt.Errorf("parquet codec %v: %w", opts.Codec, err)
 		}
 	}
-	return &writer[R]{schema: sc, opts: opts, cols: cols, sch: sch, props: pq.NewWriterProperties(props...), meta: meta, pw: pw}, nil
+	w := &writer[R]{schema: sc, opts: opts, cols: cols, sch: sch, props: pq.NewWriterProperties(props...), meta: meta, pw: pw}
+	// The page writer writes to w.pw.sink: made once w is where it stays.
+	if w.pw.pager, err = file.NewPageWriter(&w.pw.sink, opts.Codec.compression(), opts.CompressionLevel, nil, 0, 0, memory.DefaultAllocator, false, nil, nil); err != nil {
+		return nil, fmt.Errorf("parquet page writer: %w", err)
+	}
+	return w, nil
 }
 
 // begin starts a new file on sink whose first row is row number first of
@@ -448,6 +486,9 @@ func (w *writer[R]) flush() error {
 	for i := range w.cols {
 		w.cols[i].endSegment(&w.pw, &w.dicts, n)
 	}
+	if w.pw.err != nil {
+		return w.pw.err
+	}
 	w.rows += int64(n)
 	w.n = 0
 	if w.rgRows >= w.opts.MaxRowGroupLength || (w.opts.MaxRowGroupBytes > 0 && w.groupBytes() >= w.opts.MaxRowGroupBytes) {
@@ -472,6 +513,9 @@ func (w *writer[R]) endGroup() error {
 		c.flushPage(&w.pw)
 		dict, dictRaw := c.dictionaryPage(&w.pw, w.dictBuf[:0])
 		w.dictBuf = dict
+		if w.pw.err != nil {
+			return w.pw.err
+		}
 		info := metadata.ChunkMetaInfo{NumValues: c.rows, IndexPageOffset: -1, DataPageOffset: w.pos,
 			CompressedSize: int64(len(dict) + len(c.chunk)), UncompressedSize: dictRaw + c.chunkRaw}
 		if len(dict) > 0 {
