@@ -104,7 +104,7 @@ func (w *writer[R]) WriteBlock(b []byte) error {
 	if w.closed {
 		return errors.New("parquet: write after close")
 	}
-	if w.blocks == nil && (w.rows > 0 || w.n > 0 || w.rgw != nil) {
+	if w.blocks == nil && (w.rows > 0 || w.n > 0 || w.rgRows > 0 || w.groups > 0) {
 		return errors.New("parquet: WriteBlock after Write")
 	}
 	meta, body, err := splitFile(b)
@@ -158,13 +158,7 @@ func (w *writer[R]) WriteBlock(b []byte) error {
 
 // closeBlocks writes the joined footer.
 func (w *writer[R]) closeBlocks() error {
-	n, err := w.blocks.meta.WriteTo(w.out, nil)
-	if err == nil {
-		var tail [8]byte
-		binary.LittleEndian.PutUint32(tail[:4], uint32(n))
-		copy(tail[4:], magic)
-		_, err = w.out.Write(tail[:])
-	}
+	err := writeFooter(w.out, w.blocks.meta)
 	if err == nil {
 		err = w.out.Flush()
 	}

@@ -1,29 +1,32 @@
 // Package parquet writes rows described by a reports.Schema to an Apache
-// Parquet file through arrow-go's low-level parquet/file column writers:
-// zstd-compressed by default (Options.Codec: snappy, lz4raw or none),
-// row groups of MaxRowGroupLength rows (about 1 M) or MaxRowGroupBytes
-// compressed bytes (16 MiB), whichever comes first, dictionary encoding
-// only on the schema's Dict columns, signed integers and standard logical
-// types only (DuckDB, polars and pandas read it from the Parquet schema
-// alone, so no ARROW:schema is stored), nullable columns OPTIONAL and the
-// rest REQUIRED, min/max/null-count statistics on every column chunk, and
-// the schema metadata stored as file key-value metadata.
+// Parquet file: zstd-compressed by default (Options.Codec: snappy, lz4raw
+// or none), row groups of MaxRowGroupLength rows (about 1 M) or
+// MaxRowGroupBytes compressed bytes (16 MiB), whichever comes first, signed
+// integers and standard logical types only (DuckDB, polars and pandas read
+// it from the Parquet schema alone, so no ARROW:schema is stored), nullable
+// columns OPTIONAL and the rest REQUIRED, min/max/null-count statistics on
+// every column chunk, and the schema metadata stored as file key-value
+// metadata.
 //
-// Rows are copied into reused column vectors (no allocation per row), a
-// column at a time over a few hundred rows, nulls as definition levels and
-// the present values only, which is what the typed column writers'
-// WriteBatch takes; each batch of BatchRows rows goes to the buffered row
-// group's column writers. A Dict column is kept for the whole row group as
-// int32 indices into a dictionary built as values appear (a row repeating
-// the value before costs a string comparison); when the row group ends the
-// dictionary goes to the column's encoder once (PutDictionary) and the
-// indices follow (WriteDictIndices), so no value is hashed by the encoder.
-// A dictionary of more than 16 Ki values or 1 MiB is handed over early and
-// the rest of the row group goes as strings.
+// The pages are encoded here, straight from the rows; arrow-go builds and
+// serialises the footer (parquet/metadata) and compresses with snappy and
+// lz4raw (parquet/compress), klauspost/compress with zstd. Rows are copied
+// a column at a time over a few hundred rows into reused segment vectors
+// (no allocation per row): one definition level a row, the present values
+// only. At the end of each segment (BatchRows rows) every column picks the
+// encoding of its values: runs of dictionary indices (RLE_DICTIONARY,
+// RLE / bit-packed) when values repeat — always for Dict columns, for
+// other columns while the segment adds few new values to the row group's
+// dictionary, looked up once a run in a hash table shared by the numeric
+// columns — else BYTE_STREAM_SPLIT for floats and PLAIN for the rest. A
+// chunk whose dictionary stops paying or outgrows its bounds writes PLAIN
+// (or byte-split) pages from there on. Definition levels are RLE-encoded
+// from their runs. Statistics are kept per segment (min/max of the PLAIN
+// values) and from the dictionary, never per value.
 //
-// Only the current row group, compressed, is held in memory (plus a Dict
-// column's indices), which is why its size is bounded in bytes as well as
-// rows: memory stays flat however many rows are written. For sweeps, each
-// worker encodes whole blocks (NewBlockEncoder: a one-row-group file) and
-// one goroutine appends them (WriteBlock), shifting their footer entries.
+// Only the current row group, compressed, is held in memory, which is why
+// its size is bounded in bytes as well as rows: memory stays flat however
+// many rows are written. For sweeps, each worker encodes whole blocks
+// (NewBlockEncoder: a one-row-group file) and one goroutine appends them
+// (WriteBlock), shifting their footer entries.
 package parquet
