@@ -84,6 +84,13 @@ type StepModel struct {
 	Engines []EngineRow `json:"engines"`
 	// DefaultVLLMVersion is the release line assumed when none is given.
 	DefaultVLLMVersion string `json:"default_vllm_version"`
+	// UntunedGEMMScale is the share of the fitted GEMM rates (prefill and
+	// batched decode) that a ROCm build running its GEMMs on the library's
+	// default heuristics, without tuning (PyTorch TunableOp or tuned
+	// hipBLASLt solutions), reaches. The planner estimates tuned
+	// deployments and does not read it; the fit reads measurements that
+	// state an untuned build with it (0 = not fitted).
+	UntunedGEMMScale float64 `json:"untuned_gemm_scale,omitempty"`
 }
 
 // ClassRow is the efficiency and overhead of one GPU class.
@@ -172,6 +179,11 @@ func (s *StepModel) validate() error {
 		nonneg("allreduce_tp_exponent", s.AllReduceTPExponent)} {
 		if e != nil {
 			return e
+		}
+	}
+	if s.UntunedGEMMScale != 0 {
+		if err := unit("untuned_gemm_scale", s.UntunedGEMMScale); err != nil {
+			return err
 		}
 	}
 	if !(s.NCCLFactor >= 1 && s.NCCLFactor < 100) {
@@ -746,4 +758,15 @@ func (e *StepEval) Step(decode int, ctx, prefill, promptLen float64) float64 {
 			sp.allReduceLatency(a, c, b+prefill) - sp.allReduceLatency(a, c, b))
 	}
 	return t.Total + pf + a.kvPerTok*prefill*share/c.bwKV
+}
+
+// Terms returns the terms of one decode step of decode sequences at a mean
+// context of ctx tokens with no prefill riding along: what Step(decode,
+// ctx, 0, 0) adds up (the fit's per-point residual table reads them).
+func (e *StepEval) Terms(decode int, ctx float64) StepTerms {
+	var t StepTerms
+	if decode >= 1 {
+		e.sp.decodeStep(&t, &e.c, &e.a, decode, ctx)
+	}
+	return t
 }
