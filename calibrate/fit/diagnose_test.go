@@ -84,3 +84,68 @@ func TestDiagnoseAddsUpToThePrediction(t *testing.T) {
 		}
 	})
 }
+
+func TestDatedVersion(t *testing.T) {
+	for _, tc := range []struct {
+		name, cell, source, want string
+	}{
+		{"a version is kept", "0.6.3.dev116+g151ef4ef (ROCm 6.1)", "blog 2024-10-09", ""},
+		{"a range is a version", "not pinned (pip install vllm, mid-2024; ~0.4-0.5)", "", ""},
+		{"no date: the default line", "not stated", "mushfiqrahman.dev/?p=1668", ""},
+		{"the source's day beats the cell's month", "not stated (Aug 2024)", "arc53 issue #6 (2024-08-19, KMouratidis)", "0.5.4"},
+		{"the cell's day", "not stated (blog post dated 2024-10-10)", "blogs.oracle.com", "0.6.2"},
+		{"a month alone is its last day", "not stated (Aug 2024)", "", "0.5.5"},
+		{"before the first release line tabled", "not stated (2023-11-02)", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := datedVersion(tc.cell, tc.source)
+			v, _ := planner.ParseVLLMVersion(got)
+			w, _ := planner.ParseVLLMVersion(tc.want)
+			if (got == "") != (tc.want == "") || v != w {
+				t.Errorf("datedVersion(%q, %q) = %q; want version %q", tc.cell, tc.source, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestUntunedSetup(t *testing.T) {
+	for _, tc := range []struct {
+		notes string
+		want  bool
+	}{
+		{"medium-high (raw benchmark_serving output; untuned default config)", true},
+		{"high (paper data CSV) ; suspiciously low vs H100 - likely untuned ROCm build", false},
+		{"high", false},
+	} {
+		if got := statesUntuned(tc.notes); got != tc.want {
+			t.Errorf("statesUntuned(%q) = %v; want %v", tc.notes, got, tc.want)
+		}
+	}
+	set, err := baselines.Embedded("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &set.Baselines
+	g, err := planner.LookupGPU("MI300X")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Point{GPU: g, UntunedGEMMs: true}
+	u := setupBaselines(b, &p)
+	cls := planner.ClassOf(&g)
+	f := b.Step.UntunedGEMMScale
+	if !(f > 0 && f < 1) {
+		t.Fatalf("default set's untuned_gemm_scale %v; want in (0, 1)", f)
+	}
+	// The class's GEMM shares scale by f; the caller's set is untouched.
+	if got, want := u.Step.Classes[cls].ComputeEfficiency, b.Step.Classes[cls].ComputeEfficiency*f; got != want {
+		t.Errorf("untuned compute efficiency %v; want %v", got, want)
+	}
+	if u == b || b.Step.Classes[cls].ComputeEfficiency == u.Step.Classes[cls].ComputeEfficiency {
+		t.Error("setupBaselines changed the caller's baselines or returned them")
+	}
+	p.UntunedGEMMs = false
+	if setupBaselines(b, &p) != b {
+		t.Error("a tuned point's baselines were copied")
+	}
+}
