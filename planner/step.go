@@ -139,6 +139,12 @@ type EngineRow struct {
 	// ranks (a tensor broadcast in the V0 engines, a shared-memory message
 	// queue later) before the GPUs can start (µs).
 	TPWorkerUs float64 `json:"tp_worker_us,omitempty"`
+	// APIPerSeqUs is the host cost per running sequence per step of the
+	// OpenAI API server's output path (asyncio streams, detokenising and
+	// serialising each request's new token) where the server runs in the
+	// engine's process, beyond per_seq_us; offline runs (the LLM class) do
+	// not pay it (µs).
+	APIPerSeqUs float64 `json:"api_per_seq_us,omitempty"`
 	// CUDAGraphs and CustomAllReduce say which features apply.
 	CUDAGraphs      bool `json:"cuda_graphs"`
 	CustomAllReduce bool `json:"custom_allreduce"`
@@ -264,6 +270,9 @@ func (s *StepModel) validate() error {
 			return err
 		}
 		if err := nonneg(fmt.Sprintf("engines[%d].tp_worker_us", i), e.TPWorkerUs); err != nil {
+			return err
+		}
+		if err := nonneg(fmt.Sprintf("engines[%d].api_per_seq_us", i), e.APIPerSeqUs); err != nil {
 			return err
 		}
 	}
@@ -577,6 +586,7 @@ type stepArgs struct {
 	ic         int
 	eng        *EngineRow
 	eager      bool
+	offline    bool    // the LLM class, without the API server's per-sequence cost
 	kvPerTok   float64 // bytes per token per GPU
 	prompt     int
 	gen        int
@@ -610,6 +620,9 @@ func (sp *stepPrep) decodeStep(t *StepTerms, c *stepConsts, a *stepArgs, B int, 
 	b := float64(B)
 	t.Batch = B
 	t.Host = a.eng.HostMs*1e-3 + b*a.eng.PerSeqUs*1e-6 + float64(a.tp-1)*a.eng.TPWorkerUs*1e-6
+	if !a.offline {
+		t.Host += b * a.eng.APIPerSeqUs * 1e-6
+	}
 	t.Layers = c.layerS * share
 	if a.eager || !a.eng.CUDAGraphs {
 		t.Layers += c.eagerS * share

@@ -175,6 +175,9 @@ func identifiedStep(b *planner.Baselines, pts []Point) []param {
 		if engLoad[i] {
 			ps = append(ps, engineParam(s, i, "per_seq_us", func(e *planner.EngineRow) *float64 { return &e.PerSeqUs }))
 		}
+		if engLoad[i] && s.Engines[i].APIPerSeqUs > 0 {
+			ps = append(ps, engineParam(s, i, "api_per_seq_us", func(e *planner.EngineRow) *float64 { return &e.APIPerSeqUs }))
+		}
 		if engTP[i] && s.Engines[i].TPWorkerUs > 0 {
 			ps = append(ps, engineParam(s, i, "tp_worker_us", func(e *planner.EngineRow) *float64 { return &e.TPWorkerUs }))
 		}
@@ -295,6 +298,7 @@ func roundStep(s *planner.StepModel, n int) {
 		r(&s.Engines[i].HostMs)
 		r(&s.Engines[i].PerSeqUs)
 		r(&s.Engines[i].TPWorkerUs)
+		r(&s.Engines[i].APIPerSeqUs)
 	}
 }
 

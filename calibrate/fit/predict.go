@@ -68,7 +68,7 @@ func replayPoint(b *planner.Baselines, prep *planner.Prepared, p *Point, res *pl
 		return Prediction{}, false
 	}
 	ev, ok := prep.NewStepEval(planner.StepPoint{TP: p.TP, Interconnect: p.Interconnect, Quantization: p.Quantization,
-		KVCacheDtype: p.KVCacheDtype, VLLMVersion: p.VLLMVersion, EnforceEager: p.EnforceEager, LayerShare: 1})
+		KVCacheDtype: p.KVCacheDtype, VLLMVersion: p.VLLMVersion, EnforceEager: p.EnforceEager, Offline: p.Run.Offline, LayerShare: 1})
 	if !ok {
 		return Prediction{}, false
 	}
@@ -174,7 +174,7 @@ func Diagnose(b *planner.Baselines, p *Point) Diagnosis {
 	b = setupBaselines(b, p)
 	prep := planner.Prepare(b, p.Model, p.GPU, planner.DefaultPolicy)
 	ev, ok := prep.NewStepEval(planner.StepPoint{TP: p.TP, Interconnect: p.Interconnect, Quantization: p.Quantization,
-		KVCacheDtype: p.KVCacheDtype, VLLMVersion: p.VLLMVersion, EnforceEager: p.EnforceEager, LayerShare: 1})
+		KVCacheDtype: p.KVCacheDtype, VLLMVersion: p.VLLMVersion, EnforceEager: p.EnforceEager, Offline: p.Run.Offline, LayerShare: 1})
 	if !ok {
 		return Diagnosis{}
 	}
