@@ -51,7 +51,7 @@ var DefaultSet = Preset{
 		"rows whose notes state an untuned ROCm GEMM setup (dstack: 'untuned default config'; a guess such as 'likely untuned' is not a statement) run the GPU class's GEMM shares × step.untuned_gemm_scale; the planner estimates tuned deployments and never applies it",
 		"offline rows (LLM class: benchmark_latency/benchmark_throughput, LLM.generate) do not pay the API server's per-sequence host cost (engines' api_per_seq_us)",
 		"per-point table: each held-out point's step terms (ms) at its decode step's batch (1 single stream; the replayed run's time-weighted mean under load) from the fold that did not see its source, and the share of the run's time prefill took",
-		"GPTQ-Int8 rows are int8 (8-bit weights), not gptq (the 4-bit format)",
+		"GPTQ-Int8 rows are gptq-int8 (8-bit weights with group scales, 1.05 bytes/param, 16-bit activations), neither gptq (the 4-bit format) nor w8a8 int8",
 		"GH200 rows are skipped: the GPU is not in the catalog",
 		"date: the latest date the published data carry, so regeneration is reproducible",
 	},
