@@ -91,6 +91,18 @@ type StepModel struct {
 	// deployments and does not read it; the fit reads measurements that
 	// state an untuned build with it (0 = not fitted).
 	UntunedGEMMScale float64 `json:"untuned_gemm_scale,omitempty"`
+	// MarlinSM90GEMMScale is the share of the dense bf16 tensor rate that
+	// Marlin's kernels reach on NVIDIA compute capability ≥ 9.0: they issue
+	// Ampere's mma.sync, which reaches about 2/3 of Hopper's wgmma peak
+	// (FlashAttention-3, arXiv:2407.08608, §2.2). vLLM runs AWQ checkpoints
+	// through Marlin there (awq_marlin.py's apply_awq_marlin_linear); GPTQ
+	// and w4a16 pick Machete, a wgmma kernel, first on compute capability
+	// 9.0 (quantization/kernels/mixed_precision/__init__.py), and FP8 runs
+	// W8A8 (vllm/model_executor/layers/quantization/, v0.6–v0.11). A prior
+	// constant, not fitted: one source measures AWQ on Hopper under load.
+	// It scales the compute-bound part (prefill and batched decode GEMMs);
+	// 0 = 1.
+	MarlinSM90GEMMScale float64 `json:"marlin_sm90_gemm_scale,omitempty"`
 }
 
 // ClassRow is the efficiency and overhead of one GPU class.
@@ -189,6 +201,11 @@ func (s *StepModel) validate() error {
 	}
 	if s.UntunedGEMMScale != 0 {
 		if err := unit("untuned_gemm_scale", s.UntunedGEMMScale); err != nil {
+			return err
+		}
+	}
+	if s.MarlinSM90GEMMScale != 0 {
+		if err := unit("marlin_sm90_gemm_scale", s.MarlinSM90GEMMScale); err != nil {
 			return err
 		}
 	}
@@ -363,6 +380,9 @@ func ClassOf(g *GPU) string {
 // baselines' row of the format's speed class.
 type quantProps struct {
 	bytesPerParam float64
+	// marlin: vLLM runs the format's GEMMs in Marlin kernels on Hopper
+	// and later NVIDIA parts (StepModel.MarlinSM90GEMMScale).
+	marlin bool
 	QuantRow
 }
 
@@ -371,10 +391,26 @@ type quantProps struct {
 // bf16 rate and bf16 efficiency.
 func (s *StepModel) quantRow(q string) quantProps {
 	bpp := BytesPerParam("auto", q)
+	mar := marlinOnSM90(q)
 	if r, ok := s.Quantizations[SpeedClass(q)]; ok {
-		return quantProps{bpp, r}
+		return quantProps{bpp, mar, r}
 	}
-	return quantProps{bpp, QuantRow{TensorRate: RateBF16, BWScale: 1}}
+	return quantProps{bpp, mar, QuantRow{TensorRate: RateBF16, BWScale: 1}}
+}
+
+// marlinOnSM90 says vLLM runs a format's GEMMs in Marlin kernels on NVIDIA
+// compute capability ≥ 9.0: AWQ (awq_marlin); GPTQ and w4a16 choose
+// Machete there, FP8 runs W8A8, the others their own kernels.
+func marlinOnSM90(q string) bool {
+	if f, ok := LookupQuant(q); ok {
+		q = f.Name
+	}
+	return q == QuantAWQ
+}
+
+// marlinSM90 says the format runs Marlin kernels on g at mma.sync's rate.
+func (qr quantProps) marlinSM90(g *GPU) bool {
+	return qr.marlin && (g.Vendor == "NVIDIA" || g.Vendor == "") && g.CC() >= 9.0
 }
 
 // tensorRate is the dense TFLOPS a quantization's GEMMs run at on g.
@@ -536,6 +572,9 @@ func stepConstsFor(s *StepModel, m *ModelConfig, g *GPU, cls *ClassRow, scale GP
 	c.wTerm = w0 / c.bw * math.Pow(c.wBytes/w0, s.SizeExponent)
 	c.bwKV = g.MemBWGBs * 1e9 * s.KVEfficiency
 	rate := tensorRate(g, qr.TensorRate) * 1e12
+	if s.MarlinSM90GEMMScale > 0 && qr.marlinSM90(g) {
+		rate *= s.MarlinSM90GEMMScale
+	}
 	c.flopsPF = rate * cls.ComputeEfficiency * scale.ComputeScale
 	decEff := s.DecodeComputeEfficiency
 	if cls.DecodeComputeEfficiency > 0 {
