@@ -431,11 +431,22 @@ func tensorRate(g *GPU, rate string) float64 {
 	return g.MemBWGBs * 0.2 // 200 FLOP/byte when only bandwidth is known
 }
 
-// linkGBs is the per-direction bandwidth of the link all-reduce uses.
+// linkGBs is the per-direction bandwidth of the link all-reduce uses. PCIe
+// without peer access (GPU.PCIePeerAccess) is host-staged: NCCL's shared-
+// memory transport copies each chunk GPU → host buffer → GPU, so every byte
+// crosses PCIe twice and the link carries half its peer-to-peer rate.
 func (s *StepModel) linkGBs(g *GPU, ic string) float64 {
 	if ic == InterconnectNVLink && g.ScaleUpBWGBs > 0 {
 		return g.ScaleUpBWGBs / 2
 	}
+	if ic == InterconnectPCIe && !g.PCIePeerAccess() {
+		return s.pcieGBs(g) / 2
+	}
+	return s.pcieGBs(g)
+}
+
+// pcieGBs is the per-direction bandwidth of g's PCIe generation.
+func (s *StepModel) pcieGBs(g *GPU) float64 {
 	gen := strings.TrimPrefix(strings.ToLower(g.PCIeGen), "gen")
 	if i := strings.IndexAny(gen, ". "); i > 0 {
 		gen = gen[:i]
