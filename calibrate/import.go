@@ -287,9 +287,10 @@ func normalizeVersion(s string) string {
 }
 
 // parseDtypeQuant maps a dtype/quantization description to a quantization
-// (none, awq, gptq, int8, fp8) and a KV-cache dtype (fp8 when stated, else
-// auto). GPTQ with 8-bit weights ("GPTQ-Int8") is int8: the planner's gptq
-// is the 4-bit format.
+// (none, awq, gptq, gptq-int8, int8, fp8) and a KV-cache dtype (fp8 when
+// stated, else auto). GPTQ with 8-bit weights ("GPTQ-Int8") is the planner's
+// gptq-int8: 8-bit weights with their group scales (1.05 bytes/param) and
+// 16-bit activations, not w8a8 int8 (the planner's gptq is the 4-bit format).
 func parseDtypeQuant(s string) (quant, kv string) {
 	l := strings.ToLower(s)
 	kv = "auto"
@@ -298,8 +299,8 @@ func parseDtypeQuant(s string) (quant, kv string) {
 	}
 	switch {
 	case strings.Contains(l, "gptq") && (strings.Contains(l, "int8") || strings.Contains(l, "8bit") || strings.Contains(l, "8-bit")):
-		// GPTQ-Int8 stores 8-bit weights: one byte per parameter, like int8.
-		quant = "int8"
+		// GPTQ-Int8 stores 8-bit weights and scales; activations stay 16-bit.
+		quant = "gptq-int8"
 	case strings.Contains(l, "awq"):
 		quant = "awq"
 	case strings.Contains(l, "gptq"):

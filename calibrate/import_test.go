@@ -152,7 +152,7 @@ func TestNormalizers(t *testing.T) {
 		}
 	}
 	quant := []struct{ in, q, kv string }{
-		{"FP16", "none", "auto"}, {"AWQ (int4)", "awq", "auto"}, {"GPTQ-Int8", "int8", "auto"}, {"GPTQ-Int4", "gptq", "auto"},
+		{"FP16", "none", "auto"}, {"AWQ (int4)", "awq", "auto"}, {"GPTQ-Int8", "gptq-int8", "auto"}, {"GPTQ-Int4", "gptq", "auto"},
 		{"FP8 (Quark w_fp8_a_fp8_o_fp8) + FP8 KV", "fp8", "fp8"}, {"not stated", "none", "auto"},
 	}
 	for _, c := range quant {

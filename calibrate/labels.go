@@ -21,7 +21,7 @@ func QuantizationHint(names ...string) string {
 		case strings.Contains(l, "awq"):
 			return "awq"
 		case strings.Contains(l, "gptq") && (strings.Contains(l, "int8") || strings.Contains(l, "8bit")):
-			return "int8"
+			return "gptq-int8" // 8-bit weights, 16-bit activations
 		case strings.Contains(l, "gptq"):
 			return "gptq"
 		case strings.Contains(l, "fp8"):

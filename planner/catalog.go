@@ -76,6 +76,26 @@ func (g *GPU) SupportsFP8() bool {
 	return g.FP8TFLOPS > 0
 }
 
+// PCIePeerAccess says GPUs of this model in one server reach each other's
+// memory over PCIe (CUDA peer-to-peer). GeForce cards do not (NCCL's
+// maintainer in NVIDIA/nccl-tests#287, 2025-02-20), nor do the cloud A10G
+// and L4 (vllm-project/vllm PR #2192, 2024-01-27: "CUDA P2P access is not
+// possible for these GPUs in cloud environments"; AWS g6 in
+// llm-d-incubation/llm-d-infra PR #181); without it vLLM's custom
+// all-reduce turns itself off (vllm/distributed/device_communicators/
+// custom_all_reduce.py, v0.4–v0.11) and NCCL stages every transfer through
+// host memory.
+func (g *GPU) PCIePeerAccess() bool {
+	if g.Consumer {
+		return false
+	}
+	switch strings.ToLower(g.Name) {
+	case "a10g", "l4":
+		return false
+	}
+	return true
+}
+
 // DefaultInterconnect is the link a multi-GPU server of this model usually
 // has: nvlink for SXM/OAM/NVL72 parts with a full scale-up fabric, pcie for
 // cards, unknown for custom GPUs.

@@ -151,6 +151,9 @@ type StepPoint struct {
 	KVCacheDtype string // "" = auto
 	VLLMVersion  string
 	EnforceEager bool
+	// Offline says the engine runs as the LLM class, without the API
+	// server's per-sequence output cost (engines' api_per_seq_us).
+	Offline bool
 	// LayerShare is the share of the model's layers the stage runs (1 = all;
 	// 1/PP for one of PP pipeline stages).
 	LayerShare float64
@@ -216,6 +219,6 @@ func (p *Prepared) stepInputs(sp *StepPoint) (stepConsts, stepArgs, bool) {
 		share = 1
 	}
 	eng := p.engine(sp.VLLMVersion)
-	a := stepArgs{tp: tp, ic: ici, eng: eng, eager: sp.EnforceEager, kvPerTok: p.model.KVBytesPerToken(KVBytesPerElem(kvd, "auto"), tp), layerShare: share}
+	a := stepArgs{tp: tp, ic: ici, eng: eng, eager: sp.EnforceEager, offline: sp.Offline, kvPerTok: p.model.KVBytesPerToken(KVBytesPerElem(kvd, "auto"), tp), layerShare: share}
 	return c, a, true
 }

@@ -91,8 +91,14 @@ func stepAssumptions(b *Baselines, p *Prepared, pt *Point, r *Result) []string {
 	} else {
 		a = append(a, fmt.Sprintf("below the bandwidth roofline %.0f tok/s", r.Perf.RooflineTokS))
 	}
+	qr := s.quantRow(resolvedQuant(pt.Quantization, p.autoQuant))
+	pfShare, kernels := cls.ComputeEfficiency*sc.ComputeScale, ""
+	if s.MarlinSM90GEMMScale > 0 && qr.marlinSM90(g) {
+		pfShare *= s.MarlinSM90GEMMScale
+		kernels = fmt.Sprintf(" (Marlin's mma.sync on compute capability ≥ 9.0 × %.3f)", s.MarlinSM90GEMMScale)
+	}
 	a = append(a,
-		fmt.Sprintf("prefill of %d prompt tokens = %s (%.0f tok/s) in chunks of %d: FLOPs at %.0f%% of the %s tensor rate, plus per-chunk fixed costs and all-reduce", max(pt.PromptTokens, 1), ms(r.PrefillS), r.Perf.PrefillTokS, r.MaxNumBatchedTokens, 100*cls.ComputeEfficiency*sc.ComputeScale, s.quantRow(resolvedQuant(pt.Quantization, p.autoQuant)).TensorRate),
+		fmt.Sprintf("prefill of %d prompt tokens = %s (%.0f tok/s) in chunks of %d: FLOPs at %.0f%% of the %s tensor rate%s, plus per-chunk fixed costs and all-reduce", max(pt.PromptTokens, 1), ms(r.PrefillS), r.Perf.PrefillTokS, r.MaxNumBatchedTokens, 100*pfShare, qr.TensorRate, kernels),
 		fmt.Sprintf("TTFT = the prefill, without queueing"),
 		fmt.Sprintf("ranges: decode × %.2f … %.2f, prefill × %.2f … %.2f%s", b.DecodeRange[0], b.DecodeRange[1], b.PrefillRange[0], b.PrefillRange[1], coverageNote(b)),
 	)

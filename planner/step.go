@@ -84,6 +84,25 @@ type StepModel struct {
 	Engines []EngineRow `json:"engines"`
 	// DefaultVLLMVersion is the release line assumed when none is given.
 	DefaultVLLMVersion string `json:"default_vllm_version"`
+	// UntunedGEMMScale is the share of the fitted GEMM rates (prefill and
+	// batched decode) that a ROCm build running its GEMMs on the library's
+	// default heuristics, without tuning (PyTorch TunableOp or tuned
+	// hipBLASLt solutions), reaches. The planner estimates tuned
+	// deployments and does not read it; the fit reads measurements that
+	// state an untuned build with it (0 = not fitted).
+	UntunedGEMMScale float64 `json:"untuned_gemm_scale,omitempty"`
+	// MarlinSM90GEMMScale is the share of the dense bf16 tensor rate that
+	// Marlin's kernels reach on NVIDIA compute capability ≥ 9.0: they issue
+	// Ampere's mma.sync, which reaches about 2/3 of Hopper's wgmma peak
+	// (FlashAttention-3, arXiv:2407.08608, §2.2). vLLM runs AWQ checkpoints
+	// through Marlin there (awq_marlin.py's apply_awq_marlin_linear); GPTQ
+	// and w4a16 pick Machete, a wgmma kernel, first on compute capability
+	// 9.0 (quantization/kernels/mixed_precision/__init__.py), and FP8 runs
+	// W8A8 (vllm/model_executor/layers/quantization/, v0.6–v0.11). A prior
+	// constant, not fitted: one source measures AWQ on Hopper under load.
+	// It scales the compute-bound part (prefill and batched decode GEMMs);
+	// 0 = 1.
+	MarlinSM90GEMMScale float64 `json:"marlin_sm90_gemm_scale,omitempty"`
 }
 
 // ClassRow is the efficiency and overhead of one GPU class.
@@ -132,6 +151,12 @@ type EngineRow struct {
 	// ranks (a tensor broadcast in the V0 engines, a shared-memory message
 	// queue later) before the GPUs can start (µs).
 	TPWorkerUs float64 `json:"tp_worker_us,omitempty"`
+	// APIPerSeqUs is the host cost per running sequence per step of the
+	// OpenAI API server's output path (asyncio streams, detokenising and
+	// serialising each request's new token) where the server runs in the
+	// engine's process, beyond per_seq_us; offline runs (the LLM class) do
+	// not pay it (µs).
+	APIPerSeqUs float64 `json:"api_per_seq_us,omitempty"`
 	// CUDAGraphs and CustomAllReduce say which features apply.
 	CUDAGraphs      bool `json:"cuda_graphs"`
 	CustomAllReduce bool `json:"custom_allreduce"`
@@ -172,6 +197,16 @@ func (s *StepModel) validate() error {
 		nonneg("allreduce_tp_exponent", s.AllReduceTPExponent)} {
 		if e != nil {
 			return e
+		}
+	}
+	if s.UntunedGEMMScale != 0 {
+		if err := unit("untuned_gemm_scale", s.UntunedGEMMScale); err != nil {
+			return err
+		}
+	}
+	if s.MarlinSM90GEMMScale != 0 {
+		if err := unit("marlin_sm90_gemm_scale", s.MarlinSM90GEMMScale); err != nil {
+			return err
 		}
 	}
 	if !(s.NCCLFactor >= 1 && s.NCCLFactor < 100) {
@@ -252,6 +287,9 @@ func (s *StepModel) validate() error {
 			return err
 		}
 		if err := nonneg(fmt.Sprintf("engines[%d].tp_worker_us", i), e.TPWorkerUs); err != nil {
+			return err
+		}
+		if err := nonneg(fmt.Sprintf("engines[%d].api_per_seq_us", i), e.APIPerSeqUs); err != nil {
 			return err
 		}
 	}
@@ -342,6 +380,9 @@ func ClassOf(g *GPU) string {
 // baselines' row of the format's speed class.
 type quantProps struct {
 	bytesPerParam float64
+	// marlin: vLLM runs the format's GEMMs in Marlin kernels on Hopper
+	// and later NVIDIA parts (StepModel.MarlinSM90GEMMScale).
+	marlin bool
 	QuantRow
 }
 
@@ -350,10 +391,26 @@ type quantProps struct {
 // bf16 rate and bf16 efficiency.
 func (s *StepModel) quantRow(q string) quantProps {
 	bpp := BytesPerParam("auto", q)
+	mar := marlinOnSM90(q)
 	if r, ok := s.Quantizations[SpeedClass(q)]; ok {
-		return quantProps{bpp, r}
+		return quantProps{bpp, mar, r}
 	}
-	return quantProps{bpp, QuantRow{TensorRate: RateBF16, BWScale: 1}}
+	return quantProps{bpp, mar, QuantRow{TensorRate: RateBF16, BWScale: 1}}
+}
+
+// marlinOnSM90 says vLLM runs a format's GEMMs in Marlin kernels on NVIDIA
+// compute capability ≥ 9.0: AWQ (awq_marlin); GPTQ and w4a16 choose
+// Machete there, FP8 runs W8A8, the others their own kernels.
+func marlinOnSM90(q string) bool {
+	if f, ok := LookupQuant(q); ok {
+		q = f.Name
+	}
+	return q == QuantAWQ
+}
+
+// marlinSM90 says the format runs Marlin kernels on g at mma.sync's rate.
+func (qr quantProps) marlinSM90(g *GPU) bool {
+	return qr.marlin && (g.Vendor == "NVIDIA" || g.Vendor == "") && g.CC() >= 9.0
 }
 
 // tensorRate is the dense TFLOPS a quantization's GEMMs run at on g.
@@ -374,11 +431,22 @@ func tensorRate(g *GPU, rate string) float64 {
 	return g.MemBWGBs * 0.2 // 200 FLOP/byte when only bandwidth is known
 }
 
-// linkGBs is the per-direction bandwidth of the link all-reduce uses.
+// linkGBs is the per-direction bandwidth of the link all-reduce uses. PCIe
+// without peer access (GPU.PCIePeerAccess) is host-staged: NCCL's shared-
+// memory transport copies each chunk GPU → host buffer → GPU, so every byte
+// crosses PCIe twice and the link carries half its peer-to-peer rate.
 func (s *StepModel) linkGBs(g *GPU, ic string) float64 {
 	if ic == InterconnectNVLink && g.ScaleUpBWGBs > 0 {
 		return g.ScaleUpBWGBs / 2
 	}
+	if ic == InterconnectPCIe && !g.PCIePeerAccess() {
+		return s.pcieGBs(g) / 2
+	}
+	return s.pcieGBs(g)
+}
+
+// pcieGBs is the per-direction bandwidth of g's PCIe generation.
+func (s *StepModel) pcieGBs(g *GPU) float64 {
 	gen := strings.TrimPrefix(strings.ToLower(g.PCIeGen), "gen")
 	if i := strings.IndexAny(gen, ". "); i > 0 {
 		gen = gen[:i]
@@ -515,6 +583,9 @@ func stepConstsFor(s *StepModel, m *ModelConfig, g *GPU, cls *ClassRow, scale GP
 	c.wTerm = w0 / c.bw * math.Pow(c.wBytes/w0, s.SizeExponent)
 	c.bwKV = g.MemBWGBs * 1e9 * s.KVEfficiency
 	rate := tensorRate(g, qr.TensorRate) * 1e12
+	if s.MarlinSM90GEMMScale > 0 && qr.marlinSM90(g) {
+		rate *= s.MarlinSM90GEMMScale
+	}
 	c.flopsPF = rate * cls.ComputeEfficiency * scale.ComputeScale
 	decEff := s.DecodeComputeEfficiency
 	if cls.DecodeComputeEfficiency > 0 {
@@ -565,6 +636,7 @@ type stepArgs struct {
 	ic         int
 	eng        *EngineRow
 	eager      bool
+	offline    bool    // the LLM class, without the API server's per-sequence cost
 	kvPerTok   float64 // bytes per token per GPU
 	prompt     int
 	gen        int
@@ -598,6 +670,9 @@ func (sp *stepPrep) decodeStep(t *StepTerms, c *stepConsts, a *stepArgs, B int, 
 	b := float64(B)
 	t.Batch = B
 	t.Host = a.eng.HostMs*1e-3 + b*a.eng.PerSeqUs*1e-6 + float64(a.tp-1)*a.eng.TPWorkerUs*1e-6
+	if !a.offline {
+		t.Host += b * a.eng.APIPerSeqUs * 1e-6
+	}
 	t.Layers = c.layerS * share
 	if a.eager || !a.eng.CUDAGraphs {
 		t.Layers += c.eagerS * share
@@ -746,4 +821,15 @@ func (e *StepEval) Step(decode int, ctx, prefill, promptLen float64) float64 {
 			sp.allReduceLatency(a, c, b+prefill) - sp.allReduceLatency(a, c, b))
 	}
 	return t.Total + pf + a.kvPerTok*prefill*share/c.bwKV
+}
+
+// Terms returns the terms of one decode step of decode sequences at a mean
+// context of ctx tokens with no prefill riding along: what Step(decode,
+// ctx, 0, 0) adds up (the fit's per-point residual table reads them).
+func (e *StepEval) Terms(decode int, ctx float64) StepTerms {
+	var t StepTerms
+	if decode >= 1 {
+		e.sp.decodeStep(&t, &e.c, &e.a, decode, ctx)
+	}
+	return t
 }

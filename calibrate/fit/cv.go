@@ -13,6 +13,8 @@ import (
 type Held struct {
 	Point *Point
 	Pred  Prediction
+	// Diag is where the prediction's time goes (cross-validation only).
+	Diag Diagnosis
 }
 
 // CV is a leave-one-source-out cross-validation.
@@ -34,6 +36,7 @@ func CrossValidate(parent *planner.Baselines, pts []Point, opt Options) (*CV, er
 		return cv, nil
 	}
 	preds := make([]Prediction, len(pts))
+	diags := make([]Diagnosis, len(pts))
 	for _, s := range sources {
 		var train []Point
 		for i := range pts {
@@ -51,11 +54,12 @@ func CrossValidate(parent *planner.Baselines, pts []Point, opt Options) (*CV, er
 		for i := range pts {
 			if pts[i].Source == s {
 				preds[i] = Predict(res.Baselines, &pts[i])
+				diags[i] = Diagnose(res.Baselines, &pts[i])
 			}
 		}
 	}
 	for i := range pts {
-		cv.Held = append(cv.Held, Held{Point: &pts[i], Pred: preds[i]})
+		cv.Held = append(cv.Held, Held{Point: &pts[i], Pred: preds[i], Diag: diags[i]})
 	}
 	return cv, nil
 }

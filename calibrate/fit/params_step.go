@@ -94,7 +94,7 @@ func identifiedStep(b *planner.Baselines, pts []Point) []param {
 	classes, classCompute, classLoad, gpus, gpuCompute := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 	engines, engLoad, engTP := map[int]bool{}, map[int]bool{}, map[int]bool{}
 	tpLinks, tpSizes, quants := map[string]bool{}, map[int]bool{}, map[string]bool{}
-	eager, moe, nccl, load, longCtx := false, false, false, false, false
+	eager, moe, nccl, load, longCtx, untuned := false, false, false, false, false, false
 	for i := range pts {
 		p := &pts[i]
 		cls := planner.ClassOf(&p.GPU)
@@ -112,6 +112,9 @@ func identifiedStep(b *planner.Baselines, pts []Point) []param {
 		}
 		if p.Model.IsMoE() {
 			moe = true
+		}
+		if p.UntunedGEMMs && p.Kind != Decode {
+			untuned = true
 		}
 		if p.TP > 1 {
 			engTP[eng] = true
@@ -172,6 +175,9 @@ func identifiedStep(b *planner.Baselines, pts []Point) []param {
 		if engLoad[i] {
 			ps = append(ps, engineParam(s, i, "per_seq_us", func(e *planner.EngineRow) *float64 { return &e.PerSeqUs }))
 		}
+		if engLoad[i] && s.Engines[i].APIPerSeqUs > 0 {
+			ps = append(ps, engineParam(s, i, "api_per_seq_us", func(e *planner.EngineRow) *float64 { return &e.APIPerSeqUs }))
+		}
 		if engTP[i] && s.Engines[i].TPWorkerUs > 0 {
 			ps = append(ps, engineParam(s, i, "tp_worker_us", func(e *planner.EngineRow) *float64 { return &e.TPWorkerUs }))
 		}
@@ -195,6 +201,11 @@ func identifiedStep(b *planner.Baselines, pts []Point) []param {
 	}
 	for _, q := range sortedKeys(quants) {
 		ps = append(ps, quantScaleParam(q))
+	}
+	if untuned && s.UntunedGEMMScale > 0 {
+		u := stepScalar("untuned_gemm_scale", unit, priorSDEfficiency, func(s *planner.StepModel) *float64 { return &s.UntunedGEMMScale })
+		u.touches = func(p *Point) bool { return p.UntunedGEMMs }
+		ps = append(ps, u)
 	}
 	if load || longCtx {
 		ps = append(ps, stepScalar("kv_efficiency", unit, priorSDEfficiency, func(s *planner.StepModel) *float64 { return &s.KVEfficiency }))
@@ -263,6 +274,7 @@ func roundStep(s *planner.StepModel, n int) {
 	r(&s.AllReduceTPExponent)
 	r(&s.NCCLFactor)
 	r(&s.LinkBWEfficiency)
+	r(&s.UntunedGEMMScale)
 	for k, v := range s.AllReduceUs {
 		s.AllReduceUs[k] = roundSig(v, n)
 	}
@@ -286,6 +298,7 @@ func roundStep(s *planner.StepModel, n int) {
 		r(&s.Engines[i].HostMs)
 		r(&s.Engines[i].PerSeqUs)
 		r(&s.Engines[i].TPWorkerUs)
+		r(&s.Engines[i].APIPerSeqUs)
 	}
 }
 

@@ -87,6 +87,9 @@ type Point struct {
 	VLLMVersion string
 	// EnforceEager says the server ran without CUDA graphs.
 	EnforceEager bool
+	// UntunedGEMMs says the row states a ROCm build whose GEMMs ran
+	// untuned (step.untuned_gemm_scale applies to its compute rates).
+	UntunedGEMMs bool
 	// DecodeFromE2E says the decode value is output tokens / end-to-end
 	// latency, prefill included.
 	DecodeFromE2E bool

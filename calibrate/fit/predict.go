@@ -22,6 +22,7 @@ func (p Prediction) Inside(v float64) bool {
 // Predict estimates the point's measured quantity with baselines b, through
 // the planner's numeric evaluation of the point's configuration.
 func Predict(b *planner.Baselines, p *Point) Prediction {
+	b = setupBaselines(b, p)
 	prep := planner.Prepare(b, p.Model, p.GPU, planner.DefaultPolicy)
 	pt := planner.Point{TP: p.TP, GPUCount: p.TP, ContextLen: p.ContextLen, Quantization: p.Quantization, KVCacheDtype: p.KVCacheDtype,
 		Interconnect: p.Interconnect, Concurrency: max(p.EffectiveConcurrency, 1), PromptTokens: p.PromptTokens, GenTokens: p.OutputTokens,
@@ -47,7 +48,7 @@ func Predict(b *planner.Baselines, p *Point) Prediction {
 	case Prefill:
 		out = Prediction{res.Perf.PrefillTokS, res.Perf.PrefillTokSRange[0], res.Perf.PrefillTokSRange[1], true}
 	case Aggregate, TPOT:
-		if v, ok := replayPoint(b, prep, p, &res); ok {
+		if v, ok := replayPoint(b, prep, p, &res, nil); ok {
 			out = v
 		} else if p.Kind == Aggregate {
 			out = Prediction{res.Load.OutputTokS, res.Load.OutputTokSRange[0], res.Load.OutputTokSRange[1], true}
@@ -62,12 +63,12 @@ func Predict(b *planner.Baselines, p *Point) Prediction {
 // replayPoint predicts a load point by replaying its benchmark (replay.go)
 // with the step model; ok is false for seed baselines or a point without a
 // run.
-func replayPoint(b *planner.Baselines, prep *planner.Prepared, p *Point, res *planner.Result) (Prediction, bool) {
+func replayPoint(b *planner.Baselines, prep *planner.Prepared, p *Point, res *planner.Result, stats *replayStats) (Prediction, bool) {
 	if !b.IsStep() || len(p.lens) == 0 {
 		return Prediction{}, false
 	}
 	ev, ok := prep.NewStepEval(planner.StepPoint{TP: p.TP, Interconnect: p.Interconnect, Quantization: p.Quantization,
-		KVCacheDtype: p.KVCacheDtype, VLLMVersion: p.VLLMVersion, EnforceEager: p.EnforceEager, LayerShare: 1})
+		KVCacheDtype: p.KVCacheDtype, VLLMVersion: p.VLLMVersion, EnforceEager: p.EnforceEager, Offline: p.Run.Offline, LayerShare: 1})
 	if !ok {
 		return Prediction{}, false
 	}
@@ -89,7 +90,7 @@ func replayPoint(b *planner.Baselines, prep *planner.Prepared, p *Point, res *pl
 		conc = len(p.lens)
 	}
 	r := replay{ev: &ev, prompt: float64(max(p.PromptTokens, 1)), ctx: float64(p.PromptTokens) + age, lens: p.lens,
-		conc: conc, cmax: cmax, budget: budget, chunked: chunked, kvBound: kvBound, meanLen: meanLen}
+		conc: conc, cmax: cmax, budget: budget, chunked: chunked, kvBound: kvBound, meanLen: meanLen, stats: stats}
 	out, tpot, ok := r.run()
 	if !ok {
 		return Prediction{}, false
@@ -143,4 +144,84 @@ func runningCap(pool, prompt int, lens []int, wave bool, budget int) int {
 		c = max(int(float64(pool)/(float64(prompt)+math.Max(L/2, L-w/2))), 1)
 	}
 	return c
+}
+
+// Diagnosis is where a point's predicted time goes: the terms of its
+// typical decode step and, for a replayed load point, the share of the
+// run that prefill took.
+type Diagnosis struct {
+	// OK is false where the point has no step-model prediction.
+	OK bool
+	// Batch is the decode step's running batch: 1 for single-stream
+	// points, the time-weighted mean of the replayed run under load.
+	Batch float64
+	// Terms are the seconds of one decode step of Batch sequences at the
+	// point's mean context, by term, prefill excluded.
+	Terms planner.StepTerms
+	// PrefillShare is the share of the replayed run's time that prefill
+	// (and the recompute of preempted prompts) added to it; TTFT points
+	// are all prefill (1), single-stream decode none (0).
+	PrefillShare float64
+}
+
+// Diagnose returns where the point's predicted time goes with baselines b
+// (the residual table of the accuracy report reads it for each held-out
+// point with its fold's baselines).
+func Diagnose(b *planner.Baselines, p *Point) Diagnosis {
+	if !b.IsStep() {
+		return Diagnosis{}
+	}
+	b = setupBaselines(b, p)
+	prep := planner.Prepare(b, p.Model, p.GPU, planner.DefaultPolicy)
+	ev, ok := prep.NewStepEval(planner.StepPoint{TP: p.TP, Interconnect: p.Interconnect, Quantization: p.Quantization,
+		KVCacheDtype: p.KVCacheDtype, VLLMVersion: p.VLLMVersion, EnforceEager: p.EnforceEager, Offline: p.Run.Offline, LayerShare: 1})
+	if !ok {
+		return Diagnosis{}
+	}
+	ctx := float64(p.PromptTokens) + float64(p.OutputTokens)/2
+	d := Diagnosis{OK: true, Batch: 1}
+	switch p.Kind {
+	case TTFT, Prefill:
+		d.PrefillShare = 1
+	case Aggregate, TPOT:
+		pt := planner.Point{TP: p.TP, GPUCount: p.TP, ContextLen: p.ContextLen, Quantization: p.Quantization, KVCacheDtype: p.KVCacheDtype,
+			Interconnect: p.Interconnect, Concurrency: max(p.EffectiveConcurrency, 1), PromptTokens: p.PromptTokens, GenTokens: p.OutputTokens,
+			VLLMVersion: p.VLLMVersion, EnforceEager: p.EnforceEager}
+		var res planner.Result
+		prep.Evaluate(&pt, &res)
+		var st replayStats
+		if _, ok := replayPoint(b, prep, p, &res, &st); !ok || st.total <= 0 {
+			return Diagnosis{}
+		}
+		if st.decodeTime > 0 {
+			d.Batch = st.batchTime / st.decodeTime
+		}
+		d.PrefillShare = st.prefillTime / st.total
+		ctx = float64(p.PromptTokens) + meanAge(p.lens)
+	}
+	d.Terms = ev.Terms(max(int(math.Round(d.Batch)), 1), ctx)
+	return d
+}
+
+// setupBaselines is b as the point's own setup ran it: a ROCm build with
+// untuned GEMMs reaches step.untuned_gemm_scale of the fitted compute
+// rates of its GPU class (prefill and batched decode GEMMs; weight
+// streaming, attention and host costs are other kernels).
+func setupBaselines(b *planner.Baselines, p *Point) *planner.Baselines {
+	if !p.UntunedGEMMs || !b.IsStep() || !(b.Step.UntunedGEMMScale > 0) {
+		return b
+	}
+	c := *b
+	c.Step = cloneStep(b.Step)
+	cls := planner.ClassOf(&p.GPU)
+	r := c.Step.Classes[cls]
+	f := c.Step.UntunedGEMMScale
+	r.ComputeEfficiency *= f
+	if r.DecodeComputeEfficiency > 0 {
+		r.DecodeComputeEfficiency *= f
+	} else {
+		r.DecodeComputeEfficiency = c.Step.DecodeComputeEfficiency * f
+	}
+	c.Step.Classes[cls] = r
+	return &c
 }

@@ -47,7 +47,11 @@ var DefaultSet = Preset{
 		"load rows are replayed as their benchmark ran (calibrate/fit/replay.go): N prompts at once (request rate inf, an offline batch) or a closed loop of c clients, at most max_num_seqs running (vLLM's default by version and GPU) and no more than the KV pool holds at prompt + half the output, waiting prompts prefilled within each step's token budget (V1 chunked, decodes first; V0 whole prompts in prefill-only steps), ShareGPT output lengths exponential and synthetic ones fixed; aggregate = total output / the run's duration, TPOT = per-request mean of (latency − TTFT) / (output − 1), as vllm bench serve reports them",
 		"decode rows measured as output tokens / end-to-end latency (conversions column) are predicted the same way: output / (prefill + output / decode)",
 		"trust weighs each row: high 1, medium-high 0.8, medium 0.6, medium-low and low-medium 0.45, low 0.3",
-		"GPTQ-Int8 rows are int8 (8-bit weights), not gptq (the 4-bit format)",
+		"a vllm_version cell without a version but with a date (in the cell, else in the source) is read as the release current that day (calibrate/fit/preset.go releases, from the PyPI history): arc53's 'not stated (Aug 2024)' of 2024-08-19 → 0.5.4, OCI's blog of 2024-10-10 → 0.6.2",
+		"rows whose notes state an untuned ROCm GEMM setup (dstack: 'untuned default config'; a guess such as 'likely untuned' is not a statement) run the GPU class's GEMM shares × step.untuned_gemm_scale; the planner estimates tuned deployments and never applies it",
+		"offline rows (LLM class: benchmark_latency/benchmark_throughput, LLM.generate) do not pay the API server's per-sequence host cost (engines' api_per_seq_us)",
+		"per-point table: each held-out point's step terms (ms) at its decode step's batch (1 single stream; the replayed run's time-weighted mean under load) from the fold that did not see its source, and the share of the run's time prefill took",
+		"GPTQ-Int8 rows are gptq-int8 (8-bit weights with group scales, 1.05 bytes/param, 16-bit activations), neither gptq (the 4-bit format) nor w8a8 int8",
 		"GH200 rows are skipped: the GPU is not in the catalog",
 		"date: the latest date the published data carry, so regeneration is reproducible",
 	},
@@ -130,9 +134,10 @@ func annotate(pts []Point, data []byte) {
 		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
 	}
 	type ann struct {
-		eager, e2e bool
-		trust      string
-		run        BenchRun
+		eager, e2e, untuned bool
+		trust               string
+		run                 BenchRun
+		version             string
 	}
 	rows := map[string]ann{}
 	for {
@@ -152,6 +157,8 @@ func annotate(pts []Point, data []byte) {
 		a.eager = strings.Contains(ver, "eager") || strings.Contains(conv, "eager mode")
 		a.e2e = strings.Contains(conv, "decode_tok_s=output_len/e2e") || strings.Contains(conv, "/latency")
 		a.run = readBenchRun(get("batch_or_concurrency"), get("request_rate"), get("dataset_workload"), get("bench_tool"))
+		a.untuned = statesUntuned(get("trust") + " " + get("provenance"))
+		a.version = datedVersion(get("vllm_version"), get("source"))
 		rows[get("row_id")] = a
 	}
 	for i := range pts {
@@ -163,11 +170,82 @@ func annotate(pts []Point, data []byte) {
 			pts[i].EnforceEager = a.eager
 			pts[i].DecodeFromE2E = a.e2e && pts[i].Kind == Decode
 			pts[i].Trust = a.trust
+			pts[i].UntunedGEMMs = a.untuned
+			if a.version != "" {
+				pts[i].VLLMVersion = a.version
+			}
 			if k := pts[i].Kind; k == Aggregate || k == TPOT {
 				pts[i].setRun(a.run)
 			}
 		}
 	}
+}
+
+// releases are the first days of vLLM's release lines (the PyPI release
+// history of the vllm package).
+var releases = []struct{ date, version string }{
+	{"2024-03-30", "0.4.0"}, {"2024-06-11", "0.5.0"}, {"2024-07-05", "0.5.1"}, {"2024-08-05", "0.5.4"},
+	{"2024-08-23", "0.5.5"}, {"2024-09-04", "0.6.0"}, {"2024-09-25", "0.6.2"}, {"2024-10-14", "0.6.3"},
+	{"2024-11-15", "0.6.4"}, {"2025-01-27", "0.7.0"}, {"2025-03-18", "0.8.0"}, {"2025-05-15", "0.9.0"},
+	{"2025-07-24", "0.10.0"}, {"2025-10-02", "0.11.0"},
+}
+
+// datedVersion is the version of a row whose vllm_version cell names no
+// version but a date, in that cell or else in its source ("not stated
+// (Aug 2024)", "issue #6 (2024-08-19, …)"): the release current on that
+// day, the newest the run can have used. "" keeps the cell's reading (a
+// version, or none: the default line).
+func datedVersion(cell, source string) string {
+	if _, ok := planner.ParseVLLMVersion(cell); ok {
+		return ""
+	}
+	d := isoDate(cell)
+	for _, f := range []func(string) string{isoDate, monthDate} {
+		for _, c := range []string{cell, source} {
+			if d == "" {
+				d = f(c)
+			}
+		}
+	}
+	if d == "" || d < releases[0].date {
+		return ""
+	}
+	v := releases[0].version
+	for _, r := range releases {
+		if r.date <= d {
+			v = r.version
+		}
+	}
+	return fmt.Sprintf("%s (the release current on %s: %s)", v, d, cell)
+}
+
+var monthRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(20[0-9]{2})\b`)
+})
+
+// isoDate is the first YYYY-MM-DD date written in s, or "".
+func isoDate(s string) string {
+	if m := dateRe().FindStringSubmatch(s); m != nil && m[1] != "" {
+		return fmt.Sprintf("%s-%s-%s", m[1], m[2], m[3])
+	}
+	return ""
+}
+
+// monthDate is the last day of the first month and year written in s
+// ("Aug 2024" → 2024-08-31), or "".
+func monthDate(s string) string {
+	if m := monthRe().FindStringSubmatch(s); m != nil {
+		mo := strings.Index("janfebmaraprmayjunjulaugsepoctnovdec", strings.ToLower(m[1][:3]))/3 + 1
+		return fmt.Sprintf("%s-%02d-31", m[2], mo)
+	}
+	return ""
+}
+
+// statesUntuned says a row's notes state an untuned GEMM setup ("untuned
+// default config"); a guess ("likely untuned") is not a statement.
+func statesUntuned(notes string) bool {
+	l := strings.ToLower(notes)
+	return strings.Contains(l, "untuned") && !strings.Contains(l, "likely untuned")
 }
 
 // trustWeight is the fit weight of a trust grade.

@@ -75,6 +75,16 @@ type replay struct {
 	// meanLen is the requests' mean output (variable lengths only).
 	kvBound bool
 	meanLen float64
+	// stats, when set, collects where the run's time went (Diagnose).
+	stats *replayStats
+}
+
+// replayStats is where a replayed run's time went: its decode steps'
+// running batch weighted by their time, and the seconds that prefill
+// (chunks riding in decode steps, V0 prefill-only steps and recomputed
+// preempted prompts) added to them.
+type replayStats struct {
+	batchTime, decodeTime, prefillTime, total float64
 }
 
 // recompute is the prompt tokens a step of b decodes re-prefills, on
@@ -211,6 +221,9 @@ func (r *replay) run() (outTokS, tpotS float64, ok bool) {
 					pfHead++
 				}
 				t += steps * tau
+				if r.stats != nil {
+					r.stats.prefillTime += steps * tau
+				}
 				tAt[s] = t
 				pfRem = r.prompt
 				d += st.dd[s] - dd0
@@ -229,6 +242,15 @@ func (r *replay) run() (outTokS, tpotS float64, ok bool) {
 				pf += r.recompute(float64(mid))
 			}
 			tau = r.ev.Step(max(mid, 0), r.ctx, pf, r.prompt)
+			if r.stats != nil {
+				tau0 := 0.0
+				if mid > 0 {
+					tau0 = r.ev.Step(mid, r.ctx, 0, r.prompt)
+					r.stats.batchTime += float64(delta) * tau0 * float64(mid)
+					r.stats.decodeTime += float64(delta) * tau0
+				}
+				r.stats.prefillTime += float64(delta) * (tau - tau0)
+			}
 		}
 		for j := 1; j <= delta; j++ {
 			tAt = append(tAt, t+float64(j)*tau)
@@ -240,6 +262,9 @@ func (r *replay) run() (outTokS, tpotS float64, ok bool) {
 	}
 	if t <= 0 {
 		return 0, 0, false
+	}
+	if r.stats != nil {
+		r.stats.total = t
 	}
 	tpot, m := 0.0, 0
 	for i, l := range r.lens {

@@ -225,10 +225,7 @@ func WriteAccuracy(w io.Writer, r *Build, command string) error {
 			}
 		}
 	}
-	fmt.Fprintf(&sb, "\n## Per point (held out)\n\n| source | kind | point | measured | predicted | error |\n|---|---|---|---:|---:|---:|\n")
-	for _, h := range r.CV.Held {
-		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(shortSource(h.Point.Source)), h.Point.Kind, mdEscape(h.Point.Label), num(h.Point.Measured), predText(h.Pred), errText(h.Pred, h.Point.Measured))
-	}
+	writeResiduals(&sb, r)
 	fmt.Fprintf(&sb, "\n## Fit on all sources\n\n| kind | n | MAPE | median APE |\n|---|---:|---:|---:|\n")
 	for _, k := range Kinds {
 		if s := PointStats(r.Points, k, true); s.N > 0 {
@@ -386,4 +383,53 @@ func writeIssuePoints(sb *strings.Builder, r *Build) {
 		sb.WriteString(row)
 	}
 	sb.WriteString("\n")
+}
+
+// writeResiduals writes every held-out point with its setup, its error and
+// where its predicted time goes: the terms of its decode step (ms) at the
+// step's batch (1 single stream; the replayed run's time-weighted mean under
+// load) and the share of the run prefill took.
+func writeResiduals(sb *strings.Builder, r *Build) {
+	fmt.Fprintf(sb, "\n## Per point (held out)\n\n")
+	fmt.Fprintf(sb, "Step terms in ms of one decode step of the batch shown (single stream: 1; under load: the replayed run's time-weighted mean), from the fit that did not see the point's source; weights and compute enter the step as their smooth maximum; prefill is the share of the run's time (TTFT: all of it).\n\n")
+	fmt.Fprintf(sb, "| source | kind | point | link | vLLM | measured | predicted | error | batch | host | layers | weights | compute | KV | all-reduce | MoE | prefill |\n")
+	fmt.Fprintf(sb, "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, h := range r.CV.Held {
+		p := h.Point
+		link := "—"
+		if p.TP > 1 {
+			link = p.Interconnect
+		}
+		ver := p.VLLMVersion
+		if strings.TrimSpace(ver) == "" {
+			ver = "—"
+		}
+		fmt.Fprintf(sb, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(shortSource(p.Source)), p.Kind, mdEscape(p.Label),
+			link, mdEscape(shortVersion(ver)), num(p.Measured), predText(h.Pred), errText(h.Pred, p.Measured), termsText(&h.Diag))
+	}
+}
+
+// termsText is the batch, the step terms in ms and the prefill share of a
+// diagnosis, as table cells.
+func termsText(d *Diagnosis) string {
+	if !d.OK {
+		return strings.Repeat("— | ", 8) + "—"
+	}
+	t := &d.Terms
+	ms := func(v float64) string {
+		if v <= 0 {
+			return "0"
+		}
+		return fmt.Sprintf("%.3g", v*1e3)
+	}
+	return fmt.Sprintf("%s | %s | %s | %s | %s | %s | %s | %s | %.0f%%", num(d.Batch), ms(t.Host), ms(t.Layers), ms(t.Weights), ms(t.Compute),
+		ms(t.KV), ms(t.AllReduce), ms(t.MoE), 100*d.PrefillShare)
+}
+
+// shortVersion cuts a version cell to its first 16 characters.
+func shortVersion(v string) string {
+	if r := []rune(v); len(r) > 16 {
+		return string(r[:15]) + "…"
+	}
+	return v
 }
