@@ -92,10 +92,10 @@ func stepAssumptions(b *Baselines, p *Prepared, pt *Point, r *Result) []string {
 		a = append(a, fmt.Sprintf("below the bandwidth roofline %.0f tok/s", r.Perf.RooflineTokS))
 	}
 	qr := s.quantRow(resolvedQuant(pt.Quantization, p.autoQuant))
-	pfShare, kernels := cls.ComputeEfficiency*sc.ComputeScale, ""
-	if s.MarlinSM90GEMMScale > 0 && qr.marlinSM90(g) {
-		pfShare *= s.MarlinSM90GEMMScale
-		kernels = fmt.Sprintf(" (Marlin's mma.sync on compute capability ≥ 9.0 × %.3f)", s.MarlinSM90GEMMScale)
+	kernel, marlin := s.gemmKernelScale(qr, g)
+	pfShare, kernels := cls.ComputeEfficiency*sc.ComputeScale*kernel, ""
+	if marlin {
+		kernels = fmt.Sprintf(" (Marlin's mma.sync on compute capability ≥ 9.0 × %.3f)", kernel)
 	}
 	a = append(a,
 		fmt.Sprintf("prefill of %d prompt tokens = %s (%.0f tok/s) in chunks of %d: FLOPs at %.0f%% of the %s tensor rate%s, plus per-chunk fixed costs and all-reduce", max(pt.PromptTokens, 1), ms(r.PrefillS), r.Perf.PrefillTokS, r.MaxNumBatchedTokens, 100*pfShare, qr.TensorRate, kernels),

@@ -410,7 +410,17 @@ func marlinOnSM90(q string) bool {
 
 // marlinSM90 says the format runs Marlin kernels on g at mma.sync's rate.
 func (qr quantProps) marlinSM90(g *GPU) bool {
-	return qr.marlin && (g.Vendor == "NVIDIA" || g.Vendor == "") && g.CC() >= 9.0
+	return qr.marlin && g.VendorKind() == VendorNVIDIA && g.CC() >= 9.0
+}
+
+// gemmKernelScale is the share of g's tensor rate the format's GEMM kernels
+// reach beyond the class's efficiency: MarlinSM90GEMMScale where they run
+// Marlin on compute capability ≥ 9.0, else 1 (ok false).
+func (s *StepModel) gemmKernelScale(qr quantProps, g *GPU) (scale float64, ok bool) {
+	if s.MarlinSM90GEMMScale > 0 && qr.marlinSM90(g) {
+		return s.MarlinSM90GEMMScale, true
+	}
+	return 1, false
 }
 
 // tensorRate is the dense TFLOPS a quantization's GEMMs run at on g.
@@ -582,10 +592,8 @@ func stepConstsFor(s *StepModel, m *ModelConfig, g *GPU, cls *ClassRow, scale GP
 	w0 := s.ReferenceWeightGB * 1e9
 	c.wTerm = w0 / c.bw * math.Pow(c.wBytes/w0, s.SizeExponent)
 	c.bwKV = g.MemBWGBs * 1e9 * s.KVEfficiency
-	rate := tensorRate(g, qr.TensorRate) * 1e12
-	if s.MarlinSM90GEMMScale > 0 && qr.marlinSM90(g) {
-		rate *= s.MarlinSM90GEMMScale
-	}
+	kernel, _ := s.gemmKernelScale(qr, g)
+	rate := tensorRate(g, qr.TensorRate) * 1e12 * kernel
 	c.flopsPF = rate * cls.ComputeEfficiency * scale.ComputeScale
 	decEff := s.DecodeComputeEfficiency
 	if cls.DecodeComputeEfficiency > 0 {
