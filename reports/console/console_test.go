@@ -126,16 +126,21 @@ func TestDistText(t *testing.T) {
 func TestSLOText(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		s    deploy.SLO
-		want string
+		s      deploy.SLO
+		closed bool
+		want   string
 	}{
-		{"none", deploy.SLO{}, "none (the fewest GPUs that keep up with the load)"},
-		{"default percentile", deploy.SLO{TTFTMs: 500}, "p90 TTFT ≤ 500 ms"},
-		{"all", deploy.SLO{Percentile: 99, TTFTMs: 2000, TPOTMs: 50, E2EMs: 30000, MinTokSPerUser: 20},
+		{"none", deploy.SLO{}, false, "none (the fewest GPUs that keep up with the load)"},
+		{"default percentile", deploy.SLO{TTFTMs: 500}, false, "p90 TTFT ≤ 500 ms"},
+		{"all", deploy.SLO{Percentile: 99, TTFTMs: 2000, TPOTMs: 50, E2EMs: 30000, MinTokSPerUser: 20}, false,
 			"p99 TTFT ≤ 2000 ms, TPOT ≤ 50.0 ms, E2E ≤ 30.0 s, ≥ 20 tok/s per user"},
+		{"closed loop, none", deploy.SLO{}, true, "p90 requests find a free sequence slot"},
+		{"closed loop, TPOT only", deploy.SLO{Percentile: 50, TPOTMs: 40}, true, "p50 TPOT ≤ 40.0 ms, requests find a free sequence slot"},
+		{"closed loop with a TTFT limit", deploy.SLO{TTFTMs: 800}, true, "p90 TTFT ≤ 800 ms"},
+		{"closed loop with an E2E limit", deploy.SLO{E2EMs: 20000}, true, "p90 E2E ≤ 20.0 s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := sloText(&tc.s); got != tc.want {
+			if got := sloText(&tc.s, tc.closed); got != tc.want {
 				t.Errorf("sloText = %q, want %q", got, tc.want)
 			}
 		})
