@@ -125,7 +125,7 @@ func TestDistText(t *testing.T) {
 
 func TestSLOText(t *testing.T) {
 	for _, tc := range []struct {
-		name string
+		name   string
 		s      deploy.SLO
 		closed bool
 		want   string
