@@ -145,7 +145,7 @@ func closedLoopRate(rep *Replica, w *Workload, users float64) float64 {
 	lo, hi := 0.0, capy*(1-1e-9)
 	// Without queueing a user cycles in at least E2E(0) + think: the rate
 	// is at most users / that.
-	if l := Predict(rep, w, capy*1e-6); l.Stable {
+	if l := predictMean(rep, w, capy*1e-6); l.Stable {
 		hi = min(hi, users/(l.E2EMean/1000+w.ThinkS))
 	}
 	for range 40 {
@@ -153,7 +153,7 @@ func closedLoopRate(rep *Replica, w *Workload, users float64) float64 {
 			break
 		}
 		mid := (lo + hi) / 2
-		l := Predict(rep, w, mid)
+		l := predictMean(rep, w, mid)
 		if l.Stable && mid*(l.E2EMean/1000+w.ThinkS) < users {
 			lo = mid
 		} else {
