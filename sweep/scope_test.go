@@ -2,6 +2,7 @@ package sweep_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"strings"
@@ -22,6 +23,8 @@ var scopeGrids = []struct {
 	name   string
 	grid   string // YAML, or a file name under ../
 	prices string // CSV, or a file name under ../
+	// models and gpus, when set, replace the grid file's.
+	models, gpus []string
 }{
 	{name: "bar-like: 5 formats, contexts to 128k, mostly does_not_fit at the top", grid: `
 models: [meta-llama/Llama-3.1-8B-Instruct, meta-llama/Llama-3.1-70B-Instruct]
@@ -49,7 +52,12 @@ gen_tokens: [128, 1024]
 `},
 	{name: "every status and reason (testdata/small.yaml)", grid: "sweep/testdata/small.yaml"},
 	{name: "priced and unpriced, pp 2, invalid layouts (testdata/golden.yaml)", grid: "sweep/testdata/golden.yaml", prices: goldenPrices},
-	{name: "procurement-slo: target, SLO, negotiated prices, Pareto pass", grid: "examples/procurement-slo.yaml", prices: "examples/prices.csv"},
+	// A quarter of it (models and GPUs cut in scopeSpace) keeps the race
+	// build's run short: dense, MoE and sliding-window models, priced,
+	// unpriced and consumer GPUs.
+	{name: "procurement-slo: target, SLO, negotiated prices, Pareto pass", grid: "examples/procurement-slo.yaml", prices: "examples/prices.csv",
+		models: []string{"meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Llama-3.1-70B-Instruct", "Qwen/Qwen3-30B-A3B", "google/gemma-3-27b-it"},
+		gpus:   []string{"H100 SXM", "A100 40GB (SXM4)", "L4", "RTX 4090", "MI300X"}},
 	{name: "SLO with users and think time, wider inner axes", grid: `
 models: [mistralai/Mixtral-8x7B-Instruct-v0.1]
 gpus: [H100 SXM, L4]
@@ -62,7 +70,7 @@ concurrency: [1, 64, 300]
 prompt_tokens: [256, 2048]
 gen_tokens: [128, 512]
 target:
-  users: 300
+  users: 20
   think_s: 5
 slo:
   ttft_ms: 1500
@@ -70,6 +78,7 @@ slo:
   percentile: 90
 workload:
   scaleout: ethernet
+  max_gpus: 64
   prompt_p90: 4000
   gen_p90: 900
 `, prices: "examples/prices.csv"},
@@ -115,7 +124,7 @@ func cellOf(c *sweep.Column, r *sweep.Row) cell {
 
 // scopeSpace builds one of scopeGrids and the estimator cmd would run on
 // it (with the Pareto pass when the grid has prices).
-func scopeSpace(t *testing.T, grid, prices string) (*sweep.Space, sweep.Estimator) {
+func scopeSpace(t *testing.T, grid, prices string, models, gpus []string) (*sweep.Space, sweep.Estimator) {
 	t.Helper()
 	data := []byte(grid)
 	if !strings.Contains(grid, "\n") {
@@ -129,6 +138,12 @@ func scopeSpace(t *testing.T, grid, prices string) (*sweep.Space, sweep.Estimato
 		t.Fatal(err)
 	}
 	g.Prices = ""
+	if models != nil {
+		g.Models = models
+	}
+	if gpus != nil {
+		g.GPUs = gpus
+	}
 	var p sweep.Prices
 	if prices != "" {
 		text := prices
@@ -175,12 +190,13 @@ func TestGroupScope(t *testing.T) {
 	}
 	for _, tc := range scopeGrids {
 		t.Run(tc.name, func(t *testing.T) {
-			s, est := scopeSpace(t, tc.grid, tc.prices)
+			s, est := scopeSpace(t, tc.grid, tc.prices, tc.models, tc.gpus)
 			inner := s.AxisLen(sweep.AxisConcurrency) * s.AxisLen(sweep.AxisPromptTokens) * s.AxisLen(sweep.AxisGenTokens)
 			first := make([]cell, len(cols))
 			groups, multi, statuses := 0, 0, map[string]bool{}
 			var want int64
 			lastSeqs := -1
+			// The sink runs on Run's writer goroutine: it reports by error.
 			_, err := sweep.Run(context.Background(), s, est, sweep.SinkFunc(func(rows []sweep.Row) error {
 				for k := range rows {
 					r := &rows[k]
@@ -194,7 +210,7 @@ func TestGroupScope(t *testing.T) {
 						want = r.Index + 1
 					}
 					if r.Group != want || schema.GroupOf(r) != want {
-						t.Fatalf("row %d (concurrency %d): Group %d (schema %d), want %d", r.Index, r.Concurrency, r.Group, schema.GroupOf(r), want)
+						return fmt.Errorf("row %d (concurrency %d): Group %d (schema %d), want %d", r.Index, r.Concurrency, r.Group, schema.GroupOf(r), want)
 					}
 					statuses[r.Status.String()+" "+r.Reason.String()] = true
 					if start {
@@ -211,7 +227,7 @@ func TestGroupScope(t *testing.T) {
 						c := &cols[i]
 						if v := cellOf(c, r); v != first[i] {
 							if c.Scope == reports.ScopeGroup {
-								t.Fatalf("column %s is ScopeGroup but row %d has %+v where its group's first row %d has %+v",
+								return fmt.Errorf("column %s is ScopeGroup but row %d has %+v where its group's first row %d has %+v",
 									c.Name, r.Index, v, r.Group-1, first[i])
 							}
 							constant[i] = false
