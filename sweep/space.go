@@ -89,8 +89,9 @@ type Space struct {
 	stages []*planner.Prepared
 	b      *planner.Baselines
 	dep    deploySettings
-	gpn    []int  // GPUs per node of each GPU
-	half   []bool // per (model, GPU) pair: the serve command says --dtype half
+	gpn    []int         // GPUs per node of each GPU
+	rates  []deploy.Rate // each GPU's price and owned cost per GPU-hour
+	half   []bool        // per (model, GPU) pair: the serve command says --dtype half
 	lens   [NumAxes]int64
 	total  int64
 }
@@ -172,6 +173,7 @@ func NewSpace(g Grid, b *planner.Baselines, prices Prices) (*Space, error) {
 			n = deploy.GPUsPerNode(&s.GPUs[i])
 		}
 		s.gpn = append(s.gpn, n)
+		s.rates = append(s.rates, s.dep.cost.Rate(deploy.PriceOf(&s.GPUs[i])))
 	}
 	pol := g.Policy.Policy()
 	ctxs := tokensInts(g.Contexts)
