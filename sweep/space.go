@@ -289,17 +289,12 @@ func (s *Space) estimate(p *Point, r *Row, hint int, pass bool) {
 	if len(g.GPUCounts) > 0 {
 		gc = g.GPUCounts[p.Pos[AxisGPUCount]]
 	}
-	pt := planner.Point{
-		TP:           tp,
-		GPUCount:     gc,
-		ContextLen:   int(g.Contexts[p.Pos[AxisContext]]),
-		Quantization: g.Quantizations[p.Pos[AxisQuantization]],
-		KVCacheDtype: g.KVCacheDtypes[p.Pos[AxisKVCacheDtype]],
-		Interconnect: g.Interconnects[p.Pos[AxisInterconnect]],
-		Concurrency:  g.Concurrency[p.Pos[AxisConcurrency]],
-		PromptTokens: int(g.PromptTokens[p.Pos[AxisPromptTokens]]),
-		GenTokens:    int(g.GenTokens[p.Pos[AxisGenTokens]]),
-	}
+	// Field by field: a composite literal is built on the stack and copied.
+	var pt planner.Point
+	pt.TP, pt.GPUCount, pt.ContextLen = tp, gc, int(g.Contexts[p.Pos[AxisContext]])
+	pt.Quantization, pt.KVCacheDtype = g.Quantizations[p.Pos[AxisQuantization]], g.KVCacheDtypes[p.Pos[AxisKVCacheDtype]]
+	pt.Interconnect, pt.Concurrency = g.Interconnects[p.Pos[AxisInterconnect]], g.Concurrency[p.Pos[AxisConcurrency]]
+	pt.PromptTokens, pt.GenTokens = int(g.PromptTokens[p.Pos[AxisPromptTokens]]), int(g.GenTokens[p.Pos[AxisGenTokens]])
 	r.Index = p.Index
 	r.Model = m.ID
 	r.GPU = prep.GPU().Name

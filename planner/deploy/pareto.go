@@ -77,15 +77,13 @@ func (f *Frontier) Beaten(group uint32, cost, speed float32) bool {
 	return i > 0 && beats(st[i-1].cost, st[i-1].speed, cost, speed)
 }
 
-// searchCost is sort.Search over the frontier's ascending costs without a
-// closure call a step: the first point costing more than cost (above) or
-// at least cost (!above).
+// searchCost is sort.Search over the frontier's ascending costs for the
+// first point costing more than cost (above) or at least cost (!above).
 func searchCost(st []frontierPoint, cost float32, above bool) int {
 	lo, hi := 0, len(st)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		// past is sort.Search's predicate (c > cost, or c >= cost), written
-		// so that a NaN compares as it does there.
+		// sort.Search's predicate, c > cost or c >= cost, as it compares a NaN.
 		if c := st[m].cost; c > cost || !above && c == cost {
 			hi = m
 		} else {
