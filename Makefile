@@ -31,15 +31,17 @@ fmt-check:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
-## bench-sweep: estimator, sweep → Parquet, sweep → xlsx rows/s; then the CLI
+## bench-sweep: estimator, row production (CPU ns a row), sweep → Parquet,
+## sweep → xlsx rows/s, plan in-process; then plan's start-up and the CLI
 ## on the issue's bar grid (2.4 M rows), a realistic grid (786 k rows) and the
 ## SLO procurement grid (15 k rows, queueing-model sizing) to Parquet, CSV and
 ## JSONL, into a file and to /dev/null, alternating with the binary of BASE
-## (default main; BASE_BIN= a built one); GRIDS, FORMATS, OUTS, RUNS narrow it
+## (default main; BASE_BIN= a built one); GRIDS, FORMATS, OUTS, RUNS narrow it,
+## COLUMNS= passes --columns, PLAN_RUNS= sets the start-up runs (0 skips)
 BASE ?= main
 BASE_BIN ?=
 bench-sweep: build
-	$(GO) test -run '^$$' -bench 'Evaluate|Sweep' -benchmem ./planner ./sweep ./cmd/vllm-wizard
+	$(GO) test -run '^$$' -bench 'Evaluate|Sweep|RowProduction|ParetoPass|PlanCommand' -benchmem ./planner ./sweep ./cmd/vllm-wizard
 	BASE=$(BASE) BASE_BIN=$(BASE_BIN) GO=$(GO) ./scripts/bench-sweep.sh ./$(BIN)
 
 ## bench-rss: wall time, CPU and peak RSS of sweep → each of RSS_FORMATS at
@@ -83,10 +85,14 @@ fuzz:
 	if [ -n "$$low" ]; then echo "fewer than $(FUZZMINEXECS) execs in $(FUZZTIME):$$low"; exit 1; fi
 
 ## baselines / accuracy: refit baselines/data/default.json from the published
-## measurements and regenerate docs/accuracy.md and the README section
+## measurements, regenerate docs/accuracy.md, the README section and
+## baselines/default_gen.go (the default set as Go code, read at start-up).
+## The fit runs built with the tag baselines_regen, which parses the JSON
+## instead, so a stale or no longer compiling default_gen.go cannot stop it
 baselines accuracy:
-	$(GO) run ./cmd/vllm-wizard calibrate fit --preset default baselines/data/public-measurements.csv baselines/data/more-measurements.csv \
+	$(GO) run -tags baselines_regen ./cmd/vllm-wizard calibrate fit --preset default baselines/data/public-measurements.csv baselines/data/more-measurements.csv \
 	  --out baselines/data/default.json --accuracy docs/accuracy.md --force
+	$(GO) generate ./baselines
 	$(GO) run ./calibrate/fit/internal/readmeaccuracy docs/accuracy.md README.md
 
 ## docs: regenerate docs/sweep.md's column table and the golden CSV from the

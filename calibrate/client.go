@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -170,10 +171,11 @@ func (c *Client) httpClient() *http.Client {
 	if c.HTTP != nil {
 		return c.HTTP
 	}
-	return defaultHTTP
+	return defaultHTTP()
 }
 
-var defaultHTTP = NewHTTPClient(1)
+// defaultHTTP is the client of a Client without one, made at first use.
+var defaultHTTP = sync.OnceValue(func() *http.Client { return NewHTTPClient(1) })
 
 func (c *Client) now() time.Time {
 	if c.Clock == nil {

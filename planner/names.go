@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // This file is the one place that turns user and data spellings of models,
@@ -235,7 +236,7 @@ func DescribeGPU(name string, vramGB, memBWGBs float64) (GPU, error) {
 	return g, nil
 }
 
-var memSizeRe = regexp.MustCompile(`(?i)\b(\d+)\s*GB\b`)
+var memSizeRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\b(\d+)\s*GB\b`) })
 
 // matchGPUText finds the GPU a free-text description names. The text before
 // any parenthesis names the GPU; a memory size in the parenthesis may settle
@@ -247,10 +248,10 @@ func (c *catalog) matchGPUText(text string) (int, bool) {
 	if strings.TrimSpace(head) == "" {
 		return 0, false
 	}
-	headSizes := memSizeRe.FindAllStringSubmatch(head, -1)
+	headSizes := memSizeRe().FindAllStringSubmatch(head, -1)
 	var tries []string
 	if len(headSizes) == 0 {
-		for _, m := range memSizeRe.FindAllStringSubmatch(paren, -1) {
+		for _, m := range memSizeRe().FindAllStringSubmatch(paren, -1) {
 			tries = append(tries, head+" "+m[1]+"GB")
 		}
 	}
@@ -262,7 +263,7 @@ func (c *catalog) matchGPUText(text string) (int, bool) {
 	}
 	if len(headSizes) == 1 {
 		size, _ := strconv.ParseFloat(headSizes[0][1], 64)
-		i, ok := c.gpuIndex[normGPU(memSizeRe.ReplaceAllString(head, " "))]
+		i, ok := c.gpuIndex[normGPU(memSizeRe().ReplaceAllString(head, " "))]
 		if ok && math.Round(c.gpus[i].MemoryGiB) == size {
 			return i, true
 		}

@@ -11,6 +11,11 @@
 # the disk's system time, not the encoder.
 # RUNS (default 3), GRIDS (bar real slo), FORMATS (parquet csv jsonl) and
 # OUTS (file null) narrow it; BASE_BIN names a built base binary instead.
+# COLUMNS=a,b passes --columns (COLUMNS=status: the 11 partition columns
+# and status, so the run costs about what producing the rows costs).
+# First the start-up: PLAN_RUNS (default 30; 0 skips) alternating runs of
+# `plan -m meta-llama/Llama-3.1-8B-Instruct --gpu "H100 SXM"` and of
+# --version, median and fastest wall time by bash's own clock.
 set -euo pipefail
 NEW=${1:?usage: bench-sweep.sh NEW_BINARY}
 BASE=${BASE:-main}
@@ -19,6 +24,8 @@ GRIDS=${GRIDS:-bar real slo}
 OUTS=${OUTS:-file null}
 FORMATS=${FORMATS:-parquet csv jsonl}
 GO=${GO:-go}
+PLAN_RUNS=${PLAN_RUNS:-30}
+COLUMNS=${COLUMNS:-}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/vw-bench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 if [ -n "${BASE_BIN:-}" ]; then # an already built base binary
@@ -53,11 +60,38 @@ run() { # bin grid-name format out → "wall cpu rss_kb"
   esac
   local to=$TMP/out.$fmt
   [ "$out" = null ] && to=/dev/null
-  /usr/bin/time -f '%e %U %S %M' -o "$TMP/t" "$bin" sweep --quiet "${grid[@]}" --workers 2 --format "$fmt" --out "$to" --force
+  local cols=()
+  [ -n "$COLUMNS" ] && cols=(--columns "$COLUMNS")
+  /usr/bin/time -f '%e %U %S %M' -o "$TMP/t" "$bin" sweep --quiet "${grid[@]}" "${cols[@]}" --workers 2 --format "$fmt" --out "$to" --force
   rm -f "$TMP/out.$fmt"
   awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$TMP/t"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# startup_ms BIN ARGS...: the wall milliseconds of one run.
+startup_ms() {
+  local t0=$EPOCHREALTIME
+  "$@" >/dev/null 2>&1
+  local t1=$EPOCHREALTIME
+  echo "(${t1/./} - ${t0/./}) / 1000" | bc -l
+}
+if [ "$PLAN_RUNS" -gt 0 ]; then
+  for what in plan version; do
+    : >"$TMP/base.s"; : >"$TMP/new.s"
+    for _ in $(seq "$PLAN_RUNS"); do
+      for who in base new; do
+        bin=$TMP/base; [ "$who" = new ] && bin=$NEW
+        if [ $what = plan ]; then
+          startup_ms "$bin" plan -m meta-llama/Llama-3.1-8B-Instruct --gpu "H100 SXM" >>"$TMP/$who.s"
+        else
+          startup_ms "$bin" --version >>"$TMP/$who.s"
+        fi
+      done
+    done
+    printf '%-7s start-up, %d alternating runs: base median %.1f ms (min %.1f), new median %.1f ms (min %.1f), load %s\n' "$what" "$PLAN_RUNS" \
+      "$(median <"$TMP/base.s")" "$(sort -n "$TMP/base.s" | head -1)" "$(median <"$TMP/new.s")" "$(sort -n "$TMP/new.s" | head -1)" "$(cut -d' ' -f1 /proc/loadavg)"
+  done
+fi
 
 for grid in $GRIDS; do
   case $grid in

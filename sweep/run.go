@@ -165,12 +165,6 @@ func (s Shard) Range(total int64) (lo, hi int64) {
 	return at(s.Index), at(s.Index + 1)
 }
 
-type chunk struct {
-	lo, hi int64
-	rows   []Row
-	ready  chan error
-}
-
 // Run evaluates the points of space (the shard's slice of them) with est and
 // writes the rows to sink in index order, whatever the number of workers.
 // Points are generated from their indices as the work goes, chunks are
@@ -195,22 +189,51 @@ func Run(ctx context.Context, space *Space, est Estimator, sink Sink, opt Option
 	if bs, ok := sink.(BlockSink); ok && bs.BlockRows() > 0 {
 		return runBlocks(ctx, space, est, bs, opt, workers, lo, hi)
 	}
+	err := runOrdered(ctx, workers, lo, hi, size, func(ctx context.Context, c *span[Row]) error {
+		return fill(ctx, space, est, c.lo, c.out[:c.hi-c.lo])
+	}, func(rows []Row) error {
+		if err := sink.Write(rows); err != nil {
+			return err
+		}
+		st.Rows += int64(len(rows))
+		if opt.Progress != nil {
+			opt.Progress(len(rows))
+		}
+		return nil
+	})
+	return st, err
+}
+
+// span is a work item of runOrdered: the points [lo, hi) and what a worker
+// made of them, one T a point.
+type span[T any] struct {
+	lo, hi int64
+	out    []T
+	ready  chan error
+}
+
+// runOrdered is the pool of Run and of the Pareto pass: the points [lo, hi)
+// in spans of size, made by produce on up to workers goroutines into
+// reused buffers of T, and handed to write on one goroutine in index order.
+// It stops at the first error or when ctx is cancelled.
+func runOrdered[T any](ctx context.Context, workers int, lo, hi int64, size int, produce func(context.Context, *span[T]) error, write func([]T) error) error {
 	if n := hi - lo; n < int64(size) {
 		size = int(n)
 	}
-	free := make(chan *chunk, nbuf)
+	nbuf := 2*workers + 2
+	free := make(chan *span[T], nbuf)
 	for range nbuf {
-		free <- &chunk{rows: make([]Row, size), ready: make(chan error, 1)}
+		free <- &span[T]{out: make([]T, size), ready: make(chan error, 1)}
 	}
-	ordered := make(chan *chunk, nbuf)
+	ordered := make(chan *span[T], nbuf)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { // producer: hands out chunks in index order
+	g.Go(func() error { // producer: hands out spans in index order
 		defer close(ordered)
 		var pool errgroup.Group
 		pool.SetLimit(workers)
 		defer pool.Wait()
 		for start := lo; start < hi; start += int64(size) {
-			var c *chunk
+			var c *span[T]
 			select {
 			case c = <-free:
 			case <-gctx.Done():
@@ -223,13 +246,13 @@ func Run(ctx context.Context, space *Space, est Estimator, sink Sink, opt Option
 				return gctx.Err()
 			}
 			pool.Go(func() error {
-				c.ready <- fill(gctx, space, est, c)
+				c.ready <- produce(gctx, c)
 				return nil
 			})
 		}
 		return nil
 	})
-	g.Go(func() error { // writer: the only goroutine that touches sink
+	g.Go(func() error { // writer: the only goroutine that calls write
 		for c := range ordered {
 			var err error
 			select {
@@ -240,19 +263,14 @@ func Run(ctx context.Context, space *Space, est Estimator, sink Sink, opt Option
 			if err != nil {
 				return err
 			}
-			n := int(c.hi - c.lo)
-			if err := sink.Write(c.rows[:n]); err != nil {
+			if err := write(c.out[:c.hi-c.lo]); err != nil {
 				return err
-			}
-			st.Rows += int64(n)
-			if opt.Progress != nil {
-				opt.Progress(n)
 			}
 			free <- c
 		}
 		return nil
 	})
-	return st, finishRun(ctx, g.Wait())
+	return finishRun(ctx, g.Wait())
 }
 
 // finishRun keeps cancellation recognisable in the error of a run.
@@ -359,13 +377,12 @@ func runBlocks(ctx context.Context, space *Space, est Estimator, sink BlockSink,
 // encodeBlock evaluates the points of b a tile at a time and encodes them
 // with w; first is the index of the run's first point.
 func encodeBlock(ctx context.Context, space *Space, est Estimator, w *blockWorker, b *block, first int64) error {
-	c := chunk{rows: w.rows}
-	for c.lo = b.lo; c.lo < b.hi; c.lo = c.hi {
-		c.hi = min(c.lo+int64(len(w.rows)), b.hi)
-		if err := fill(ctx, space, est, &c); err != nil {
+	for lo := b.lo; lo < b.hi; lo += int64(len(w.rows)) {
+		rows := w.rows[:min(b.hi-lo, int64(len(w.rows)))]
+		if err := fill(ctx, space, est, lo, rows); err != nil {
 			return err
 		}
-		if err := w.add(c.lo-first, w.rows[:c.hi-c.lo]); err != nil {
+		if err := w.add(lo-first, rows); err != nil {
 			return err
 		}
 	}
@@ -374,11 +391,11 @@ func encodeBlock(ctx context.Context, space *Space, est Estimator, w *blockWorke
 	return err
 }
 
-// fill evaluates the points of c, checking for cancellation every 256 points.
-func fill(ctx context.Context, space *Space, est Estimator, c *chunk) error {
+// fill evaluates the points from lo on into rows, checking for
+// cancellation every 256 points.
+func fill(ctx context.Context, space *Space, est Estimator, lo int64, rows []Row) error {
 	var p Point
-	space.PointAt(c.lo, &p)
-	rows := c.rows[:c.hi-c.lo]
+	space.PointAt(lo, &p)
 	for i := range rows {
 		if i&255 == 0 && ctx.Err() != nil {
 			return ctx.Err()

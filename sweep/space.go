@@ -96,8 +96,9 @@ type Space struct {
 	stages []*planner.Prepared
 	b      *planner.Baselines
 	dep    deploySettings
-	gpn    []int  // GPUs per node of each GPU
-	half   []bool // per (model, GPU) pair: the serve command says --dtype half
+	gpn    []int         // GPUs per node of each GPU
+	rates  []deploy.Rate // each GPU's price and owned cost per GPU-hour
+	half   []bool        // per (model, GPU) pair: the serve command says --dtype half
 	lens   [NumAxes]int64
 	total  int64
 	// concRun is concurrencyRuns of the concurrency axis (Row.Group).
@@ -181,6 +182,7 @@ func NewSpace(g Grid, b *planner.Baselines, prices Prices) (*Space, error) {
 			n = deploy.GPUsPerNode(&s.GPUs[i])
 		}
 		s.gpn = append(s.gpn, n)
+		s.rates = append(s.rates, s.dep.cost.Rate(deploy.PriceOf(&s.GPUs[i])))
 	}
 	pol := g.Policy.Policy()
 	ctxs := tokensInts(g.Contexts)
@@ -323,17 +325,12 @@ func (s *Space) estimate(p *Point, r *Row, hint int, pass bool) {
 	if len(g.GPUCounts) > 0 {
 		gc = g.GPUCounts[p.Pos[AxisGPUCount]]
 	}
-	pt := planner.Point{
-		TP:           tp,
-		GPUCount:     gc,
-		ContextLen:   int(g.Contexts[p.Pos[AxisContext]]),
-		Quantization: g.Quantizations[p.Pos[AxisQuantization]],
-		KVCacheDtype: g.KVCacheDtypes[p.Pos[AxisKVCacheDtype]],
-		Interconnect: g.Interconnects[p.Pos[AxisInterconnect]],
-		Concurrency:  g.Concurrency[p.Pos[AxisConcurrency]],
-		PromptTokens: int(g.PromptTokens[p.Pos[AxisPromptTokens]]),
-		GenTokens:    int(g.GenTokens[p.Pos[AxisGenTokens]]),
-	}
+	// Field by field: a composite literal is built on the stack and copied.
+	var pt planner.Point
+	pt.TP, pt.GPUCount, pt.ContextLen = tp, gc, int(g.Contexts[p.Pos[AxisContext]])
+	pt.Quantization, pt.KVCacheDtype = g.Quantizations[p.Pos[AxisQuantization]], g.KVCacheDtypes[p.Pos[AxisKVCacheDtype]]
+	pt.Interconnect, pt.Concurrency = g.Interconnects[p.Pos[AxisInterconnect]], g.Concurrency[p.Pos[AxisConcurrency]]
+	pt.PromptTokens, pt.GenTokens = int(g.PromptTokens[p.Pos[AxisPromptTokens]]), int(g.GenTokens[p.Pos[AxisGenTokens]])
 	r.Index = p.Index
 	r.Group = p.Index - s.groupOffset(p) + 1
 	r.Model = m.ID

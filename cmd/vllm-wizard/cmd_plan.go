@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -304,5 +305,11 @@ func (a *app) printPlan(resp planner.Response, bs *baselines.Set, asJSON, explai
 			Baselines: baselinesJSON{Name: bs.Name, Version: bs.Version, Hash: bs.Hash, Origin: bs.Origin}}
 		return writeJSON(a, out)
 	}
-	return console.WritePlan(a.stdout, &resp, console.Options{Explain: explain})
+	// One write at the end, not one a line (61 for a plan; each a system
+	// call, dearer than usual on a VM).
+	w := bufio.NewWriterSize(a.stdout, 16<<10)
+	if err := console.WritePlan(w, &resp, console.Options{Explain: explain}); err != nil {
+		return err
+	}
+	return w.Flush()
 }

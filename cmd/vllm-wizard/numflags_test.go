@@ -52,7 +52,7 @@ func TestNumericFlagsRejectNaNInfNegative(t *testing.T) {
 			walk(sub, append(append([]string(nil), path...), sub.Name()))
 		}
 	}
-	root := a.newRootCmd()
+	root := a.newRootCmd("")
 	for _, c := range root.Commands() {
 		walk(c, []string{c.Name()})
 	}

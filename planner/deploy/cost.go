@@ -75,27 +75,55 @@ type Cost struct {
 
 // costOf prices gpus GPUs serving inTokS input and outTokS output tokens/s.
 func costOf(p Price, cp *CostParams, gpus int, inTokS, outTokS float64) Cost {
+	r := cp.Rate(p)
 	var c Cost
-	if o, ok := cp.OwnedUSDPerGPUHour(p.PurchaseUSD, p.TDPW); ok {
-		c.OwnedUSDPerGPUHour = o
-		c.TCOUSDPerMonth = o * float64(gpus) * HoursPerMonth
-	}
-	if !(p.USDPerGPUHour > 0) {
-		c.PriceMissing = true
-		return c
-	}
-	c.PriceSource = p.Source
-	c.USDPerGPUHour = p.USDPerGPUHour
-	c.USDPerHour = p.USDPerGPUHour * float64(gpus)
-	c.USDPerMonth = c.USDPerHour * HoursPerMonth
-	perM := func(tokS float64) float64 {
-		if !(tokS > 0) || math.IsInf(tokS, 0) {
-			return 0
-		}
-		return c.USDPerHour / (tokS * 3600) * 1e6
-	}
-	c.USDPerMOutput, c.USDPerMInput, c.USDPerMBlended = perM(outTokS), perM(inTokS), perM(inTokS+outTokS)
+	r.CostInto(&c, gpus, inTokS, outTokS)
 	return c
+}
+
+// Rate is a GPU's price with its owned cost per GPU-hour worked out, for
+// pricing many deployments of the GPU (a sweep's rows) with CostInto.
+type Rate struct {
+	Price
+	owned    float64
+	hasOwned bool
+}
+
+// Rate is p with c's owned cost per GPU-hour (when p has a purchase price).
+func (c *CostParams) Rate(p Price) Rate {
+	o, ok := c.OwnedUSDPerGPUHour(p.PurchaseUSD, p.TDPW)
+	return Rate{Price: p, owned: o, hasOwned: ok}
+}
+
+// CostInto sets every field of c to the cost of gpus GPUs serving inTokS
+// input and outTokS output tokens/s (CostAt with the rate's owned cost).
+func (r *Rate) CostInto(c *Cost, gpus int, inTokS, outTokS float64) {
+	// Field by field: a composite literal would be built and copied, per row.
+	c.OwnedUSDPerGPUHour, c.TCOUSDPerMonth = 0, 0
+	if r.hasOwned {
+		c.OwnedUSDPerGPUHour = r.owned
+		c.TCOUSDPerMonth = r.owned * float64(gpus) * HoursPerMonth
+	}
+	if !(r.USDPerGPUHour > 0) {
+		c.PriceMissing, c.PriceSource = true, ""
+		c.USDPerGPUHour, c.USDPerHour, c.USDPerMonth = 0, 0, 0
+		c.USDPerMOutput, c.USDPerMInput, c.USDPerMBlended = 0, 0, 0
+		return
+	}
+	c.PriceMissing, c.PriceSource = false, r.Source
+	c.USDPerGPUHour = r.USDPerGPUHour
+	c.USDPerHour = r.USDPerGPUHour * float64(gpus)
+	c.USDPerMonth = c.USDPerHour * HoursPerMonth
+	c.USDPerMOutput, c.USDPerMInput, c.USDPerMBlended = perM(c.USDPerHour, outTokS), perM(c.USDPerHour, inTokS), perM(c.USDPerHour, inTokS+outTokS)
+}
+
+// perM is the cost of a million tokens at tokS tokens/s for usdPerHour (0
+// without a finite rate).
+func perM(usdPerHour, tokS float64) float64 {
+	if !(tokS > 0) || math.IsInf(tokS, 0) {
+		return 0
+	}
+	return usdPerHour / (tokS * 3600) * 1e6
 }
 
 // QualityClass is the quality class of a weight format: rows of different

@@ -1,7 +1,5 @@
 package deploy
 
-import "sort"
-
 // ParetoPoint is one row's place in the cost/speed plane: cheaper is a
 // lower Cost, faster a higher Speed. Group holds the model and quality
 // class: only rows of one group are compared.
@@ -25,7 +23,9 @@ func beats(c1, s1, c2, s2 float32) bool {
 // point (beating is transitive and the set is finite), so Beaten against
 // the frontier of all points gives the same answer as against all points.
 type Frontier struct {
-	groups map[uint32][]frontierPoint
+	// groups holds each group's frontier by group number: a sweep numbers
+	// its groups 0, 1, … (a few per model).
+	groups [][]frontierPoint
 }
 
 // frontierPoint: a group's frontier is kept sorted by Cost, and so
@@ -34,12 +34,12 @@ type frontierPoint struct{ cost, speed float32 }
 
 // Add offers one point to its group's frontier.
 func (f *Frontier) Add(group uint32, cost, speed float32) {
-	if f.groups == nil {
-		f.groups = map[uint32][]frontierPoint{}
+	if int(group) >= len(f.groups) {
+		f.groups = append(f.groups, make([][]frontierPoint, int(group)+1-len(f.groups))...)
 	}
 	st := f.groups[group]
 	// i: the first point not cheaper than the new one.
-	i := sort.Search(len(st), func(k int) bool { return st[k].cost >= cost })
+	i := searchCost(st, cost, false)
 	if i > 0 && st[i-1].speed >= speed {
 		return // a cheaper point is at least as fast
 	}
@@ -67,11 +67,30 @@ func (f *Frontier) Add(group uint32, cost, speed float32) {
 
 // Beaten reports whether a frontier point of the group beats the point.
 func (f *Frontier) Beaten(group uint32, cost, speed float32) bool {
+	if int(group) >= len(f.groups) {
+		return false
+	}
 	st := f.groups[group]
 	// Only points at most as costly can beat it; of those the last is the
 	// fastest.
-	i := sort.Search(len(st), func(k int) bool { return st[k].cost > cost })
+	i := searchCost(st, cost, true)
 	return i > 0 && beats(st[i-1].cost, st[i-1].speed, cost, speed)
+}
+
+// searchCost is sort.Search over the frontier's ascending costs for the
+// first point costing more than cost (above) or at least cost (!above).
+func searchCost(st []frontierPoint, cost float32, above bool) int {
+	lo, hi := 0, len(st)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		// sort.Search's predicate, c > cost or c >= cost, as it compares a NaN.
+		if c := st[m].cost; c > cost || !above && c == cost {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	return lo
 }
 
 // Len is the number of frontier points over all groups.

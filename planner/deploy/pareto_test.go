@@ -1,7 +1,11 @@
 package deploy
 
 import (
+	"cmp"
+	"math"
 	"math/rand/v2"
+	"slices"
+	"sort"
 	"testing"
 )
 
@@ -49,5 +53,32 @@ func TestFrontierKeepsOnlyTheStaircase(t *testing.T) {
 	}
 	if !f.Beaten(1, 2.5, 1) || f.Beaten(1, 2, 2) || f.Beaten(1, 0, 0.5) {
 		t.Fatal("Beaten disagrees with the staircase {(0,0) … (4,4)}")
+	}
+}
+
+// TestSearchCostIsSortSearch holds the frontier's branch-free search to
+// sort.Search's answers over sorted costs with repeats, for costs on,
+// between and outside them, and NaN.
+func TestSearchCostIsSortSearch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	for n := range 40 {
+		st := make([]frontierPoint, n)
+		for i := range st {
+			st[i].cost = float32(rng.IntN(12))
+		}
+		slices.SortFunc(st, func(a, b frontierPoint) int { return cmp.Compare(a.cost, b.cost) })
+		for _, c := range []float32{-1, 0, 0.5, 3, 5.5, 11, 12, float32(math.NaN()), float32(math.Inf(1))} {
+			for _, above := range []bool{false, true} {
+				want := sort.Search(len(st), func(k int) bool {
+					if above {
+						return st[k].cost > c
+					}
+					return st[k].cost >= c
+				})
+				if got := searchCost(st, c, above); got != want {
+					t.Fatalf("n %d cost %v above %v: %d, sort.Search %d (%v)", n, c, above, got, want, st)
+				}
+			}
+		}
 	}
 }
