@@ -110,7 +110,7 @@ type StepModel struct {
 	// head (csrc/attention/attention_kernels), so each KV head is read
 	// H/H_kv times. vLLM 0.6.2 decodes with the MI300 custom paged
 	// attention kernel (PR #8310, "Custom paged attention kernel for
-	// rocm", opened 2024-09-10, after the v0.6.1 tag), which reads each KV
+	// rocm", opened 2024-09-10 and still in review on 2024-09-12, so after v0.6.1 of 2024-09-11), which reads each KV
 	// head once. A prior constant, not fitted: PR #8310's own table
 	// (Llama-2-70B, 8 query heads per KV head, batch 8–32, 512-token
 	// prompts) puts the old kernel's extra time at KV bytes / ≈ 0.2 TB/s,
