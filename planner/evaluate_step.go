@@ -27,7 +27,9 @@ func (p *Prepared) evaluateStep(pt *Point, out *Result, qi, ici int, quant strin
 	// Single stream first: one sequence, no prefill of others riding along
 	// (a.prompt is set for the load step below).
 	a.kvPerTok, a.prompt, a.gen, a.layerShare = kvPerTok, 0, pt.GenTokens, 1
-	a.paSlow = sp.paSlowFor(pt.VLLMVersion)
+	if sp.paSlow != 0 { // AMD GPUs only: no call per point elsewhere
+		a.paSlow = sp.paSlowFor(pt.VLLMVersion)
+	}
 	b := p.b
 	meanCtx := float64(pt.PromptTokens) + float64(pt.GenTokens)/2
 	// The CacheWorkload tables' slot of the point's TP and format (-1: none;
