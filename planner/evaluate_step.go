@@ -27,10 +27,17 @@ func (p *Prepared) evaluateStep(pt *Point, out *Result, qi, ici int, quant strin
 	// Single stream first: one sequence, no prefill of others riding along
 	// (a.prompt is set for the load step below).
 	a.kvPerTok, a.prompt, a.gen, a.layerShare = kvPerTok, 0, pt.GenTokens, 1
+	if sp.paSlow != 0 { // AMD GPUs only: no call per point elsewhere
+		a.paSlow = sp.paSlowFor(pt.VLLMVersion)
+	}
 	b := p.b
 	meanCtx := float64(pt.PromptTokens) + float64(pt.GenTokens)/2
-	// The CacheWorkload tables' slot of the point's TP and format (-1: none).
-	slot := p.fastSlot(qi, a.tp, eng, a.eager)
+	// The CacheWorkload tables' slot of the point's TP and format (-1: none;
+	// the tables hold the custom paged-attention kernel's KV time).
+	slot := -1
+	if a.paSlow == 0 {
+		slot = p.fastSlot(qi, a.tp, eng, a.eager)
+	}
 	prompt := max(pt.PromptTokens, 1)
 	var pe *prefillEntry
 	if slot >= 0 {
@@ -219,6 +226,7 @@ func (p *Prepared) stepInputs(sp *StepPoint) (stepConsts, stepArgs, bool) {
 		share = 1
 	}
 	eng := p.engine(sp.VLLMVersion)
-	a := stepArgs{tp: tp, ic: ici, eng: eng, eager: sp.EnforceEager, offline: sp.Offline, kvPerTok: p.model.KVBytesPerToken(KVBytesPerElem(kvd, "auto"), tp), layerShare: share}
+	a := stepArgs{tp: tp, ic: ici, eng: eng, eager: sp.EnforceEager, offline: sp.Offline, kvPerTok: p.model.KVBytesPerToken(KVBytesPerElem(kvd, "auto"), tp), layerShare: share,
+		paSlow: p.step.paSlowFor(sp.VLLMVersion)}
 	return c, a, true
 }

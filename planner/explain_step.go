@@ -80,6 +80,9 @@ func stepAssumptions(b *Baselines, p *Prepared, pt *Point, r *Result) []string {
 		fmt.Sprintf("  GEMM compute %s (the step pays the smooth maximum of the two: %s)", ms(t.Compute), ms(t.WeightsOrCompute)),
 		fmt.Sprintf("  KV cache reads %s", ms(t.KV)),
 	}
+	if f := p.step.paSlowFor(pt.VLLMVersion); f > 0 {
+		a = append(a, fmt.Sprintf("  (ROCm before vLLM 0.6.2: the generic paged-attention kernel reads each KV head once per query head at %.0f%% of bandwidth, × %.2f the KV time; PR #8310's custom kernel from 0.6.2)", 100*s.ROCmGenericPAEfficiency, f))
+	}
 	if r.TP > 1 {
 		a = append(a, fmt.Sprintf("  all-reduce (2 × %d layers over %s) %s", p.model.NumLayers, r.Interconnect, ms(t.AllReduce)))
 	}

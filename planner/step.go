@@ -103,7 +103,26 @@ type StepModel struct {
 	// It scales the compute-bound part (prefill and batched decode GEMMs);
 	// 0 = 1.
 	MarlinSM90GEMMScale float64 `json:"marlin_sm90_gemm_scale,omitempty"`
+	// ROCmGenericPAEfficiency is the share of peak bandwidth at which the
+	// generic paged-attention decode kernel (paged_attention_v1/v2, the
+	// HIP build of the CUDA kernel) reads the KV cache on AMD GPUs in vLLM
+	// before 0.6.2, once per query head: its grid runs one block per query
+	// head (csrc/attention/attention_kernels), so each KV head is read
+	// H/H_kv times. vLLM 0.6.2 decodes with the MI300 custom paged
+	// attention kernel (PR #8310, "Custom paged attention kernel for
+	// rocm", opened 2024-09-10 and still in review on 2024-09-12, so after v0.6.1 of 2024-09-11), which reads each KV
+	// head once. A prior constant, not fitted: PR #8310's own table
+	// (Llama-2-70B, 8 query heads per KV head, batch 8–32, 512-token
+	// prompts) puts the old kernel's extra time at KV bytes / ≈ 0.2 TB/s,
+	// i.e. 8 × KV / (5.3 TB/s × ≈ 0.3). 0 = the step.kv_efficiency rate for
+	// every version.
+	ROCmGenericPAEfficiency float64 `json:"rocm_generic_pa_efficiency,omitempty"`
 }
+
+// rocmCustomPASince is the first vLLM release whose ROCm build decodes with
+// the custom paged-attention kernel (PR #8310): 0.6.2, as
+// ParseVLLMVersion reads it.
+const rocmCustomPASince = 0.006002
 
 // ClassRow is the efficiency and overhead of one GPU class.
 type ClassRow struct {
@@ -206,6 +225,11 @@ func (s *StepModel) validate() error {
 	}
 	if s.MarlinSM90GEMMScale != 0 {
 		if err := unit("marlin_sm90_gemm_scale", s.MarlinSM90GEMMScale); err != nil {
+			return err
+		}
+	}
+	if s.ROCmGenericPAEfficiency != 0 {
+		if err := unit("rocm_generic_pa_efficiency", s.ROCmGenericPAEfficiency); err != nil {
 			return err
 		}
 	}
@@ -525,6 +549,11 @@ type stepPrep struct {
 	class   string
 	gpuRows bool // the GPU has its own scales
 	defEng  EngineRow
+	// paSlow multiplies the decode KV time of an AMD GPU on a vLLM before
+	// 0.6.2 (StepModel.ROCmGenericPAEfficiency): H/H_kv × η_kv / η_generic;
+	// 0 where it never applies. defPASlow is its value for the default
+	// version (0 when that line has the custom kernel).
+	paSlow, defPASlow float64
 	// tpPow[tp] = (1/tp)^size_exponent and arPow[tp] = (tp/2)^allreduce_tp_exponent.
 	tpPow, arPow [maxPowTP + 1]float64
 }
@@ -556,6 +585,16 @@ func newStepPrep(s *StepModel, m *ModelConfig, g *GPU) *stepPrep {
 		sp.gpuRows = true
 	}
 	sp.defEng, _ = s.Engine("")
+	if sp.class == ClassAMDHBM && s.ROCmGenericPAEfficiency > 0 {
+		ratio := 1.0
+		if m.NumKVHeads > 0 && m.NumHeads > m.NumKVHeads {
+			ratio = float64(m.NumHeads) / float64(m.NumKVHeads)
+		}
+		sp.paSlow = ratio * s.KVEfficiency / s.ROCmGenericPAEfficiency
+		if v, ok := ParseVLLMVersion(s.DefaultVLLMVersion); ok && v < rocmCustomPASince {
+			sp.defPASlow = sp.paSlow
+		}
+	}
 	for tp := 1; tp <= maxPowTP; tp++ {
 		sp.tpPow[tp] = math.Pow(1/float64(tp), s.SizeExponent)
 		sp.arPow[tp] = math.Pow(float64(tp)/2, s.AllReduceTPExponent)
@@ -649,6 +688,28 @@ type stepArgs struct {
 	prompt     int
 	gen        int
 	layerShare float64 // 1, or 1/PP for one pipeline stage
+	// paSlow > 0 multiplies the decode KV time: the generic paged-attention
+	// kernel of ROCm builds before 0.6.2 (stepPrep.paSlow).
+	paSlow float64
+}
+
+// paSlowFor is the decode KV multiplier of a point's vLLM version ("" = the
+// default line): stepPrep.paSlow before 0.6.2, else 0.
+func (sp *stepPrep) paSlowFor(version string) float64 {
+	if sp.paSlow == 0 {
+		return 0
+	}
+	if version == "" {
+		return sp.defPASlow
+	}
+	v, ok := ParseVLLMVersion(version)
+	if !ok {
+		return sp.defPASlow
+	}
+	if v < rocmCustomPASince {
+		return sp.paSlow
+	}
+	return 0
 }
 
 // customARMaxBytes is the largest tensor vLLM's custom all-reduce takes;
@@ -689,6 +750,9 @@ func (sp *stepPrep) decodeStep(t *StepTerms, c *stepConsts, a *stepArgs, B int, 
 	t.Compute = c.linFLOPs * share * b / (tp * c.flopsDec)
 	t.WeightsOrCompute = smoothMax(t.Weights, t.Compute, s.SmoothMaxPower)
 	t.KV = b * a.kvPerTok * ctx * share / c.bwKV
+	if a.paSlow > 0 {
+		t.KV *= a.paSlow
+	}
 	t.AllReduce = 0
 	if a.tp > 1 {
 		bytes := b * c.hidden * 2 * 2 * (tp - 1) / tp

@@ -47,6 +47,21 @@ func TestReplayStatsKnownValues(t *testing.T) {
 // single-stream point's step terms add up to 1 / the predicted decode
 // speed, and a load point's batch and prefill share are those of its run.
 func TestDiagnoseAddsUpToThePrediction(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		want    bool
+	}{
+		{"v0.6.1 ROCm build (vLLM/MI300X/README.md)", true},
+		{"v0.6.1 ROCm build", true},
+		{"0.10.2 (rocm7.0.0_vllm_0.10.2_20251006)", false},
+		{"0.6.3.dev116+g151ef4ef (ROCm 6.1, torch 2.4.1)", false},
+		{"AMD fork (mid-2024)", false},
+		{"not stated (blog post dated 2024-10-10)", false},
+	} {
+		if got := upstreamROCmBuild(tc.version); got != tc.want {
+			t.Errorf("upstreamROCmBuild(%q) = %v; want %v", tc.version, got, tc.want)
+		}
+	}
 	set, err := baselines.Embedded("default")
 	if err != nil {
 		t.Fatal(err)

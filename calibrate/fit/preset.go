@@ -48,7 +48,8 @@ var DefaultSet = Preset{
 		"decode rows measured as output tokens / end-to-end latency (conversions column) are predicted the same way: output / (prefill + output / decode)",
 		"trust weighs each row: high 1, medium-high 0.8, medium 0.6, medium-low and low-medium 0.45, low 0.3",
 		"a vllm_version cell without a version but with a date (in the cell, else in the source) is read as the release current that day (calibrate/fit/preset.go releases, from the PyPI history): arc53's 'not stated (Aug 2024)' of 2024-08-19 → 0.5.4, OCI's blog of 2024-10-10 → 0.6.2",
-		"rows whose notes state an untuned ROCm GEMM setup (dstack: 'untuned default config'; a guess such as 'likely untuned' is not a statement) run the GPU class's GEMM shares × step.untuned_gemm_scale; the planner estimates tuned deployments and never applies it",
+		"rows whose notes state an untuned ROCm GEMM setup (dstack: 'untuned default config'; a guess such as 'likely untuned' is not a statement), and rows of a ROCm build of an upstream release tag (Argonne's 'v0.6.1 ROCm build': the tag's own Dockerfile.rocm with default arguments, vLLM/MI300X/README.md, run with no PYTORCH_TUNABLEOP setting or tuned GEMM file, run-benchmark.sh), run the GPU class's GEMM shares × step.untuned_gemm_scale; the planner estimates tuned deployments and never applies it",
+		"rows of AMD GPUs on vLLM before 0.6.2 (Argonne's upstream v0.6.1 Dockerfile.rocm build) decode attention with the generic paged-attention kernel, reading each KV head once per query head at step.rocm_generic_pa_efficiency of bandwidth (a prior constant from vllm-project/vllm PR #8310's before/after table, not fitted), as the planner does for --vllm-version below 0.6.2 on AMD GPUs",
 		"offline rows (LLM class: benchmark_latency/benchmark_throughput, LLM.generate) do not pay the API server's per-sequence host cost (engines' api_per_seq_us)",
 		"per-point table: each held-out point's step terms (ms) at its decode step's batch (1 single stream; the replayed run's time-weighted mean under load) from the fold that did not see its source, and the share of the run's time prefill took",
 		"GPTQ-Int8 rows are gptq-int8 (8-bit weights with group scales, 1.05 bytes/param, 16-bit activations), neither gptq (the 4-bit format) nor w8a8 int8",
@@ -157,7 +158,7 @@ func annotate(pts []Point, data []byte) {
 		a.eager = strings.Contains(ver, "eager") || strings.Contains(conv, "eager mode")
 		a.e2e = strings.Contains(conv, "decode_tok_s=output_len/e2e") || strings.Contains(conv, "/latency")
 		a.run = readBenchRun(get("batch_or_concurrency"), get("request_rate"), get("dataset_workload"), get("bench_tool"))
-		a.untuned = statesUntuned(get("trust") + " " + get("provenance"))
+		a.untuned = statesUntuned(get("trust")+" "+get("provenance")) || upstreamROCmBuild(get("vllm_version"))
 		a.version = datedVersion(get("vllm_version"), get("source"))
 		rows[get("row_id")] = a
 	}
@@ -246,6 +247,26 @@ func monthDate(s string) string {
 func statesUntuned(notes string) bool {
 	l := strings.ToLower(notes)
 	return strings.Contains(l, "untuned") && !strings.Contains(l, "likely untuned")
+}
+
+// upstreamROCmBuild says a version cell names a ROCm build of an upstream
+// vLLM release tag ("v0.6.1 ROCm build"): Argonne's MI300X rows, built
+// from the tag's own Dockerfile.rocm with its default arguments
+// (argonne-lcf/LLM-Inference-Bench vLLM/MI300X/README.md: git checkout
+// v0.6.1; docker build -f Dockerfile.rocm) and run with no GEMM tuning
+// (vLLM/MI300X/run-benchmark.sh sets no PYTORCH_TUNABLEOP_* variable and
+// ships no tuned GEMM file), so their GEMMs run on hipBLASLt's default
+// heuristics: the untuned setup dstack's rows state ("untuned default
+// config"). Vendor images (AMD's rocm/vllm, "rocm7.0.0_vllm_0.10.2…")
+// ship tuned GEMMs and are not matched.
+func upstreamROCmBuild(version string) bool {
+	l := strings.ToLower(version)
+	i := strings.Index(l, "rocm build")
+	if i < 0 {
+		return false
+	}
+	_, ok := planner.ParseVLLMVersion(l[:i])
+	return ok && strings.HasPrefix(strings.TrimSpace(l), "v")
 }
 
 // trustWeight is the fit weight of a trust grade.
