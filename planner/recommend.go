@@ -83,14 +83,17 @@ func limitsFor(def int, mode string, conc, sustainable int) (seqs, mnbt int) {
 }
 
 // SuggestFP8KV says whether to suggest an fp8 KV cache: the dtype is auto,
-// the GPU has FP8, and the KV pool holds fewer than the requested sequences
-// at the workload's length or less than four max-length sequences.
+// the GPU has FP8, there is a KV pool at all (an fp8 cache halves the bytes
+// per token but leaves the pool's size alone, so it cannot help when the
+// weights and activations already take all the memory), and the pool holds
+// fewer than the requested sequences at the workload's length or less than
+// four max-length sequences.
 func SuggestFP8KV(kvd string, g *GPU, f *Feasibility) bool {
 	return suggestFP8KV(kvd, g.SupportsFP8(), f)
 }
 
 func suggestFP8KV(kvd string, fp8 bool, f *Feasibility) bool {
-	if kvd != "auto" || !fp8 {
+	if kvd != "auto" || !fp8 || !(f.KVPoolGB > 0) {
 		return false
 	}
 	return f.SustainableConcurrency < f.Concurrency || f.MaxConcurrencyAtContext < 4

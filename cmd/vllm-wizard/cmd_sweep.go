@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,6 +39,7 @@ type sweepFlags struct {
 	workers                              int
 	maxPoints                            int
 	partitionBy                          []string
+	columns                              []string
 	parquetCodec                         string
 	codec                                parquet.Codec // parsed from parquetCodec by outputFormat
 }
@@ -86,6 +88,7 @@ the whole run.`,
 	fs.StringVar(&f.prices, "prices", "", "CSV of GPU prices (columns gpu,usd_per_gpu_hour) overriding the catalog's")
 	fs.StringVar(&f.baseline, "baselines", "", "baselines: an embedded set name or a file (default: the grid's, else default)")
 	fs.StringSliceVar(&f.partitionBy, "partition-by", nil, "write a Hive-partitioned Parquet dataset to the folder --out, e.g. model,gpu (any of: "+strings.Join(sweep.PartitionColumns, ", ")+")")
+	fs.StringSliceVar(&f.columns, "columns", nil, "write only these columns, in this order (csv, jsonl, parquet), e.g. model,gpu,tp,status,load_output_tok_s_mid; -name,-name writes all but those (names: docs/sweep.md)")
 	fs.StringVar(&f.parquetCodec, "parquet-codec", parquet.DefaultCodec.String(), "Parquet page compression: zstd (smallest files), lz4raw (less CPU, ~8 % larger files), snappy or none")
 	fs.BoolVar(&f.summaryOnly, "summary-only", false, "xlsx: leave out the Sweep sheet, keeping Answer, Charts and About (for sweeps over 1,048,575 rows)")
 	return cmd
@@ -208,6 +211,10 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 		return usageError{err}
 	}
 	if f.dryRun {
+		// The names are checked here too, so a dry run catches a typo.
+		if _, err := f.selectColumns(sweep.Schema("", "", nil)); err != nil {
+			return err
+		}
 		fmt.Fprintln(a.stdout, desc)
 		return nil
 	}
@@ -223,6 +230,9 @@ func (a *app) runSweep(cmd *cobra.Command, f *sweepFlags) error {
 	}
 	schema, about, err := in.layout(format, lo, hi, a.now())
 	if err != nil {
+		return err
+	}
+	if schema, err = f.selectColumns(schema); err != nil {
 		return err
 	}
 	out, err := a.openSweepOutput(f, format, schema, about, space.Grid.Target != nil)
@@ -312,6 +322,9 @@ func (f *sweepFlags) outputFormat(count int64) (reports.Format, error) {
 	}
 	if f.out == "-" && format != reports.FormatCSV && format != reports.FormatJSONL {
 		return "", usagef("--out -: stdout takes csv or jsonl, not %s; name a file", format)
+	}
+	if len(f.columns) > 0 && format == reports.FormatXLSX {
+		return "", usagef("--columns applies to csv, jsonl and parquet; the workbook's Answer and Charts sheets read every column")
 	}
 	if f.summaryOnly && format != reports.FormatXLSX {
 		return "", usagef("--summary-only applies to xlsx output only")
@@ -479,6 +492,47 @@ func sweepErr(ctx context.Context, err error) error {
 // of at most 128 Ki rows keep the encoders' buffers (and RSS) small.
 func (a *app) sweepParquetOptions(codec parquet.Codec) parquet.Options {
 	return parquet.Options{CreatedBy: "vllm-wizard " + version, MaxRowGroupLength: 1 << 17, BlockRows: a.sweepBlockRows, Codec: codec}
+}
+
+// selectColumns narrows schema to --columns: the names in their order, or
+// with every name prefixed by "-" all columns but those. The --partition-by
+// columns are kept (the dataset's folder names hold their values).
+func (f *sweepFlags) selectColumns(schema reports.Schema[sweep.Row]) (reports.Schema[sweep.Row], error) {
+	if len(f.columns) == 0 {
+		return schema, nil
+	}
+	var keep, drop []string
+	for _, c := range f.columns {
+		c = strings.TrimSpace(c)
+		if n, ok := strings.CutPrefix(c, "-"); ok {
+			drop = append(drop, n)
+		} else {
+			keep = append(keep, c)
+		}
+	}
+	if len(keep) > 0 && len(drop) > 0 {
+		return schema, usagef("--columns: list the columns to write, or prefix every name with - to leave those out, not both")
+	}
+	var err error
+	if len(drop) > 0 {
+		for _, p := range f.partitionBy {
+			if slices.Contains(drop, p) {
+				return schema, usagef("--columns: -%s: %s is a --partition-by column", p, p)
+			}
+		}
+		schema, err = schema.Drop(drop)
+	} else {
+		for _, p := range f.partitionBy {
+			if !slices.Contains(keep, p) {
+				keep = append(keep, p)
+			}
+		}
+		schema, err = schema.Select(keep)
+	}
+	if err != nil {
+		return schema, usagef("--columns: %w", err)
+	}
+	return schema, nil
 }
 
 // checkPartitionBy checks --partition-by against the output flags.

@@ -779,3 +779,120 @@ console.log(JSON.stringify(r.getRows()));
 		t.Errorf("DuckDB read %s, want %s", got, want)
 	}
 }
+
+// TestSweepColumns: --columns writes the named columns in the order given
+// (or all but the -named ones) with the same cells as a full run, in every
+// format that takes it; the file metadata lists them; mistakes are usage
+// errors, caught by --dry-run as well.
+func TestSweepColumns(t *testing.T) {
+	schema, want := expectedCells(t)
+	drop := []string{"vllm_args", "baselines", "baselines_hash", "decode_tok_s_low"}
+	var allBut []string
+	for _, n := range schema.Names() {
+		if !slices.Contains(drop, n) {
+			allBut = append(allBut, n)
+		}
+	}
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		arg  string
+		keep []string
+	}{
+		{"select in order", "status,model,load_output_tok_s_mid,tp,reason", []string{"status", "model", "load_output_tok_s_mid", "tp", "reason"}},
+		{"drop", "-vllm_args,-baselines,-baselines_hash,-decode_tok_s_low", allBut},
+	} {
+		sel, err := schema.Select(tc.keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proj := make([][]cell, len(want))
+		for r := range want {
+			for _, n := range tc.keep {
+				proj[r] = append(proj[r], want[r][schema.Index(n)])
+			}
+		}
+		for _, format := range []string{"csv", "jsonl", "parquet"} {
+			t.Run(tc.name+"/"+format, func(t *testing.T) {
+				path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+"."+format)
+				if _, stderr, code := cli(t, "sweep", "--grid", sweepGrid, "--columns", tc.arg, "--out", path, "--quiet"); code != 0 {
+					t.Fatalf("exit %d: %s", code, stderr)
+				}
+				var got [][]cell
+				switch format {
+				case "parquet":
+					got = readParquet(t, sel, path)
+					pr, err := file.OpenParquetFile(path, false)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer pr.Close()
+					if n := pr.MetaData().Schema.NumColumns(); n != len(tc.keep) {
+						t.Errorf("%d columns in the file, want %d", n, len(tc.keep))
+					}
+					if kv := pr.MetaData().KeyValueMetadata().FindValue(reports.MetaColumnsSelected); kv == nil || *kv != strings.Join(tc.keep, ",") {
+						t.Errorf("metadata %s = %v, want %s", reports.MetaColumnsSelected, kv, strings.Join(tc.keep, ","))
+					}
+				default:
+					data, err := os.ReadFile(path)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if format == "csv" {
+						got = readCSV(t, sel, data)
+					} else {
+						got = readJSONL(t, sel, data)
+						var m map[string]any
+						if err := json.Unmarshal(data[:bytes.IndexByte(data, '\n')], &m); err != nil || len(m) != len(tc.keep) {
+							t.Errorf("first JSONL object has %d keys (err %v), want %d", len(m), err, len(tc.keep))
+						}
+					}
+				}
+				compareCells(t, format, sel, got, proj)
+			})
+		}
+	}
+	for _, tc := range []struct {
+		name, arg, format, errText string
+		dryRun                     bool
+	}{
+		{"unknown", "model,stauts", "csv", `unknown column "stauts" (did you mean "status"?)`, false},
+		{"unknown in a dry run", "modle", "csv", `unknown column "modle" (did you mean "model"?)`, true},
+		{"both lists", "model,-gpu", "csv", "not both", false},
+		{"twice", "gpu,gpu", "jsonl", `"gpu" selected twice`, false},
+		{"xlsx", "model", "xlsx", "--columns applies to csv, jsonl and parquet", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"sweep", "--grid", sweepGrid, "--columns", tc.arg, "--out", filepath.Join(dir, "bad."+tc.format)}
+			if tc.dryRun {
+				args = append(args, "--dry-run")
+			}
+			if _, stderr, code := cli(t, args...); code != 2 || !strings.Contains(stderr, tc.errText) {
+				t.Errorf("exit %d, stderr %q: want 2 with %q", code, stderr, tc.errText)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "bad."+tc.format)); err == nil {
+				t.Error("an output file was written")
+			}
+		})
+	}
+	// --partition-by columns stay (in the folder names) even when not listed.
+	out := filepath.Join(dir, "ds")
+	if _, stderr, code := cli(t, "sweep", "--grid", sweepGrid, "--partition-by", "gpu", "--columns", "model,load_output_tok_s_mid", "--out", out, "--quiet"); code != 0 {
+		t.Fatalf("partitioned: exit %d: %s", code, stderr)
+	}
+	parts, _ := filepath.Glob(filepath.Join(out, "gpu=*", "*.parquet"))
+	if len(parts) == 0 {
+		t.Fatalf("no gpu=* parts under %s", out)
+	}
+	pr, err := file.OpenParquetFile(parts[0], false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	if n := pr.MetaData().Schema.NumColumns(); n != 2 {
+		t.Errorf("part has %d columns, want model and load_output_tok_s_mid", n)
+	}
+	if _, stderr, code := cli(t, "sweep", "--grid", sweepGrid, "--partition-by", "gpu", "--columns=-gpu", "--out", out+"2"); code != 2 || !strings.Contains(stderr, "is a --partition-by column") {
+		t.Errorf("dropping a partition column: exit %d, %q", code, stderr)
+	}
+}

@@ -178,3 +178,98 @@ func TestSearchNoDeployment(t *testing.T) {
 		t.Errorf("best %+v, reason %q: want none, on tpot", a.Best, a.Reason)
 	}
 }
+
+func TestBinomialTailAbove(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		n    int
+		a    float64
+		c    int
+		want float64
+		tol  float64
+	}{
+		// P(X ≥ 8) of 10 fair coins = (C(10,8)+C(10,9)+C(10,10))/2¹⁰ = (45+10+1)/1024.
+		{"exact", 10, 0.5, 7, 56.0 / 1024, 1e-12},
+		// P(X > 0) = 1 − (1−a)ⁿ = 1 − 0.9³ = 0.271.
+		{"any active", 3, 0.1, 0, 0.271, 1e-12},
+		{"slots for everyone", 100, 0.9, 100, 0, 0},
+		{"more slots than users", 5, 1, 64, 0, 0},
+		{"always active, too few slots", 17, 1, 16, 1, 0},
+		{"never active", 50, 0, 3, 0, 0},
+		// n > 4096: the normal approximation. P(X > n/2) for a fair coin is
+		// (1 − P(X = n/2))/2, P(X = 5000 of 10⁴) = 0.0079786.
+		{"normal", 10000, 0.5, 5000, (1 - 0.0079786) / 2, 1e-4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := binomialTailAbove(tc.n, tc.a, tc.c); math.Abs(got-tc.want) > tc.tol {
+				t.Errorf("binomialTailAbove(%d, %v, %d) = %v, want %v ± %v", tc.n, tc.a, tc.c, got, tc.want, tc.tol)
+			}
+		})
+	}
+}
+
+// A closed loop without think time keeps every user's request in the
+// system: with no TTFT or E2E limit, the deployment must hold them all in
+// its sequence slots. 100 users and 16 slots a replica: 7 replicas (15 users
+// each at most), where 6 (17 on some replica) would queue the rest for ever
+// while "meeting" a TPOT limit.
+func TestClosedLoopNeedsSlots(t *testing.T) {
+	steps := linearSteps{fixedS: 0.020, perSeqS: 0.0005, prefillTokS: 8000}
+	r := Replica{Steps: steps, TP: 1, PP: 1, MaxNumSeqs: 16}
+	w := Workload{Prompt: Fixed(512), Output: Fixed(128), Users: 100}
+	for _, tc := range []struct {
+		name         string
+		slo          SLO
+		wantReplicas int
+		wantBinding  string
+	}{
+		{"no SLO", SLO{}, 7, LimitCapacity},
+		// 7 replicas leave every request a slot (headroom 1) and TPOT 40 %
+		// under its limit: TPOT binds, but 6 replicas still miss on slots.
+		{"TPOT only", SLO{TPOTMs: 60}, 7, LimitTPOT},
+		// A TTFT limit bounds the wait itself: the slot rule steps aside.
+		{"TTFT limit", SLO{TTFTMs: 1e6}, 1, LimitTTFT},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := Params{Workload: w, SLO: tc.slo, Cost: DefaultCost, GPUsPerNode: 8}
+			d, ok := Size(r, &p)
+			if !ok || d.Replicas != tc.wantReplicas || d.Binding != tc.wantBinding {
+				t.Errorf("Size: ok %v, %d replicas, binding %q (headroom %.3f); want %d replicas, binding %q", ok, d.Replicas, d.Binding, d.Headroom, tc.wantReplicas, tc.wantBinding)
+			}
+			if tc.slo.TTFTMs == 0 {
+				if six := Evaluate(&r, 6, &p); six.MeetsSLO || six.Binding != LimitCapacity {
+					t.Errorf("6 replicas (17 users on one, 16 slots): meets %v, binding %q; want a capacity miss", six.MeetsSLO, six.Binding)
+				}
+			}
+		})
+	}
+	// With think time the users are active a share of the time only: 100
+	// users thinking 60 s between ~3 s requests fit far fewer slots.
+	wt := w
+	wt.ThinkS = 60
+	p := Params{Workload: wt, Cost: DefaultCost, GPUsPerNode: 8}
+	if d, ok := Size(r, &p); !ok || d.Replicas != 1 {
+		t.Errorf("with think time: ok %v, %d replicas (headroom %.3f), want 1", ok, d.Replicas, d.Headroom)
+	}
+}
+
+// predictMean, the closed loop's rate solve, reads the same stability and
+// mean E2E as a full prediction, to the bit.
+func TestPredictMeanMatchesPredict(t *testing.T) {
+	steps := linearSteps{fixedS: 0.020, perSeqS: 0.0005, perCtxTokS: 1e-7, prefillTokS: 8000}
+	for _, w := range []Workload{
+		{Prompt: Fixed(512), Output: Fixed(128)},
+		{Prompt: Dist{Mean: 1000, P90: 3000, Shape: ShapeLogNormal}, Output: Dist{Mean: 200, Shape: ShapeExponential}},
+	} {
+		for _, mns := range []int{1, 16, 256} {
+			r := Replica{Steps: steps, TP: 1, PP: 1, MaxNumSeqs: mns}
+			capy := Capacity(&r, &w)
+			for _, f := range []float64{1e-6, 0.3, 0.9, 0.999, 1.2} {
+				full, mean := Predict(&r, &w, f*capy), predictMean(&r, &w, f*capy)
+				if full.Stable != mean.Stable || full.E2EMean != mean.E2EMean || full.PWait != mean.PWait || full.MeanBatch != mean.MeanBatch {
+					t.Errorf("max_num_seqs %d, %.3g × capacity: Predict stable %v E2E mean %v; predictMean %v, %v", mns, f, full.Stable, full.E2EMean, mean.Stable, mean.E2EMean)
+				}
+			}
+		}
+	}
+}

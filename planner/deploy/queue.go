@@ -150,6 +150,9 @@ func predictFor(r *Replica, w *Workload, rate float64, judged *SLO) Latency {
 // needs says which latency figures a prediction computes.
 type needs struct {
 	judgeOnly bool
+	// meanOnly: E2EMean and stability alone (a closed loop's rate solve),
+	// no percentile.
+	meanOnly bool
 	// ttft and e2e: the percentiles computed (50 and/or 90); TPOT is always
 	// computed at both, E2EMean only without judgeOnly.
 	ttft, e2e [2]bool
@@ -373,6 +376,9 @@ func (q *queue) predict() Latency {
 	outs := q.w.Output.points(16)
 	quantiles(ttft, theta, q.w.Output, outs, q.needs.ttft, &l.TTFTP50, &l.TTFTP90)
 	quantiles(e2e, theta, q.w.Output, outs, q.needs.e2e, &l.E2EP50, &l.E2EP90)
+	if q.needs.meanOnly {
+		sortComponents(e2e) // as the quantiles do: the mean's sum in the same order, to the bit
+	}
 	if !q.needs.judgeOnly {
 		for _, e := range e2e {
 			l.E2EMean += e.w * (e.d + (q.w.Output.Mean-1)*e.slope)
@@ -411,8 +417,21 @@ func (q *queue) predict() Latency {
 		}
 		return hi
 	}
-	l.TPOTP50, l.TPOTP90 = 1e3*tq(0.5), 1e3*tq(0.9)
+	if !q.needs.meanOnly {
+		l.TPOTP50, l.TPOTP90 = 1e3*tq(0.5), 1e3*tq(0.9)
+	}
 	return l
+}
+
+// predictMean is Predict's stability and E2EMean alone, the same values,
+// without the percentiles: what solving a closed loop's rate reads.
+func predictMean(r *Replica, w *Workload, rate float64) Latency {
+	q := newQueue(r, w, rate)
+	if q == nil {
+		return Latency{RatePerReplica: rate}
+	}
+	q.needs = needs{meanOnly: true}
+	return q.predict()
 }
 
 // quantile solves CDF(t) = q for the mixture by bisection. A component's

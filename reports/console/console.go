@@ -48,9 +48,14 @@ func WritePlan(w io.Writer, r *planner.Response, opt Options) error {
 	ew.printf("  sustainable concurrency at %d tokens per request: %d\n", f.RequestTokens, f.SustainableConcurrency)
 	ew.printf("  worst case, every sequence at %d tokens: %d\n", f.ContextLen, f.MaxConcurrencyAtContext)
 
-	if r.Config.NoCommandReason != "" {
+	switch {
+	case r.Config.NoCommandReason != "":
 		ew.printf("\nNo command: %s\n", r.Config.NoCommandReason)
-	} else {
+	case !f.Fits:
+		// The command is still shown (the flags it would take), but not
+		// as a recommendation: vLLM would stop at start-up on this hardware.
+		ew.printf("\nCommand for this layout (it does not fit: vLLM would stop at start-up; see the warnings):\n  %s\n", r.Config.ServeCommand)
+	default:
 		ew.printf("\nRecommended command:\n  %s\n", r.Config.ServeCommand)
 	}
 	for _, sg := range r.Config.Suggestions {
@@ -71,7 +76,11 @@ func WritePlan(w io.Writer, r *planner.Response, opt Options) error {
 	}
 
 	if p := r.Performance; p != nil {
-		ew.printf("\nPerformance (approximate; baselines %s):\n", r.Baselines)
+		head := "Performance"
+		if !f.Fits {
+			head = "Performance if it fit"
+		}
+		ew.printf("\n%s (approximate; baselines %s):\n", head, r.Baselines)
 		ew.printf("  single stream   decode %s tok/s   prefill %s tok/s   TTFT %s ms\n",
 			rng(p.DecodeTokSRange, p.DecodeTokS), rng(p.PrefillTokSRange, p.PrefillTokS), rng(p.TTFTMsRange, p.TTFTMs))
 		if l := p.AtLoad; l != nil && l.Concurrency > 0 {

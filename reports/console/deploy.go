@@ -117,7 +117,7 @@ func distText(d deploy.Dist) string {
 	return fmt.Sprintf("%.0f", d.Mean)
 }
 
-func sloText(s *deploy.SLO) string {
+func sloText(s *deploy.SLO, closed bool) string {
 	var parts []string
 	if s.TTFTMs > 0 {
 		parts = append(parts, fmt.Sprintf("TTFT ≤ %s", ms(s.TTFTMs)))
@@ -131,12 +131,18 @@ func sloText(s *deploy.SLO) string {
 	if s.MinTokSPerUser > 0 {
 		parts = append(parts, fmt.Sprintf("≥ %.0f tok/s per user", s.MinTokSPerUser))
 	}
-	if len(parts) == 0 {
-		return "none (the fewest GPUs that keep up with the load)"
-	}
 	p := s.Percentile
 	if p == 0 {
 		p = deploy.P90
+	}
+	if closed && s.TTFTMs <= 0 && s.E2EMs <= 0 {
+		// A closed loop keeps up with any deployment, its users queueing
+		// for one another; without a TTFT or E2E limit its requests must
+		// find a free sequence slot (deploy's judgeSlots).
+		parts = append(parts, "requests find a free sequence slot")
+	}
+	if len(parts) == 0 {
+		return "none (the fewest GPUs that keep up with the load)"
 	}
 	return fmt.Sprintf("p%d %s", p, strings.Join(parts, ", "))
 }
@@ -150,7 +156,7 @@ func WriteDeploy(w io.Writer, r *DeployReport) error {
 		load = fmt.Sprintf("%d users (closed loop, think time %g s)", r.Workload.Users, r.Workload.ThinkS)
 	}
 	ew.printf("Deployment plan: %s\n  load: %s; prompt %s tokens, output %s tokens\n  SLO: %s\n",
-		r.Model, load, distText(r.Workload.Prompt), distText(r.Workload.Output), sloText(&r.SLO))
+		r.Model, load, distText(r.Workload.Prompt), distText(r.Workload.Output), sloText(&r.SLO, r.Workload.Users > 0))
 	if len(r.GPUs) == 1 {
 		writeOne(ew, &r.GPUs[0], &r.SLO)
 	} else {
