@@ -102,6 +102,8 @@ func TestValidate(t *testing.T) {
 		{name: "accessor of another kind", cols: []reports.Column[row]{{Name: "a", Kind: reports.KindString, String: str, Int: num}}, wantErr: "also sets"},
 		{name: "dictionary on an integer", cols: []reports.Column[row]{{Name: "a", Kind: reports.KindInt64, Int: num, Dict: true}}, wantErr: "Dict"},
 		{name: "unknown kind", cols: []reports.Column[row]{{Name: "a", Kind: reports.Kind(9)}}, wantErr: "unknown kind"},
+		{name: "group scope", cols: []reports.Column[row]{{Name: "a", Kind: reports.KindString, String: str, Scope: reports.ScopeGroup}}},
+		{name: "unknown scope", cols: []reports.Column[row]{{Name: "a", Kind: reports.KindString, String: str, Scope: reports.ScopeGroup + 1}}, wantErr: "unknown scope"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -116,6 +118,18 @@ func TestValidate(t *testing.T) {
 				t.Fatalf("error %v, want ErrInvalidSchema mentioning %q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+func TestGroupOf(t *testing.T) {
+	cols := []reports.Column[row]{{Name: "a", Kind: reports.KindInt64, Int: func(r *row) (int64, bool) { return r.i, true }}}
+	r := row{i: 7}
+	if g := (reports.Schema[row]{Columns: cols}).GroupOf(&r); g != 0 {
+		t.Errorf("no Group func: GroupOf = %d, want 0 (no group)", g)
+	}
+	s := reports.Schema[row]{Columns: cols, Group: func(r *row) int64 { return r.i + 1 }}
+	if g := s.Local().GroupOf(&r); g != 8 {
+		t.Errorf("GroupOf of a Local copy = %d, want the Group func's 8", g)
 	}
 }
 

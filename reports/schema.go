@@ -46,6 +46,19 @@ var ErrMissingValue = errors.New("missing value in non-nullable column")
 // ErrInvalidSchema is returned when a Schema fails Validate.
 var ErrInvalidSchema = errors.New("invalid schema")
 
+// Scope says over which rows a column's value can change.
+type Scope uint8
+
+// Column scopes.
+const (
+	// ScopeRow: the value may differ from one row to the next.
+	ScopeRow Scope = iota
+	// ScopeGroup: every row of a group (the rows with the same non-zero
+	// Schema.Group id) has the same value, null or not. A writer may read
+	// it at a group's first row and reuse it for the group's other rows.
+	ScopeGroup
+)
+
 // Column describes one output column and how to read it from a row of type R.
 type Column[R any] struct {
 	// Name is the snake_case column name (Parquet, CSV and JSONL headers).
@@ -73,6 +86,9 @@ type Column[R any] struct {
 	NumFmt string
 	// Width is the Excel column width in characters; 0 picks one from the name.
 	Width float64
+	// Scope is ScopeGroup when the value is the same for every row of a
+	// group (see Schema.Group), else ScopeRow.
+	Scope Scope
 	// String reads a KindString value.
 	String func(*R) string
 	// NewString, when set, makes a String accessor for the sole use of one
@@ -94,6 +110,18 @@ type Schema[R any] struct {
 	Columns []Column[R]
 	// Metadata is stored as file key-value metadata where the format has it.
 	Metadata map[string]string
+	// Group, when set, returns a row's group id: rows with the same
+	// non-zero id have the same value in every ScopeGroup column. 0 means
+	// the row belongs to no group (read all its columns).
+	Group func(*R) int64
+}
+
+// GroupOf returns r's group id, 0 when the schema has no Group.
+func (s Schema[R]) GroupOf(r *R) int64 {
+	if s.Group == nil {
+		return 0
+	}
+	return s.Group(r)
 }
 
 // Writer receives rows in order from a single goroutine.
@@ -148,6 +176,9 @@ func (s Schema[R]) Validate() error {
 		}
 		if c.NewString != nil && c.Kind != KindString {
 			return fmt.Errorf("%w: column %q of kind %v sets NewString", ErrInvalidSchema, c.Name, c.Kind)
+		}
+		if c.Scope > ScopeGroup {
+			return fmt.Errorf("%w: column %q has unknown scope %d", ErrInvalidSchema, c.Name, c.Scope)
 		}
 		if c.Width < 0 {
 			return fmt.Errorf("%w: column %q has negative width %v", ErrInvalidSchema, c.Name, c.Width)

@@ -88,6 +88,15 @@ func withValues(c Column, vals ...string) Column {
 	return c
 }
 
+// grouped marks a column whose value is the same for every row of a group
+// (Row.Group): its value depends only on the axes outside concurrency,
+// prompt_tokens and gen_tokens, and on concurrency only through the
+// profiling run's max_num_seqs. TestGroupScope holds every such mark to it.
+func grouped(c Column) Column {
+	c.Scope = reports.ScopeGroup
+	return c
+}
+
 // withWidth sets the xlsx column width in characters.
 func withWidth(c Column, w float64) Column {
 	c.Width = w
@@ -159,59 +168,59 @@ func baseColumns(baselines, hash string) []Column {
 	return []Column{
 		intCol(ColIndex, "Index", "Position of the point in the grid (mixed-radix over the axes, models outermost).", "", "0",
 			func(r *Row) int { return int(r.Index) }),
-		strCol(ColModel, "Model", "Catalog model id.", true, 36, func(r *Row) string { return r.Model }),
-		strCol(ColGPU, "GPU", "Catalog (or custom) GPU name.", true, 16, func(r *Row) string { return r.GPU }),
-		intCol(ColGPUCount, "GPUs available", "GPUs available to the point (the grid's gpu_counts, else TP).", "GPUs", "0",
-			func(r *Row) int { return r.GPUCount }),
-		intCol(ColTP, "TP", "Tensor-parallel size.", "", "0", func(r *Row) int { return r.TP }),
-		intCol(ColContextLen, "Context (tokens)", "Maximum model length (vLLM --max-model-len).", "tokens", "#,##0",
-			func(r *Row) int { return r.ContextLen }),
-		withWidth(strCol(ColQuantization, "Weight format", "Weight quantization as resolved (none = the checkpoint's 16-bit weights).", true, 0,
-			func(r *Row) string { return r.Quantization }), 14),
-		withWidth(strCol(ColKVCacheDtype, "KV cache dtype", "KV cache data type as resolved.", true, 0,
-			func(r *Row) string { return r.KVCacheDtype }), 14),
+		grouped(strCol(ColModel, "Model", "Catalog model id.", true, 36, func(r *Row) string { return r.Model })),
+		grouped(strCol(ColGPU, "GPU", "Catalog (or custom) GPU name.", true, 16, func(r *Row) string { return r.GPU })),
+		grouped(intCol(ColGPUCount, "GPUs available", "GPUs available to the point (the grid's gpu_counts, else TP).", "GPUs", "0",
+			func(r *Row) int { return r.GPUCount })),
+		grouped(intCol(ColTP, "TP", "Tensor-parallel size.", "", "0", func(r *Row) int { return r.TP })),
+		grouped(intCol(ColContextLen, "Context (tokens)", "Maximum model length (vLLM --max-model-len).", "tokens", "#,##0",
+			func(r *Row) int { return r.ContextLen })),
+		grouped(withWidth(strCol(ColQuantization, "Weight format", "Weight quantization as resolved (none = the checkpoint's 16-bit weights).", true, 0,
+			func(r *Row) string { return r.Quantization }), 14)),
+		grouped(withWidth(strCol(ColKVCacheDtype, "KV cache dtype", "KV cache data type as resolved.", true, 0,
+			func(r *Row) string { return r.KVCacheDtype }), 14)),
 		intCol(ColConcurrency, "Concurrency (sequences)", "Concurrent sequences per replica.", "sequences", "#,##0",
 			func(r *Row) int { return r.Concurrency }),
 		intCol(ColPromptTokens, "Prompt (tokens)", "Prompt length of each request.", "tokens", "#,##0",
 			func(r *Row) int { return r.PromptTokens }),
 		intCol(ColGenTokens, "Output (tokens)", "Generated tokens per request.", "tokens", "#,##0",
 			func(r *Row) int { return r.GenTokens }),
-		withWidth(strCol(ColInterconnect, "Interconnect", "GPU-to-GPU link as resolved.", true, 0,
-			func(r *Row) string { return r.Interconnect }), 13),
-		withWidth(withValues(strCol(ColStatus, "Status", "ok, does_not_fit or invalid.", true, 0,
-			func(r *Row) string { return r.Status.String() }), statusValues()...), 13),
-		withWidth(withValues(nullStrCol(ColReason, "Reason", "Why the point does not fit or is invalid, or why performance is missing; empty when ok.",
-			func(r *Row) string { return r.Reason.String() }), reasonValues()...), 28),
-		floatCol(ColParamsB, "Parameters (B)", "Model parameters, billions.", "billions", "0.00",
-			always(func(r *Row) float64 { return r.ParamsB })),
-		floatCol(ColActiveParamsB, "Active parameters (B)", "Parameters read per token, billions (MoE: the active experts).", "billions", "0.00",
-			always(func(r *Row) float64 { return r.ActiveParamsB })),
-		floatCol(ColWeightsGiB, "Weights (GiB/GPU)", "Weight memory per GPU.", gib, "0.00",
-			feas(func(f *planner.Feasibility) float64 { return f.WeightsGB })),
+		grouped(withWidth(strCol(ColInterconnect, "Interconnect", "GPU-to-GPU link as resolved.", true, 0,
+			func(r *Row) string { return r.Interconnect }), 13)),
+		grouped(withWidth(withValues(strCol(ColStatus, "Status", "ok, does_not_fit or invalid.", true, 0,
+			func(r *Row) string { return r.Status.String() }), statusValues()...), 13)),
+		grouped(withWidth(withValues(nullStrCol(ColReason, "Reason", "Why the point does not fit or is invalid, or why performance is missing; empty when ok.",
+			func(r *Row) string { return r.Reason.String() }), reasonValues()...), 28)),
+		grouped(floatCol(ColParamsB, "Parameters (B)", "Model parameters, billions.", "billions", "0.00",
+			always(func(r *Row) float64 { return r.ParamsB }))),
+		grouped(floatCol(ColActiveParamsB, "Active parameters (B)", "Parameters read per token, billions (MoE: the active experts).", "billions", "0.00",
+			always(func(r *Row) float64 { return r.ActiveParamsB }))),
+		grouped(floatCol(ColWeightsGiB, "Weights (GiB/GPU)", "Weight memory per GPU.", gib, "0.00",
+			feas(func(f *planner.Feasibility) float64 { return f.WeightsGB }))),
 		floatCol(ColKVCacheGiB, "KV cache (GiB/GPU)", "KV cache memory per GPU at the context and concurrency.", gib, "0.00",
 			feas(func(f *planner.Feasibility) float64 { return f.KVCacheGB })),
-		floatCol(ColOverheadGiB, "Overhead (GiB/GPU)", "Activations, CUDA graphs and runtime per GPU.", gib, "0.00",
-			feas(func(f *planner.Feasibility) float64 { return f.OverheadGB })),
+		grouped(floatCol(ColOverheadGiB, "Overhead (GiB/GPU)", "Activations, CUDA graphs and runtime per GPU.", gib, "0.00",
+			feas(func(f *planner.Feasibility) float64 { return f.OverheadGB }))),
 		floatCol(ColHeadroomGiB, "Memory headroom (GiB/GPU)", "VRAM left per GPU after weights, KV and overhead (negative: short by this much).", gib, "0.00",
 			feas(func(f *planner.Feasibility) float64 { return f.HeadroomGB })),
-		floatCol(ColVRAMPerGPUGiB, "VRAM (GiB/GPU)", "Memory of one GPU.", gib, "0.0",
-			feas(func(f *planner.Feasibility) float64 { return f.VRAMPerGPUGB })),
+		grouped(floatCol(ColVRAMPerGPUGiB, "VRAM (GiB/GPU)", "Memory of one GPU.", gib, "0.0",
+			feas(func(f *planner.Feasibility) float64 { return f.VRAMPerGPUGB }))),
 		withWidth(withValues(nullStrCol(ColOOMRisk, "OOM risk", "low, medium or high, from the headroom.", func(r *Row) string {
 			if !planned(r) {
 				return ""
 			}
 			return r.Feasibility.OOMRisk
 		}), planner.OOMLow, planner.OOMMedium, planner.OOMHigh), 10),
-		nullIntCol(ColMaxConcurrencyAtContext, "Max concurrency at context (sequences)", "Sequences of the full context that fit in the KV cache.", "sequences", "#,##0",
-			func(r *Row) (int, bool) { return r.Feasibility.MaxConcurrencyAtContext, planned(r) }),
+		grouped(nullIntCol(ColMaxConcurrencyAtContext, "Max concurrency at context (sequences)", "Sequences of the full context that fit in the KV cache.", "sequences", "#,##0",
+			func(r *Row) (int, bool) { return r.Feasibility.MaxConcurrencyAtContext, planned(r) })),
 		nullIntCol(ColMaxContextAtConcurrency, "Max context at concurrency (tokens)", "Longest context that fits at the row's concurrency.", "tokens", "#,##0",
 			func(r *Row) (int, bool) { return r.Feasibility.MaxContextAtConcurrency, planned(r) }),
-		floatCol(ColGPUMemoryUtilization, "GPU memory utilization", "Recommended vLLM --gpu-memory-utilization.", "", "0.00",
-			feas(func(f *planner.Feasibility) float64 { return f.GPUMemoryUtilization })),
+		grouped(floatCol(ColGPUMemoryUtilization, "GPU memory utilization", "Recommended vLLM --gpu-memory-utilization.", "", "0.00",
+			feas(func(f *planner.Feasibility) float64 { return f.GPUMemoryUtilization }))),
 		nullIntCol(ColMaxNumSeqs, "max_num_seqs", "Recommended vLLM --max-num-seqs (ok rows).", "", "#,##0",
 			func(r *Row) (int, bool) { return r.MaxNumSeqs, r.Status == planner.StatusOK }),
-		nullIntCol(ColMaxNumBatchedTokens, "max_num_batched_tokens", "Recommended vLLM --max-num-batched-tokens (ok rows).", "tokens", "#,##0",
-			func(r *Row) (int, bool) { return r.MaxNumBatchedTokens, r.Status == planner.StatusOK }),
+		grouped(nullIntCol(ColMaxNumBatchedTokens, "max_num_batched_tokens", "Recommended vLLM --max-num-batched-tokens (ok rows).", "tokens", "#,##0",
+			func(r *Row) (int, bool) { return r.MaxNumBatchedTokens, r.Status == planner.StatusOK })),
 		{Name: ColVLLMArgs, Label: "vLLM flags", Description: "Flags of `vllm serve MODEL`, as `vllm-wizard plan` prints them (ok rows).",
 			Kind: reports.KindString, Dict: true, Nullable: true, Width: 60, String: args.Args,
 			NewString: func() func(*Row) string { return new(ArgsCache).Args }},
@@ -259,20 +268,23 @@ func baseColumns(baselines, hash string) []Column {
 			load(func(l *planner.LoadEstimate) float64 { return l.TTFTMs })),
 		floatCol(ColLoadTTFTMsHigh, "TTFT at load, high (ms)", "Time to first token at the load, high end.", ms, "#,##0.0",
 			load(func(l *planner.LoadEstimate) float64 { return l.TTFTMsRange[1] })),
-		nullIntCol(ColGPUsUsed, "GPUs used", "GPUs one replica uses.", "GPUs", "0",
-			func(r *Row) (int, bool) { return r.GPUsUsed, planned(r) }),
-		floatCol(ColUSDPerGPUHour, "Price ($/GPU-hour)", "Price of one GPU-hour (the catalog's or --prices'); null when unknown.", "USD/GPU-hour", "$#,##0.00",
-			func(r *Row) (float64, bool) { return r.USDPerGPUHour, r.USDPerGPUHour > 0 }),
+		grouped(nullIntCol(ColGPUsUsed, "GPUs used", "GPUs one replica uses.", "GPUs", "0",
+			func(r *Row) (int, bool) { return r.GPUsUsed, planned(r) })),
+		grouped(floatCol(ColUSDPerGPUHour, "Price ($/GPU-hour)", "Price of one GPU-hour (the catalog's or --prices'); null when unknown.", "USD/GPU-hour", "$#,##0.00",
+			func(r *Row) (float64, bool) { return r.USDPerGPUHour, r.USDPerGPUHour > 0 })),
 		floatCol(ColUSDPerMOutputTokens, "$/M output tokens", "Cost of a million output tokens at the load's output rate, one replica of gpus_used GPUs.", "USD per million output tokens", "$#,##0.000",
 			func(r *Row) (float64, bool) {
 				return r.Load.USDPerMOutputTokens, r.HasPerf && r.Load.USDPerMOutputTokens > 0
 			}),
-		withValues(strCol(ColBaselines, "Baselines", "Name and version of the baselines set the estimate ran on.", true, 0,
-			func(*Row) string { return baselines }), baselines),
-		withValues(strCol(ColBaselinesHash, "Baselines hash", "Hash of the baselines set.", true, 0,
-			func(*Row) string { return hash }), hash),
+		grouped(withValues(strCol(ColBaselines, "Baselines", "Name and version of the baselines set the estimate ran on.", true, 0,
+			func(*Row) string { return baselines }), baselines)),
+		grouped(withValues(strCol(ColBaselinesHash, "Baselines hash", "Hash of the baselines set.", true, 0,
+			func(*Row) string { return hash }), hash)),
 	}
 }
+
+// rowGroup is the schema's group id (Row.Group).
+func rowGroup(r *Row) int64 { return r.Group }
 
 // Schema is the row layout of every sweep output: Columns plus the file
 // metadata meta, with reports.MetaSchemaVersion set to SchemaVersion.
@@ -281,5 +293,5 @@ func Schema(baselines, hash string, meta map[string]string) reports.Schema[Row] 
 	for k, v := range meta {
 		md[k] = v
 	}
-	return reports.Schema[Row]{Columns: Columns(baselines, hash), Metadata: md}
+	return reports.Schema[Row]{Columns: Columns(baselines, hash), Metadata: md, Group: rowGroup}
 }

@@ -52,10 +52,10 @@ func deployColumns() []Column {
 			func(d *DeployRow) float64 { return f(&d.Latency) }, hasLatency)
 	}
 	return []Column{
-		depInt(ColPP, "PP", "Pipeline-parallel stages of one replica (the grid's pp, default 1).", "", func(d *DeployRow) int { return d.PP }, hasPP),
-		depInt(ColReplicas, "Replicas", "Data-parallel replicas the row's GPUs hold (gpu_count / (tp × pp)).", "", func(d *DeployRow) int { return d.Replicas }, validRow),
-		depInt(ColGPUsPerNode, "GPUs per node", "GPUs one node holds for this GPU type (8 for HGX/OAM, fewer for cards).", "GPUs", func(d *DeployRow) int { return d.GPUsPerNode }, validRow),
-		depInt(ColNodes, "Nodes", "Nodes the row's GPUs span.", "nodes", func(d *DeployRow) int { return d.Nodes }, validRow),
+		grouped(depInt(ColPP, "PP", "Pipeline-parallel stages of one replica (the grid's pp, default 1).", "", func(d *DeployRow) int { return d.PP }, hasPP)),
+		grouped(depInt(ColReplicas, "Replicas", "Data-parallel replicas the row's GPUs hold (gpu_count / (tp × pp)).", "", func(d *DeployRow) int { return d.Replicas }, validRow)),
+		grouped(depInt(ColGPUsPerNode, "GPUs per node", "GPUs one node holds for this GPU type (8 for HGX/OAM, fewer for cards).", "GPUs", func(d *DeployRow) int { return d.GPUsPerNode }, validRow)),
+		grouped(depInt(ColNodes, "Nodes", "Nodes the row's GPUs span.", "nodes", func(d *DeployRow) int { return d.Nodes }, validRow)),
 		boolCol(ColMeetsSLO, "Meets SLO", "Whether a deployment of this configuration meets the grid's SLO at its target load."+target,
 			func(r *Row) (bool, bool) { return r.Deploy.MeetsSLO, withTarget(r) }),
 		withWidth(withValues(nullStrCol(ColBindingLimit, "Binding limit", "The SLO limit (or memory/capacity) closest to being broken, or that breaks.",
@@ -71,8 +71,8 @@ func deployColumns() []Column {
 		lat(ColE2EP90Ms, "E2E p90 (ms)", "90th-percentile end-to-end request latency.", func(l *deploy.Latency) float64 { return l.E2EP90 }),
 		depFloat(ColTokSPerUser, "Tokens/s per user", "Decode speed one user sees.", "tok/s", "#,##0.0", func(d *DeployRow) float64 { return d.TokSPerUser }, perUserKnown),
 		depFloat(ColSLOHeadroom, "SLO headroom", "Smallest (limit − predicted) / limit over the SLO's limits."+target, "fraction", "0.0%", func(d *DeployRow) float64 { return d.Headroom }, withTarget),
-		boolCol(ColPriceMissing, "Price missing", "True when no price is known for the GPU (the row's cost columns are null, its other figures stand).",
-			func(r *Row) (bool, bool) { return r.Deploy.Cost.PriceMissing, validRow(r) }),
+		grouped(boolCol(ColPriceMissing, "Price missing", "True when no price is known for the GPU (the row's cost columns are null, its other figures stand).",
+			func(r *Row) (bool, bool) { return r.Deploy.Cost.PriceMissing, validRow(r) })),
 		withWidth(nullStrCol(ColPriceSource, "Price source", "Where the $/GPU-hour comes from (catalog median with its date range, or --prices).",
 			func(r *Row) string { return r.Deploy.Cost.PriceSource }), 28),
 		depFloat(ColUSDPerHour, "$/hour (deployment)", "On-demand cost per hour of the whole deployment.", usd+"/hour", "$#,##0.00", func(d *DeployRow) float64 { return d.Cost.USDPerHour }, costKnown),
@@ -81,8 +81,8 @@ func deployColumns() []Column {
 		depFloat(ColUSDPerMBlendedTokens, "$/M tokens (blended)", "Cost of a million tokens, prompt and output together.", "USD per million tokens", "$#,##0.000", func(d *DeployRow) float64 { return d.Cost.USDPerMBlended }, costKnown),
 		depFloat(ColOwnedUSDPerGPUHour, "Owned $/GPU-hour", "Purchase amortised + power (TDP × utilisation × PUE × $/kWh) per GPU-hour.", usd+"/GPU-hour", "$#,##0.00", func(d *DeployRow) float64 { return d.Cost.OwnedUSDPerGPUHour }, ownedKnown),
 		depFloat(ColTCOUSDPerMonth, "Owned TCO $/month", "Owned cost per month of the deployment.", usd+"/month", "$#,##0", func(d *DeployRow) float64 { return d.Cost.TCOUSDPerMonth }, tcoKnown),
-		withValues(nullStrCol(ColQualityClass, "Quality class", "Weight-format class; rows of different classes are never compared as equal.",
-			func(r *Row) string { return r.Deploy.Quality }), "bf16", "fp8", "int8", "int4", "fp4"),
+		grouped(withValues(nullStrCol(ColQualityClass, "Quality class", "Weight-format class; rows of different classes are never compared as equal.",
+			func(r *Row) string { return r.Deploy.Quality }), "bf16", "fp8", "int8", "int4", "fp4")),
 		boolCol(ColPareto, "Pareto", "True when no other row of the same model and quality class is both cheaper per token and faster per user.",
 			func(r *Row) (bool, bool) { return r.Deploy.Pareto, r.Deploy.HasPareto }),
 	}

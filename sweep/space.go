@@ -51,6 +51,13 @@ type Point struct {
 // Row is the result of one point: the inputs, resolved, and the plan.
 type Row struct {
 	Index int64
+	// Group is 1 + the index of the first point of the row's group, 0 for
+	// none. A group is a run of consecutive points that differ only in
+	// concurrency, prompt_tokens and gen_tokens and share the profiling
+	// run's max_num_seqs, max(concurrency, planner.MaxNumSeqsCeiling)
+	// (Space.groupOffset). The columns marked reports.ScopeGroup have one
+	// value a group (TestGroupScope).
+	Group int64
 	// Model is the catalog model id; GPU the catalog (or custom) GPU name.
 	Model        string
 	GPU          string
@@ -93,6 +100,8 @@ type Space struct {
 	half   []bool // per (model, GPU) pair: the serve command says --dtype half
 	lens   [NumAxes]int64
 	total  int64
+	// concRun is concurrencyRuns of the concurrency axis (Row.Group).
+	concRun []int32
 }
 
 // NewSpace validates and resolves g: every model and GPU is looked up once
@@ -199,6 +208,7 @@ func NewSpace(g Grid, b *planner.Baselines, prices Prices) (*Space, error) {
 	s.lens = [NumAxes]int64{int64(len(s.Models)), int64(len(s.GPUs)), int64(max(len(g.GPUCounts), 1)), int64(len(g.TP)),
 		int64(max(len(g.PP), 1)), int64(len(g.Contexts)), int64(len(g.Quantizations)), int64(len(g.KVCacheDtypes)), int64(len(g.Interconnects)),
 		int64(len(g.Concurrency)), int64(len(g.PromptTokens)), int64(len(g.GenTokens))}
+	s.concRun = concurrencyRuns(g.Concurrency)
 	if s.total, err = g.pointCount(); err != nil {
 		return nil, err
 	}
@@ -263,6 +273,32 @@ func (s *Space) Next(p *Point) {
 	}
 }
 
+// groupOffset is p's position within its group (Row.Group): the mixed-radix
+// number of its three innermost axes, counted from the start of its run of
+// concurrencies (concRun).
+func (s *Space) groupOffset(p *Point) int64 {
+	c := p.Pos[AxisConcurrency]
+	return (int64(c-s.concRun[c])*s.lens[AxisPromptTokens]+int64(p.Pos[AxisPromptTokens]))*s.lens[AxisGenTokens] + int64(p.Pos[AxisGenTokens])
+}
+
+// concurrencyRuns returns, for each position on the concurrency axis, the
+// first position of its run: the consecutive concurrencies with the same
+// profiling max_num_seqs. planner.Evaluate sizes the memory (activations,
+// KV pool, fit) with max_num_seqs = max(concurrency, MaxNumSeqsCeiling)
+// and max_num_batched_tokens = max(default, that), so those figures change
+// with concurrency only above the ceiling.
+func concurrencyRuns(conc []int) []int32 {
+	key := func(c int) int { return max(c, planner.MaxNumSeqsCeiling) }
+	runs := make([]int32, len(conc))
+	for i := 1; i < len(conc); i++ {
+		runs[i] = int32(i)
+		if key(conc[i]) == key(conc[i-1]) {
+			runs[i] = runs[i-1]
+		}
+	}
+	return runs
+}
+
 // Estimate evaluates a point with the planner's fast path (Space is the
 // default Estimator). It never fails.
 func (s *Space) Estimate(p *Point, r *Row) error {
@@ -299,6 +335,7 @@ func (s *Space) estimate(p *Point, r *Row, hint int, pass bool) {
 		GenTokens:    int(g.GenTokens[p.Pos[AxisGenTokens]]),
 	}
 	r.Index = p.Index
+	r.Group = p.Index - s.groupOffset(p) + 1
 	r.Model = m.ID
 	r.GPU = prep.GPU().Name
 	r.GPUCount = gc
