@@ -61,7 +61,8 @@ func (s Schema[R]) Drop(names []string) (Schema[R], error) {
 	return s.narrowed(cols), nil
 }
 
-// narrowed is s with cols and a copy of its metadata naming them.
+// narrowed is s (its Group too) with cols and a copy of its metadata
+// naming them.
 func (s Schema[R]) narrowed(cols []Column[R]) Schema[R] {
 	md := make(map[string]string, len(s.Metadata)+1)
 	for k, v := range s.Metadata {
@@ -72,7 +73,8 @@ func (s Schema[R]) narrowed(cols []Column[R]) Schema[R] {
 		names[i] = cols[i].Name
 	}
 	md[MetaColumnsSelected] = strings.Join(names, ",")
-	return Schema[R]{Columns: cols, Metadata: md}
+	s.Columns, s.Metadata = cols, md
+	return s
 }
 
 func (s Schema[R]) unknown(name string) error {

@@ -14,7 +14,8 @@ func selectSchema() reports.Schema[row] {
 	for _, n := range []string{"model", "gpu", "tp", "status", "load_output_tok_s_mid"} {
 		cols = append(cols, reports.Column[row]{Name: n, Kind: reports.KindString, String: str})
 	}
-	return reports.Schema[row]{Columns: cols, Metadata: map[string]string{"tool": "t"}}
+	cols[1].Scope = reports.ScopeGroup
+	return reports.Schema[row]{Columns: cols, Metadata: map[string]string{"tool": "t"}, Group: func(*row) int64 { return 7 }}
 }
 
 func TestSelectAndDrop(t *testing.T) {
@@ -61,6 +62,14 @@ func TestSelectAndDrop(t *testing.T) {
 			}
 			if err := got.Validate(); err != nil {
 				t.Errorf("narrowed schema invalid: %v", err)
+			}
+			// The group rule and the columns' scopes stay: the writers of a
+			// narrowed sweep still copy a group's constant cells.
+			if got.GroupOf(&row{}) != 7 {
+				t.Error("narrowed schema lost its Group")
+			}
+			if i := got.Index("gpu"); i >= 0 && got.Columns[i].Scope != reports.ScopeGroup {
+				t.Error("gpu lost its ScopeGroup")
 			}
 			// The schema it came from is unchanged.
 			if len(s.Columns) != 5 || len(s.Metadata) != 1 {

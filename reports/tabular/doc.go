@@ -6,7 +6,10 @@
 // workers (NewBlockEncoder) or on the caller's goroutine (Write); each
 // column keeps the text of its recent values (floats in a small
 // direct-mapped cache keyed by their bits), so values that repeat over runs
-// of rows are formatted once.
+// of rows are formatted once. When the schema has groups (Schema.Group),
+// each run of consecutive reports.ScopeGroup columns is formatted at the
+// first row of a group, separators and keys included, and copied whole for
+// the group's other rows.
 //
 // Nulls are an empty CSV cell and JSON null; non-finite floats are written as
 // null too. Floats are written with 12 significant digits (strconv 'g', 12:

@@ -32,6 +32,24 @@ type rowEncoder[R any] struct {
 	syn   *syntax
 	prec  int
 	rows  int64 // output row number of the next row, for error messages
+	// spans cover the columns in order. When the schema has groups, the
+	// text of a span of reports.ScopeGroup columns is made at a row that
+	// starts a group and copied for the group's other rows: one append
+	// instead of a call and a cache lookup per cell.
+	spans   []span
+	groupOf func(*R) int64 // nil when no span is a group span
+	group   int64          // the group whose text the group spans hold; 0: none
+	// float formats a finite float; nil for appendG12, which both
+	// syntaxes use at the default precision, called directly.
+	float func(dst []byte, v float64, prec int) []byte
+}
+
+// span is the columns lo … hi-1; group marks ScopeGroup columns, whose
+// text (separators and keys included) is kept in text.
+type span struct {
+	lo, hi int
+	group  bool
+	text   []byte
 }
 
 // colState is what a rowEncoder keeps for one column. Every text it holds
@@ -47,6 +65,9 @@ type colState struct {
 
 func newRowEncoder[R any](schema reports.Schema[R], syn *syntax, prec int) *rowEncoder[R] {
 	e := &rowEncoder[R]{cols: schema.Local().Columns, syn: syn, prec: prec, state: make([]colState, len(schema.Columns))}
+	if prec != precDefault {
+		e.float = syn.float
+	}
 	for i := range e.state {
 		st, prefix := &e.state[i], syn.prefix[i]
 		st.null = append(slices.Clip(prefix), syn.null...)
@@ -57,6 +78,18 @@ func newRowEncoder[R any](schema reports.Schema[R], syn *syntax, prec int) *rowE
 			st.floats = newFloatCache(prefix)
 		}
 	}
+	for i := 0; i < len(e.cols); {
+		g := schema.Group != nil && e.cols[i].Scope == reports.ScopeGroup
+		j := i + 1
+		for j < len(e.cols) && (schema.Group != nil && e.cols[j].Scope == reports.ScopeGroup) == g {
+			j++
+		}
+		e.spans = append(e.spans, span{lo: i, hi: j, group: g})
+		if g {
+			e.groupOf = schema.Group
+		}
+		i = j
+	}
 	return e
 }
 
@@ -64,43 +97,82 @@ func newRowEncoder[R any](schema reports.Schema[R], syn *syntax, prec int) *rowE
 // column that is not Nullable it returns dst up to the failing row and the
 // error.
 func (e *rowEncoder[R]) appendRows(dst []byte, rows []R) ([]byte, error) {
-	cols, state, syn := e.cols, e.state, e.syn
+	spans := e.spans
 	for ri := range rows {
 		r := &rows[ri]
 		start := len(dst)
-		for i := range cols {
-			col, st := &cols[i], &state[i]
-			switch col.Kind {
-			case reports.KindString:
-				dst = st.strs.appendString(dst, col.String(r), col.Nullable, syn.str)
-				continue
-			case reports.KindInt64:
-				if v, ok := col.Int(r); ok {
-					dst = st.ints.appendInt(dst, v)
-					continue
+		var err error
+		if e.groupOf != nil {
+			if g := e.groupOf(r); g == 0 || g != e.group {
+				if err = e.fillGroup(r); err != nil {
+					return dst[:start], err
 				}
-			case reports.KindFloat64:
-				if v, ok := col.Float(r); ok {
-					dst = st.floats.appendFloat(dst, v, st.null, syn.float, e.prec)
-					continue
-				}
-			case reports.KindBool:
-				if v, ok := col.Bool(r); ok {
-					if v {
-						dst = append(dst, st.yes...)
-					} else {
-						dst = append(dst, st.no...)
-					}
-					continue
-				}
+				e.group = g
 			}
-			if !col.Nullable {
-				return dst[:start], reports.MissingValue(col.Name, e.rows)
-			}
-			dst = append(dst, st.null...)
 		}
-		dst = append(dst, syn.end...)
+		for si := range spans {
+			s := &spans[si]
+			if s.group {
+				dst = append(dst, s.text...)
+			} else if dst, err = e.appendCells(dst, r, s.lo, s.hi); err != nil {
+				return dst[:start], err
+			}
+		}
+		dst = append(dst, e.syn.end...)
 		e.rows++
+	}
+	return dst, nil
+}
+
+// fillGroup makes the text of the group spans from r.
+func (e *rowEncoder[R]) fillGroup(r *R) error {
+	e.group = 0
+	for si := range e.spans {
+		if s := &e.spans[si]; s.group {
+			text, err := e.appendCells(s.text[:0], r, s.lo, s.hi)
+			if err != nil {
+				return err
+			}
+			s.text = text
+		}
+	}
+	return nil
+}
+
+// appendCells appends the cells of r's columns lo … hi-1, or returns the
+// error of a missing value in a column that is not Nullable.
+func (e *rowEncoder[R]) appendCells(dst []byte, r *R, lo, hi int) ([]byte, error) {
+	cols, state, syn := e.cols[lo:hi], e.state[lo:hi], e.syn
+	for i := range cols {
+		col, st := &cols[i], &state[i]
+		switch col.Kind {
+		case reports.KindString:
+			dst = st.strs.appendString(dst, col.String(r), col.Nullable, syn.str)
+			continue
+		case reports.KindInt64:
+			if v, ok := col.Int(r); ok {
+				dst = st.ints.appendInt(dst, v)
+				continue
+			}
+		case reports.KindFloat64:
+			if v, ok := col.Float(r); ok {
+				dst = st.floats.appendFloat(dst, v, st.null, e.float, e.prec)
+				continue
+			}
+		case reports.KindBool:
+			if v, ok := col.Bool(r); ok {
+				if v {
+					dst = append(dst, st.yes...)
+				} else {
+					dst = append(dst, st.no...)
+				}
+				continue
+			}
+		}
+		if !col.Nullable {
+			return dst, reports.MissingValue(col.Name, e.rows)
+		}
+		dst = append(dst, st.null...)
 	}
 	return dst, nil
 }
@@ -144,6 +216,7 @@ func newFloatCache(prefix []byte) *floatCache {
 
 // appendFloat appends the prefix and the text of v, from the cache when it
 // has v's bits; a non-finite v appends null (which holds the prefix).
+// format formats v (nil: appendG12).
 func (c *floatCache) appendFloat(dst []byte, v float64, null []byte, format func([]byte, float64, int) []byte, prec int) []byte {
 	b := math.Float64bits(v)
 	if b&0x7ff0_0000_0000_0000 == 0x7ff0_0000_0000_0000 { // NaN or ±Inf
@@ -151,13 +224,13 @@ func (c *floatCache) appendFloat(dst []byte, v float64, null []byte, format func
 	}
 	if c.rest > 0 {
 		c.rest--
-		return format(append(dst, c.prefix...), v, prec)
+		return c.format(dst, v, format, prec)
 	}
 	h := (b * 0x9e37_79b9_7f4a_7c15) >> (64 - 5)
 	if c.bits[h] == b {
 		c.hits++
 	} else {
-		c.text[h] = format(append(c.text[h][:0], c.prefix...), v, prec)
+		c.text[h] = c.format(c.text[h][:0], v, format, prec)
 		c.bits[h] = b
 	}
 	if c.tries++; c.tries == floatTrial {
@@ -167,6 +240,15 @@ func (c *floatCache) appendFloat(dst []byte, v float64, null []byte, format func
 		c.tries, c.hits = 0, 0
 	}
 	return append(dst, c.text[h]...)
+}
+
+// format appends the prefix and v formatted by format (nil: appendG12).
+func (c *floatCache) format(dst []byte, v float64, format func([]byte, float64, int) []byte, prec int) []byte {
+	dst = append(dst, c.prefix...)
+	if format == nil {
+		return appendG12(dst, v)
+	}
+	return format(dst, v, prec)
 }
 
 // intCache remembers the text of a column's last integer.

@@ -20,6 +20,7 @@ type runRow struct {
 	f2ok         bool
 	b1, b2       bool
 	b2ok         bool
+	grp          int64 // group id, for groupSchema
 }
 
 func runSchema() reports.Schema[runRow] {
@@ -36,6 +37,48 @@ func runSchema() reports.Schema[runRow] {
 		{Name: "f3", Kind: reports.KindFloat64, Nullable: true, Float: func(r *runRow) (float64, bool) { return r.f3, true }},
 		{Name: "f4", Kind: reports.KindFloat64, Float: func(r *runRow) (float64, bool) { return r.f4, true }},
 	}}
+}
+
+// groupSchema is runSchema with s1, f1 and f2 marked reports.ScopeGroup
+// (spans of group and row columns take turns) and runRow.grp as the group
+// id.
+func groupSchema() reports.Schema[runRow] {
+	s := runSchema()
+	for i := range s.Columns {
+		switch s.Columns[i].Name {
+		case "s1", "f1", "f2":
+			s.Columns[i].Scope = reports.ScopeGroup
+		}
+	}
+	s.Group = func(r *runRow) int64 { return r.grp }
+	return s
+}
+
+// groupRows returns runRows(n) cut into groups of 1, 2, 3, 5, 8, … rows
+// whose ScopeGroup columns (groupSchema; and i1 and note) are a function of
+// the group id:
+// ids recur out of turn (a group of id 3 after one of id 5), and every
+// seventh group has id 0, whose rows keep runRows' values, changing
+// from row to row.
+func groupRows(n int) []runRow {
+	rows := runRows(n)
+	pool := runRows(64)
+	lens := []int{1, 2, 3, 5, 8, 13, 21}
+	for k, g := 0, 0; k < n; g++ {
+		id := int64(g*5%9 + 1)
+		if g%7 == 6 {
+			id = 0
+		}
+		for end := min(n, k+lens[g%len(lens)]); k < end; k++ {
+			rows[k].grp = id
+			if id != 0 {
+				src := &pool[id*7%64]
+				rows[k].s1, rows[k].i1, rows[k].f1, rows[k].note = src.s1, src.i1, src.f1, src.note
+				rows[k].f2, rows[k].f2ok = src.f2, id%3 != 0
+			}
+		}
+	}
+	return rows
 }
 
 // runRows returns n rows whose columns change at different periods (1, 2,
@@ -115,6 +158,67 @@ func TestSplitsMatchFreshCells(t *testing.T) {
 	}
 }
 
+// TestGroupSpans: with groups, the text of rows equals their encoding
+// without (every cell read from its row), however the rows are split.
+func TestGroupSpans(t *testing.T) {
+	grouped, plain := groupSchema(), runSchema()
+	rows := groupRows(2000)
+	for name, syn := range runSyntaxes(plain.Names()) {
+		want := freshText(plain, syn, precDefault, rows)
+		for _, split := range []int{1, 2, 7, 64, len(rows)} {
+			t.Run(name+"/calls of "+strconv.Itoa(split)+" rows", func(t *testing.T) {
+				enc := newRowEncoder(grouped, syn, precDefault)
+				if enc.groupOf == nil || len(enc.spans) < 4 {
+					t.Fatalf("%d spans and no group: the schema's groups are not used", len(enc.spans))
+				}
+				var got []byte
+				for lo := 0; lo < len(rows); lo += split {
+					var err error
+					if got, err = enc.appendRows(got, rows[lo:min(lo+split, len(rows))]); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if !bytes.Equal(got, want) {
+					i := firstDiff(got, want)
+					t.Fatalf("differs from the encoding without groups at byte %d:\n%q\nwant\n%q", i, around(got, i), around(want, i))
+				}
+			})
+		}
+	}
+}
+
+// TestGroupMissingValue: a missing value in a ScopeGroup column that is not
+// Nullable fails the row that starts the group, with the text up to it,
+// as without groups; so does a later row of the group when a new
+// encoder (another block) starts inside it.
+func TestGroupMissingValue(t *testing.T) {
+	mk := func(groups bool) reports.Schema[runRow] {
+		s := runSchema()
+		s.Columns[2].Float = func(r *runRow) (float64, bool) { return r.f1, r.grp != 4 } // f1, not Nullable
+		if groups {
+			s.Columns[2].Scope = reports.ScopeGroup
+			s.Group = func(r *runRow) int64 { return r.grp }
+		}
+		return s
+	}
+	rows := runRows(10)
+	for k := range rows {
+		rows[k].grp = int64(k/3 + 1) // rows 9 … : group 4
+		rows[k].f1 = float64(k / 3)
+	}
+	syn := csvSyntax(runSchema().Names(), false)
+	for _, from := range []int{0, 9} {
+		want, wantErr := newRowEncoder(mk(false), syn, precDefault).appendRows(nil, rows[from:])
+		got, err := newRowEncoder(mk(true), syn, precDefault).appendRows(nil, rows[from:])
+		if err == nil || wantErr == nil || err.Error() != wantErr.Error() {
+			t.Fatalf("from row %d: error %v, want %v", from, err, wantErr)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("from row %d: text before the error %q, want %q", from, got, want)
+		}
+	}
+}
+
 // TestBlocksMatchWrite: blocks of 5 rows added 2 at a time by two encoders
 // taking turns (as two workers do), appended in order, equal Write's output
 // and the fresh encoding of every row.
@@ -187,12 +291,13 @@ func TestBlocksMatchWrite(t *testing.T) {
 }
 
 // FuzzCachedCells: rows built from the fuzzer's bytes (each byte sets which
-// columns change, and to what) encode to the same text in one call as row
-// by row with fresh encoders.
+// columns change, and to what, and whether a group starts) encode to the
+// same text in one call, with and without groups, as row by row with
+// fresh encoders.
 func FuzzCachedCells(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 255, 255, 1, 2, 4, 8, 16, 32, 64, 128})
 	f.Add([]byte("the same row, then another"))
-	schema := runSchema()
+	schema, grouped := runSchema(), groupSchema()
 	pool := runRows(64)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var rows []runRow
@@ -200,27 +305,34 @@ func FuzzCachedCells(f *testing.F) {
 		for i, c := range data {
 			src := &pool[(int(c)+i)%len(pool)]
 			switch c % 8 { // which group of columns takes the pool row's values
-			case 1:
+			case 1: // a new group (groupSchema's columns change only here)
 				cur.s1, cur.i1, cur.f1 = src.s1, src.i1, src.f1
-			case 2:
 				cur.note, cur.f2, cur.f2ok = src.note, src.f2, src.f2ok
+				cur.grp = int64(i + 1)
+			case 2: // a row of no group
+				cur.note, cur.f2, cur.f2ok = src.note, src.f2, src.f2ok
+				cur.grp = 0
 			case 3:
 				cur.b1, cur.i2, cur.i2ok = src.b1, src.i2, src.i2ok
 			case 4:
 				cur.s2, cur.b2, cur.b2ok, cur.f3 = src.s2, src.b2, src.b2ok, src.f3
 			case 5:
 				cur = *src
+				cur.grp = 0
 			}
 			rows = append(rows, cur)
 		}
 		for name, syn := range runSyntaxes(schema.Names()) {
-			got, err := newRowEncoder(schema, syn, precDefault).appendRows(nil, rows)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := freshText(schema, syn, precDefault, rows); !bytes.Equal(got, want) {
-				i := firstDiff(got, want)
-				t.Fatalf("%s: differs at byte %d: %q, want %q", name, i, around(got, i), around(want, i))
+			want := freshText(schema, syn, precDefault, rows)
+			for _, sc := range []reports.Schema[runRow]{schema, grouped} {
+				got, err := newRowEncoder(sc, syn, precDefault).appendRows(nil, rows)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, want) {
+					i := firstDiff(got, want)
+					t.Fatalf("%s (groups %t): differs at byte %d: %q, want %q", name, sc.Group != nil, i, around(got, i), around(want, i))
+				}
 			}
 		}
 	})
