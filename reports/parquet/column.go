@@ -63,6 +63,9 @@ type colEnc struct {
 	nullable bool
 	dictCol  bool
 	descr    *schema.Column
+	// group: the column is reports.ScopeGroup, read once a run of rows of
+	// one group.
+	group bool
 
 	// The segment: one definition level a row (nullable columns), the
 	// present values (numbers as their bits) or their runs (strings).
@@ -111,6 +114,20 @@ func (c *colEnc) str(s string) {
 	}
 	c.strs = append(c.strs, strRun{s: s, n: 1})
 	c.nv++
+}
+
+// strN records n copies of a present string.
+func (c *colEnc) strN(s string, n int) {
+	if k := len(c.strs); k > 0 {
+		last := &c.strs[k-1]
+		if len(last.s) == len(s) && last.s == s {
+			last.n += n
+			c.nv += n
+			return
+		}
+	}
+	c.strs = append(c.strs, strRun{s: s, n: n})
+	c.nv += n
 }
 
 // endSegment moves the segment of rows rows into the page, flushing pages

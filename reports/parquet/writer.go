@@ -116,6 +116,10 @@ type writer[R any] struct {
 	blocks   *blockFile
 	dictBuf  []byte   // a chunk's dictionary page
 	dicts    numTable // the numeric columns' dictionaries
+	// anyGroup is set when a column is read once a group (colEnc.group);
+	// runs holds the group runs of the rows being copied (groupRuns).
+	anyGroup bool
+	runs     []int32
 }
 
 // pageWriter compresses pages and frames them with their headers; one
@@ -244,7 +248,7 @@ func newWriter[R any](sc reports.Schema[R], opts Options) (*writer[R], error) {
 	sch := schema.NewSchema(root)
 	cols := make([]colEnc, len(sc.Columns))
 	for i, c := range sc.Columns {
-		cols[i] = colEnc{col: i, kind: c.Kind, nullable: c.Nullable, dictCol: c.Dict, descr: sch.Column(i)}
+		cols[i] = colEnc{col: i, kind: c.Kind, nullable: c.Nullable, dictCol: c.Dict, descr: sch.Column(i), group: c.Scope == reports.ScopeGroup && sc.Group != nil}
 		if c.Kind == reports.KindString {
 			cols[i].strDict = map[string]int32{}
 		}
@@ -274,6 +278,9 @@ func newWriter[R any](sc reports.Schema[R], opts Options) (*writer[R], error) {
 		}
 	}
 	w := &writer[R]{schema: sc, opts: opts, cols: cols, sch: sch, props: pq.NewWriterProperties(props...), meta: meta, pw: pw}
+	for i := range cols {
+		w.anyGroup = w.anyGroup || cols[i].group
+	}
 	// The page writer writes to w.pw.sink: made once w is where it stays.
 	if w.pw.pager, err = file.NewPageWriter(&w.pw.sink, opts.Codec.compression(), opts.CompressionLevel, nil, 0, 0, memory.DefaultAllocator, false, nil, nil); err != nil {
 		return nil, fmt.Errorf("parquet page writer: %w", err)
@@ -358,12 +365,21 @@ func (w *writer[R]) Write(rows []R) error {
 }
 
 // fill copies rows into the segment after its first w.n rows; it reports
-// false when a column that is not nullable has no value.
+// false when a column that is not nullable has no value. A ScopeGroup
+// column is read once a run of rows of one group (see groupRuns) and its
+// value repeated over the run.
 func (w *writer[R]) fill(rows []R) bool {
 	n0 := w.n
+	runs := w.groupRuns(rows)
 	for ci := range w.schema.Columns {
 		c := &w.schema.Columns[ci]
 		b := &w.cols[ci]
+		if b.group {
+			if !fillRuns(b, c, rows, runs, n0) {
+				return false
+			}
+			continue
+		}
 		vals, nv := b.vals, b.nv
 		switch c.Kind {
 		case reports.KindInt64:
@@ -428,6 +444,86 @@ func (w *writer[R]) fill(rows []R) bool {
 			}
 			continue
 		}
+		b.nv = nv
+	}
+	return true
+}
+
+// groupRuns splits rows into runs of consecutive rows of one group (the
+// schema's non-zero Group id), each row its own run where the id is 0 or
+// the schema has no Group; the runs are the end offsets, in w.runs.
+func (w *writer[R]) groupRuns(rows []R) []int32 {
+	runs := w.runs[:0]
+	if w.schema.Group == nil || !w.anyGroup {
+		for k := range rows {
+			runs = append(runs, int32(k+1))
+		}
+		w.runs = runs
+		return runs
+	}
+	prev := int64(0)
+	for k := range rows {
+		g := w.schema.Group(&rows[k])
+		if k > 0 && (g == 0 || g != prev) {
+			runs = append(runs, int32(k))
+		}
+		prev = g
+	}
+	if len(rows) > 0 {
+		runs = append(runs, int32(len(rows)))
+	}
+	w.runs = runs
+	return runs
+}
+
+// fillRuns copies a ScopeGroup column of rows into b's segment after row
+// n0: one read of the column a run (runs: end offsets within rows).
+func fillRuns[R any](b *colEnc, c *reports.Column[R], rows []R, runs []int32, n0 int) bool {
+	vals, nv, start := b.vals, b.nv, 0
+	for _, e := range runs {
+		end := int(e)
+		n := end - start
+		r := &rows[start]
+		var u uint64
+		ok := true
+		switch c.Kind {
+		case reports.KindInt64:
+			var v int64
+			v, ok = c.Int(r)
+			u = uint64(v)
+		case reports.KindFloat64:
+			var v float64
+			v, ok = c.Float(r)
+			u = math.Float64bits(v)
+		case reports.KindBool:
+			var v bool
+			v, ok = c.Bool(r)
+			u = uint64(b2u(v))
+		case reports.KindString:
+			s := c.String(r)
+			ok = s != "" || !b.nullable
+			if ok {
+				b.strN(s, n)
+			}
+		}
+		if b.nullable {
+			def := b.defs[n0+start : n0+end]
+			d := b2u(ok)
+			for k := range def {
+				def[k] = d
+			}
+		} else if !ok {
+			return false
+		}
+		if ok && c.Kind != reports.KindString {
+			for k := nv; k < nv+n; k++ {
+				vals[k] = u
+			}
+			nv += n
+		}
+		start = end
+	}
+	if c.Kind != reports.KindString {
 		b.nv = nv
 	}
 	return true
