@@ -104,6 +104,9 @@ func TestValidate(t *testing.T) {
 		{name: "unknown kind", cols: []reports.Column[row]{{Name: "a", Kind: reports.Kind(9)}}, wantErr: "unknown kind"},
 		{name: "group scope", cols: []reports.Column[row]{{Name: "a", Kind: reports.KindString, String: str, Scope: reports.ScopeGroup}}},
 		{name: "unknown scope", cols: []reports.Column[row]{{Name: "a", Kind: reports.KindString, String: str, Scope: reports.ScopeGroup + 1}}, wantErr: "unknown scope"},
+		{name: "group null", cols: []reports.Column[row]{{Name: "a", Kind: reports.KindString, Nullable: true, String: str, GroupNull: func(*row) bool { return true }}}},
+		{name: "group null on a required column", cols: []reports.Column[row]{{Name: "a", Kind: reports.KindString, String: str, GroupNull: func(*row) bool { return true }}}, wantErr: "GroupNull is only valid"},
+		{name: "group null on a group column", cols: []reports.Column[row]{{Name: "a", Kind: reports.KindString, Nullable: true, Scope: reports.ScopeGroup, String: str, GroupNull: func(*row) bool { return true }}}, wantErr: "GroupNull is only valid"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -89,6 +89,14 @@ type Column[R any] struct {
 	// Scope is ScopeGroup when the value is the same for every row of a
 	// group (see Schema.Group), else ScopeRow.
 	Scope Scope
+	// GroupNull, when set on a nullable ScopeRow column, reports for a row
+	// of a group (a non-zero Schema.Group id) whether the column is null
+	// in every row of that group, and gives the same answer for all of
+	// them; false promises nothing. A writer may then test one row of a
+	// group instead of reading the column from each (sweep: the
+	// performance columns of a point that does not fit, the SLO columns
+	// of a grid without a target).
+	GroupNull func(*R) bool
 	// String reads a KindString value.
 	String func(*R) string
 	// NewString, when set, makes a String accessor for the sole use of one
@@ -179,6 +187,9 @@ func (s Schema[R]) Validate() error {
 		}
 		if c.Scope > ScopeGroup {
 			return fmt.Errorf("%w: column %q has unknown scope %d", ErrInvalidSchema, c.Name, c.Scope)
+		}
+		if c.GroupNull != nil && (!c.Nullable || c.Scope != ScopeRow) {
+			return fmt.Errorf("%w: column %q: GroupNull is only valid on a nullable ScopeRow column", ErrInvalidSchema, c.Name)
 		}
 		if c.Width < 0 {
 			return fmt.Errorf("%w: column %q has negative width %v", ErrInvalidSchema, c.Name, c.Width)

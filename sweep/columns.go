@@ -97,6 +97,19 @@ func grouped(c Column) Column {
 	return c
 }
 
+// nullIn sets a row-scoped column's GroupNull: null says, from any row of
+// a group, that the column is null in every row of it (TestGroupScope
+// holds it to that), so a writer reads the column once a group there.
+func nullIn(c Column, null func(*Row) bool) Column {
+	c.GroupNull = null
+	return c
+}
+
+// Predicates for nullIn, each a function of the group's axes only.
+func noPerf(r *Row) bool     { return !r.HasPerf }
+func notPlanned(r *Row) bool { return !planned(r) }
+func notOK(r *Row) bool      { return r.Status != planner.StatusOK }
+
 // withWidth sets the xlsx column width in characters.
 func withWidth(c Column, w float64) Column {
 	c.Width = w
@@ -197,85 +210,85 @@ func baseColumns(baselines, hash string) []Column {
 			always(func(r *Row) float64 { return r.ActiveParamsB }))),
 		grouped(floatCol(ColWeightsGiB, "Weights (GiB/GPU)", "Weight memory per GPU.", gib, "0.00",
 			feas(func(f *planner.Feasibility) float64 { return f.WeightsGB }))),
-		floatCol(ColKVCacheGiB, "KV cache (GiB/GPU)", "KV cache memory per GPU at the context and concurrency.", gib, "0.00",
-			feas(func(f *planner.Feasibility) float64 { return f.KVCacheGB })),
+		nullIn(floatCol(ColKVCacheGiB, "KV cache (GiB/GPU)", "KV cache memory per GPU at the context and concurrency.", gib, "0.00",
+			feas(func(f *planner.Feasibility) float64 { return f.KVCacheGB })), notPlanned),
 		grouped(floatCol(ColOverheadGiB, "Overhead (GiB/GPU)", "Activations, CUDA graphs and runtime per GPU.", gib, "0.00",
 			feas(func(f *planner.Feasibility) float64 { return f.OverheadGB }))),
-		floatCol(ColHeadroomGiB, "Memory headroom (GiB/GPU)", "VRAM left per GPU after weights, KV and overhead (negative: short by this much).", gib, "0.00",
-			feas(func(f *planner.Feasibility) float64 { return f.HeadroomGB })),
+		nullIn(floatCol(ColHeadroomGiB, "Memory headroom (GiB/GPU)", "VRAM left per GPU after weights, KV and overhead (negative: short by this much).", gib, "0.00",
+			feas(func(f *planner.Feasibility) float64 { return f.HeadroomGB })), notPlanned),
 		grouped(floatCol(ColVRAMPerGPUGiB, "VRAM (GiB/GPU)", "Memory of one GPU.", gib, "0.0",
 			feas(func(f *planner.Feasibility) float64 { return f.VRAMPerGPUGB }))),
-		withWidth(withValues(nullStrCol(ColOOMRisk, "OOM risk", "low, medium or high, from the headroom.", func(r *Row) string {
+		nullIn(withWidth(withValues(nullStrCol(ColOOMRisk, "OOM risk", "low, medium or high, from the headroom.", func(r *Row) string {
 			if !planned(r) {
 				return ""
 			}
 			return r.Feasibility.OOMRisk
-		}), planner.OOMLow, planner.OOMMedium, planner.OOMHigh), 10),
+		}), planner.OOMLow, planner.OOMMedium, planner.OOMHigh), 10), notPlanned),
 		grouped(nullIntCol(ColMaxConcurrencyAtContext, "Max concurrency at context (sequences)", "Sequences of the full context that fit in the KV cache.", "sequences", "#,##0",
 			func(r *Row) (int, bool) { return r.Feasibility.MaxConcurrencyAtContext, planned(r) })),
-		nullIntCol(ColMaxContextAtConcurrency, "Max context at concurrency (tokens)", "Longest context that fits at the row's concurrency.", "tokens", "#,##0",
-			func(r *Row) (int, bool) { return r.Feasibility.MaxContextAtConcurrency, planned(r) }),
+		nullIn(nullIntCol(ColMaxContextAtConcurrency, "Max context at concurrency (tokens)", "Longest context that fits at the row's concurrency.", "tokens", "#,##0",
+			func(r *Row) (int, bool) { return r.Feasibility.MaxContextAtConcurrency, planned(r) }), notPlanned),
 		grouped(floatCol(ColGPUMemoryUtilization, "GPU memory utilization", "Recommended vLLM --gpu-memory-utilization.", "", "0.00",
 			feas(func(f *planner.Feasibility) float64 { return f.GPUMemoryUtilization }))),
-		nullIntCol(ColMaxNumSeqs, "max_num_seqs", "Recommended vLLM --max-num-seqs (ok rows).", "", "#,##0",
-			func(r *Row) (int, bool) { return r.MaxNumSeqs, r.Status == planner.StatusOK }),
+		nullIn(nullIntCol(ColMaxNumSeqs, "max_num_seqs", "Recommended vLLM --max-num-seqs (ok rows).", "", "#,##0",
+			func(r *Row) (int, bool) { return r.MaxNumSeqs, r.Status == planner.StatusOK }), notOK),
 		grouped(nullIntCol(ColMaxNumBatchedTokens, "max_num_batched_tokens", "Recommended vLLM --max-num-batched-tokens (ok rows).", "tokens", "#,##0",
 			func(r *Row) (int, bool) { return r.MaxNumBatchedTokens, r.Status == planner.StatusOK })),
 		{Name: ColVLLMArgs, Label: "vLLM flags", Description: "Flags of `vllm serve MODEL`, as `vllm-wizard plan` prints them (ok rows).",
 			Kind: reports.KindString, Dict: true, Nullable: true, Width: 60, String: args.Args,
-			NewString: func() func(*Row) string { return new(ArgsCache).Args }},
-		floatCol(ColDecodeTokSLow, "Decode, 1 stream, low (tok/s)", "Single-stream decode rate, low end"+range3+".", toks, "#,##0.0",
-			perf(func(r *Row) float64 { return r.Perf.DecodeTokSRange[0] })),
-		floatCol(ColDecodeTokSMid, "Decode, 1 stream (tok/s)", "Single-stream decode rate, centre estimate.", toks, "#,##0.0",
-			perf(func(r *Row) float64 { return r.Perf.DecodeTokS })),
-		floatCol(ColDecodeTokSHigh, "Decode, 1 stream, high (tok/s)", "Single-stream decode rate, high end.", toks, "#,##0.0",
-			perf(func(r *Row) float64 { return r.Perf.DecodeTokSRange[1] })),
-		floatCol(ColPrefillTokSLow, "Prefill, low (tok/s)", "Prefill rate of one prompt, low end.", toks, "#,##0",
-			perf(func(r *Row) float64 { return r.Perf.PrefillTokSRange[0] })),
-		floatCol(ColPrefillTokSMid, "Prefill (tok/s)", "Prefill rate of one prompt, centre estimate.", toks, "#,##0",
-			perf(func(r *Row) float64 { return r.Perf.PrefillTokS })),
-		floatCol(ColPrefillTokSHigh, "Prefill, high (tok/s)", "Prefill rate of one prompt, high end.", toks, "#,##0",
-			perf(func(r *Row) float64 { return r.Perf.PrefillTokSRange[1] })),
-		floatCol(ColTTFTMsLow, "TTFT, 1 stream, low (ms)", "Time to first token of a lone request, low end.", ms, "#,##0.0",
-			perf(func(r *Row) float64 { return r.Perf.TTFTMsRange[0] })),
-		floatCol(ColTTFTMsMid, "TTFT, 1 stream (ms)", "Time to first token of a lone request, centre estimate.", ms, "#,##0.0",
-			perf(func(r *Row) float64 { return r.Perf.TTFTMs })),
-		floatCol(ColTTFTMsHigh, "TTFT, 1 stream, high (ms)", "Time to first token of a lone request, high end.", ms, "#,##0.0",
-			perf(func(r *Row) float64 { return r.Perf.TTFTMsRange[1] })),
-		nullIntCol(ColLoadConcurrency, "Load concurrency (sequences)", "Sequences the load estimate runs at (the row's concurrency, capped by what fits).", "sequences", "#,##0",
-			func(r *Row) (int, bool) { return r.Load.Concurrency, r.HasPerf }),
-		withWidth(nullStrCol(ColLoadLimitedBy, "Load limited by", "What bounds throughput at that concurrency.", func(r *Row) string {
+			NewString: func() func(*Row) string { return new(ArgsCache).Args }, GroupNull: notOK},
+		nullIn(floatCol(ColDecodeTokSLow, "Decode, 1 stream, low (tok/s)", "Single-stream decode rate, low end"+range3+".", toks, "#,##0.0",
+			perf(func(r *Row) float64 { return r.Perf.DecodeTokSRange[0] })), noPerf),
+		nullIn(floatCol(ColDecodeTokSMid, "Decode, 1 stream (tok/s)", "Single-stream decode rate, centre estimate.", toks, "#,##0.0",
+			perf(func(r *Row) float64 { return r.Perf.DecodeTokS })), noPerf),
+		nullIn(floatCol(ColDecodeTokSHigh, "Decode, 1 stream, high (tok/s)", "Single-stream decode rate, high end.", toks, "#,##0.0",
+			perf(func(r *Row) float64 { return r.Perf.DecodeTokSRange[1] })), noPerf),
+		nullIn(floatCol(ColPrefillTokSLow, "Prefill, low (tok/s)", "Prefill rate of one prompt, low end.", toks, "#,##0",
+			perf(func(r *Row) float64 { return r.Perf.PrefillTokSRange[0] })), noPerf),
+		nullIn(floatCol(ColPrefillTokSMid, "Prefill (tok/s)", "Prefill rate of one prompt, centre estimate.", toks, "#,##0",
+			perf(func(r *Row) float64 { return r.Perf.PrefillTokS })), noPerf),
+		nullIn(floatCol(ColPrefillTokSHigh, "Prefill, high (tok/s)", "Prefill rate of one prompt, high end.", toks, "#,##0",
+			perf(func(r *Row) float64 { return r.Perf.PrefillTokSRange[1] })), noPerf),
+		nullIn(floatCol(ColTTFTMsLow, "TTFT, 1 stream, low (ms)", "Time to first token of a lone request, low end.", ms, "#,##0.0",
+			perf(func(r *Row) float64 { return r.Perf.TTFTMsRange[0] })), noPerf),
+		nullIn(floatCol(ColTTFTMsMid, "TTFT, 1 stream (ms)", "Time to first token of a lone request, centre estimate.", ms, "#,##0.0",
+			perf(func(r *Row) float64 { return r.Perf.TTFTMs })), noPerf),
+		nullIn(floatCol(ColTTFTMsHigh, "TTFT, 1 stream, high (ms)", "Time to first token of a lone request, high end.", ms, "#,##0.0",
+			perf(func(r *Row) float64 { return r.Perf.TTFTMsRange[1] })), noPerf),
+		nullIn(nullIntCol(ColLoadConcurrency, "Load concurrency (sequences)", "Sequences the load estimate runs at (the row's concurrency, capped by what fits).", "sequences", "#,##0",
+			func(r *Row) (int, bool) { return r.Load.Concurrency, r.HasPerf }), noPerf),
+		nullIn(withWidth(nullStrCol(ColLoadLimitedBy, "Load limited by", "What bounds throughput at that concurrency.", func(r *Row) string {
 			if !r.HasPerf {
 				return ""
 			}
 			return r.Load.LimitedBy
-		}), 16),
-		floatCol(ColLoadOutputTokSLow, "Output at load, low (tok/s)", "Output tokens per second of one replica at the load, low end.", toks, "#,##0",
-			load(func(l *planner.LoadEstimate) float64 { return l.OutputTokSRange[0] })),
-		floatCol(ColLoadOutputTokSMid, "Output at load (tok/s)", "Output tokens per second of one replica at the load, centre estimate.", toks, "#,##0",
-			load(func(l *planner.LoadEstimate) float64 { return l.OutputTokS })),
-		floatCol(ColLoadOutputTokSHigh, "Output at load, high (tok/s)", "Output tokens per second of one replica at the load, high end.", toks, "#,##0",
-			load(func(l *planner.LoadEstimate) float64 { return l.OutputTokSRange[1] })),
-		floatCol(ColLoadTPOTMsLow, "TPOT at load, low (ms)", "Time per output token at the load, low end.", ms, "#,##0.0",
-			load(func(l *planner.LoadEstimate) float64 { return l.TPOTMsRange[0] })),
-		floatCol(ColLoadTPOTMsMid, "TPOT at load (ms)", "Time per output token at the load, centre estimate.", ms, "#,##0.0",
-			load(func(l *planner.LoadEstimate) float64 { return l.TPOTMs })),
-		floatCol(ColLoadTPOTMsHigh, "TPOT at load, high (ms)", "Time per output token at the load, high end.", ms, "#,##0.0",
-			load(func(l *planner.LoadEstimate) float64 { return l.TPOTMsRange[1] })),
-		floatCol(ColLoadTTFTMsLow, "TTFT at load, low (ms)", "Time to first token at the load, low end.", ms, "#,##0.0",
-			load(func(l *planner.LoadEstimate) float64 { return l.TTFTMsRange[0] })),
-		floatCol(ColLoadTTFTMsMid, "TTFT at load (ms)", "Time to first token at the load, centre estimate.", ms, "#,##0.0",
-			load(func(l *planner.LoadEstimate) float64 { return l.TTFTMs })),
-		floatCol(ColLoadTTFTMsHigh, "TTFT at load, high (ms)", "Time to first token at the load, high end.", ms, "#,##0.0",
-			load(func(l *planner.LoadEstimate) float64 { return l.TTFTMsRange[1] })),
+		}), 16), noPerf),
+		nullIn(floatCol(ColLoadOutputTokSLow, "Output at load, low (tok/s)", "Output tokens per second of one replica at the load, low end.", toks, "#,##0",
+			load(func(l *planner.LoadEstimate) float64 { return l.OutputTokSRange[0] })), noPerf),
+		nullIn(floatCol(ColLoadOutputTokSMid, "Output at load (tok/s)", "Output tokens per second of one replica at the load, centre estimate.", toks, "#,##0",
+			load(func(l *planner.LoadEstimate) float64 { return l.OutputTokS })), noPerf),
+		nullIn(floatCol(ColLoadOutputTokSHigh, "Output at load, high (tok/s)", "Output tokens per second of one replica at the load, high end.", toks, "#,##0",
+			load(func(l *planner.LoadEstimate) float64 { return l.OutputTokSRange[1] })), noPerf),
+		nullIn(floatCol(ColLoadTPOTMsLow, "TPOT at load, low (ms)", "Time per output token at the load, low end.", ms, "#,##0.0",
+			load(func(l *planner.LoadEstimate) float64 { return l.TPOTMsRange[0] })), noPerf),
+		nullIn(floatCol(ColLoadTPOTMsMid, "TPOT at load (ms)", "Time per output token at the load, centre estimate.", ms, "#,##0.0",
+			load(func(l *planner.LoadEstimate) float64 { return l.TPOTMs })), noPerf),
+		nullIn(floatCol(ColLoadTPOTMsHigh, "TPOT at load, high (ms)", "Time per output token at the load, high end.", ms, "#,##0.0",
+			load(func(l *planner.LoadEstimate) float64 { return l.TPOTMsRange[1] })), noPerf),
+		nullIn(floatCol(ColLoadTTFTMsLow, "TTFT at load, low (ms)", "Time to first token at the load, low end.", ms, "#,##0.0",
+			load(func(l *planner.LoadEstimate) float64 { return l.TTFTMsRange[0] })), noPerf),
+		nullIn(floatCol(ColLoadTTFTMsMid, "TTFT at load (ms)", "Time to first token at the load, centre estimate.", ms, "#,##0.0",
+			load(func(l *planner.LoadEstimate) float64 { return l.TTFTMs })), noPerf),
+		nullIn(floatCol(ColLoadTTFTMsHigh, "TTFT at load, high (ms)", "Time to first token at the load, high end.", ms, "#,##0.0",
+			load(func(l *planner.LoadEstimate) float64 { return l.TTFTMsRange[1] })), noPerf),
 		grouped(nullIntCol(ColGPUsUsed, "GPUs used", "GPUs one replica uses.", "GPUs", "0",
 			func(r *Row) (int, bool) { return r.GPUsUsed, planned(r) })),
 		grouped(floatCol(ColUSDPerGPUHour, "Price ($/GPU-hour)", "Price of one GPU-hour (the catalog's or --prices'); null when unknown.", "USD/GPU-hour", "$#,##0.00",
 			func(r *Row) (float64, bool) { return r.USDPerGPUHour, r.USDPerGPUHour > 0 })),
-		floatCol(ColUSDPerMOutputTokens, "$/M output tokens", "Cost of a million output tokens at the load's output rate, one replica of gpus_used GPUs.", "USD per million output tokens", "$#,##0.000",
+		nullIn(floatCol(ColUSDPerMOutputTokens, "$/M output tokens", "Cost of a million output tokens at the load's output rate, one replica of gpus_used GPUs.", "USD per million output tokens", "$#,##0.000",
 			func(r *Row) (float64, bool) {
 				return r.Load.USDPerMOutputTokens, r.HasPerf && r.Load.USDPerMOutputTokens > 0
-			}),
+			}), noPerf),
 		grouped(withValues(strCol(ColBaselines, "Baselines", "Name and version of the baselines set the estimate ran on.", true, 0,
 			func(*Row) string { return baselines }), baselines)),
 		grouped(withValues(strCol(ColBaselinesHash, "Baselines hash", "Hash of the baselines set.", true, 0,

@@ -176,7 +176,9 @@ func scopeSpace(t *testing.T, grid, prices string, models, gpus []string) (*swee
 // TestGroupScope proves the group-scope contract on real grids: Row.Group
 // numbers exactly the runs of rows that share every axis but the three
 // innermost, and every column marked reports.ScopeGroup takes one value
-// (null or not) within each group. A column marked wrongly fails here.
+// (null or not) within each group; a column's GroupNull gives one answer
+// a group and is true only where the column is null. A column marked
+// wrongly fails here.
 func TestGroupScope(t *testing.T) {
 	schema := sweep.Schema("default", "sha256:fixed", nil).Local()
 	if schema.Group == nil {
@@ -185,6 +187,8 @@ func TestGroupScope(t *testing.T) {
 	cols := schema.Columns
 	// constant[i]: column i was the same within every group of every grid.
 	constant := make([]bool, len(cols))
+	// nullGroups[i]: rows where column i's GroupNull held, over all grids.
+	nullGroups := make([]int, len(cols))
 	for i := range constant {
 		constant[i] = true
 	}
@@ -193,6 +197,7 @@ func TestGroupScope(t *testing.T) {
 			s, est := scopeSpace(t, tc.grid, tc.prices, tc.models, tc.gpus)
 			inner := s.AxisLen(sweep.AxisConcurrency) * s.AxisLen(sweep.AxisPromptTokens) * s.AxisLen(sweep.AxisGenTokens)
 			first := make([]cell, len(cols))
+			firstNull := make([]bool, len(cols))
 			groups, multi, statuses := 0, 0, map[string]bool{}
 			var want int64
 			lastSeqs := -1
@@ -213,6 +218,26 @@ func TestGroupScope(t *testing.T) {
 						return fmt.Errorf("row %d (concurrency %d): Group %d (schema %d), want %d", r.Index, r.Concurrency, r.Group, schema.GroupOf(r), want)
 					}
 					statuses[r.Status.String()+" "+r.Reason.String()] = true
+					// GroupNull: one answer a group; true only where the
+					// column is null.
+					for i := range cols {
+						c := &cols[i]
+						if c.GroupNull == nil {
+							continue
+						}
+						null := c.GroupNull(r)
+						if start {
+							firstNull[i] = null
+						} else if null != firstNull[i] {
+							return fmt.Errorf("column %s: GroupNull is %v in row %d and %v in its group's first row %d", c.Name, null, r.Index, firstNull[i], r.Group-1)
+						}
+						if null {
+							nullGroups[i]++
+							if v := cellOf(c, r); v.ok {
+								return fmt.Errorf("column %s: GroupNull is true in row %d, which holds %+v", c.Name, r.Index, v)
+							}
+						}
+					}
 					if start {
 						groups++
 						for i := range cols {
@@ -247,6 +272,10 @@ func TestGroupScope(t *testing.T) {
 	}
 	var rowScoped, unmarked []string
 	for i, c := range cols {
+		// A GroupNull that never holds on these grids proves nothing.
+		if c.GroupNull != nil && nullGroups[i] == 0 {
+			t.Errorf("column %s: GroupNull held in no row of the scope grids", c.Name)
+		}
 		if c.Scope != reports.ScopeGroup {
 			rowScoped = append(rowScoped, c.Name)
 			if constant[i] {

@@ -4,10 +4,12 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"syscall"
 	"testing"
 
 	"github.com/vllm-wizard/vllm-wizard/baselines"
+	"github.com/vllm-wizard/vllm-wizard/reports"
 	"github.com/vllm-wizard/vllm-wizard/reports/parquet"
 	"github.com/vllm-wizard/vllm-wizard/sweep"
 )
@@ -73,12 +75,24 @@ func BenchmarkParquetEncode(b *testing.B) {
 			blocks[k] = rows
 		}
 		for _, codec := range parquet.Codecs {
-			for _, level := range []int{1, 3} {
+			for _, level := range []int{1, 3, -1} {
 				if level != 1 && codec != parquet.CodecZstd {
 					continue
 				}
-				b.Run(fmt.Sprintf("%s/%s-%d", name, codec, level), func(b *testing.B) {
-					w, err := parquet.New(discard{}, sweep.Schema("default", bl.Hash, nil), parquet.Options{Codec: codec, CompressionLevel: level})
+				// Level -1 runs zstd-1 with the schema's group-scope
+				// annotations removed (every column read from every row),
+				// which is how the writer worked before it used them.
+				schema, label := sweep.Schema("default", bl.Hash, nil), fmt.Sprintf("%s-%d", codec, level)
+				if level == -1 {
+					level, label = 1, codec.String()+"-1-rowscope"
+					cols := slices.Clone(schema.Columns)
+					for i := range cols {
+						cols[i].Scope, cols[i].GroupNull = reports.ScopeRow, nil
+					}
+					schema.Columns = cols
+				}
+				b.Run(name+"/"+label, func(b *testing.B) {
+					w, err := parquet.New(discard{}, schema, parquet.Options{Codec: codec, CompressionLevel: level})
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -66,6 +66,9 @@ type colEnc struct {
 	// group: the column is reports.ScopeGroup, read once a run of rows of
 	// one group.
 	group bool
+	// groupNull: the column has a GroupNull, tested once a run of rows of
+	// one group.
+	groupNull bool
 
 	// The segment: one definition level a row (nullable columns), the
 	// present values (numbers as their bits) or their runs (strings).

@@ -248,7 +248,9 @@ func newWriter[R any](sc reports.Schema[R], opts Options) (*writer[R], error) {
 	sch := schema.NewSchema(root)
 	cols := make([]colEnc, len(sc.Columns))
 	for i, c := range sc.Columns {
-		cols[i] = colEnc{col: i, kind: c.Kind, nullable: c.Nullable, dictCol: c.Dict, descr: sch.Column(i), group: c.Scope == reports.ScopeGroup && sc.Group != nil}
+		grouped := sc.Group != nil
+		cols[i] = colEnc{col: i, kind: c.Kind, nullable: c.Nullable, dictCol: c.Dict, descr: sch.Column(i),
+			group: grouped && c.Scope == reports.ScopeGroup, groupNull: grouped && c.GroupNull != nil}
 		if c.Kind == reports.KindString {
 			cols[i].strDict = map[string]int32{}
 		}
@@ -279,7 +281,7 @@ func newWriter[R any](sc reports.Schema[R], opts Options) (*writer[R], error) {
 	}
 	w := &writer[R]{schema: sc, opts: opts, cols: cols, sch: sch, props: pq.NewWriterProperties(props...), meta: meta, pw: pw}
 	for i := range cols {
-		w.anyGroup = w.anyGroup || cols[i].group
+		w.anyGroup = w.anyGroup || cols[i].group || cols[i].groupNull
 	}
 	// The page writer writes to w.pw.sink: made once w is where it stays.
 	if w.pw.pager, err = file.NewPageWriter(&w.pw.sink, opts.Codec.compression(), opts.CompressionLevel, nil, 0, 0, memory.DefaultAllocator, false, nil, nil); err != nil {
@@ -367,85 +369,108 @@ func (w *writer[R]) Write(rows []R) error {
 // fill copies rows into the segment after its first w.n rows; it reports
 // false when a column that is not nullable has no value. A ScopeGroup
 // column is read once a run of rows of one group (see groupRuns) and its
-// value repeated over the run.
+// value repeated over the run; a column with a GroupNull is tested once a
+// run and read only in the runs where it may hold values.
 func (w *writer[R]) fill(rows []R) bool {
 	n0 := w.n
 	runs := w.groupRuns(rows)
 	for ci := range w.schema.Columns {
 		c := &w.schema.Columns[ci]
 		b := &w.cols[ci]
-		if b.group {
+		switch {
+		case b.group:
 			if !fillRuns(b, c, rows, runs, n0) {
 				return false
 			}
-			continue
-		}
-		vals, nv := b.vals, b.nv
-		switch c.Kind {
-		case reports.KindInt64:
-			if b.nullable {
-				def := b.defs[n0 : n0+len(rows)]
-				for k := range rows {
-					v, ok := c.Int(&rows[k])
-					vals[nv] = uint64(v)
-					def[k] = b2u(ok)
-					nv += int(def[k])
-				}
-			} else {
-				for k := range rows {
-					v, ok := c.Int(&rows[k])
-					if !ok {
-						return false
-					}
-					vals[nv] = uint64(v)
-					nv++
-				}
-			}
-		case reports.KindFloat64:
-			if b.nullable {
-				def := b.defs[n0 : n0+len(rows)]
-				for k := range rows {
-					v, ok := c.Float(&rows[k])
-					vals[nv] = math.Float64bits(v)
-					def[k] = b2u(ok)
-					nv += int(def[k])
-				}
-			} else {
-				for k := range rows {
-					v, ok := c.Float(&rows[k])
-					if !ok {
-						return false
-					}
-					vals[nv] = math.Float64bits(v)
-					nv++
-				}
-			}
-		case reports.KindBool:
-			for k := range rows {
-				v, ok := c.Bool(&rows[k])
-				if b.nullable {
-					b.defs[n0+k] = b2u(ok)
-				} else if !ok {
+		case b.groupNull:
+			start := 0
+			for _, e := range runs {
+				end := int(e)
+				if c.GroupNull(&rows[start]) {
+					clear(b.defs[n0+start : n0+end])
+				} else if !fillRows(b, c, rows[start:end], n0+start) {
 					return false
 				}
-				vals[nv] = uint64(b2u(v))
-				nv += int(b2u(ok))
+				start = end
 			}
-		case reports.KindString:
-			for k := range rows {
-				s := c.String(&rows[k])
-				if b.nullable {
-					b.defs[n0+k] = b2u(s != "")
-					if s == "" {
-						continue
-					}
-				}
-				b.str(s)
+		default:
+			if !fillRows(b, c, rows, n0) {
+				return false
 			}
-			continue
 		}
-		b.nv = nv
 	}
+	return true
+}
+
+// fillRows copies column c of rows into b's segment after row n0, a row
+// at a time; it reports false when c is not nullable and a row has no
+// value.
+func fillRows[R any](b *colEnc, c *reports.Column[R], rows []R, n0 int) bool {
+	vals, nv := b.vals, b.nv
+	switch c.Kind {
+	case reports.KindInt64:
+		if b.nullable {
+			def := b.defs[n0 : n0+len(rows)]
+			for k := range rows {
+				v, ok := c.Int(&rows[k])
+				vals[nv] = uint64(v)
+				def[k] = b2u(ok)
+				nv += int(def[k])
+			}
+		} else {
+			for k := range rows {
+				v, ok := c.Int(&rows[k])
+				if !ok {
+					return false
+				}
+				vals[nv] = uint64(v)
+				nv++
+			}
+		}
+	case reports.KindFloat64:
+		if b.nullable {
+			def := b.defs[n0 : n0+len(rows)]
+			for k := range rows {
+				v, ok := c.Float(&rows[k])
+				vals[nv] = math.Float64bits(v)
+				def[k] = b2u(ok)
+				nv += int(def[k])
+			}
+		} else {
+			for k := range rows {
+				v, ok := c.Float(&rows[k])
+				if !ok {
+					return false
+				}
+				vals[nv] = math.Float64bits(v)
+				nv++
+			}
+		}
+	case reports.KindBool:
+		for k := range rows {
+			v, ok := c.Bool(&rows[k])
+			if b.nullable {
+				b.defs[n0+k] = b2u(ok)
+			} else if !ok {
+				return false
+			}
+			vals[nv] = uint64(b2u(v))
+			nv += int(b2u(ok))
+		}
+	case reports.KindString:
+		for k := range rows {
+			s := c.String(&rows[k])
+			if b.nullable {
+				b.defs[n0+k] = b2u(s != "")
+				if s == "" {
+					continue
+				}
+			}
+			b.str(s)
+		}
+		return true
+	}
+	b.nv = nv
 	return true
 }
 
