@@ -1,11 +1,9 @@
 package parquet
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-
-	"github.com/apache/arrow-go/v18/parquet/metadata"
+	"sync"
 )
 
 // DefaultBlockRows is the number of rows of a block, which becomes one row
@@ -78,25 +76,83 @@ func (w *writer[R]) NewBlockEncoder() (add func(first int64, rows []R) error, fi
 		err := enc.Close()
 		out := sink.b
 		sink.b, last = dst[:0], len(out)
+		w.encoded.forget(dst) // handed back, so written or dropped
 		if err != nil {
 			return nil, err
 		}
+		w.encoded.put(out, encodedBlock{groups: enc.rgs, body: enc.pos - int64(len(magic))})
 		return out, nil
 	}
 	return add, finish
 }
 
-// blockFile is the state of a file assembled from blocks: the footer of the
-// first block, extended by the row groups of the others.
+// encodedBlocks holds the footer entries of the blocks that encoders have
+// finished and WriteBlock has not appended yet, as Go values: WriteBlock
+// moves them, rather than parsing the block's Thrift footer back. A block
+// is known by the address of its first byte, which stays its own until
+// the caller hands the buffer back to finish.
+type encodedBlocks struct {
+	mu sync.Mutex
+	m  map[*byte]encodedBlock
+}
+
+// encodedBlock is a block's row groups (offsets from the start of the
+// block) and the length of their bytes, which follow the magic number.
+type encodedBlock struct {
+	groups []rowGroupMeta
+	body   int64
+}
+
+func blockKey(b []byte) *byte {
+	if cap(b) == 0 {
+		return nil
+	}
+	return &b[:1][0]
+}
+
+func (e *encodedBlocks) put(b []byte, blk encodedBlock) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.m == nil {
+		e.m = map[*byte]encodedBlock{}
+	}
+	e.m[blockKey(b)] = blk
+}
+
+// take returns and forgets block b's entry.
+func (e *encodedBlocks) take(b []byte) (encodedBlock, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	k := blockKey(b)
+	blk, ok := e.m[k]
+	delete(e.m, k)
+	return blk, ok && len(b) >= len(magic)+int(blk.body)+8
+}
+
+// reset forgets every block.
+func (e *encodedBlocks) reset() {
+	e.mu.Lock()
+	clear(e.m)
+	e.mu.Unlock()
+}
+
+func (e *encodedBlocks) forget(b []byte) {
+	if k := blockKey(b); k != nil {
+		e.mu.Lock()
+		delete(e.m, k)
+		e.mu.Unlock()
+	}
+}
+
+// blockFile is the state of a file assembled from blocks.
 type blockFile struct {
-	meta *metadata.FileMetaData
-	pos  int64 // bytes written so far
+	pos int64 // bytes written so far
 }
 
 // WriteBlock appends a block made by an encoder from NewBlockEncoder: its
 // row group's bytes are copied and its footer entry, moved to where the
 // bytes land, joins the file's footer. Blocks must come in row order from
-// one goroutine, and not mixed with Write.
+// one goroutine, unchanged and once each, and not mixed with Write.
 func (w *writer[R]) WriteBlock(b []byte) error {
 	if w.err != nil {
 		return w.err
@@ -107,10 +163,10 @@ func (w *writer[R]) WriteBlock(b []byte) error {
 	if w.blocks == nil && (w.rows > 0 || w.n > 0 || w.rgRows > 0 || w.groups > 0) {
 		return errors.New("parquet: WriteBlock after Write")
 	}
-	meta, body, err := splitFile(b)
-	if err != nil {
-		w.err = err
-		return err
+	blk, ok := w.encoded.take(b)
+	if !ok || string(b[:len(magic)]) != string(magic) || string(b[len(b)-len(magic):]) != string(magic) {
+		w.err = errors.New("parquet block: not a block of this writer's encoders, or appended before")
+		return w.err
 	}
 	if w.blocks == nil {
 		// New wrote the magic number; nothing else has reached the file.
@@ -118,75 +174,35 @@ func (w *writer[R]) WriteBlock(b []byte) error {
 	}
 	bf := w.blocks
 	delta := bf.pos - int64(len(magic))
-	shift := func(p *int64) {
-		if p != nil {
-			*p += delta
-		}
+	for _, g := range blk.groups {
+		g.shift(delta)
+		g.ordinal = int16(len(w.rgs))
+		w.rgs = append(w.rgs, g)
+		w.rows += g.numRows
 	}
-	for _, rg := range meta.RowGroups {
-		shift(rg.FileOffset)
-		for _, cc := range rg.Columns {
-			cc.FileOffset += delta
-			shift(cc.OffsetIndexOffset)
-			shift(cc.ColumnIndexOffset)
-			if m := cc.MetaData; m != nil {
-				m.DataPageOffset += delta
-				shift(m.IndexPageOffset)
-				shift(m.DictionaryPageOffset)
-				shift(m.BloomFilterOffset)
-			}
-		}
-	}
-	if bf.meta == nil {
-		bf.meta = meta
-	} else {
-		for _, rg := range meta.RowGroups {
-			ord := int16(len(bf.meta.RowGroups))
-			rg.Ordinal = &ord
-			bf.meta.RowGroups = append(bf.meta.RowGroups, rg)
-			bf.meta.NumRows += rg.NumRows
-		}
-	}
-	if _, err := w.out.Write(body); err != nil {
+	if _, err := w.out.Write(b[len(magic) : int64(len(magic))+blk.body]); err != nil {
 		w.err = fmt.Errorf("write parquet block: %w", err)
 		return w.err
 	}
-	bf.pos += int64(len(body))
-	w.rows += meta.NumRows
+	bf.pos += blk.body
 	return nil
 }
 
 // closeBlocks writes the joined footer.
 func (w *writer[R]) closeBlocks() error {
-	err := writeFooter(w.out, w.blocks.meta)
+	var err error
+	w.footBuf, err = writeFooter(w.out, w.pw.th, &w.file, w.rgs, w.footBuf)
 	if err == nil {
 		err = w.out.Flush()
 	}
 	if err != nil {
 		w.err = fmt.Errorf("write parquet footer: %w", err)
 	}
+	w.encoded.reset()
 	return w.err
 }
 
 var magic = []byte("PAR1")
-
-// splitFile parses a complete Parquet file held in b into its footer and
-// the bytes between the leading magic number and the footer.
-func splitFile(b []byte) (*metadata.FileMetaData, []byte, error) {
-	if len(b) < 12 || string(b[:4]) != string(magic) || string(b[len(b)-4:]) != string(magic) {
-		return nil, nil, errors.New("parquet block: not a Parquet file")
-	}
-	n := int64(binary.LittleEndian.Uint32(b[len(b)-8:]))
-	end := int64(len(b)) - 8
-	if n > end-4 {
-		return nil, nil, errors.New("parquet block: footer length out of range")
-	}
-	meta, err := metadata.NewFileMetaData(b[end-n:end], nil)
-	if err != nil {
-		return nil, nil, fmt.Errorf("parquet block footer: %w", err)
-	}
-	return meta, b[4 : end-n], nil
-}
 
 // appendWriter collects a block's bytes.
 type appendWriter struct{ b []byte }

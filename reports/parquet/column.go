@@ -5,11 +5,6 @@ import (
 	"math"
 	"math/bits"
 	"slices"
-	"sort"
-
-	pq "github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/metadata"
-	"github.com/apache/arrow-go/v18/parquet/schema"
 
 	"github.com/vllm-wizard/vllm-wizard/reports"
 )
@@ -62,7 +57,6 @@ type colEnc struct {
 	kind     reports.Kind
 	nullable bool
 	dictCol  bool
-	descr    *schema.Column
 	// group: the column is reports.ScopeGroup, read once a run of rows of
 	// one group.
 	group bool
@@ -102,7 +96,7 @@ type colEnc struct {
 	splitPage int32
 	rows      int64
 	nulls     int64
-	stats     metadata.TypedStatistics
+	stats     colStats
 }
 
 // str records a present string.
@@ -283,7 +277,7 @@ func (c *colEnc) appendPlain() {
 			lo, hi = min(lo, v), max(hi, v)
 			c.plain = binary.LittleEndian.AppendUint64(c.plain, u)
 		}
-		c.stats.(*metadata.Int64Statistics).SetMinMax(lo, hi)
+		c.stats.int64s(lo, hi)
 	case reports.KindFloat64:
 		lo, hi, any := math.Inf(1), math.Inf(-1), false
 		for _, u := range vals {
@@ -293,7 +287,7 @@ func (c *colEnc) appendPlain() {
 			}
 		}
 		if any {
-			c.stats.(*metadata.Float64Statistics).SetMinMax(lo, hi)
+			c.stats.float64s(lo, hi)
 		}
 	case reports.KindBool:
 		lo, hi := true, false
@@ -302,7 +296,7 @@ func (c *colEnc) appendPlain() {
 			lo, hi = lo && u != 0, hi || u != 0
 		}
 		if len(vals) > 0 {
-			c.stats.(*metadata.BooleanStatistics).SetMinMax(lo, hi)
+			c.stats.bools(lo, hi)
 		}
 	case reports.KindString:
 		if len(c.strs) == 0 {
@@ -316,7 +310,7 @@ func (c *colEnc) appendPlain() {
 				c.plain = append(c.plain, r.s...)
 			}
 		}
-		c.stats.(*metadata.ByteArrayStatistics).SetMinMax(pq.ByteArray(lo), pq.ByteArray(hi))
+		c.stats.strings(lo, hi)
 	}
 }
 
@@ -406,7 +400,7 @@ func (c *colEnc) dictionaryPage(w *pageWriter, dst []byte) ([]byte, int64) {
 			for _, u := range c.numVals {
 				lo, hi = min(lo, int64(u)), max(hi, int64(u))
 			}
-			c.stats.(*metadata.Int64Statistics).SetMinMax(lo, hi)
+			c.stats.int64s(lo, hi)
 		} else {
 			lo, hi, any := math.Inf(1), math.Inf(-1), false
 			for _, u := range c.numVals {
@@ -415,7 +409,7 @@ func (c *colEnc) dictionaryPage(w *pageWriter, dst []byte) ([]byte, int64) {
 				}
 			}
 			if any {
-				c.stats.(*metadata.Float64Statistics).SetMinMax(lo, hi)
+				c.stats.float64s(lo, hi)
 			}
 		}
 	case len(c.strVals) > 0:
@@ -425,7 +419,7 @@ func (c *colEnc) dictionaryPage(w *pageWriter, dst []byte) ([]byte, int64) {
 			body = append(body, s...)
 			lo, hi = min(lo, s), max(hi, s)
 		}
-		c.stats.(*metadata.ByteArrayStatistics).SetMinMax(pq.ByteArray(lo), pq.ByteArray(hi))
+		c.stats.strings(lo, hi)
 	default:
 		return dst, 0
 	}
@@ -441,52 +435,40 @@ func (c *colEnc) resetChunk() {
 	c.numVals, c.strVals, c.dictBytes, c.dictOff = c.numVals[:0], c.strVals[:0], 0, false
 	c.chunk, c.chunkRaw, c.rows, c.nulls = c.chunk[:0], 0, 0, 0
 	c.dictPages, c.plainPage, c.splitPage = 0, 0, 0
-	c.stats = metadata.NewStatistics(c.descr, nil)
+	c.stats = colStats{}
 }
 
-// encodingStats lists the chunk's page encodings for the footer.
-func (c *colEnc) encodingStats(hasDict bool) metadata.EncodingStats {
-	st := metadata.EncodingStats{DataEncodingStats: map[pq.Encoding]int32{}}
+// encodingStats lists the chunk's pages by type and encoding for the
+// footer, ordered by page type (data pages first) and encoding, as main's
+// writer sorted them.
+func (c *colEnc) encodingStats(hasDict bool) []pageEncodingStats {
+	st := make([]pageEncodingStats, 0, 4)
+	for _, e := range []struct {
+		enc int32
+		n   int32
+	}{{encPlain, c.plainPage}, {encRLEDict, c.dictPages}, {encSplit, c.splitPage}} {
+		if e.n > 0 {
+			st = append(st, pageEncodingStats{pageType: pageData, encoding: e.enc, count: e.n})
+		}
+	}
 	if hasDict {
-		st.DictEncodingStats = map[pq.Encoding]int32{pq.Encodings.Plain: 1}
-	}
-	if c.dictPages > 0 {
-		st.DataEncodingStats[pq.Encodings.RLEDict] = c.dictPages
-	}
-	if c.plainPage > 0 {
-		st.DataEncodingStats[pq.Encodings.Plain] = c.plainPage
-	}
-	if c.splitPage > 0 {
-		st.DataEncodingStats[pq.Encodings.ByteStreamSplit] = c.splitPage
+		st = append(st, pageEncodingStats{pageType: pageDictionary, encoding: encPlain, count: 1})
 	}
 	return st
 }
 
-// setEncodings replaces the chunk's list of encodings, which arrow-go
-// derives from writer properties, with the ones its pages use.
-func (c *colEnc) setEncodings(b *metadata.ColumnChunkMetaDataBuilder, hasDict bool) {
-	m := b.Contents().MetaData
-	m.Encodings = m.Encodings[:0]
+// encodings lists the encodings of the chunk's pages, levels included.
+func (c *colEnc) encodings(hasDict bool) []int32 {
+	e := make([]int32, 0, 4)
 	if hasDict {
-		m.Encodings = append(m.Encodings, encPlain, encRLEDict) // the dictionary page, its indices
+		e = append(e, encPlain, encRLEDict) // the dictionary page, its indices
 	}
-	m.Encodings = append(m.Encodings, encRLE) // definition levels
+	e = append(e, encRLE) // definition levels
 	if c.plainPage > 0 && !hasDict {
-		m.Encodings = append(m.Encodings, encPlain)
+		e = append(e, encPlain)
 	}
 	if c.splitPage > 0 {
-		m.Encodings = append(m.Encodings, encSplit)
+		e = append(e, encSplit)
 	}
-}
-
-// sortEncodingStats orders a chunk's encoding statistics, which arrow-go
-// builds from maps, so that the footer's bytes are the same every run.
-func sortEncodingStats(b *metadata.ColumnChunkMetaDataBuilder) {
-	st := b.Contents().MetaData.EncodingStats
-	sort.Slice(st, func(i, j int) bool {
-		if st[i].PageType != st[j].PageType {
-			return st[i].PageType < st[j].PageType
-		}
-		return st[i].Encoding < st[j].Encoding
-	})
+	return e
 }

@@ -2,18 +2,13 @@ package parquet
 
 import (
 	"bufio"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	pq "github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/metadata"
-	"github.com/apache/arrow-go/v18/parquet/schema"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/vllm-wizard/vllm-wizard/reports"
@@ -96,13 +91,11 @@ type writer[R any] struct {
 	schema reports.Schema[R]
 	opts   Options
 	cols   []colEnc
-	sch    *schema.Schema
-	props  *pq.WriterProperties
-	meta   metadata.KeyValueMetadata
+	file   fileMeta       // the footer but for its row groups
+	rgs    []rowGroupMeta // the row groups written
 	pw     pageWriter
 	out    *bufio.Writer
 	pos    int64 // bytes written to out
-	fmb    *metadata.FileMetaDataBuilder
 	groups int   // row groups written
 	n      int   // rows in the current segment
 	limit  int   // rows the current segment may hold
@@ -114,7 +107,9 @@ type writer[R any] struct {
 	// blocks needs none); blocks once WriteBlock has been called.
 	buffered bool
 	blocks   *blockFile
-	dictBuf  []byte   // a chunk's dictionary page
+	dictBuf  []byte // a chunk's dictionary page
+	footBuf  []byte // the footer
+	encoded  encodedBlocks
 	dicts    numTable // the numeric columns' dictionaries
 	// anyGroup is set when a column is read once a group (colEnc.group);
 	// runs holds the group runs of the rows being copied (groupRuns).
@@ -122,66 +117,56 @@ type writer[R any] struct {
 	runs     []int32
 }
 
-// pageWriter compresses pages and frames them with their headers; one
-// serves all the columns of a writer. The headers are arrow-go's: its
-// page writer (parquet/file) serialises them with its Thrift types, fed
-// pages that are encoded, and compressed, here.
+// pageWriter compresses pages and frames them with their headers (a
+// Thrift PageHeader each, serialised by th); one serves all the columns of
+// a writer.
 type pageWriter struct {
 	codec    compress.Codec // nil for CodecNone and zstd
 	zstd     *zstd.Encoder  // for CodecZstd
+	dict     compress.Codec // dictionary pages' codec (arrow-go's); nil for CodecNone
 	level    int
 	pageSize int
 	body     []byte
 	comp     []byte
 	hy       hybrid
-	sink     tellBuffer
-	pager    file.PageWriter
+	th       *compactWriter
 	err      error // the first error of the page writer
 }
 
-// pagerTotals is the part of arrow-go's page writer that counts the bytes
-// written, headers included, before compression.
-type pagerTotals interface{ TotalUncompressedSize() int64 }
-
-// tellBuffer is the page writer's sink: bytes appended to a slice.
-type tellBuffer struct{ b []byte }
-
-func (t *tellBuffer) Write(p []byte) (int, error) { t.b = append(t.b, p...); return len(p), nil }
-func (t *tellBuffer) Tell() int64                 { return int64(len(t.b)) }
-
 // page appends the page of body (uncompressed; rows rows, or dictionary
-// values) to dst, compressed, and adds its uncompressed size, header
-// included, to raw.
+// values) to dst, header first, compressed, and adds its uncompressed size,
+// header included, to raw.
 func (p *pageWriter) page(dst []byte, raw int64, typ int32, body []byte, rows int, enc int32) ([]byte, int64) {
-	p.sink.b = dst
-	before := p.pager.(pagerTotals).TotalUncompressedSize()
-	var err error
-	if typ == pageDictionary {
-		// arrow-go compresses dictionary pages itself (a few KiB a chunk).
-		dp := file.NewDictionaryPage(memory.NewBufferBytes(body), int32(rows), pq.Encodings.Plain)
-		_, err = p.pager.WriteDictionaryPage(dp)
-		dp.Release()
-	} else {
-		data := body
-		switch {
-		case p.zstd != nil:
-			p.comp = p.zstd.EncodeAll(body, p.comp[:0])
-			data = p.comp
-		case p.codec != nil:
-			p.comp = p.codec.EncodeLevel(p.comp[:0], body, p.level)
+	data := body
+	switch {
+	case typ == pageDictionary:
+		// Compressed as arrow-go's page writer compressed them (zstd with
+		// entropy-coded literals: a few KiB a chunk).
+		if p.dict != nil {
+			p.comp = p.dict.EncodeLevel(p.comp[:0], body, p.level)
 			data = p.comp
 		}
-		dp := file.NewDataPageV1(memory.NewBufferBytes(data), int32(rows), pq.Encoding(enc), pq.Encodings.RLE, pq.Encodings.RLE, int32(len(body)))
-		_, err = p.pager.WriteDataPage(dp)
-		dp.Release()
+	case p.zstd != nil:
+		p.comp = p.zstd.EncodeAll(body, p.comp[:0])
+		data = p.comp
+	case p.codec != nil:
+		p.comp = p.codec.EncodeLevel(p.comp[:0], body, p.level)
+		data = p.comp
 	}
-	raw += p.pager.(pagerTotals).TotalUncompressedSize() - before
-	dst, p.sink.b = p.sink.b, nil
+	n := len(dst)
+	p.th.start(slices.Grow(dst, maxPageHeader+len(data)))
+	p.th.pageHeader(typ, len(body), len(data), rows, enc)
+	dst, err := p.th.done()
 	if err != nil && p.err == nil {
-		p.err = fmt.Errorf("write parquet page: %w", err)
+		p.err = fmt.Errorf("write parquet page header: %w", err)
 	}
-	return dst, raw
+	raw += int64(len(dst) - n + len(body))
+	return append(dst, data...), raw
 }
+
+// maxPageHeader bounds the bytes of a page header: fields of at most 5
+// bytes each.
+const maxPageHeader = 48
 
 // noCloser hides Close from the Parquet writer, which closes sinks that have
 // one.
@@ -208,61 +193,25 @@ func newWriter[R any](sc reports.Schema[R], opts Options) (*writer[R], error) {
 	if err != nil {
 		return nil, err
 	}
-	props := []pq.WriterProperty{
-		pq.WithCompression(opts.Codec.compression()),
-		pq.WithCompressionLevel(opts.CompressionLevel),
-		pq.WithMaxRowGroupLength(opts.MaxRowGroupLength),
-		pq.WithDictionaryDefault(false),
-		pq.WithStats(true),
-		pq.WithDataPageSize(opts.DataPageSize),
-	}
-	if opts.CreatedBy != "" {
-		props = append(props, pq.WithCreatedBy(opts.CreatedBy))
-	}
-	fields := make(schema.FieldList, len(sc.Columns))
-	for i, c := range sc.Columns {
-		rep := pq.Repetitions.Required
-		if c.Nullable {
-			rep = pq.Repetitions.Optional
-		}
-		var node schema.Node
-		switch c.Kind {
-		case reports.KindString:
-			node, err = schema.NewPrimitiveNodeLogical(c.Name, rep, schema.StringLogicalType{}, pq.Types.ByteArray, -1, -1)
-		case reports.KindInt64:
-			node, err = schema.NewPrimitiveNode(c.Name, rep, pq.Types.Int64, -1, -1)
-		case reports.KindFloat64:
-			node, err = schema.NewPrimitiveNode(c.Name, rep, pq.Types.Double, -1, -1)
-		case reports.KindBool:
-			node, err = schema.NewPrimitiveNode(c.Name, rep, pq.Types.Boolean, -1, -1)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("parquet column %q: %w", c.Name, err)
-		}
-		fields[i] = node
-	}
-	root, err := schema.NewGroupNode("schema", pq.Repetitions.Required, fields, -1)
+	fm, err := newFileMeta(sc, opts.Codec, opts.CreatedBy)
 	if err != nil {
-		return nil, fmt.Errorf("parquet schema: %w", err)
+		return nil, err
 	}
-	sch := schema.NewSchema(root)
 	cols := make([]colEnc, len(sc.Columns))
 	for i, c := range sc.Columns {
 		grouped := sc.Group != nil
-		cols[i] = colEnc{col: i, kind: c.Kind, nullable: c.Nullable, dictCol: c.Dict, descr: sch.Column(i),
+		cols[i] = colEnc{col: i, kind: c.Kind, nullable: c.Nullable, dictCol: c.Dict,
 			group: grouped && c.Scope == reports.ScopeGroup, groupNull: grouped && c.GroupNull != nil}
 		if c.Kind == reports.KindString {
 			cols[i].strDict = map[string]int32{}
 		}
 	}
-	keys, values := sc.FileMetadata()
-	meta := make(metadata.KeyValueMetadata, 0, len(keys))
-	for i := range keys {
-		if err := meta.Append(keys[i], values[i]); err != nil {
-			return nil, fmt.Errorf("parquet metadata %q: %w", keys[i], err)
+	pw := pageWriter{level: opts.CompressionLevel, pageSize: int(opts.DataPageSize), th: newCompactWriter()}
+	if opts.Codec != CodecNone {
+		if pw.dict, err = compress.GetCodec(opts.Codec.compression()); err != nil {
+			return nil, fmt.Errorf("parquet codec %v: %w", opts.Codec, err)
 		}
 	}
-	pw := pageWriter{level: opts.CompressionLevel, pageSize: int(opts.DataPageSize)}
 	switch opts.Codec {
 	case CodecNone:
 	case CodecZstd:
@@ -279,13 +228,9 @@ func newWriter[R any](sc reports.Schema[R], opts Options) (*writer[R], error) {
 			return nil, fmt.Errorf("parquet codec %v: %w", opts.Codec, err)
 		}
 	}
-	w := &writer[R]{schema: sc, opts: opts, cols: cols, sch: sch, props: pq.NewWriterProperties(props...), meta: meta, pw: pw}
+	w := &writer[R]{schema: sc, opts: opts, cols: cols, file: fm, pw: pw}
 	for i := range cols {
 		w.anyGroup = w.anyGroup || cols[i].group || cols[i].groupNull
-	}
-	// The page writer writes to w.pw.sink: made once w is where it stays.
-	if w.pw.pager, err = file.NewPageWriter(&w.pw.sink, opts.Codec.compression(), opts.CompressionLevel, nil, 0, 0, memory.DefaultAllocator, false, nil, nil); err != nil {
-		return nil, fmt.Errorf("parquet page writer: %w", err)
 	}
 	return w, nil
 }
@@ -298,7 +243,7 @@ func (w *writer[R]) begin(sink io.Writer, bufSize int, first int64) error {
 		return fmt.Errorf("write parquet header: %w", err)
 	}
 	w.pos = int64(len(magic))
-	w.fmb = metadata.NewFileMetadataBuilder(w.sch, w.props, w.meta)
+	w.rgs = nil // a block's row groups outlive it (blockFile)
 	w.groups, w.rgRows, w.n, w.rows, w.err, w.closed = 0, 0, 0, first, nil, false
 	for i := range w.cols {
 		c := &w.cols[i]
@@ -627,8 +572,7 @@ func (w *writer[R]) endGroup() error {
 	if w.rgRows == 0 {
 		return nil
 	}
-	rg := w.fmb.AppendRowGroup()
-	start := w.pos
+	rg := rowGroupMeta{columns: make([]chunkMeta, len(w.cols)), numRows: w.rgRows, ordinal: int16(w.groups)}
 	for i := range w.cols {
 		c := &w.cols[i]
 		c.flushPage(&w.pw)
@@ -637,11 +581,13 @@ func (w *writer[R]) endGroup() error {
 		if w.pw.err != nil {
 			return w.pw.err
 		}
-		info := metadata.ChunkMetaInfo{NumValues: c.rows, IndexPageOffset: -1, DataPageOffset: w.pos,
-			CompressedSize: int64(len(dict) + len(c.chunk)), UncompressedSize: dictRaw + c.chunkRaw}
-		if len(dict) > 0 {
-			info.DictPageOffset = w.pos
-			info.DataPageOffset = w.pos + int64(len(dict))
+		hasDict := len(dict) > 0
+		m := chunkMeta{numValues: c.rows, dataPageOffset: w.pos, compressed: int64(len(dict) + len(c.chunk)),
+			uncompressed: dictRaw + c.chunkRaw, stats: c.stats.encode(c.kind, c.nulls),
+			encodings: c.encodings(hasDict), encodingStats: c.encodingStats(hasDict)}
+		if hasDict {
+			m.dictPageOffset = w.pos
+			m.dataPageOffset = w.pos + int64(len(dict))
 		}
 		if _, err := w.out.Write(dict); err != nil {
 			return fmt.Errorf("write parquet column %q: %w", w.schema.Columns[i].Name, err)
@@ -649,30 +595,14 @@ func (w *writer[R]) endGroup() error {
 		if _, err := w.out.Write(c.chunk); err != nil {
 			return fmt.Errorf("write parquet column %q: %w", w.schema.Columns[i].Name, err)
 		}
-		w.pos += info.CompressedSize
-		cb := rg.NextColumnChunk()
-		c.stats.IncNulls(c.nulls)
-		c.stats.IncNumValues(c.rows - c.nulls)
-		st, err := c.stats.Encode()
-		if err != nil {
-			return fmt.Errorf("parquet column %q statistics: %w", w.schema.Columns[i].Name, err)
-		}
-		st.ApplyStatSizeLimits(maxStatBytes)
-		st.Signed = true
-		cb.SetStats(st)
-		hasDict := len(dict) > 0
-		if err := cb.Finish(info, hasDict, false, c.encodingStats(hasDict)); err != nil {
-			return fmt.Errorf("parquet column %q metadata: %w", w.schema.Columns[i].Name, err)
-		}
-		sortEncodingStats(cb)
-		c.setEncodings(cb, hasDict)
+		w.pos += m.compressed
+		rg.compressed += m.compressed
+		rg.totalByteSize += m.uncompressed
+		rg.columns[i] = m
 		c.resetChunk()
 	}
 	w.dicts.reset()
-	rg.SetNumRows(int(w.rgRows))
-	if err := rg.Finish(w.pos-start, int16(w.groups)); err != nil {
-		return fmt.Errorf("close parquet row group: %w", err)
-	}
+	w.rgs = append(w.rgs, rg)
 	w.groups++
 	w.rgRows = 0
 	return nil
@@ -698,11 +628,7 @@ func (w *writer[R]) Close() error {
 		w.err = err
 		return err
 	}
-	fm, err := w.fmb.Finish()
-	if err == nil {
-		err = writeFooter(w.out, fm)
-	}
-	if err != nil {
+	if w.footBuf, err = writeFooter(w.out, w.pw.th, &w.file, w.rgs, w.footBuf); err != nil {
 		w.err = fmt.Errorf("write parquet footer: %w", err)
 		return w.err
 	}
@@ -711,19 +637,6 @@ func (w *writer[R]) Close() error {
 		return w.err
 	}
 	return nil
-}
-
-// writeFooter writes the file metadata, its length and the magic number.
-func writeFooter(out io.Writer, fm *metadata.FileMetaData) error {
-	n, err := fm.WriteTo(out, nil)
-	if err != nil {
-		return err
-	}
-	var tail [8]byte
-	binary.LittleEndian.PutUint32(tail[:4], uint32(n))
-	copy(tail[4:], magic)
-	_, err = out.Write(tail[:])
-	return err
 }
 
 // fillTile is the number of rows copied a column at a time: few enough
