@@ -8,12 +8,19 @@
 // every column chunk, and the schema metadata stored as file key-value
 // metadata.
 //
-// The pages are encoded here, straight from the rows; arrow-go builds and
-// serialises the footer (parquet/metadata) and compresses with snappy and
-// lz4raw (parquet/compress), klauspost/compress with zstd. Rows are copied
-// a column at a time over a few hundred rows into reused segment vectors
-// (no allocation per row): one definition level a row, the present values
-// only. At the end of each segment (BatchRows rows) every column picks the
+// The pages are encoded and framed here, straight from the rows: each
+// page's header and the file's footer are parquet-format's Thrift structs,
+// serialised with Apache Thrift's compact protocol (github.com/apache/
+// thrift's TCompactProtocol) from Go values kept as the chunks are written
+// (footer.go), field for field what arrow-go's page writer and metadata
+// builders wrote before, so that the binary does not link arrow-go's
+// parquet/file, parquet/metadata and their arrow/compute (internal/
+// parquetcheck holds the tests to those bytes). arrow-go gives the Parquet
+// type constants and compresses snappy and lz4raw pages and the dictionary
+// pages (parquet/compress); klauspost/compress the zstd data pages. Rows
+// are copied a column at a time over a few hundred rows into reused
+// segment vectors (no allocation per row): one definition level a row, the
+// present values only. At the end of each segment (BatchRows rows) every column picks the
 // encoding of its values: runs of dictionary indices (RLE_DICTIONARY,
 // RLE / bit-packed) when values repeat — always for Dict columns, for
 // other columns while the segment adds few new values to the row group's
@@ -28,5 +35,6 @@
 // its size is bounded in bytes as well as rows: memory stays flat however
 // many rows are written. For sweeps, each worker encodes whole blocks
 // (NewBlockEncoder: a one-row-group file) and one goroutine appends them
-// (WriteBlock), shifting their footer entries.
+// (WriteBlock), moving their footer entries, kept as Go values from the
+// encoder to WriteBlock rather than parsed back, to where the bytes land.
 package parquet
