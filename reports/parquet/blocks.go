@@ -3,6 +3,7 @@ package parquet
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -53,13 +54,13 @@ func (w *writer[R]) NewBlockEncoder() (add func(first int64, rows []R) error, fi
 	}
 	sink := &appendWriter{}
 	open := false
-	last := 0 // bytes of this encoder's previous block
+	most := 0 // bytes of this encoder's largest block so far
 	add = func(first int64, rows []R) error {
 		if !open {
-			if cap(sink.b) < last {
+			if cap(sink.b) < most {
 				// Blocks of a sweep are alike in size: one allocation with
 				// room to spare, not a doubling series of copies.
-				sink.b = make([]byte, 0, last+last/4)
+				sink.b = make([]byte, 0, most+most/4)
 			}
 			if err := enc.begin(sink, 64<<10, first); err != nil {
 				return err
@@ -75,7 +76,7 @@ func (w *writer[R]) NewBlockEncoder() (add func(first int64, rows []R) error, fi
 		open = false
 		err := enc.Close()
 		out := sink.b
-		sink.b, last = dst[:0], len(out)
+		sink.b, most = dst[:0], max(most, len(out))
 		w.encoded.forget(dst) // handed back, so written or dropped
 		if err != nil {
 			return nil, err
@@ -208,6 +209,16 @@ var magic = []byte("PAR1")
 type appendWriter struct{ b []byte }
 
 func (a *appendWriter) Write(p []byte) (int, error) {
-	a.b = append(a.b, p...)
+	a.b = append(grow(a.b, len(p)), p...)
 	return len(p), nil
+}
+
+// grow returns b with room for n more bytes, doubling its capacity when it
+// has to grow (append grows large slices by a quarter, copying a block's
+// bytes many times over as it fills).
+func grow(b []byte, n int) []byte {
+	if len(b)+n <= cap(b) {
+		return b
+	}
+	return slices.Grow(b, max(n, cap(b)))
 }

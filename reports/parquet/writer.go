@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/klauspost/compress/zstd"
@@ -154,7 +153,7 @@ func (p *pageWriter) page(dst []byte, raw int64, typ int32, body []byte, rows in
 		data = p.comp
 	}
 	n := len(dst)
-	p.th.start(slices.Grow(dst, maxPageHeader+len(data)))
+	p.th.start(grow(dst, maxPageHeader+len(data)))
 	p.th.pageHeader(typ, len(body), len(data), rows, enc)
 	dst, err := p.th.done()
 	if err != nil && p.err == nil {
@@ -238,7 +237,11 @@ func newWriter[R any](sc reports.Schema[R], opts Options) (*writer[R], error) {
 // begin starts a new file on sink whose first row is row number first of
 // the output: the state of any file before is dropped, the buffers kept.
 func (w *writer[R]) begin(sink io.Writer, bufSize int, first int64) error {
-	w.out = bufio.NewWriterSize(noCloser{sink}, bufSize)
+	if w.out != nil && w.out.Size() == bufSize {
+		w.out.Reset(noCloser{sink}) // a block encoder's next block: the buffer kept
+	} else {
+		w.out = bufio.NewWriterSize(noCloser{sink}, bufSize)
+	}
 	if _, err := w.out.Write(magic); err != nil {
 		return fmt.Errorf("write parquet header: %w", err)
 	}
