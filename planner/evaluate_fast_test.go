@@ -85,14 +85,14 @@ func TestFastPathMatchesDirect(t *testing.T) {
 }
 
 // TestCacheWorkloadBounded: the tables never hold more than
-// MaxWorkloadEntries steps however long the grid's axes are (here 1,389
+// MaxWorkloadEntries steps however long the grid's axes are (here 5,000
 // concurrencies and 100 prompt lengths, every format and TP), still table
 // the single-stream step of every (TP, format) that fits, and hold nothing
 // for seed-model baselines.
 func TestCacheWorkloadBounded(t *testing.T) {
 	b := &baselines.Default().Baselines
 	var w planner.Workload
-	for c := 1; c <= 1389; c++ {
+	for c := 1; c <= 5000; c++ {
 		w.Concurrencies = append(w.Concurrencies, c)
 	}
 	for p := 1; p <= 100; p++ {
