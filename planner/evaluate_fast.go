@@ -1,6 +1,9 @@
 package planner
 
-import "math"
+import (
+	"math"
+	"sort"
+)
 
 // Tables of the step model's per-point path, built by CacheWorkload for
 // the values a sweep evaluates a Prepared at.
@@ -81,10 +84,13 @@ type fastTables struct {
 	// searched).
 	batchPos []uint16
 	prompts  []int // cached prompt lengths (≥ 1)
-	chunk    int   // the chunk size the prefill entries assume
-	single   []stepEntry
-	batch    []stepEntry
-	prefill  []prefillEntry
+	// promptOrder lists the positions in prompts by ascending length, for
+	// a binary search when there are more than linearPrompts.
+	promptOrder []int
+	chunk       int // the chunk size the prefill entries assume
+	single      []stepEntry
+	batch       []stepEntry
+	prefill     []prefillEntry
 }
 
 // CacheWorkload tables the step model's single-stream step, the decode step
@@ -138,6 +144,13 @@ func (p *Prepared) CacheWorkload(w Workload) {
 		}
 		ft.batchPos[B] = uint16(i + 1)
 	}
+	if len(ft.prompts) > linearPrompts {
+		ft.promptOrder = make([]int, len(ft.prompts))
+		for i := range ft.promptOrder {
+			ft.promptOrder[i] = i
+		}
+		sort.Slice(ft.promptOrder, func(i, j int) bool { return ft.prompts[ft.promptOrder[i]] < ft.prompts[ft.promptOrder[j]] })
+	}
 	sp := p.step
 	ft.single = make([]stepEntry, 0, pairs)
 	ft.batch = make([]stepEntry, 0, pairs*len(ft.batches))
@@ -162,18 +175,20 @@ func (p *Prepared) CacheWorkload(w Workload) {
 // maxBatchPos bounds fastTables.batchPos (2 bytes a concurrency).
 const maxBatchPos = 1 << 14
 
+// linearPrompts is the most cached prompt lengths prefillEntry scans;
+// beyond it, it searches promptOrder.
+const linearPrompts = 16
+
 // distinct returns the first n distinct values ≥ lo of vs, in order.
 func distinct(vs []int, lo, n int) []int {
 	var out []int
+	seen := make(map[int]bool, min(len(vs), n))
 	for _, v := range vs {
 		if len(out) == n {
 			break
 		}
-		seen := v < lo
-		for _, o := range out {
-			seen = seen || o == v
-		}
-		if !seen {
+		if v >= lo && !seen[v] {
+			seen[v] = true
 			out = append(out, v)
 		}
 	}
@@ -267,10 +282,17 @@ func (ft *fastTables) prefillEntry(slot, n, chunk int) *prefillEntry {
 	if chunk != ft.chunk && !((chunk <= 0 || n <= chunk) && (ft.chunk <= 0 || n <= ft.chunk)) {
 		return nil
 	}
-	for i, v := range ft.prompts {
-		if v == n {
-			return &ft.prefill[slot*len(ft.prompts)+i]
+	if ft.promptOrder == nil {
+		for i, v := range ft.prompts {
+			if v == n {
+				return &ft.prefill[slot*len(ft.prompts)+i]
+			}
 		}
+		return nil
+	}
+	k := sort.Search(len(ft.promptOrder), func(k int) bool { return ft.prompts[ft.promptOrder[k]] >= n })
+	if k < len(ft.promptOrder) && ft.prompts[ft.promptOrder[k]] == n {
+		return &ft.prefill[slot*len(ft.prompts)+ft.promptOrder[k]]
 	}
 	return nil
 }
