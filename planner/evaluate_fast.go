@@ -1,6 +1,9 @@
 package planner
 
-import "math"
+import (
+	"math"
+	"sort"
+)
 
 // Tables of the step model's per-point path, built by CacheWorkload for
 // the values a sweep evaluates a Prepared at.
@@ -37,9 +40,12 @@ type Workload struct {
 }
 
 // maxWorkloadEntries bounds the step entries CacheWorkload keeps per
-// Prepared (about 90 bytes each); longer concurrency and prompt lists are
-// cut until the tables fit.
-const maxWorkloadEntries = 256
+// Prepared (about 90 bytes each, 370 KB at most); longer concurrency and
+// prompt lists are cut until the tables fit. The bar grid needs
+// 1,220 (4 TPs × 5 formats × (1 + 50 concurrencies + 10 prompts)); with 256
+// most of its points missed the tables and paid decodeStep and
+// prefillSeconds directly.
+const maxWorkloadEntries = 4096
 
 // stepEntry is a decode step of a batch on the default engine with CUDA
 // graphs, without its KV read and prefill share.
@@ -73,11 +79,18 @@ type fastTables struct {
 	qSlot   []int8             // by quantTable row: 1 + the format's slot
 	nq      int
 	batches []int // cached batch sizes (> 1)
-	prompts []int // cached prompt lengths (≥ 1)
-	chunk   int   // the chunk size the prefill entries assume
-	single  []stepEntry
-	batch   []stepEntry
-	prefill []prefillEntry
+	// batchPos[B] is 1 + B's position in batches (0: not cached), for B up
+	// to the largest cached batch below maxBatchPos (larger ones are
+	// searched).
+	batchPos []uint16
+	prompts  []int // cached prompt lengths (≥ 1)
+	// promptOrder lists the positions in prompts by ascending length, for
+	// a binary search when there are more than linearPrompts.
+	promptOrder []int
+	chunk       int // the chunk size the prefill entries assume
+	single      []stepEntry
+	batch       []stepEntry
+	prefill     []prefillEntry
 }
 
 // CacheWorkload tables the step model's single-stream step, the decode step
@@ -122,6 +135,22 @@ func (p *Prepared) CacheWorkload(w Workload) {
 			ft.prompts = ft.prompts[:len(ft.prompts)-1]
 		}
 	}
+	for i, B := range ft.batches {
+		if B >= maxBatchPos {
+			continue
+		}
+		if B >= len(ft.batchPos) {
+			ft.batchPos = append(ft.batchPos, make([]uint16, B+1-len(ft.batchPos))...)
+		}
+		ft.batchPos[B] = uint16(i + 1)
+	}
+	if len(ft.prompts) > linearPrompts {
+		ft.promptOrder = make([]int, len(ft.prompts))
+		for i := range ft.promptOrder {
+			ft.promptOrder[i] = i
+		}
+		sort.Slice(ft.promptOrder, func(i, j int) bool { return ft.prompts[ft.promptOrder[i]] < ft.prompts[ft.promptOrder[j]] })
+	}
 	sp := p.step
 	ft.single = make([]stepEntry, 0, pairs)
 	ft.batch = make([]stepEntry, 0, pairs*len(ft.batches))
@@ -143,18 +172,23 @@ func (p *Prepared) CacheWorkload(w Workload) {
 	p.fast = ft
 }
 
+// maxBatchPos bounds fastTables.batchPos (2 bytes a concurrency).
+const maxBatchPos = 1 << 14
+
+// linearPrompts is the most cached prompt lengths prefillEntry scans;
+// beyond it, it searches promptOrder.
+const linearPrompts = 16
+
 // distinct returns the first n distinct values ≥ lo of vs, in order.
 func distinct(vs []int, lo, n int) []int {
 	var out []int
+	seen := make(map[int]bool, min(len(vs), n))
 	for _, v := range vs {
 		if len(out) == n {
 			break
 		}
-		seen := v < lo
-		for _, o := range out {
-			seen = seen || o == v
-		}
-		if !seen {
+		if v >= lo && !seen[v] {
+			seen[v] = true
 			out = append(out, v)
 		}
 	}
@@ -227,6 +261,12 @@ func (p *Prepared) batchEntry(slot, B int) *stepEntry {
 		return nil
 	}
 	ft := p.fast
+	if B >= 0 && B < len(ft.batchPos) {
+		if i := ft.batchPos[B]; i != 0 {
+			return &ft.batch[slot*len(ft.batches)+int(i)-1]
+		}
+		return nil
+	}
 	for i, b := range ft.batches {
 		if b == B {
 			return &ft.batch[slot*len(ft.batches)+i]
@@ -242,10 +282,17 @@ func (ft *fastTables) prefillEntry(slot, n, chunk int) *prefillEntry {
 	if chunk != ft.chunk && !((chunk <= 0 || n <= chunk) && (ft.chunk <= 0 || n <= ft.chunk)) {
 		return nil
 	}
-	for i, v := range ft.prompts {
-		if v == n {
-			return &ft.prefill[slot*len(ft.prompts)+i]
+	if ft.promptOrder == nil {
+		for i, v := range ft.prompts {
+			if v == n {
+				return &ft.prefill[slot*len(ft.prompts)+i]
+			}
 		}
+		return nil
+	}
+	k := sort.Search(len(ft.promptOrder), func(k int) bool { return ft.prompts[ft.promptOrder[k]] >= n })
+	if k < len(ft.promptOrder) && ft.prompts[ft.promptOrder[k]] == n {
+		return &ft.prefill[slot*len(ft.prompts)+ft.promptOrder[k]]
 	}
 	return nil
 }

@@ -85,14 +85,14 @@ func TestFastPathMatchesDirect(t *testing.T) {
 }
 
 // TestCacheWorkloadBounded: the tables never hold more than
-// MaxWorkloadEntries steps however long the grid's axes are (here 1,389
+// MaxWorkloadEntries steps however long the grid's axes are (here 5,000
 // concurrencies and 100 prompt lengths, every format and TP), still table
 // the single-stream step of every (TP, format) that fits, and hold nothing
 // for seed-model baselines.
 func TestCacheWorkloadBounded(t *testing.T) {
 	b := &baselines.Default().Baselines
 	var w planner.Workload
-	for c := 1; c <= 1389; c++ {
+	for c := 1; c <= 5000; c++ {
 		w.Concurrencies = append(w.Concurrencies, c)
 	}
 	for p := 1; p <= 100; p++ {
@@ -162,6 +162,49 @@ func TestEvaluateConcurrentlyOnSharedTables(t *testing.T) {
 	for range workers {
 		if e := <-errs; e != "" {
 			t.Error(e)
+		}
+	}
+}
+
+// TestFastPathManyPrompts: with more cached prompt lengths than
+// prefillEntry scans (so it binary-searches them, listed out of order and
+// with repeats), Evaluate on the tables still gives exactly what the
+// direct computation gives, for the cached lengths and for lengths between
+// and beyond them.
+func TestFastPathManyPrompts(t *testing.T) {
+	b := &baselines.Default().Baselines
+	var prompts []int
+	for i := 40; i >= 1; i-- {
+		prompts = append(prompts, 128*i, 128*i) // descending, each twice
+	}
+	w := planner.Workload{TPs: []int{1, 2, 4, 8}, Quantizations: []string{"auto", "fp8", "awq"}, Concurrencies: []int{1, 8, 64}, PromptTokens: prompts}
+	for _, gpu := range []string{"H100 SXM", "MI300X"} {
+		fast, _, _ := prepare(t, b, "meta-llama/Llama-3.1-70B-Instruct", gpu)
+		fast.CacheWorkload(w)
+		if n := planner.WorkloadEntries(fast); n < 12*40 {
+			t.Fatalf("%s: %d entries: the prompts are not all cached", gpu, n)
+		}
+		for n := 0; n <= 128*41; n += 64 {
+			if got, want := planner.CachedPrefill(fast, 4, "fp8", n), n >= 128 && n <= 128*40 && n%128 == 0; got != want {
+				t.Fatalf("%s: prompt %d cached %v, want %v", gpu, n, got, want)
+			}
+		}
+		direct, _, _ := prepare(t, b, "meta-llama/Llama-3.1-70B-Instruct", gpu)
+		planner.SetDirect(direct, true)
+		var fr, dr planner.Result
+		for _, tp := range w.TPs {
+			for _, q := range w.Quantizations {
+				for _, c := range w.Concurrencies {
+					for n := 0; n <= 128*41; n += 64 {
+						pt := planner.Point{TP: tp, GPUCount: tp, ContextLen: 8192, Quantization: q, Concurrency: c, PromptTokens: n, GenTokens: 256}
+						fast.Evaluate(&pt, &fr)
+						direct.Evaluate(&pt, &dr)
+						if !reflect.DeepEqual(fr, dr) {
+							t.Fatalf("%s %+v:\n fast   %+v\n direct %+v", gpu, pt, fr, dr)
+						}
+					}
+				}
+			}
 		}
 	}
 }

@@ -14,3 +14,14 @@ func WorkloadEntries(p *Prepared) int {
 
 // MaxWorkloadEntries is CacheWorkload's bound.
 const MaxWorkloadEntries = maxWorkloadEntries
+
+// CachedPrefill reports whether p's CacheWorkload tables hold the prefill
+// of n prompt tokens at tp in format quant (default engine, CUDA graphs).
+func CachedPrefill(p *Prepared, tp int, quant string, n int) bool {
+	qi := p.autoQi
+	if quant != "" && quant != "auto" {
+		qi = quantIdx(quant)
+	}
+	slot := p.fastSlot(qi, tp, &p.step.defEng, false)
+	return slot >= 0 && p.fast.prefillEntry(slot, n, p.fast.chunk) != nil
+}

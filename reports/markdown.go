@@ -3,18 +3,26 @@ package reports
 import "strings"
 
 // MarkdownTable renders the columns as a Markdown table (name, type, unit,
-// nullability, header label, description), the form docs/sweep.md holds.
+// nullability, scope, header label, description), the form docs/sweep.md
+// holds.
 func (s Schema[R]) MarkdownTable() string {
 	var b strings.Builder
-	b.WriteString("| column | type | unit | null | xlsx header | description |\n|---|---|---|---|---|---|\n")
+	b.WriteString("| column | type | unit | null | varies by | xlsx header | description |\n|---|---|---|---|---|---|---|\n")
 	cell := func(v string) string { return strings.ReplaceAll(v, "|", `\|`) }
 	for i := range s.Columns {
 		c := &s.Columns[i]
 		null := ""
-		if c.Nullable {
+		switch {
+		case c.GroupNull != nil:
+			null = "yes (by group)"
+		case c.Nullable:
 			null = "yes"
 		}
-		b.WriteString("| `" + c.Name + "` | " + c.Kind.String() + " | " + cell(c.Unit) + " | " + null + " | " +
+		varies := "row"
+		if c.Scope == ScopeGroup {
+			varies = "group"
+		}
+		b.WriteString("| `" + c.Name + "` | " + c.Kind.String() + " | " + cell(c.Unit) + " | " + null + " | " + varies + " | " +
 			cell(c.Header()) + " | " + cell(c.Description) + " |\n")
 	}
 	return b.String()

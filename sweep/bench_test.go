@@ -2,6 +2,7 @@ package sweep_test
 
 import (
 	"context"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -38,16 +39,25 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 // benchText sweeps the bar grid into a CSV or JSONL writer on a discarding
 // io.Writer (no writer when format is empty) with 2 workers and reports
-// rows/s.
-func benchText(b *testing.B, format reports.Format) {
+// rows/s and CPU ns a row. rowScope removes the schema's group-scope
+// annotations (Scope, GroupNull), so that every cell is read from its row:
+// the writers' cost before they used them.
+func benchText(b *testing.B, format reports.Format, rowScope bool) {
 	bl := baselines.Default()
 	s, err := sweep.NewSpace(barGrid(), &bl.Baselines, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	schema := sweep.Schema("default", bl.Hash, nil)
+	if rowScope {
+		schema.Columns = slices.Clone(schema.Columns)
+		for i := range schema.Columns {
+			schema.Columns[i].Scope, schema.Columns[i].GroupNull = reports.ScopeRow, nil
+		}
+	}
 	var rows int64
 	b.ReportAllocs()
+	cpu0 := cpuTime()
 	b.ResetTimer()
 	for range b.N {
 		var sink sweep.Sink = sweep.SinkFunc(func([]sweep.Row) error { return nil })
@@ -69,19 +79,27 @@ func benchText(b *testing.B, format reports.Format) {
 		}
 		rows += st.Rows
 	}
+	b.StopTimer()
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(rows), "cpu-ns/row")
 	b.ReportMetric(float64(s.Len()), "rows/op")
 }
 
 // BenchmarkSweepBarCSV: the bar grid (480 k of its points) to CSV.
-func BenchmarkSweepBarCSV(b *testing.B) { benchText(b, reports.FormatCSV) }
+func BenchmarkSweepBarCSV(b *testing.B) { benchText(b, reports.FormatCSV, false) }
+
+// BenchmarkSweepBarCSVRowScope: the same with every cell read from its row.
+func BenchmarkSweepBarCSVRowScope(b *testing.B) { benchText(b, reports.FormatCSV, true) }
 
 // BenchmarkSweepBarJSONL: the bar grid (480 k of its points) to JSON Lines.
-func BenchmarkSweepBarJSONL(b *testing.B) { benchText(b, reports.FormatJSONL) }
+func BenchmarkSweepBarJSONL(b *testing.B) { benchText(b, reports.FormatJSONL, false) }
+
+// BenchmarkSweepBarJSONLRowScope: the same with every cell read from its row.
+func BenchmarkSweepBarJSONLRowScope(b *testing.B) { benchText(b, reports.FormatJSONL, true) }
 
 // BenchmarkSweepBarRows: the bar grid (480 k of its points) into a sink that
 // drops the rows, the estimator's share of the two above.
-func BenchmarkSweepBarRows(b *testing.B) { benchText(b, "") }
+func BenchmarkSweepBarRows(b *testing.B) { benchText(b, "", false) }
 
 // BenchmarkParetoPass: the first pass of a priced sweep over the bar grid
 // (480 k of its points; its GPUs have catalog prices), one worker: the

@@ -351,6 +351,11 @@ type ParetoFlags struct {
 	// sized holds, with a target, each row's replicas needed plus one (1:
 	// none meets it; 0: not sized), so the writing run predicts once.
 	sized []uint32
+	// beaten has a bit set for each row a frontier point already beat when
+	// the pass added it (deploy.Frontier.AddBeaten): it is off the final
+	// frontier too, so the writing run skips its search. Kept, like
+	// sized, for the grid's own estimator and at most maxSizedRows rows.
+	beaten []uint64
 }
 
 // maxSizedRows bounds the reused sizing (4 bytes a row, 64 MiB at most);
@@ -372,10 +377,15 @@ func (f *ParetoFlags) hint(i int64) int {
 // get says whether the row is on its group's frontier, and whether it has
 // both figures (rows without them are never on it). g, when not nil, is the
 // group the point's model and quantization usually have (groupTable).
-func (f *ParetoFlags) get(r *Row, g *paretoGroup) (pareto, ok bool) {
+// own says the row comes from the Space's own estimator, as in the pass, so
+// its beaten bit applies.
+func (f *ParetoFlags) get(r *Row, g *paretoGroup, own bool) (pareto, ok bool) {
 	cost, speed, has := paretoFigures(r)
 	if f == nil || !has {
 		return false, false
+	}
+	if j := r.Index - f.First; own && j >= 0 && j < int64(len(f.beaten))*64 && f.beaten[j>>6]&(1<<(j&63)) != 0 {
+		return false, true
 	}
 	var gid uint32
 	if g != nil && g.model == r.Model && g.quality == r.Deploy.Quality {
@@ -447,6 +457,11 @@ func ParetoPass(ctx context.Context, s *Space, est Estimator, opt Options) (*Par
 	keepSizing := s.dep.on && s.Len() <= maxSizedRows
 	// The grid's own estimator: the pass reads no latency column.
 	own := est == Estimator(s)
+	keepBeaten := own && s.Len() <= maxSizedRows
+	if keepBeaten {
+		f.beaten = make([]uint64, (s.Len()+63)/64)
+	}
+	seen := int64(0) // rows the sink has had
 	first := int64(-1)
 	// The group of the last row (the sink runs on one goroutine): rows come
 	// in runs of one model and quality class.
@@ -483,6 +498,8 @@ func ParetoPass(ctx context.Context, s *Space, est Estimator, opt Options) (*Par
 			if keepSizing {
 				f.sized = append(f.sized, r.sized)
 			}
+			j := seen
+			seen++
 			if !r.has {
 				continue
 			}
@@ -495,7 +512,9 @@ func ParetoPass(ctx context.Context, s *Space, est Estimator, opt Options) (*Par
 				}
 				last, lastGid, haveLast = key, gid, true
 			}
-			f.frontier.Add(lastGid, r.cost, r.speed)
+			if f.frontier.AddBeaten(lastGid, r.cost, r.speed) && keepBeaten {
+				f.beaten[j>>6] |= 1 << (j & 63)
+			}
 		}
 		return nil
 	})
@@ -552,7 +571,7 @@ func WithPareto(est Estimator, f *ParetoFlags) Estimator {
 		} else if err := est.Estimate(p, r); err != nil {
 			return err
 		}
-		r.Deploy.Pareto, r.Deploy.HasPareto = f.get(r, g)
+		r.Deploy.Pareto, r.Deploy.HasPareto = f.get(r, g, s != nil)
 		return nil
 	})
 }

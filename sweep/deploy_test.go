@@ -234,3 +234,74 @@ slo: {ttft_ms: 10000, tpot_ms: 200}
 		t.Errorf("target: meets %v, %d replicas, %d GPUs, %d nodes; want whole 16-GPU, 2-node replicas", r.Deploy.MeetsSLO, r.Deploy.ReplicasNeeded, r.Deploy.GPUsNeeded, r.Deploy.NodesNeeded)
 	}
 }
+
+// TestParetoFlagsMatchBruteForce: on a priced grid without a target the
+// writing run's pareto column is deploy.Pareto over the rows' own figures
+// ($/M output tokens, tok/s per user, by model and quality class), whether
+// the rows come from the Space (the pass evaluates with
+// planner.EvaluateJudged and the writing run skips the search for rows
+// beaten when the pass added them) or from another estimator (the full
+// search for every row), over the whole grid and over a shard.
+func TestParetoFlagsMatchBruteForce(t *testing.T) {
+	g, err := sweep.ParseGrid([]byte(`
+models: [meta-llama/Llama-3.1-8B-Instruct, meta-llama/Llama-3.1-70B-Instruct]
+gpus: [H100 SXM, L40S, MI300X]
+tp: [1, 2, 4]
+contexts: [4k, 16k]
+quantizations: [none, fp8, awq]
+concurrency: [1, 2, 4, 8, 16, 32, 64, 128]
+prompt_tokens: [256, 1024]
+gen_tokens: [128, 512]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sweep.NewSpace(g, &baselines.Default().Baselines, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags, err := sweep.ParetoPass(context.Background(), s, s, sweep.Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := collect(t, s, sweep.WithPareto(s, flags), sweep.Options{Workers: 2})
+	groups := map[[2]string]uint32{}
+	pts := make([]deploy.ParetoPoint, len(rows))
+	for i := range rows {
+		d := &rows[i].Deploy
+		if !d.HasPareto {
+			continue
+		}
+		key := [2]string{rows[i].Model, d.Quality}
+		if _, ok := groups[key]; !ok {
+			groups[key] = uint32(len(groups))
+		}
+		pts[i] = deploy.ParetoPoint{Group: groups[key], Cost: float32(d.Cost.USDPerMOutput), Speed: float32(d.TokSPerUser), OK: true}
+	}
+	want := deploy.Pareto(pts)
+	on := 0
+	for i := range rows {
+		if rows[i].Deploy.Pareto != want[i] {
+			t.Fatalf("row %d: pareto %v, brute force %v (%+v)", i, rows[i].Deploy.Pareto, want[i], pts[i])
+		}
+		if want[i] {
+			on++
+		}
+	}
+	if on == 0 || on*4 > len(rows) {
+		t.Fatalf("%d of %d rows on a frontier: the comparison is too thin", on, len(rows))
+	}
+	other := collect(t, s, sweep.WithPareto(sweep.EstimateFunc(s.Estimate), flags), sweep.Options{Workers: 2})
+	shard := sweep.Options{Workers: 3, Shard: sweep.Shard{Index: 1, Count: 3}}
+	part := collect(t, s, sweep.WithPareto(s, flags), shard)
+	first := int(part[0].Index)
+	for i := range rows {
+		if other[i].Deploy != rows[i].Deploy {
+			t.Fatalf("row %d: another estimator's deployment columns %+v, the Space's %+v", i, other[i].Deploy, rows[i].Deploy)
+		}
+		if j := i - first; j >= 0 && j < len(part) && part[j].Deploy != rows[i].Deploy {
+			t.Fatalf("row %d: shard 1/3's deployment columns %+v, the whole run's %+v", i, part[j].Deploy, rows[i].Deploy)
+		}
+	}
+	t.Logf("%d rows, %d on a frontier, shard 1/3 from row %d", len(rows), on, first)
+}

@@ -344,7 +344,12 @@ func (s *Space) estimate(p *Point, r *Row, hint int, pass bool) {
 	r.NativeQuantization = m.NativeQuantization
 	r.HalfDtype = s.half[int(mi)*len(s.GPUs)+int(gi)]
 	if pp == 1 {
-		prep.Evaluate(&pt, &r.Result)
+		if pass {
+			// The pass reads the fit, the load and the cost inputs only.
+			prep.EvaluateJudged(&pt, &r.Result)
+		} else {
+			prep.Evaluate(&pt, &r.Result)
+		}
 		if pt.TP > s.gpn[gi] && r.Status != planner.StatusInvalid {
 			r.refuse(planner.ReasonTPExceedsNode) // plan's rule: TP stays inside one server (GPU.NodeGPUs)
 		}

@@ -234,6 +234,9 @@ func (a *app) calibrateRun(ctx context.Context, fl calibrateRunFlags, extra []st
 	}
 	defer f.Close()
 	camp.Sink = w.Write
+	if a.calibrateSink != nil {
+		camp.Sink = a.calibrateSink(camp.Sink)
+	}
 	camp.Progress = a.calibrateProgress
 	res, err := camp.Execute(ctx)
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -15,10 +16,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -532,7 +533,10 @@ func TestSweepCancelLeavesNothing(t *testing.T) {
 }
 
 // TestSweepInterruptHelper is the child process of TestSweepSIGINT: it runs
-// the CLI like main does, with SIGINT cancelling the context.
+// the CLI like main does, with SIGINT cancelling the context. Its
+// estimator writes a line to file descriptor 3 at the 5,000th point and
+// from there on waits for the signal, so the parent interrupts a sweep
+// that is surely under way, however fast the machine.
 func TestSweepInterruptHelper(t *testing.T) {
 	if os.Getenv("VLLM_WIZARD_SWEEP_HELPER") != "1" {
 		t.Skip("helper process for TestSweepSIGINT")
@@ -540,11 +544,29 @@ func TestSweepInterruptHelper(t *testing.T) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	args := strings.Split(os.Getenv("VLLM_WIZARD_SWEEP_ARGS"), "\x1f")
-	os.Exit(run(ctx, args, os.Stdin, os.Stdout, os.Stderr))
+	ready := os.NewFile(3, "ready")
+	var n atomic.Int64
+	var once sync.Once
+	a := newApp(os.Stdin, os.Stdout, os.Stderr)
+	a.sweepEstimator = func(s *sweep.Space) sweep.Estimator {
+		return sweep.EstimateFunc(func(p *sweep.Point, r *sweep.Row) error {
+			if n.Add(1) >= 5000 {
+				once.Do(func() {
+					fmt.Fprintln(ready, "under way")
+					ready.Close()
+				})
+				<-ctx.Done()
+			}
+			return s.Estimate(p, r)
+		})
+	}
+	os.Exit(a.run(ctx, args))
 }
 
 // TestSweepSIGINT sends SIGINT to a process in the middle of a large sweep:
-// it must exit 130 and leave no output and no temporary file.
+// it must exit 130 and leave no output and no temporary file. The child
+// says when it is under way (TestSweepInterruptHelper); nothing here waits
+// on the clock, and a child that never stops fails by the test timeout.
 func TestSweepSIGINT(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a child process")
@@ -557,35 +579,32 @@ func TestSweepSIGINT(t *testing.T) {
 	cmd.Env = append(os.Environ(), "VLLM_WIZARD_SWEEP_HELPER=1", "VLLM_WIZARD_SWEEP_ARGS="+strings.Join(args, "\x1f"))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cmd.ExtraFiles = []*os.File{w}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Wait for the temporary output file: the sweep is under way.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		ents, _ := os.ReadDir(dir)
-		if len(ents) > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			t.Fatalf("no temporary file appeared: %s", stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond)
+	w.Close() // the child holds the write end now
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Fatalf("the child ended before the sweep was under way (%v): %s", err, stderr.String())
 	}
-	time.Sleep(300 * time.Millisecond)
+	if line != "under way\n" {
+		t.Fatalf("child said %q", line)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("mid-sweep the folder holds %v, want the one temporary file", ents)
+	}
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	var err error
-	select {
-	case err = <-done:
-	case <-time.After(20 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("the sweep did not stop within 20 s of SIGINT")
-	}
+	err = cmd.Wait()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
 		t.Fatalf("exit: %v, want code %d; stderr: %s", err, exitInterrupted, stderr.String())

@@ -56,6 +56,9 @@ type app struct {
 	// encode (tests make it small to get many blocks).
 	sweepEstimator func(*sweep.Space) sweep.Estimator
 	sweepBlockRows int
+	// calibrateSink, when set, wraps calibrate run's measurement sink
+	// (tests interrupt a run once a measurement is stored).
+	calibrateSink func(func(calibrate.Measurement) error) func(calibrate.Measurement) error
 }
 
 // newApp is the app of a process with these streams and the real

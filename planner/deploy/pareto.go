@@ -33,7 +33,14 @@ type Frontier struct {
 type frontierPoint struct{ cost, speed float32 }
 
 // Add offers one point to its group's frontier.
-func (f *Frontier) Add(group uint32, cost, speed float32) {
+func (f *Frontier) Add(group uint32, cost, speed float32) { f.AddBeaten(group, cost, speed) }
+
+// AddBeaten is Add, and reports what Beaten would have said of the point
+// just before it. A point beaten then stays beaten (a frontier point is
+// only ever replaced by one at most as costly and at least as fast, which
+// beats whatever it beat), so a caller that adds every point may skip
+// Beaten for those. For finite costs and speeds (TestAddBeatenIsBeaten).
+func (f *Frontier) AddBeaten(group uint32, cost, speed float32) (beaten bool) {
 	if int(group) >= len(f.groups) {
 		f.groups = append(f.groups, make([][]frontierPoint, int(group)+1-len(f.groups))...)
 	}
@@ -41,10 +48,12 @@ func (f *Frontier) Add(group uint32, cost, speed float32) {
 	// i: the first point not cheaper than the new one.
 	i := searchCost(st, cost, false)
 	if i > 0 && st[i-1].speed >= speed {
-		return // a cheaper point is at least as fast
+		// A cheaper point is at least as fast: it beats the new one, and
+		// so does st[i] if it costs the same (it is faster still).
+		return true
 	}
 	if i < len(st) && st[i].cost == cost && st[i].speed >= speed {
-		return // the same cost, at least as fast (or the same point)
+		return st[i].speed > speed // the same cost, at least as fast (or the same point)
 	}
 	// The new point beats the run from i of points at least as costly and
 	// at most as fast; the staircase makes them contiguous.
@@ -63,6 +72,7 @@ func (f *Frontier) Add(group uint32, cost, speed float32) {
 		st[i] = p
 	}
 	f.groups[group] = st
+	return false
 }
 
 // Beaten reports whether a frontier point of the group beats the point.

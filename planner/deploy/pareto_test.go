@@ -82,3 +82,30 @@ func TestSearchCostIsSortSearch(t *testing.T) {
 		}
 	}
 }
+
+// TestAddBeatenIsBeaten: AddBeaten reports exactly what Beaten says of the
+// point just before it is added, and a point reported beaten is still
+// beaten once every point is in, over random points with ties in cost and
+// speed (small integers) in a few groups.
+func TestAddBeatenIsBeaten(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	for trial := 0; trial < 500; trial++ {
+		var f Frontier
+		n := 1 + rng.IntN(80)
+		pts := make([]ParetoPoint, n)
+		beaten := make([]bool, n)
+		for i := range pts {
+			p := ParetoPoint{Group: uint32(rng.IntN(3)), Cost: float32(rng.IntN(10)), Speed: float32(rng.IntN(10))}
+			pts[i] = p
+			want := f.Beaten(p.Group, p.Cost, p.Speed)
+			if beaten[i] = f.AddBeaten(p.Group, p.Cost, p.Speed); beaten[i] != want {
+				t.Fatalf("trial %d point %d %+v: AddBeaten %v, Beaten before %v", trial, i, p, beaten[i], want)
+			}
+		}
+		for i, p := range pts {
+			if beaten[i] && !f.Beaten(p.Group, p.Cost, p.Speed) {
+				t.Fatalf("trial %d point %d %+v: beaten when added, not at the end", trial, i, p)
+			}
+		}
+	}
+}

@@ -37,8 +37,15 @@ type rowEncoder[R any] struct {
 	// starts a group and copied for the group's other rows: one append
 	// instead of a call and a cache lookup per cell.
 	spans   []span
-	groupOf func(*R) int64 // nil when no span is a group span
+	groupOf func(*R) int64 // nil when no span is a group span and no column has a GroupNull
 	group   int64          // the group whose text the group spans hold; 0: none
+	// cur are the spans of the current group: spans, with each run of
+	// columns whose GroupNull holds for the group turned into a group
+	// span of their null cells; ncur of them are in use (the rest keep
+	// their buffers).
+	cur       []span
+	ncur      int
+	groupNull []bool
 	// float formats a finite float; nil for appendG12, which both
 	// syntaxes use at the default precision, called directly.
 	float func(dst []byte, v float64, prec int) []byte
@@ -90,6 +97,12 @@ func newRowEncoder[R any](schema reports.Schema[R], syn *syntax, prec int) *rowE
 		}
 		i = j
 	}
+	e.groupNull = make([]bool, len(e.cols))
+	for i := range e.cols {
+		if schema.Group != nil && e.cols[i].GroupNull != nil {
+			e.groupOf = schema.Group
+		}
+	}
 	return e
 }
 
@@ -109,6 +122,7 @@ func (e *rowEncoder[R]) appendRows(dst []byte, rows []R) ([]byte, error) {
 				}
 				e.group = g
 			}
+			spans = e.cur[:e.ncur]
 		}
 		for si := range spans {
 			s := &spans[si]
@@ -124,19 +138,53 @@ func (e *rowEncoder[R]) appendRows(dst []byte, rows []R) ([]byte, error) {
 	return dst, nil
 }
 
-// fillGroup makes the text of the group spans from r.
+// fillGroup makes the current group's spans from r, its first row: the
+// text of the group spans, and the null cells of the columns whose
+// GroupNull holds, joined into group spans of their own.
 func (e *rowEncoder[R]) fillGroup(r *R) error {
-	e.group = 0
-	for si := range e.spans {
-		if s := &e.spans[si]; s.group {
-			text, err := e.appendCells(s.text[:0], r, s.lo, s.hi)
+	e.group, e.ncur = 0, 0
+	for i := range e.cols {
+		e.groupNull[i] = e.cols[i].GroupNull != nil && e.cols[i].GroupNull(r)
+	}
+	for _, b := range e.spans {
+		if b.group {
+			s := e.nextSpan(b.lo, b.hi, true)
+			text, err := e.appendCells(s.text[:0], r, b.lo, b.hi)
 			if err != nil {
 				return err
 			}
 			s.text = text
+			continue
+		}
+		for i := b.lo; i < b.hi; {
+			null := e.groupNull[i]
+			j := i + 1
+			for j < b.hi && e.groupNull[j] == null {
+				j++
+			}
+			s := e.nextSpan(i, j, null)
+			if null {
+				s.text = s.text[:0]
+				for k := i; k < j; k++ {
+					s.text = append(s.text, e.state[k].null...)
+				}
+			}
+			i = j
 		}
 	}
 	return nil
+}
+
+// nextSpan returns the next span of cur, set to the columns lo … hi-1,
+// with the buffer it had.
+func (e *rowEncoder[R]) nextSpan(lo, hi int, group bool) *span {
+	if e.ncur == len(e.cur) {
+		e.cur = append(e.cur, span{})
+	}
+	s := &e.cur[e.ncur]
+	e.ncur++
+	s.lo, s.hi, s.group = lo, hi, group
+	return s
 }
 
 // appendCells appends the cells of r's columns lo … hi-1, or returns the

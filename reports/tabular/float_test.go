@@ -74,3 +74,30 @@ func TestAppendG12(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAppendG12 formats floats like a sweep's (throughputs, latencies,
+// GiB, dollars: 1e-3 … 1e6, full mantissas), against strconv's 'g' 12.
+func BenchmarkAppendG12(b *testing.B) {
+	vals := make([]float64, 4096)
+	x := uint64(0x9e3779b97f4a7c15)
+	for i := range vals {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		vals[i] = math.Pow(10, float64(x%9000)/1000-3) // 1e-3 … 1e6
+	}
+	for _, bc := range []struct {
+		name string
+		f    func([]byte, float64) []byte
+	}{
+		{"appendG12", appendG12},
+		{"strconv", func(dst []byte, v float64) []byte { return strconv.AppendFloat(dst, v, 'g', 12, 64) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			buf := make([]byte, 0, 64)
+			for i := range b.N {
+				buf = bc.f(buf[:0], vals[i%len(vals)])
+			}
+		})
+	}
+}
