@@ -53,16 +53,13 @@ func (w *writer[R]) NewBlockEncoder() (add func(first int64, rows []R) error, fi
 		return func(int64, []R) error { return fail() }, func([]byte) ([]byte, error) { return nil, fail() }
 	}
 	sink := &appendWriter{}
+	enc.block = sink
 	open := false
-	most := 0 // bytes of this encoder's largest block so far
 	add = func(first int64, rows []R) error {
 		if !open {
-			if cap(sink.b) < most {
-				// Blocks of a sweep are alike in size: one allocation with
-				// room to spare, not a doubling series of copies.
-				sink.b = make([]byte, 0, most+most/4)
-			}
-			if err := enc.begin(sink, 64<<10, first); err != nil {
+			// A small buffer: chunks go straight to the block's buffer,
+			// which endGroup sizes for the whole block.
+			if err := enc.begin(sink, 512, first); err != nil {
 				return err
 			}
 			open = true
@@ -76,7 +73,7 @@ func (w *writer[R]) NewBlockEncoder() (add func(first int64, rows []R) error, fi
 		open = false
 		err := enc.Close()
 		out := sink.b
-		sink.b, most = dst[:0], max(most, len(out))
+		sink.b = dst[:0]
 		w.encoded.forget(dst) // handed back, so written or dropped
 		if err != nil {
 			return nil, err
@@ -204,6 +201,28 @@ func (w *writer[R]) closeBlocks() error {
 }
 
 var magic = []byte("PAR1")
+
+// reserve makes room in the block's buffer for the row group about to be
+// written and the footer: the block is then copied once, into a buffer of
+// its final size (the one handed back to finish when it is large enough),
+// not grown page by page.
+func (w *writer[R]) reserve() {
+	need := int(w.pos) + 256
+	for i := range w.cols {
+		c := &w.cols[i]
+		// The chunk's pages, the page still being built and the
+		// dictionary, uncompressed bounds with room for the codec's
+		// framing and the headers.
+		n := len(c.chunk) + len(c.plain) + len(c.bools) + 8*(len(c.idx)+len(c.pageDef)) + 8*len(c.numVals) + c.dictBytes
+		need += n + n/64 + 512 + 2*len(w.file.leaves[i].name) // the footer's entry too
+	}
+	for i := range w.file.keys {
+		need += len(w.file.keys[i]) + len(w.file.values[i]) + 16
+	}
+	if b := w.block.b; cap(b) < need {
+		w.block.b = append(make([]byte, 0, need+need/8), b...)
+	}
+}
 
 // appendWriter collects a block's bytes.
 type appendWriter struct{ b []byte }

@@ -109,7 +109,8 @@ type writer[R any] struct {
 	dictBuf  []byte // a chunk's dictionary page
 	footBuf  []byte // the footer
 	encoded  encodedBlocks
-	dicts    numTable // the numeric columns' dictionaries
+	block    *appendWriter // a block encoder's sink, sized by reserve
+	dicts    numTable      // the numeric columns' dictionaries
 	// anyGroup is set when a column is read once a group (colEnc.group);
 	// runs holds the group runs of the rows being copied (groupRuns).
 	anyGroup bool
@@ -574,6 +575,9 @@ func (w *writer[R]) flush() error {
 func (w *writer[R]) endGroup() error {
 	if w.rgRows == 0 {
 		return nil
+	}
+	if w.block != nil {
+		w.reserve()
 	}
 	rg := rowGroupMeta{columns: make([]chunkMeta, len(w.cols)), numRows: w.rgRows, ordinal: int16(w.groups)}
 	for i := range w.cols {
