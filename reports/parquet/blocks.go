@@ -209,7 +209,12 @@ var magic = []byte("PAR1")
 // reserve makes room in the block's buffer for the row group about to be
 // written and the footer: the block is then copied once, into a buffer of
 // its final size (the one handed back to finish when it is large enough),
-// not grown page by page.
+// not grown page by page. A new buffer is advised for huge pages before it
+// is first written: a small VM charges ~10 µs of kernel time per 4 KiB
+// page fault, and the realistic grid of issue #16 made 14 k faults
+// instead of 22 k (CPU 1.20–1.31 → 1.07–1.16 s, wall 0.76–0.79 →
+// 0.63–0.71 s, peak RSS 98 → 109 MB; the bar grid 17.2 k → 13.9 k faults,
+// about 2 % less CPU; three alternating runs, same bytes).
 func (w *writer[R]) reserve() {
 	need := int(w.pos) + 256
 	for i := range w.cols {
@@ -224,7 +229,9 @@ func (w *writer[R]) reserve() {
 		need += len(w.file.keys[i]) + len(w.file.values[i]) + 16
 	}
 	if b := w.block.b; cap(b) < need {
-		w.block.b = append(make([]byte, 0, need+need/8), b...)
+		nb := make([]byte, 0, need+need/8)
+		adviseHuge(nb[:cap(nb)])
+		w.block.b = append(nb, b...)
 	}
 }
 
