@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/vllm-wizard/vllm-wizard/baselines"
 	"github.com/vllm-wizard/vllm-wizard/planner"
@@ -269,7 +268,6 @@ func TestRunCancel(t *testing.T) {
 		if done.Add(1) == 500 {
 			cancel()
 		}
-		time.Sleep(10 * time.Microsecond)
 		return s.Estimate(p, r)
 	})
 	var written int64
