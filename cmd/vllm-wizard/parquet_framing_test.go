@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vllm-wizard/vllm-wizard/internal/parquetcheck"
+	"github.com/vllm-wizard/vllm-wizard/reports/parquet/parquetcheck"
 )
 
 // TestSweepParquetFraming: the page headers and footer of a small sweep's
@@ -81,7 +81,7 @@ func TestBinaryLinksNoArrowCompute(t *testing.T) {
 			"github.com/apache/arrow-go/v18/parquet/metadata",
 			"github.com/apache/arrow-go/v18/parquet/internal/encoding",
 			"github.com/apache/arrow-go/v18/arrow/compute",
-			"github.com/vllm-wizard/vllm-wizard/internal/parquetcheck",
+			"github.com/vllm-wizard/vllm-wizard/reports/parquet/parquetcheck",
 		} {
 			if d == bad || strings.HasPrefix(d, bad+"/") {
 				t.Errorf("the binary links %s", d)

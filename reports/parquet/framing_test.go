@@ -6,10 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vllm-wizard/vllm-wizard/internal/parquetcheck"
 	"github.com/vllm-wizard/vllm-wizard/reports"
 	"github.com/vllm-wizard/vllm-wizard/reports/internal/testrows"
 	"github.com/vllm-wizard/vllm-wizard/reports/parquet"
+	"github.com/vllm-wizard/vllm-wizard/reports/parquet/parquetcheck"
 )
 
 // blockSink is the part of the writer that sweeps use to encode blocks in
