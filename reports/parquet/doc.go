@@ -14,8 +14,9 @@
 // thrift's TCompactProtocol) from Go values kept as the chunks are written
 // (footer.go), field for field what arrow-go's page writer and metadata
 // builders wrote before, so that the binary does not link arrow-go's
-// parquet/file, parquet/metadata and their arrow/compute (internal/
-// parquetcheck holds the tests to those bytes). arrow-go gives the Parquet
+// parquet/file, parquet/metadata and their arrow/compute (the test
+// support package reports/parquet/parquetcheck holds the tests to those
+// bytes). arrow-go gives the Parquet
 // type constants and compresses snappy and lz4raw pages and the dictionary
 // pages (parquet/compress); klauspost/compress the zstd data pages. Rows
 // are copied a column at a time over a few hundred rows into reused
