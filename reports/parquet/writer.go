@@ -424,17 +424,14 @@ func fillRows[R any](b *colEnc, c *reports.Column[R], rows []R, n0 int) bool {
 }
 
 // groupRuns splits rows into runs of consecutive rows of one group (the
-// schema's non-zero Group id), each row its own run where the id is 0 or
-// the schema has no Group; the runs are the end offsets, in w.runs.
+// schema's non-zero Group id), each row its own run where the id is 0; the
+// runs are the end offsets, in w.runs. Without columns read by group
+// (anyGroup, which needs a schema Group) there are none to make.
 func (w *writer[R]) groupRuns(rows []R) []int32 {
-	runs := w.runs[:0]
-	if w.schema.Group == nil || !w.anyGroup {
-		for k := range rows {
-			runs = append(runs, int32(k+1))
-		}
-		w.runs = runs
-		return runs
+	if !w.anyGroup {
+		return nil // no column is read by group
 	}
+	runs := w.runs[:0]
 	prev := int64(0)
 	for k := range rows {
 		g := w.schema.Group(&rows[k])
