@@ -57,6 +57,12 @@ type GPU struct {
 	SpecSource     string  `json:"spec_source,omitempty"`
 	// Consumer marks GeForce/RTX/Titan cards (vLLM leaves them more slack).
 	Consumer bool `json:"consumer,omitempty"`
+	// NoPCIeP2P marks a GPU model whose cards in one server cannot reach
+	// each other's memory over PCIe (the catalog's pcie_p2p column "no");
+	// the zero value, peer access, is what a GPU described on the command
+	// line gets unless it says otherwise. PCIeP2PSource says why.
+	NoPCIeP2P     bool   `json:"no_pcie_p2p,omitempty"`
+	PCIeP2PSource string `json:"pcie_p2p_source,omitempty"`
 	// Custom marks a GPU described on the command line, not from the catalog.
 	Custom bool `json:"custom,omitempty"`
 }
@@ -77,24 +83,14 @@ func (g *GPU) SupportsFP8() bool {
 }
 
 // PCIePeerAccess says GPUs of this model in one server reach each other's
-// memory over PCIe (CUDA peer-to-peer). GeForce cards do not (NCCL's
+// memory over PCIe (CUDA peer-to-peer): the catalog's pcie_p2p column,
+// with its source in PCIeP2PSource. GeForce cards do not (NCCL's
 // maintainer in NVIDIA/nccl-tests#287, 2025-02-20), nor do the cloud A10G
-// and L4 (vllm-project/vllm PR #2192, 2024-01-27: "CUDA P2P access is not
-// possible for these GPUs in cloud environments"; AWS g6 in
-// llm-d-incubation/llm-d-infra PR #181); without it vLLM's custom
-// all-reduce turns itself off (vllm/distributed/device_communicators/
+// and L4 (vllm-project/vllm PR #2192, 2024-01-27); without it vLLM's
+// custom all-reduce turns itself off (vllm/distributed/device_communicators/
 // custom_all_reduce.py, v0.4–v0.11) and NCCL stages every transfer through
 // host memory.
-func (g *GPU) PCIePeerAccess() bool {
-	if g.Consumer {
-		return false
-	}
-	switch strings.ToLower(g.Name) {
-	case "a10g", "l4":
-		return false
-	}
-	return true
-}
+func (g *GPU) PCIePeerAccess() bool { return !g.NoPCIeP2P }
 
 // DefaultInterconnect is the link a multi-GPU server of this model usually
 // has: nvlink for SXM/OAM/NVL72 parts with a full scale-up fabric, pcie for
@@ -244,6 +240,15 @@ func (c *catalog) loadGPUs() error {
 		}
 		if g.PurchaseUSD > 0 {
 			g.PurchaseSource = get(r, "purchase_source_date")
+		}
+		switch p2p := get(r, "pcie_p2p"); p2p {
+		case "yes", "no":
+			g.NoPCIeP2P, g.PCIeP2PSource = p2p == "no", get(r, "pcie_p2p_source")
+		default:
+			return fmt.Errorf("gpu catalog: %s: pcie_p2p %q, want yes or no", g.Name, p2p)
+		}
+		if g.PCIeP2PSource == "" {
+			return fmt.Errorf("gpu catalog: %s: pcie_p2p has no pcie_p2p_source", g.Name)
 		}
 		if st, ok := prices[g.Name]; ok {
 			g.PriceUSDPerHour, g.PriceSource = st.Median, st.source()

@@ -118,11 +118,18 @@ type CustomGPU struct {
 	MemBWGBs   float64 `yaml:"mem_bw_gb_s"`
 	BF16TFLOPS float64 `yaml:"bf16_tflops"`
 	USDPerHour float64 `yaml:"usd_per_hour"`
+	// PCIeP2P false says its cards cannot reach each other's memory over
+	// PCIe (GeForce, some cloud instances); absent means they can.
+	PCIeP2P *bool `yaml:"pcie_p2p"`
 }
 
 // GPU returns the planner GPU of the description.
 func (c CustomGPU) GPU() planner.GPU {
-	return planner.GPU{Name: c.Name, MemoryGiB: c.VRAMGB, MemBWGBs: c.MemBWGBs, BF16TFLOPS: c.BF16TFLOPS, PriceUSDPerHour: c.USDPerHour, Custom: true}
+	g := planner.GPU{Name: c.Name, MemoryGiB: c.VRAMGB, MemBWGBs: c.MemBWGBs, BF16TFLOPS: c.BF16TFLOPS, PriceUSDPerHour: c.USDPerHour, Custom: true}
+	if c.PCIeP2P != nil {
+		g.NoPCIeP2P, g.PCIeP2PSource = !*c.PCIeP2P, "custom_gpus pcie_p2p"
+	}
+	return g
 }
 
 // Tokens is a token count written as a number or with a k (×1024) or m

@@ -221,3 +221,18 @@ func FuzzParsePrices(f *testing.F) {
 		}
 	})
 }
+
+// TestCustomGPUPCIeP2P: custom_gpus' pcie_p2p reaches the planner GPU;
+// absent, the GPU has peer access.
+func TestCustomGPUPCIeP2P(t *testing.T) {
+	g, err := sweep.ParseGrid([]byte("models: [Qwen/Qwen3-8B]\ngpus: [a, b, c]\ntp: [2]\ncontexts: [1k]\n" +
+		"custom_gpus: [{name: a, vram_gb: 24, pcie_p2p: false}, {name: b, vram_gb: 24, pcie_p2p: true}, {name: c, vram_gb: 24}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []bool{false, true, true} {
+		if got := g.CustomGPUs[i].GPU(); got.PCIePeerAccess() != want {
+			t.Errorf("%s: PCIePeerAccess %v, want %v", got.Name, got.PCIePeerAccess(), want)
+		}
+	}
+}
