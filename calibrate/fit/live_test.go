@@ -27,24 +27,18 @@ import (
 // model, where the estimator would clamp: 32.8B → 120 × (7/32.8)^0.70 =
 // 40.7 tok/s < 3350 GB/s / 65.5 GB = 51 tok/s.
 //
-// Timing: a token takes 1/speed, 4.8 ms (3.2B) to 24.6 ms (32.8B), ±5 %
-// seeded jitter. The fake schedules each chunk at an absolute deadline from
-// the request's start, so per-chunk server and client overhead (JSON, SSE
-// parsing, -race) does not accumulate; TPOT = (last chunk − first chunk) /
-// (tokens − 1) only sees the difference of the first and the last chunk's
-// delivery delays, i.e. scheduling hiccups. Each run therefore decodes for
-// about 3 s whatever the model (at least 128 tokens: 621 for 3B, 327 for 8B,
-// 128 for 32B), where a 30 ms hiccup on a loaded 2-core machine is 1 % of
-// one run (over the 0.6 s of 128 3B tokens it was 5 %); the jitter averages
-// to ±0.3 % or less per run (0.05/√3/√127). The exponent comes from the
-// ratio of speeds over a 10× size spread: an error of 0.03 needs a 7 %
-// error between the smallest and the largest model (0.03 × ln 10.2), and
-// the baseline at 7B sits inside the measured range, so it errs by about
-// the mean error of the runs.
+// Timing: each fake runs on its own virtual timeline (vllmfake.NewVirtual)
+// that calibrate's client reads as its clock, so a token takes exactly
+// 1/speed of virtual time, 4.8 ms (3.2B) to 24.6 ms (32.8B), with ±5 %
+// seeded jitter, and a loaded machine's scheduling hiccups never reach a
+// measurement. Each run decodes for about 3 s of virtual time whatever the
+// model (at least 128 tokens: 621 for 3B, 327 for 8B, 128 for 32B), so the
+// jitter averages to ±0.3 % or less per run (0.05/√3/√127). The exponent
+// comes from the ratio of speeds over a 10× size spread: an error of 0.03
+// needs a 7 % error between the smallest and the largest model
+// (0.03 × ln 10.2), and the baseline at 7B sits inside the measured range,
+// so it errs by about the mean error of the runs.
 func TestLiveRunThenFitRecoversFake(t *testing.T) {
-	if testing.Short() {
-		t.Skip("live calibration run takes a few seconds")
-	}
 	const (
 		gpu      = "H100 SXM"
 		truthTok = 120.0
@@ -54,8 +48,7 @@ func TestLiveRunThenFitRecoversFake(t *testing.T) {
 	)
 	ids := []string{"meta-llama/Llama-3.2-3B-Instruct", "meta-llama/Llama-3.1-8B-Instruct", "Qwen/Qwen2.5-32B-Instruct"}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	ctx := context.Background()
 	type result struct {
 		ms   []calibrate.Measurement
 		sum  calibrate.Summary
@@ -64,9 +57,8 @@ func TestLiveRunThenFitRecoversFake(t *testing.T) {
 	}
 	results := make([]result, len(ids))
 	var wg sync.WaitGroup
-	// The fakes are independent servers; running them side by side keeps the
-	// test short (the 32B model sets the pace) without changing what each
-	// measures, since each stream keeps its own deadlines.
+	// The fakes are independent servers, each on its own timeline; they run
+	// side by side.
 	for i, id := range ids {
 		m, err := planner.LookupModel(id)
 		if err != nil {
@@ -81,12 +73,12 @@ func TestLiveRunThenFitRecoversFake(t *testing.T) {
 			Noise:        0.05,
 			Seed:         int64(11 + i),
 		}
-		srv := vllmfake.Start(cfg)
+		srv := vllmfake.NewVirtual(cfg)
 		t.Cleanup(srv.Close)
 		results[i].want = cfg.DecodeTokS(m.ActiveParamsB, 1)
 
 		rc := calibrate.DefaultRunConfig
-		rc.BaseURL = srv.URL
+		rc.BaseURL, rc.HTTPClient, rc.Clock = srv.URL, srv.HTTPClient(), srv.Clock()
 		rc.Model = id
 		rc.Hardware = calibrate.Hardware{GPU: gpu, GPUCount: 1, TP: 1, Interconnect: calibrate.InterconnectUnknown,
 			ParamsB: calibrate.Some(m.ActiveParamsB), Quantization: "none", KVCacheDtype: "auto"}
