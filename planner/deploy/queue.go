@@ -122,6 +122,10 @@ type component struct {
 	// no slope, no wait).
 	spread float64
 	wait   bool
+	// theta, when set, is this component's own wait rate (the closed
+	// loop's, which differs by the departures waited for); else the
+	// mixture's.
+	theta float64
 }
 
 // Predict is the queueing approximation of docs/queueing.md: the number of
@@ -150,9 +154,6 @@ func predictFor(r *Replica, w *Workload, rate float64, judged *SLO) Latency {
 // needs says which latency figures a prediction computes.
 type needs struct {
 	judgeOnly bool
-	// meanOnly: E2EMean and stability alone (a closed loop's rate solve),
-	// no percentile.
-	meanOnly bool
 	// ttft and e2e: the percentiles computed (50 and/or 90); TPOT is always
 	// computed at both, E2EMean only without judgeOnly.
 	ttft, e2e [2]bool
@@ -376,9 +377,6 @@ func (q *queue) predict() Latency {
 	outs := q.w.Output.points(16)
 	quantiles(ttft, theta, q.w.Output, outs, q.needs.ttft, &l.TTFTP50, &l.TTFTP90)
 	quantiles(e2e, theta, q.w.Output, outs, q.needs.e2e, &l.E2EP50, &l.E2EP90)
-	if q.needs.meanOnly {
-		sortComponents(e2e) // as the quantiles do: the mean's sum in the same order, to the bit
-	}
 	if !q.needs.judgeOnly {
 		for _, e := range e2e {
 			l.E2EMean += e.w * (e.d + (q.w.Output.Mean-1)*e.slope)
@@ -417,21 +415,8 @@ func (q *queue) predict() Latency {
 		}
 		return hi
 	}
-	if !q.needs.meanOnly {
-		l.TPOTP50, l.TPOTP90 = 1e3*tq(0.5), 1e3*tq(0.9)
-	}
+	l.TPOTP50, l.TPOTP90 = 1e3*tq(0.5), 1e3*tq(0.9)
 	return l
-}
-
-// predictMean is Predict's stability and E2EMean alone, the same values,
-// without the percentiles: what solving a closed loop's rate reads.
-func predictMean(r *Replica, w *Workload, rate float64) Latency {
-	q := newQueue(r, w, rate)
-	if q == nil {
-		return Latency{RatePerReplica: rate}
-	}
-	q.needs = needs{meanOnly: true}
-	return q.predict()
 }
 
 // quantile solves CDF(t) = q for the mixture by bisection. A component's
@@ -459,16 +444,16 @@ func quantile(cs []component, theta float64, out Dist, outs []float64, q float64
 			case c.spread > 0:
 				s += c.w * math.Min(x/c.spread, 1)
 			case c.slope == 0 && c.wait:
-				s += c.w * -math.Expm1(-theta*x)
+				s += c.w * -math.Expm1(-c.rate(theta)*x)
 			case c.slope == 0:
 				s += c.w
 			case !c.wait:
 				s += c.w * outCDF(1+x/c.slope)
 			default:
-				a := 0.0
+				a, th := 0.0, c.rate(theta)
 				for _, g := range outs {
 					if y := x - (g-1)*c.slope; y > 0 {
-						a += -math.Expm1(-theta * y)
+						a += -math.Expm1(-th * y)
 					}
 				}
 				s += c.w * a / float64(len(outs))
@@ -492,6 +477,14 @@ func quantile(cs []component, theta float64, out Dist, outs []float64, q float64
 		}
 	}
 	return hi
+}
+
+// rate is the component's wait rate: its own, else the mixture's theta.
+func (c *component) rate(theta float64) float64 {
+	if c.theta > 0 {
+		return c.theta
+	}
+	return theta
 }
 
 // sortComponents orders a mixture's components by their fixed part.
