@@ -280,12 +280,13 @@ func (k *closedQueue) waitTPOT(j float64) (mean, sd float64) {
 
 // tpot is the time per output token of a request that found free slots
 // and k others: the decode step of the batch it joins, min(k + 1, c),
-// stretched by the prefills (busy share ρ = x·p) that interrupt it, and
+// stretched by the others' prefills that interrupt it (busy share
+// ρ = x·p·(n − 1)/n), and
 // the spread of their number over its G − 1 steps: each of the n − 1
 // others is prefilled during its decode once with probability q = x·S/n,
 // S its slot time (a user cycles once per E2E + think), a binomial count.
 func (k *closedQueue) tpot(g *closedGroup, x float64) (mean, sd float64) {
-	rho := x * k.pMean
+	rho := k.others(x) * k.pMean // its own prefill is in its first token
 	b := math.Min(g.k+1, float64(k.q.c))
 	mean = k.cyc(b) / (1 - rho)
 	gm := k.q.w.Output.Mean
@@ -295,7 +296,12 @@ func (k *closedQueue) tpot(g *closedGroup, x float64) (mean, sd float64) {
 	s := gm*mean + k.q.extra
 	q := math.Min(x*s/float64(k.n), 1)
 	cnt := float64(k.n-1) * q
-	vcnt := cnt * (1 - q)
+	// A user's cycles are not all alike: the count of its admissions in a
+	// window of q cycles has, beyond the binomial's q(1 − q), the renewal
+	// variance q·SCV of its cycle, G·T plus an exponential think time.
+	cy := gm*mean + k.think
+	scv := (mean*mean*k.q.w.Output.SCV()*gm*gm + k.think*k.think) / (cy * cy)
+	vcnt := cnt * (1 - q + scv)
 	vp := max(k.p2-k.pMean*k.pMean, 0)
 	return mean, math.Sqrt(vcnt*k.pMean*k.pMean+cnt*vp) / (gm - 1)
 }
