@@ -405,7 +405,7 @@ func predictClosedFor(r *Replica, w *Workload, n int, judged *SLO) Latency {
 		}
 		if needE2E {
 			if g.wait {
-				e2e = append(e2e, component{w: g.w, d: shift + k.waitStep(jm), slope: t, wait: th > 0, theta: th})
+				e2e = append(e2e, component{w: g.w, d: shift + k.waitStep(jm), slope: t, theta: th})
 			} else {
 				e2e = append(e2e, component{w: g.w, d: k.firstStep(&g, x), slope: t})
 			}
@@ -433,7 +433,7 @@ func predictClosedFor(r *Replica, w *Workload, n int, judged *SLO) Latency {
 			switch {
 			case g.wait:
 				for j, pj := range withWaiter {
-					ttft = append(ttft, component{w: wp * pj, d: shift + k.waitStep(float64(j)) - k.preMean + pre, wait: th > 0, theta: th})
+					ttft = append(ttft, component{w: wp * pj, d: shift + k.waitStep(float64(j)) - k.preMean + pre, theta: th})
 				}
 			case g.k <= 0:
 				ttft = append(ttft, component{w: wp, d: pre})
