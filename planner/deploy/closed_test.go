@@ -45,6 +45,12 @@ func TestClosedLoopMatchesSimulation(t *testing.T) {
 		{"exponential, 3× the slots, think 4 s", expo, 32, 96, 4},
 		{"log-normal, 1.25× the slots, no think", logn, 64, 80, 0},
 		{"log-normal, 2× the slots, think 8 s", logn, 64, 128, 8},
+		// Few slots (a sweep's max_num_seqs 1 or 4 rows).
+		{"fixed, 1 slot, 3 users, think 5 s", fixed, 1, 3, 5},
+		{"exponential, 1 slot, 3 users, think 5 s", expo, 1, 3, 5},
+		{"fixed, 4 slots, 12 users, think 5 s", fixed, 4, 12, 5},
+		{"exponential, 4 slots, 12 users, think 20 s", expo, 4, 12, 20},
+		{"fixed, 1 slot, 2 users, no think", fixed, 1, 2, 0},
 	}
 	const within = 0.15
 	for _, tc := range cases {
