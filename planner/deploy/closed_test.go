@@ -96,3 +96,25 @@ func TestClosedLoopMatchesSimulation(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkPredictClosed is one closed-loop prediction of a 64-slot replica
+// (the rate solve included): users within the slots without think time,
+// and twice the slots with it.
+func BenchmarkPredictClosed(b *testing.B) {
+	steps := linearSteps{fixedS: 0.020, perSeqS: 0.0001, perCtxTokS: 0.05e-6, prefillTokS: 8000}
+	for _, tc := range []struct {
+		name  string
+		w     Workload
+		users int
+	}{
+		{"fixed 48 users", Workload{Prompt: Fixed(1024), Output: Fixed(256)}, 48},
+		{"lognormal 128 users think 8 s", Workload{Prompt: Dist{Mean: 1024, P90: 2048}, Output: Dist{Mean: 256, P90: 512}, ThinkS: 8}, 128},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			r := &Replica{Steps: steps, TP: 1, PP: 1, MaxNumSeqs: 64}
+			for b.Loop() {
+				PredictClosed(r, &tc.w, tc.users)
+			}
+		})
+	}
+}
