@@ -3,18 +3,21 @@ package deploy
 import "math"
 
 // A closed loop of users (docs/queueing.md, "Closed loop"): each of n users
-// on a replica sends its next request think seconds after its last one
-// ended, so at most n requests are ever in the replica and the arrivals
-// slow down as more of them are in it. vLLM's scheduler admits waiting
-// requests at the start of a step while fewer than max_num_seqs run
-// (vllm/v1/core/sched/scheduler.py at 00024d314514, Scheduler.schedule:
-// the running requests first, then `while self.waiting and token_budget >
-// 0: if len(self.running) == self.max_num_running_reqs: break`), and a
-// request that finished in a step frees its slot for the next one
-// (update_from_output). So with n ≤ c nobody ever waits for a slot: a
-// request waits for the next step boundary and is prefilled in that step
-// with those that arrived with it; with n > c the ones beyond the slots
-// queue, the finite-source queue of a machine-repair model.
+// on a replica sends its next request a think time after its last one
+// ended (exponential with the workload's mean; at once without one), so at
+// most n requests are ever in the replica and the arrivals slow down as
+// more of them are in it. vLLM's scheduler admits waiting requests at the
+// start of a step while fewer than max_num_seqs run
+// (vllm/v1/core/sched/scheduler.py at vllm-project/vllm commit 00024d3145,
+// Scheduler.schedule: the running requests first, then `while self.waiting
+// and token_budget > 0: if len(self.running) == self.max_num_running_reqs:
+// break`), and a request that finished in a step leaves the running list
+// before the next schedule (update_from_output: _free_request, then
+// `self.running = remove_all(self.running, stopped_running_reqs)`). So
+// with n ≤ c nobody ever waits for a slot: a request waits for the next
+// step boundary and is prefilled in that step with those that arrived with
+// it; with n > c the ones beyond the slots queue, the finite-source queue
+// of a machine-repair model.
 
 // closedQueue is one replica serving n users with think time think.
 type closedQueue struct {
@@ -65,9 +68,8 @@ func (k *closedQueue) cyc(b float64) float64 {
 }
 
 // closedGroup is a group of the states an arriving request finds: weight
-// w, mean others in the replica k; when they fill the slots, the mean and
-// variance of the departures m it waits for (mean and variance, in s, of
-// the wait).
+// w, mean others in the replica k; when they fill the slots (wait), the
+// mean and standard deviation (s) of its wait for a slot.
 type closedGroup struct {
 	w, k       float64
 	wait       bool
