@@ -252,24 +252,3 @@ func TestClosedLoopNeedsSlots(t *testing.T) {
 		t.Errorf("with think time: ok %v, %d replicas (headroom %.3f), want 1", ok, d.Replicas, d.Headroom)
 	}
 }
-
-// predictMean, the closed loop's rate solve, reads the same stability and
-// mean E2E as a full prediction, to the bit.
-func TestPredictMeanMatchesPredict(t *testing.T) {
-	steps := linearSteps{fixedS: 0.020, perSeqS: 0.0005, perCtxTokS: 1e-7, prefillTokS: 8000}
-	for _, w := range []Workload{
-		{Prompt: Fixed(512), Output: Fixed(128)},
-		{Prompt: Dist{Mean: 1000, P90: 3000, Shape: ShapeLogNormal}, Output: Dist{Mean: 200, Shape: ShapeExponential}},
-	} {
-		for _, mns := range []int{1, 16, 256} {
-			r := Replica{Steps: steps, TP: 1, PP: 1, MaxNumSeqs: mns}
-			capy := Capacity(&r, &w)
-			for _, f := range []float64{1e-6, 0.3, 0.9, 0.999, 1.2} {
-				full, mean := Predict(&r, &w, f*capy), predictMean(&r, &w, f*capy)
-				if full.Stable != mean.Stable || full.E2EMean != mean.E2EMean || full.PWait != mean.PWait || full.MeanBatch != mean.MeanBatch {
-					t.Errorf("max_num_seqs %d, %.3g × capacity: Predict stable %v E2E mean %v; predictMean %v, %v", mns, f, full.Stable, full.E2EMean, mean.Stable, mean.E2EMean)
-				}
-			}
-		}
-	}
-}

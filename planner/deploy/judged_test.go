@@ -31,6 +31,11 @@ func TestSizeJudgedMatchesSize(t *testing.T) {
 		{"lognormal lengths", deploy.Workload{Prompt: deploy.Dist{Mean: 2048, P90: 6000, Shape: deploy.ShapeLogNormal},
 			Output: deploy.Dist{Mean: 300, P90: 900, Shape: deploy.ShapeLogNormal}, RequestRate: 40}},
 		{"light", deploy.Workload{Prompt: deploy.Fixed(256), Output: deploy.Fixed(128), RequestRate: 0.5}},
+		// Closed loops take the finite-source path: with and without think
+		// time.
+		{"closed loop", deploy.Workload{Prompt: deploy.Fixed(1024), Output: deploy.Fixed(256), Users: 300}},
+		{"closed loop, think time", deploy.Workload{Prompt: deploy.Dist{Mean: 1024, P90: 3000, Shape: deploy.ShapeLogNormal},
+			Output: deploy.Dist{Mean: 300, Shape: deploy.ShapeExponential}, Users: 120, ThinkS: 4}},
 	}
 	cases := []struct{ model, gpu string }{
 		{"meta-llama/Llama-3.1-8B-Instruct", "H100 SXM"},

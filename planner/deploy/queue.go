@@ -115,13 +115,15 @@ func (q *queue) capacity() float64 {
 }
 
 // component is one term of the latency mixture: weight w, a fixed part d
-// (seconds) and, when wait, an exponential queueing delay of rate theta.
+// (seconds) and, when theta > 0, an exponential queueing delay of rate
+// theta (the open loop's is one for the mixture; the closed loop's differs
+// by the departures waited for).
 type component struct {
 	w, d, slope float64
 	// spread, when set, adds a uniform delay on [0, spread] (TTFT only:
 	// no slope, no wait).
 	spread float64
-	wait   bool
+	theta  float64
 }
 
 // Predict is the queueing approximation of docs/queueing.md: the number of
@@ -150,9 +152,6 @@ func predictFor(r *Replica, w *Workload, rate float64, judged *SLO) Latency {
 // needs says which latency figures a prediction computes.
 type needs struct {
 	judgeOnly bool
-	// meanOnly: E2EMean and stability alone (a closed loop's rate solve),
-	// no percentile.
-	meanOnly bool
 	// ttft and e2e: the percentiles computed (50 and/or 90); TPOT is always
 	// computed at both, E2EMean only without judgeOnly.
 	ttft, e2e [2]bool
@@ -344,7 +343,7 @@ func (q *queue) predict() Latency {
 				e2e = append(e2e, component{w: wn * st.w, d: cycAt(b) + preMean + lam*L*pMean + L/2, slope: tpotN})
 			}
 		default:
-			e2e = append(e2e, component{w: wn, d: cycAt(b) + preMean + muC*lFull*pMean, wait: true, slope: tpotN})
+			e2e = append(e2e, component{w: wn, d: cycAt(b) + preMean + muC*lFull*pMean, theta: theta, slope: tpotN})
 		}
 		for _, pr := range prompts {
 			if !needTTFT {
@@ -368,7 +367,7 @@ func (q *queue) predict() Latency {
 				}
 			default:
 				for j, pj := range withWaiter {
-					ttft = append(ttft, component{w: wp * pj, d: cycAt(b) + pre + float64(j)*pMean, wait: true})
+					ttft = append(ttft, component{w: wp * pj, d: cycAt(b) + pre + float64(j)*pMean, theta: theta})
 				}
 			}
 		}
@@ -376,14 +375,11 @@ func (q *queue) predict() Latency {
 	outs := q.w.Output.points(16)
 	quantiles(ttft, theta, q.w.Output, outs, q.needs.ttft, &l.TTFTP50, &l.TTFTP90)
 	quantiles(e2e, theta, q.w.Output, outs, q.needs.e2e, &l.E2EP50, &l.E2EP90)
-	if q.needs.meanOnly {
-		sortComponents(e2e) // as the quantiles do: the mean's sum in the same order, to the bit
-	}
 	if !q.needs.judgeOnly {
 		for _, e := range e2e {
 			l.E2EMean += e.w * (e.d + (q.w.Output.Mean-1)*e.slope)
-			if e.wait {
-				l.E2EMean += e.w / theta
+			if e.theta > 0 {
+				l.E2EMean += e.w / e.theta
 			}
 		}
 		l.E2EMean *= 1e3
@@ -417,27 +413,15 @@ func (q *queue) predict() Latency {
 		}
 		return hi
 	}
-	if !q.needs.meanOnly {
-		l.TPOTP50, l.TPOTP90 = 1e3*tq(0.5), 1e3*tq(0.9)
-	}
+	l.TPOTP50, l.TPOTP90 = 1e3*tq(0.5), 1e3*tq(0.9)
 	return l
-}
-
-// predictMean is Predict's stability and E2EMean alone, the same values,
-// without the percentiles: what solving a closed loop's rate reads.
-func predictMean(r *Replica, w *Workload, rate float64) Latency {
-	q := newQueue(r, w, rate)
-	if q == nil {
-		return Latency{RatePerReplica: rate}
-	}
-	q.needs = needs{meanOnly: true}
-	return q.predict()
 }
 
 // quantile solves CDF(t) = q for the mixture by bisection. A component's
 // value is d + wait + (G − 1)·slope, G the output length: its CDF is the
 // output distribution's at (t − d)/slope + 1 without a wait, and an average
-// over the output's representatives with one.
+// over the output's representatives with one. theta is the slowest wait
+// rate among them (it bounds the search).
 func quantile(cs []component, theta float64, out Dist, outs []float64, q float64) float64 {
 	sortComponents(cs)
 	tot, hi := 0.0, 0.0
@@ -458,17 +442,17 @@ func quantile(cs []component, theta float64, out Dist, outs []float64, q float64
 			switch {
 			case c.spread > 0:
 				s += c.w * math.Min(x/c.spread, 1)
-			case c.slope == 0 && c.wait:
-				s += c.w * -math.Expm1(-theta*x)
+			case c.slope == 0 && c.theta > 0:
+				s += c.w * -math.Expm1(-c.theta*x)
 			case c.slope == 0:
 				s += c.w
-			case !c.wait:
+			case c.theta <= 0:
 				s += c.w * outCDF(1+x/c.slope)
 			default:
 				a := 0.0
 				for _, g := range outs {
 					if y := x - (g-1)*c.slope; y > 0 {
-						a += -math.Expm1(-theta * y)
+						a += -math.Expm1(-c.theta * y)
 					}
 				}
 				s += c.w * a / float64(len(outs))

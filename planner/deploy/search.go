@@ -103,15 +103,23 @@ func Evaluate(rep *Replica, replicas int, p *Params) Deployment {
 		d.Cost = costOf(p.Price, &p.Cost, d.GPUs, 0, 0)
 		return d
 	}
-	rate := w.RequestRate / float64(replicas)
-	if w.Users > 0 {
-		rate = closedLoopRate(rep, w, float64(w.Users)/float64(replicas))
-	}
 	var judged *SLO
 	if p.judgeOnly {
 		judged = &p.SLO
 	}
-	d.Latency = predictFor(rep, w, rate, judged)
+	rate := w.RequestRate / float64(replicas)
+	if w.Users > 0 {
+		// A closed loop: the latencies of the replica with the most users,
+		// ⌈users/replicas⌉, from the finite-source model; each user sends
+		// as many requests a second as there, so the deployment's rate is
+		// users × its per-user rate (rate here is the mean per replica).
+		n := (w.Users + replicas - 1) / replicas
+		d.Latency = predictClosedFor(rep, w, n, judged)
+		rate = d.Latency.RatePerReplica * float64(w.Users) / float64(n*replicas)
+		d.Latency.RatePerReplica = rate
+	} else {
+		d.Latency = predictFor(rep, w, rate, judged)
+	}
 	d.RequestRate = rate * float64(replicas)
 	if d.Latency.Stable && d.Latency.TPOTP50 > 0 {
 		d.TokSPerUser = 1000 / d.Latency.TPOT(p.SLO.pct())
@@ -137,30 +145,6 @@ func Footprint(replicas, tp, pp, gpusPerNode int) (gpus, nodes int) {
 		gpus = nodes * gpn
 	}
 	return gpus, nodes
-}
-
-// closedLoopRate solves λ·(E2E(λ) + think) = users for one replica.
-func closedLoopRate(rep *Replica, w *Workload, users float64) float64 {
-	capy := Capacity(rep, w)
-	lo, hi := 0.0, capy*(1-1e-9)
-	// Without queueing a user cycles in at least E2E(0) + think: the rate
-	// is at most users / that.
-	if l := predictMean(rep, w, capy*1e-6); l.Stable {
-		hi = min(hi, users/(l.E2EMean/1000+w.ThinkS))
-	}
-	for range 40 {
-		if hi-lo < 1e-3*hi {
-			break
-		}
-		mid := (lo + hi) / 2
-		l := predictMean(rep, w, mid)
-		if l.Stable && mid*(l.E2EMean/1000+w.ThinkS) < users {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return lo
 }
 
 // judge applies the SLO: met, the binding limit (the tightest one when met,
