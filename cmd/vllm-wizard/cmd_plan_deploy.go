@@ -124,7 +124,7 @@ func (a *app) runDeployPlan(ctx context.Context, f *planFlags, d *deployFlags, a
 		rep.PricesSource = "--prices " + d.prices + " (catalog medians for GPUs it does not list: " + planner.PriceCatalogSource() + ")"
 	}
 	// Each GPU type's search is independent and pure: one per CPU at a time
-	// (--gpu any ranks ~40 types; 500 users took 34 s on one core).
+	// (--gpu any ranks ~40 types; 500 users with 5 s of think time take ~2 CPU-s).
 	rep.GPUs = make([]console.GPUAnswer, len(gpus))
 	eg, egCtx := errgroup.WithContext(ctx)
 	eg.SetLimit(runtime.GOMAXPROCS(0))
