@@ -355,6 +355,9 @@ func (w *writer[R]) fill(rows []R) bool {
 // at a time; it reports false when c is not nullable and a row has no
 // value.
 func fillRows[R any](b *colEnc, c *reports.Column[R], rows []R, n0 int) bool {
+	if c.Batch != nil {
+		return fillBatch(b, c, rows, n0)
+	}
 	vals, nv := b.vals, b.nv
 	switch c.Kind {
 	case reports.KindInt64:
@@ -421,6 +424,22 @@ func fillRows[R any](b *colEnc, c *reports.Column[R], rows []R, n0 int) bool {
 	}
 	b.nv = nv
 	return true
+}
+
+// fillBatch copies column c of rows into b's segment after row n0 in one
+// call of its Batch accessor, which reads the rows in a loop of its own
+// (no call a row); it reports false when c is not nullable and a row has
+// no value.
+func fillBatch[R any](b *colEnc, c *reports.Column[R], rows []R, n0 int) bool {
+	var defs []uint8
+	if b.nullable {
+		defs = b.defs[n0 : n0+len(rows)]
+	}
+	// The segment holds at most w.limit rows, so vals has room for a
+	// value from each of rows after the b.nv already there (nv ≤ n0).
+	n := c.Batch(rows, b.vals[b.nv:b.nv+len(rows)], defs)
+	b.nv += n
+	return b.nullable || n == len(rows)
 }
 
 // groupRuns splits rows into runs of consecutive rows of one group (the
