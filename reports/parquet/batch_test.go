@@ -3,6 +3,7 @@ package parquet_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -143,4 +144,57 @@ func normalized(rows []testrows.Row) []testrows.Row {
 		out[i] = testrows.Normalize(r)
 	}
 	return out
+}
+
+// grow is a row of TestGroupColumnsSameFile: every field but i is the
+// same within a group (rows with the same g).
+type grow struct {
+	i, g, a int64
+	f       float64
+	fok, b  bool
+}
+
+// TestGroupColumnsSameFile: columns read once a group run (ScopeGroup,
+// kept as runs until a page needs their values one by one) write the same
+// bytes as the same columns read from every row, whether the runs go to a
+// dictionary (long groups) or PLAIN and byte-split pages (groups of 3
+// rows add a new value every 3 rows: the dictionary stops paying).
+func TestGroupColumnsSameFile(t *testing.T) {
+	schema := func(scope reports.Scope) reports.Schema[grow] {
+		return reports.Schema[grow]{Group: func(r *grow) int64 { return r.g + 1 }, Columns: []reports.Column[grow]{
+			{Name: "i", Kind: reports.KindInt64, Int: func(r *grow) (int64, bool) { return r.i, true }},
+			{Name: "a", Kind: reports.KindInt64, Scope: scope, Int: func(r *grow) (int64, bool) { return r.a, true }},
+			{Name: "f", Kind: reports.KindFloat64, Nullable: true, Scope: scope, Float: func(r *grow) (float64, bool) { return r.f, r.fok }},
+			{Name: "b", Kind: reports.KindBool, Scope: scope, Bool: func(r *grow) (bool, bool) { return r.b, true }},
+		}}
+	}
+	for _, size := range []int{1, 3, 50, 5000} {
+		t.Run(fmt.Sprintf("groups of %d rows", size), func(t *testing.T) {
+			rows := make([]grow, 20000)
+			for k := range rows {
+				g := int64(k / size)
+				rows[k] = grow{i: int64(k), g: g, a: g * 7, f: float64(g) * 1.5, fok: g%4 != 1, b: g%2 == 0}
+			}
+			var files [2][]byte
+			for n, sc := range []reports.Schema[grow]{schema(reports.ScopeRow), schema(reports.ScopeGroup)} {
+				var buf bytes.Buffer
+				w, err := parquet.New(&buf, sc, parquet.Options{BatchRows: 4096, MaxRowGroupLength: 12000})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for lo := 0; lo < len(rows); lo += 1000 {
+					if err := w.Write(rows[lo : lo+1000]); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+				files[n] = buf.Bytes()
+			}
+			if !bytes.Equal(files[0], files[1]) {
+				t.Fatalf("read once a group: %d bytes, differ from the %d read from every row", len(files[1]), len(files[0]))
+			}
+		})
+	}
 }

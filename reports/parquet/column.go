@@ -38,6 +38,12 @@ type strRun struct {
 	n int
 }
 
+// numRun is a run of n equal numbers (their bits).
+type numRun struct {
+	u uint64
+	n int
+}
+
 // pageEnc is the value encoding of a page.
 type pageEnc uint8
 
@@ -65,12 +71,15 @@ type colEnc struct {
 	groupNull bool
 
 	// The segment: one definition level a row (nullable columns), the
-	// present values (numbers as their bits) or their runs (strings).
-	defs   []uint8
-	vals   []uint64
-	strs   []strRun
-	nv     int
-	segIdx []run
+	// present values (numbers as their bits) or their runs (strings, and
+	// the numbers of a group column until they are needed one by one:
+	// numRuns).
+	defs    []uint8
+	vals    []uint64
+	strs    []strRun
+	numRuns []numRun
+	nv      int
+	segIdx  []run
 
 	// The page being built.
 	pageDef  []run
@@ -127,6 +136,31 @@ func (c *colEnc) strN(s string, n int) {
 	c.nv += n
 }
 
+// numN records n copies of a present number (its bits): a column read
+// once a run of a group's rows keeps them as runs, which a dictionary
+// takes as they are (expandRuns writes them out for PLAIN).
+func (c *colEnc) numN(u uint64, n int) {
+	if k := len(c.numRuns); k > 0 && c.numRuns[k-1].u == u {
+		c.numRuns[k-1].n += n
+	} else {
+		c.numRuns = append(c.numRuns, numRun{u: u, n: n})
+	}
+	c.nv += n
+}
+
+// expandRuns writes the segment's number runs out as its values.
+func (c *colEnc) expandRuns() {
+	k := 0
+	for _, r := range c.numRuns {
+		vals := c.vals[k : k+r.n]
+		for i := range vals {
+			vals[i] = r.u
+		}
+		k += r.n
+	}
+	c.numRuns = c.numRuns[:0]
+}
+
 // endSegment moves the segment of rows rows into the page, flushing pages
 // as they fill.
 func (c *colEnc) endSegment(w *pageWriter, t *numTable, rows int) {
@@ -174,7 +208,7 @@ func (c *colEnc) endSegment(w *pageWriter, t *numTable, rows int) {
 	c.pageRows += rows
 	c.pageVals += c.nv
 	c.rows += int64(rows)
-	c.nv, c.segIdx = 0, c.segIdx[:0]
+	c.nv, c.segIdx, c.numRuns = 0, c.segIdx[:0], c.numRuns[:0]
 	clear(c.strs) // drop the rows' strings
 	c.strs = c.strs[:0]
 	if len(c.plain)+len(c.bools)/8 >= w.pageSize || c.pageRows >= maxPageRows || len(c.idx) >= w.pageSize/8 {
@@ -220,6 +254,24 @@ func (c *colEnc) dictSegment(t *numTable) bool {
 	// Values new to the dictionary may make up a quarter of the segment
 	// (and a few more for short segments) before it stops paying.
 	budget := c.nv/4 + 16
+	if len(c.numRuns) > 0 {
+		// The same runs as a scan of the values would find (numN
+		// merges equal neighbours), so the same lookups.
+		for _, r := range c.numRuns {
+			idx, added, ok := t.lookup(c.col, r.u, int32(len(c.numVals)))
+			if added {
+				c.numVals = append(c.numVals, r.u)
+				budget--
+			}
+			if !ok || budget < 0 || len(c.numVals) > maxDictValues {
+				c.dictOff = true
+				c.segIdx = c.segIdx[:0]
+				return false
+			}
+			c.segRun(uint32(idx), uint32(r.n))
+		}
+		return true
+	}
 	vals := c.vals[:c.nv]
 	for i := 0; i < len(vals); {
 		u := vals[i]
@@ -264,6 +316,9 @@ func (c *colEnc) putIndex(v, n uint32) {
 func (c *colEnc) appendPlain() {
 	var vals []uint64
 	if c.kind != reports.KindString {
+		if len(c.numRuns) > 0 {
+			c.expandRuns()
+		}
 		vals = c.vals[:c.nv]
 	}
 	switch c.kind {

@@ -252,7 +252,7 @@ func (w *writer[R]) begin(sink io.Writer, bufSize int, first int64) error {
 	for i := range w.cols {
 		c := &w.cols[i]
 		clear(c.strs)
-		c.strs, c.nv, c.segIdx = c.strs[:0], 0, c.segIdx[:0]
+		c.strs, c.nv, c.segIdx, c.numRuns = c.strs[:0], 0, c.segIdx[:0], c.numRuns[:0]
 		c.pageDef, c.pageRows, c.pageVals, c.enc = c.pageDef[:0], 0, 0, encNone
 		c.plain, c.idx, c.bools = c.plain[:0], c.idx[:0], c.bools[:0]
 		c.resetChunk()
@@ -467,9 +467,10 @@ func (w *writer[R]) groupRuns(rows []R) []int32 {
 }
 
 // fillRuns copies a ScopeGroup column of rows into b's segment after row
-// n0: one read of the column a run (runs: end offsets within rows).
+// n0: one read of the column a run (runs: end offsets within rows), kept
+// as a run of values (colEnc.numN, colEnc.strN).
 func fillRuns[R any](b *colEnc, c *reports.Column[R], rows []R, runs []int32, n0 int) bool {
-	vals, nv, start := b.vals, b.nv, 0
+	start := 0
 	for _, e := range runs {
 		end := int(e)
 		n := end - start
@@ -506,15 +507,9 @@ func fillRuns[R any](b *colEnc, c *reports.Column[R], rows []R, runs []int32, n0
 			return false
 		}
 		if ok && c.Kind != reports.KindString {
-			for k := nv; k < nv+n; k++ {
-				vals[k] = u
-			}
-			nv += n
+			b.numN(u, n)
 		}
 		start = end
-	}
-	if c.Kind != reports.KindString {
-		b.nv = nv
 	}
 	return true
 }
