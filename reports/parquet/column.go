@@ -404,12 +404,7 @@ func (c *colEnc) flushPage(w *pageWriter) {
 		enc = encSplit
 		n := len(c.plain) / 8
 		body = slices.Grow(body, len(c.plain))
-		planes := body[len(body) : len(body)+len(c.plain)]
-		for i := 0; i < n; i++ {
-			v := c.plain[8*i : 8*i+8 : 8*i+8]
-			planes[i], planes[n+i], planes[2*n+i], planes[3*n+i] = v[0], v[1], v[2], v[3]
-			planes[4*n+i], planes[5*n+i], planes[6*n+i], planes[7*n+i] = v[4], v[5], v[6], v[7]
-		}
+		splitBytes(body[len(body):len(body)+len(c.plain)], c.plain[:8*n])
 		body = body[:len(body)+len(c.plain)]
 		c.splitPage++
 	default:
@@ -424,6 +419,54 @@ func (c *colEnc) flushPage(w *pageWriter) {
 	c.chunk, c.chunkRaw = w.page(c.chunk, c.chunkRaw, pageData, body, c.pageRows, enc)
 	c.pageDef, c.pageRows, c.pageVals, c.enc = c.pageDef[:0], 0, 0, encNone
 	c.plain, c.idx, c.bools = c.plain[:0], c.idx[:0], c.bools[:0]
+}
+
+// splitBytes writes the BYTE_STREAM_SPLIT planes of the 8-byte values in
+// plain to planes (as long): the first bytes of all the values, then the
+// second bytes, and so on. Eight values at a time are transposed as an
+// 8×8 byte matrix in registers, so that each plane gets one 8-byte store.
+func splitBytes(planes, plain []byte) {
+	n := len(plain) / 8
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		v := plain[8*i : 8*i+64 : 8*i+64]
+		x0, x1, x2, x3 := binary.LittleEndian.Uint64(v[0:]), binary.LittleEndian.Uint64(v[8:]), binary.LittleEndian.Uint64(v[16:]), binary.LittleEndian.Uint64(v[24:])
+		x4, x5, x6, x7 := binary.LittleEndian.Uint64(v[32:]), binary.LittleEndian.Uint64(v[40:]), binary.LittleEndian.Uint64(v[48:]), binary.LittleEndian.Uint64(v[56:])
+		// Swap the blocks of 4, 2 and 1 bytes across the diagonal: byte j
+		// of value k ends up as byte k of plane j.
+		x0, x4 = swapBytes(x0, x4, 32, 0x00000000ffffffff)
+		x1, x5 = swapBytes(x1, x5, 32, 0x00000000ffffffff)
+		x2, x6 = swapBytes(x2, x6, 32, 0x00000000ffffffff)
+		x3, x7 = swapBytes(x3, x7, 32, 0x00000000ffffffff)
+		x0, x2 = swapBytes(x0, x2, 16, 0x0000ffff0000ffff)
+		x1, x3 = swapBytes(x1, x3, 16, 0x0000ffff0000ffff)
+		x4, x6 = swapBytes(x4, x6, 16, 0x0000ffff0000ffff)
+		x5, x7 = swapBytes(x5, x7, 16, 0x0000ffff0000ffff)
+		x0, x1 = swapBytes(x0, x1, 8, 0x00ff00ff00ff00ff)
+		x2, x3 = swapBytes(x2, x3, 8, 0x00ff00ff00ff00ff)
+		x4, x5 = swapBytes(x4, x5, 8, 0x00ff00ff00ff00ff)
+		x6, x7 = swapBytes(x6, x7, 8, 0x00ff00ff00ff00ff)
+		binary.LittleEndian.PutUint64(planes[i:], x0)
+		binary.LittleEndian.PutUint64(planes[n+i:], x1)
+		binary.LittleEndian.PutUint64(planes[2*n+i:], x2)
+		binary.LittleEndian.PutUint64(planes[3*n+i:], x3)
+		binary.LittleEndian.PutUint64(planes[4*n+i:], x4)
+		binary.LittleEndian.PutUint64(planes[5*n+i:], x5)
+		binary.LittleEndian.PutUint64(planes[6*n+i:], x6)
+		binary.LittleEndian.PutUint64(planes[7*n+i:], x7)
+	}
+	for ; i < n; i++ {
+		v := plain[8*i : 8*i+8 : 8*i+8]
+		planes[i], planes[n+i], planes[2*n+i], planes[3*n+i] = v[0], v[1], v[2], v[3]
+		planes[4*n+i], planes[5*n+i], planes[6*n+i], planes[7*n+i] = v[4], v[5], v[6], v[7]
+	}
+}
+
+// swapBytes exchanges the high blocks of a (those mask leaves out) with the
+// low blocks of b, blocks of shift bits.
+func swapBytes(a, b uint64, shift uint, mask uint64) (uint64, uint64) {
+	t := (a>>shift ^ b) & mask
+	return a ^ t<<shift, b ^ t
 }
 
 // appendBits appends PLAIN booleans: bit-packed, LSB first.

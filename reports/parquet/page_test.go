@@ -166,3 +166,25 @@ func TestNumTable(t *testing.T) {
 		t.Fatal("an entry survived the generation wrap")
 	}
 }
+
+// TestSplitBytes holds splitBytes to BYTE_STREAM_SPLIT's definition (byte
+// k of value i at k·n + i) for counts around its 8-value blocks.
+func TestSplitBytes(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 63, 1001} {
+		plain := make([]byte, 8*n)
+		for i := range plain {
+			plain[i] = byte(i*131 + i/8*7 + 1)
+		}
+		want := make([]byte, len(plain))
+		for i := 0; i < n; i++ {
+			for k := 0; k < 8; k++ {
+				want[k*n+i] = plain[8*i+k]
+			}
+		}
+		got := make([]byte, len(plain))
+		splitBytes(got, plain)
+		if !slices.Equal(got, want) {
+			t.Errorf("%d values: planes differ", n)
+		}
+	}
+}
