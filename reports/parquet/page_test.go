@@ -173,7 +173,7 @@ func TestSplitBytes(t *testing.T) {
 	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 63, 1001} {
 		plain := make([]byte, 8*n)
 		for i := range plain {
-			plain[i] = byte(i*131 + i/8*7 + 1)
+			plain[i] = byte((uint64(i) + 1) * 0x9E3779B97F4A7C15 >> 56) // every bit varies
 		}
 		want := make([]byte, len(plain))
 		for i := 0; i < n; i++ {
