@@ -195,6 +195,10 @@ func (c *colEnc) endSegment(w *pageWriter, t *numTable, rows int) {
 		for i := 0; i < len(defs); {
 			d := defs[i]
 			j := i + 1
+			// Eight levels at a time through a long run (a group's nulls).
+			for word := uint64(d) * 0x0101010101010101; j+8 <= len(defs) && binary.LittleEndian.Uint64(defs[j:]) == word; {
+				j += 8
+			}
 			for j < len(defs) && defs[j] == d {
 				j++
 			}
