@@ -330,19 +330,29 @@ func (c *colEnc) appendPlain() {
 		if len(vals) == 0 {
 			return
 		}
+		c.appendWords(vals)
 		lo, hi := int64(vals[0]), int64(vals[0])
 		for _, u := range vals {
 			v := int64(u)
 			lo, hi = min(lo, v), max(hi, v)
-			c.plain = binary.LittleEndian.AppendUint64(c.plain, u)
 		}
 		c.stats.int64s(lo, hi)
 	case reports.KindFloat64:
+		c.appendWords(vals)
+		// min and max as the builtins take them (NaN skipped, -0 below
+		// +0), with branches that rarely go the other way.
 		lo, hi, any := math.Inf(1), math.Inf(-1), false
 		for _, u := range vals {
-			c.plain = binary.LittleEndian.AppendUint64(c.plain, u)
-			if v := math.Float64frombits(u); v == v {
-				lo, hi, any = min(lo, v), max(hi, v), true
+			v := math.Float64frombits(u)
+			if v != v {
+				continue
+			}
+			any = true
+			if v < lo || v == lo && math.Signbit(v) {
+				lo = v
+			}
+			if v > hi || v == hi && !math.Signbit(v) {
+				hi = v
 			}
 		}
 		if any {
@@ -370,6 +380,17 @@ func (c *colEnc) appendPlain() {
 			}
 		}
 		c.stats.strings(lo, hi)
+	}
+}
+
+// appendWords appends vals to the page PLAIN, little-endian: one growth
+// for the segment, then a store a value.
+func (c *colEnc) appendWords(vals []uint64) {
+	off := len(c.plain)
+	c.plain = slices.Grow(c.plain, 8*len(vals))[:off+8*len(vals)]
+	dst := c.plain[off:]
+	for i, u := range vals {
+		binary.LittleEndian.PutUint64(dst[8*i:], u)
 	}
 }
 

@@ -3,8 +3,11 @@ package parquet
 import (
 	"encoding/binary"
 	"errors"
+	"math"
 	"slices"
 	"testing"
+
+	"github.com/vllm-wizard/vllm-wizard/reports"
 )
 
 // decodeHybrid is a reference decoder of the RLE / bit-packing hybrid
@@ -185,6 +188,45 @@ func TestSplitBytes(t *testing.T) {
 		splitBytes(got, plain)
 		if !slices.Equal(got, want) {
 			t.Errorf("%d values: planes differ", n)
+		}
+	}
+}
+
+// TestPlainFloatStats holds appendPlain's float min and max to the
+// builtins' over the present values (NaN skipped), signed zeros and
+// infinities included, and its PLAIN bytes to the values.
+func TestPlainFloatStats(t *testing.T) {
+	nz := math.Copysign(0, -1)
+	for _, vals := range [][]float64{
+		{1.5, -2, 3},
+		{0, nz, 0},
+		{nz, 0},
+		{math.NaN(), 2, math.NaN()},
+		{math.NaN()},
+		{math.Inf(1), math.Inf(-1), 0},
+		{math.Inf(1)},
+		{-1e300, 1e300, 5e-324},
+	} {
+		c := colEnc{kind: reports.KindFloat64, vals: make([]uint64, len(vals)), nv: len(vals)}
+		var want colStats
+		lo, hi, any := math.Inf(1), math.Inf(-1), false
+		for i, v := range vals {
+			c.vals[i] = math.Float64bits(v)
+			if v == v {
+				lo, hi, any = min(lo, v), max(hi, v), true
+			}
+		}
+		if any {
+			want.float64s(lo, hi)
+		}
+		c.appendPlain()
+		if c.stats != want {
+			t.Errorf("%v: stats %+v, want %+v", vals, c.stats, want)
+		}
+		for i, v := range vals {
+			if got := binary.LittleEndian.Uint64(c.plain[8*i:]); got != math.Float64bits(v) {
+				t.Errorf("%v: PLAIN value %d is %#x", vals, i, got)
+			}
 		}
 	}
 }
