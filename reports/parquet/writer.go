@@ -318,8 +318,10 @@ func (w *writer[R]) Write(rows []R) error {
 // fill copies rows into the segment after its first w.n rows; it reports
 // false when a column that is not nullable has no value. A ScopeGroup
 // column is read once a run of rows of one group (see groupRuns) and its
-// value repeated over the run; a column with a GroupNull is tested once a
-// run and read only in the runs where it may hold values.
+// value kept as a run of the segment (colEnc.numN); a column with a
+// GroupNull is tested once a run and read only in the runs where it may
+// hold values; a column with a Batch accessor reads its rows in one call
+// (fillBatch).
 func (w *writer[R]) fill(rows []R) bool {
 	n0 := w.n
 	runs := w.groupRuns(rows)
