@@ -106,6 +106,8 @@ func TestValidate(t *testing.T) {
 		{name: "unknown scope", cols: []reports.Column[row]{{Name: "a", Kind: reports.KindString, String: str, Scope: reports.ScopeGroup + 1}}, wantErr: "unknown scope"},
 		{name: "group null", cols: []reports.Column[row]{{Name: "a", Kind: reports.KindString, Nullable: true, String: str, GroupNull: func(*row) bool { return true }}}},
 		{name: "group null on a required column", cols: []reports.Column[row]{{Name: "a", Kind: reports.KindString, String: str, GroupNull: func(*row) bool { return true }}}, wantErr: "GroupNull is only valid"},
+		{name: "batch on an integer", cols: []reports.Column[row]{{Name: "a", Kind: reports.KindInt64, Int: num, Batch: func([]row, []uint64, []uint8) int { return 0 }}}},
+		{name: "batch on a string", cols: []reports.Column[row]{{Name: "a", Kind: reports.KindString, String: str, Batch: func([]row, []uint64, []uint8) int { return 0 }}}, wantErr: "sets Batch"},
 		{name: "group null on a group column", cols: []reports.Column[row]{{Name: "a", Kind: reports.KindString, Nullable: true, Scope: reports.ScopeGroup, String: str, GroupNull: func(*row) bool { return true }}}, wantErr: "GroupNull is only valid"},
 	}
 	for _, tc := range tests {

@@ -109,6 +109,17 @@ type Column[R any] struct {
 	Float func(*R) (float64, bool)
 	// Bool reads a KindBool value; ok=false means null.
 	Bool func(*R) (bool, bool)
+	// Batch, when set on a KindInt64, KindFloat64 or KindBool column,
+	// reads the column from many rows in one call, exactly as Int, Float
+	// or Bool would one row at a time, so that a writer may use either.
+	// It stores each present value, in row order, as a 64-bit word
+	// (int64 as its two's complement, float64 by math.Float64bits, bool
+	// as 0 or 1) at vals[0], vals[1], …; when defs is not nil it sets
+	// defs[i] to 1 where rows[i] has a value and 0 where it is null. It
+	// returns the number of values stored. vals and defs hold at least
+	// len(rows) elements; vals beyond the values stored may be written.
+	// With defs nil it may stop at the first row without a value.
+	Batch func(rows []R, vals []uint64, defs []uint8) int
 }
 
 // Schema is the ordered list of columns written for rows of type R plus
@@ -181,6 +192,9 @@ func (s Schema[R]) Validate() error {
 				}
 				vals[v] = true
 			}
+		}
+		if c.Batch != nil && c.Kind == KindString {
+			return fmt.Errorf("%w: column %q of kind %v sets Batch", ErrInvalidSchema, c.Name, c.Kind)
 		}
 		if c.NewString != nil && c.Kind != KindString {
 			return fmt.Errorf("%w: column %q of kind %v sets NewString", ErrInvalidSchema, c.Name, c.Kind)

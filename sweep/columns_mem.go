@@ -39,9 +39,15 @@ func memColumns() []Column {
 			feas(func(f *planner.Feasibility) float64 { return f.KVOneSequenceGB }))),
 		grouped(floatCol(ColKVBytesPerTokenAtContext, "KV per token at context (bytes)", "KV bytes per token averaged over a context_len sequence (sliding-window layers hold window-sized KV).", "bytes", "#,##0",
 			feas(func(f *planner.Feasibility) float64 { return f.KVBytesPerTokenAtContext }))),
-		nullIntCol(ColSustainableConcurrency, "Sustainable concurrency (sequences)", "Sequences the pool holds at the row's prompt + generated length.", "sequences", "#,##0",
-			fint(func(f *planner.Feasibility) int { return f.SustainableConcurrency })),
+		int64Col(ColSustainableConcurrency, "Sustainable concurrency (sequences)", "Sequences the pool holds at the row's prompt + generated length.", "sequences", "#,##0", true,
+			readSustainableConcurrency),
 		grouped(nullIntCol(ColSlidingLayers, "Sliding-window layers", "Layers whose KV is window-sized.", "layers", "0",
 			fint(func(f *planner.Feasibility) int { return f.SlidingLayers }))),
 	}
+}
+
+// readSustainableConcurrency is the accessor of the one row-scoped memory
+// column (see readIndex).
+func readSustainableConcurrency(r *Row) (int64, bool) {
+	return int64(r.Feasibility.SustainableConcurrency), planned(r)
 }

@@ -15,9 +15,10 @@ import (
 	"github.com/vllm-wizard/vllm-wizard/sweep"
 )
 
-// update rewrites the golden CSV and docs/sweep.md's column table:
-// go test ./sweep -update (or make docs).
-var update = flag.Bool("update", false, "rewrite testdata/golden.csv and the column table in docs/sweep.md")
+// update rewrites the golden CSV, docs/sweep.md's column table and the
+// generated Batch accessors (columns_batch.go): go test ./sweep -update (or
+// make docs).
+var update = flag.Bool("update", false, "rewrite testdata/golden.csv, the column table in docs/sweep.md and columns_batch.go")
 
 // goldenPrices prices only H100 SXM, so L4 rows show a missing price.
 const goldenPrices = "gpu,usd_per_gpu_hour\nH100 SXM,2.00\n"

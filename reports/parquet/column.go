@@ -38,6 +38,12 @@ type strRun struct {
 	n int
 }
 
+// numRun is a run of n equal numbers (their bits).
+type numRun struct {
+	u uint64
+	n int
+}
+
 // pageEnc is the value encoding of a page.
 type pageEnc uint8
 
@@ -65,12 +71,15 @@ type colEnc struct {
 	groupNull bool
 
 	// The segment: one definition level a row (nullable columns), the
-	// present values (numbers as their bits) or their runs (strings).
-	defs   []uint8
-	vals   []uint64
-	strs   []strRun
-	nv     int
-	segIdx []run
+	// present values (numbers as their bits) or their runs (strings, and
+	// the numbers of a group column until they are needed one by one:
+	// numRuns).
+	defs    []uint8
+	vals    []uint64
+	strs    []strRun
+	numRuns []numRun
+	nv      int
+	segIdx  []run
 
 	// The page being built.
 	pageDef  []run
@@ -127,6 +136,31 @@ func (c *colEnc) strN(s string, n int) {
 	c.nv += n
 }
 
+// numN records n copies of a present number (its bits): a column read
+// once a run of a group's rows keeps them as runs, which a dictionary
+// takes as they are (expandRuns writes them out for PLAIN).
+func (c *colEnc) numN(u uint64, n int) {
+	if k := len(c.numRuns); k > 0 && c.numRuns[k-1].u == u {
+		c.numRuns[k-1].n += n
+	} else {
+		c.numRuns = append(c.numRuns, numRun{u: u, n: n})
+	}
+	c.nv += n
+}
+
+// expandRuns writes the segment's number runs out as its values.
+func (c *colEnc) expandRuns() {
+	k := 0
+	for _, r := range c.numRuns {
+		vals := c.vals[k : k+r.n]
+		for i := range vals {
+			vals[i] = r.u
+		}
+		k += r.n
+	}
+	c.numRuns = c.numRuns[:0]
+}
+
 // endSegment moves the segment of rows rows into the page, flushing pages
 // as they fill.
 func (c *colEnc) endSegment(w *pageWriter, t *numTable, rows int) {
@@ -161,6 +195,10 @@ func (c *colEnc) endSegment(w *pageWriter, t *numTable, rows int) {
 		for i := 0; i < len(defs); {
 			d := defs[i]
 			j := i + 1
+			// Eight levels at a time through a long run (a group's nulls).
+			for word := uint64(d) * 0x0101010101010101; j+8 <= len(defs) && binary.LittleEndian.Uint64(defs[j:]) == word; {
+				j += 8
+			}
 			for j < len(defs) && defs[j] == d {
 				j++
 			}
@@ -174,7 +212,7 @@ func (c *colEnc) endSegment(w *pageWriter, t *numTable, rows int) {
 	c.pageRows += rows
 	c.pageVals += c.nv
 	c.rows += int64(rows)
-	c.nv, c.segIdx = 0, c.segIdx[:0]
+	c.nv, c.segIdx, c.numRuns = 0, c.segIdx[:0], c.numRuns[:0]
 	clear(c.strs) // drop the rows' strings
 	c.strs = c.strs[:0]
 	if len(c.plain)+len(c.bools)/8 >= w.pageSize || c.pageRows >= maxPageRows || len(c.idx) >= w.pageSize/8 {
@@ -220,6 +258,24 @@ func (c *colEnc) dictSegment(t *numTable) bool {
 	// Values new to the dictionary may make up a quarter of the segment
 	// (and a few more for short segments) before it stops paying.
 	budget := c.nv/4 + 16
+	if len(c.numRuns) > 0 {
+		// The same runs as a scan of the values would find (numN
+		// merges equal neighbours), so the same lookups.
+		for _, r := range c.numRuns {
+			idx, added, ok := t.lookup(c.col, r.u, int32(len(c.numVals)))
+			if added {
+				c.numVals = append(c.numVals, r.u)
+				budget--
+			}
+			if !ok || budget < 0 || len(c.numVals) > maxDictValues {
+				c.dictOff = true
+				c.segIdx = c.segIdx[:0]
+				return false
+			}
+			c.segRun(uint32(idx), uint32(r.n))
+		}
+		return true
+	}
 	vals := c.vals[:c.nv]
 	for i := 0; i < len(vals); {
 		u := vals[i]
@@ -264,6 +320,9 @@ func (c *colEnc) putIndex(v, n uint32) {
 func (c *colEnc) appendPlain() {
 	var vals []uint64
 	if c.kind != reports.KindString {
+		if len(c.numRuns) > 0 {
+			c.expandRuns()
+		}
 		vals = c.vals[:c.nv]
 	}
 	switch c.kind {
@@ -271,19 +330,29 @@ func (c *colEnc) appendPlain() {
 		if len(vals) == 0 {
 			return
 		}
+		c.appendWords(vals)
 		lo, hi := int64(vals[0]), int64(vals[0])
 		for _, u := range vals {
 			v := int64(u)
 			lo, hi = min(lo, v), max(hi, v)
-			c.plain = binary.LittleEndian.AppendUint64(c.plain, u)
 		}
 		c.stats.int64s(lo, hi)
 	case reports.KindFloat64:
+		c.appendWords(vals)
+		// min and max as the builtins take them (NaN skipped, -0 below
+		// +0), with branches that rarely go the other way.
 		lo, hi, any := math.Inf(1), math.Inf(-1), false
 		for _, u := range vals {
-			c.plain = binary.LittleEndian.AppendUint64(c.plain, u)
-			if v := math.Float64frombits(u); v == v {
-				lo, hi, any = min(lo, v), max(hi, v), true
+			v := math.Float64frombits(u)
+			if v != v {
+				continue
+			}
+			any = true
+			if v < lo || v == lo && math.Signbit(v) {
+				lo = v
+			}
+			if v > hi || v == hi && !math.Signbit(v) {
+				hi = v
 			}
 		}
 		if any {
@@ -311,6 +380,17 @@ func (c *colEnc) appendPlain() {
 			}
 		}
 		c.stats.strings(lo, hi)
+	}
+}
+
+// appendWords appends vals to the page PLAIN, little-endian: one growth
+// for the segment, then a store a value.
+func (c *colEnc) appendWords(vals []uint64) {
+	off := len(c.plain)
+	c.plain = slices.Grow(c.plain, 8*len(vals))[:off+8*len(vals)]
+	dst := c.plain[off:]
+	for i, u := range vals {
+		binary.LittleEndian.PutUint64(dst[8*i:], u)
 	}
 }
 
@@ -349,12 +429,7 @@ func (c *colEnc) flushPage(w *pageWriter) {
 		enc = encSplit
 		n := len(c.plain) / 8
 		body = slices.Grow(body, len(c.plain))
-		planes := body[len(body) : len(body)+len(c.plain)]
-		for i := 0; i < n; i++ {
-			v := c.plain[8*i : 8*i+8 : 8*i+8]
-			planes[i], planes[n+i], planes[2*n+i], planes[3*n+i] = v[0], v[1], v[2], v[3]
-			planes[4*n+i], planes[5*n+i], planes[6*n+i], planes[7*n+i] = v[4], v[5], v[6], v[7]
-		}
+		splitBytes(body[len(body):len(body)+len(c.plain)], c.plain[:8*n])
 		body = body[:len(body)+len(c.plain)]
 		c.splitPage++
 	default:
@@ -369,6 +444,54 @@ func (c *colEnc) flushPage(w *pageWriter) {
 	c.chunk, c.chunkRaw = w.page(c.chunk, c.chunkRaw, pageData, body, c.pageRows, enc)
 	c.pageDef, c.pageRows, c.pageVals, c.enc = c.pageDef[:0], 0, 0, encNone
 	c.plain, c.idx, c.bools = c.plain[:0], c.idx[:0], c.bools[:0]
+}
+
+// splitBytes writes the BYTE_STREAM_SPLIT planes of the 8-byte values in
+// plain to planes (as long): the first bytes of all the values, then the
+// second bytes, and so on. Eight values at a time are transposed as an
+// 8×8 byte matrix in registers, so that each plane gets one 8-byte store.
+func splitBytes(planes, plain []byte) {
+	n := len(plain) / 8
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		v := plain[8*i : 8*i+64 : 8*i+64]
+		x0, x1, x2, x3 := binary.LittleEndian.Uint64(v[0:]), binary.LittleEndian.Uint64(v[8:]), binary.LittleEndian.Uint64(v[16:]), binary.LittleEndian.Uint64(v[24:])
+		x4, x5, x6, x7 := binary.LittleEndian.Uint64(v[32:]), binary.LittleEndian.Uint64(v[40:]), binary.LittleEndian.Uint64(v[48:]), binary.LittleEndian.Uint64(v[56:])
+		// Swap the blocks of 4, 2 and 1 bytes across the diagonal: byte j
+		// of value k ends up as byte k of plane j.
+		x0, x4 = swapBytes(x0, x4, 32, 0x00000000ffffffff)
+		x1, x5 = swapBytes(x1, x5, 32, 0x00000000ffffffff)
+		x2, x6 = swapBytes(x2, x6, 32, 0x00000000ffffffff)
+		x3, x7 = swapBytes(x3, x7, 32, 0x00000000ffffffff)
+		x0, x2 = swapBytes(x0, x2, 16, 0x0000ffff0000ffff)
+		x1, x3 = swapBytes(x1, x3, 16, 0x0000ffff0000ffff)
+		x4, x6 = swapBytes(x4, x6, 16, 0x0000ffff0000ffff)
+		x5, x7 = swapBytes(x5, x7, 16, 0x0000ffff0000ffff)
+		x0, x1 = swapBytes(x0, x1, 8, 0x00ff00ff00ff00ff)
+		x2, x3 = swapBytes(x2, x3, 8, 0x00ff00ff00ff00ff)
+		x4, x5 = swapBytes(x4, x5, 8, 0x00ff00ff00ff00ff)
+		x6, x7 = swapBytes(x6, x7, 8, 0x00ff00ff00ff00ff)
+		binary.LittleEndian.PutUint64(planes[i:], x0)
+		binary.LittleEndian.PutUint64(planes[n+i:], x1)
+		binary.LittleEndian.PutUint64(planes[2*n+i:], x2)
+		binary.LittleEndian.PutUint64(planes[3*n+i:], x3)
+		binary.LittleEndian.PutUint64(planes[4*n+i:], x4)
+		binary.LittleEndian.PutUint64(planes[5*n+i:], x5)
+		binary.LittleEndian.PutUint64(planes[6*n+i:], x6)
+		binary.LittleEndian.PutUint64(planes[7*n+i:], x7)
+	}
+	for ; i < n; i++ {
+		v := plain[8*i : 8*i+8 : 8*i+8]
+		planes[i], planes[n+i], planes[2*n+i], planes[3*n+i] = v[0], v[1], v[2], v[3]
+		planes[4*n+i], planes[5*n+i], planes[6*n+i], planes[7*n+i] = v[4], v[5], v[6], v[7]
+	}
+}
+
+// swapBytes exchanges the high blocks of a (those mask leaves out) with the
+// low blocks of b, blocks of shift bits.
+func swapBytes(a, b uint64, shift uint, mask uint64) (uint64, uint64) {
+	t := (a>>shift ^ b) & mask
+	return a ^ t<<shift, b ^ t
 }
 
 // appendBits appends PLAIN booleans: bit-packed, LSB first.

@@ -21,7 +21,11 @@
 // pages (parquet/compress); klauspost/compress the zstd data pages. Rows
 // are copied a column at a time over a few hundred rows into reused
 // segment vectors (no allocation per row): one definition level a row, the
-// present values only. At the end of each segment (BatchRows rows) every column picks the
+// present values only; a column with a Batch accessor fills its vectors in
+// one call for the rows (sweep's row-scoped numbers: a generated loop, no
+// call a row), the others through their accessor a row at a time, a
+// ScopeGroup column once a run of a group's rows, kept as runs until a
+// page needs its values one by one. At the end of each segment (BatchRows rows) every column picks the
 // encoding of its values: runs of dictionary indices (RLE_DICTIONARY,
 // RLE / bit-packed) when values repeat — always for Dict columns, for
 // other columns while the segment adds few new values to the row group's

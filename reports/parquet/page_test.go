@@ -3,8 +3,11 @@ package parquet
 import (
 	"encoding/binary"
 	"errors"
+	"math"
 	"slices"
 	"testing"
+
+	"github.com/vllm-wizard/vllm-wizard/reports"
 )
 
 // decodeHybrid is a reference decoder of the RLE / bit-packing hybrid
@@ -164,5 +167,66 @@ func TestNumTable(t *testing.T) {
 	tb.reset()
 	if _, added, _ := tb.lookup(6, 1, 0); !added {
 		t.Fatal("an entry survived the generation wrap")
+	}
+}
+
+// TestSplitBytes holds splitBytes to BYTE_STREAM_SPLIT's definition (byte
+// k of value i at k·n + i) for counts around its 8-value blocks.
+func TestSplitBytes(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 63, 1001} {
+		plain := make([]byte, 8*n)
+		for i := range plain {
+			plain[i] = byte((uint64(i) + 1) * 0x9E3779B97F4A7C15 >> 56) // every bit varies
+		}
+		want := make([]byte, len(plain))
+		for i := 0; i < n; i++ {
+			for k := 0; k < 8; k++ {
+				want[k*n+i] = plain[8*i+k]
+			}
+		}
+		got := make([]byte, len(plain))
+		splitBytes(got, plain)
+		if !slices.Equal(got, want) {
+			t.Errorf("%d values: planes differ", n)
+		}
+	}
+}
+
+// TestPlainFloatStats holds appendPlain's float min and max to the
+// builtins' over the present values (NaN skipped), signed zeros and
+// infinities included, and its PLAIN bytes to the values.
+func TestPlainFloatStats(t *testing.T) {
+	nz := math.Copysign(0, -1)
+	for _, vals := range [][]float64{
+		{1.5, -2, 3},
+		{0, nz, 0},
+		{nz, 0},
+		{math.NaN(), 2, math.NaN()},
+		{math.NaN()},
+		{math.Inf(1), math.Inf(-1), 0},
+		{math.Inf(1)},
+		{-1e300, 1e300, 5e-324},
+	} {
+		c := colEnc{kind: reports.KindFloat64, vals: make([]uint64, len(vals)), nv: len(vals)}
+		var want colStats
+		lo, hi, any := math.Inf(1), math.Inf(-1), false
+		for i, v := range vals {
+			c.vals[i] = math.Float64bits(v)
+			if v == v {
+				lo, hi, any = min(lo, v), max(hi, v), true
+			}
+		}
+		if any {
+			want.float64s(lo, hi)
+		}
+		c.appendPlain()
+		if c.stats != want {
+			t.Errorf("%v: stats %+v, want %+v", vals, c.stats, want)
+		}
+		for i, v := range vals {
+			if got := binary.LittleEndian.Uint64(c.plain[8*i:]); got != math.Float64bits(v) {
+				t.Errorf("%v: PLAIN value %d is %#x", vals, i, got)
+			}
+		}
 	}
 }

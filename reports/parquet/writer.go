@@ -252,7 +252,7 @@ func (w *writer[R]) begin(sink io.Writer, bufSize int, first int64) error {
 	for i := range w.cols {
 		c := &w.cols[i]
 		clear(c.strs)
-		c.strs, c.nv, c.segIdx = c.strs[:0], 0, c.segIdx[:0]
+		c.strs, c.nv, c.segIdx, c.numRuns = c.strs[:0], 0, c.segIdx[:0], c.numRuns[:0]
 		c.pageDef, c.pageRows, c.pageVals, c.enc = c.pageDef[:0], 0, 0, encNone
 		c.plain, c.idx, c.bools = c.plain[:0], c.idx[:0], c.bools[:0]
 		c.resetChunk()
@@ -318,8 +318,10 @@ func (w *writer[R]) Write(rows []R) error {
 // fill copies rows into the segment after its first w.n rows; it reports
 // false when a column that is not nullable has no value. A ScopeGroup
 // column is read once a run of rows of one group (see groupRuns) and its
-// value repeated over the run; a column with a GroupNull is tested once a
-// run and read only in the runs where it may hold values.
+// value kept as a run of the segment (colEnc.numN); a column with a
+// GroupNull is tested once a run and read only in the runs where it may
+// hold values; a column with a Batch accessor reads its rows in one call
+// (fillBatch).
 func (w *writer[R]) fill(rows []R) bool {
 	n0 := w.n
 	runs := w.groupRuns(rows)
@@ -355,6 +357,9 @@ func (w *writer[R]) fill(rows []R) bool {
 // at a time; it reports false when c is not nullable and a row has no
 // value.
 func fillRows[R any](b *colEnc, c *reports.Column[R], rows []R, n0 int) bool {
+	if c.Batch != nil {
+		return fillBatch(b, c, rows, n0)
+	}
 	vals, nv := b.vals, b.nv
 	switch c.Kind {
 	case reports.KindInt64:
@@ -423,6 +428,22 @@ func fillRows[R any](b *colEnc, c *reports.Column[R], rows []R, n0 int) bool {
 	return true
 }
 
+// fillBatch copies column c of rows into b's segment after row n0 in one
+// call of its Batch accessor, which reads the rows in a loop of its own
+// (no call a row); it reports false when c is not nullable and a row has
+// no value.
+func fillBatch[R any](b *colEnc, c *reports.Column[R], rows []R, n0 int) bool {
+	var defs []uint8
+	if b.nullable {
+		defs = b.defs[n0 : n0+len(rows)]
+	}
+	// The segment holds at most w.limit rows, so vals has room for a
+	// value from each of rows after the b.nv already there (nv ≤ n0).
+	n := c.Batch(rows, b.vals[b.nv:b.nv+len(rows)], defs)
+	b.nv += n
+	return b.nullable || n == len(rows)
+}
+
 // groupRuns splits rows into runs of consecutive rows of one group (the
 // schema's non-zero Group id), each row its own run where the id is 0; the
 // runs are the end offsets, in w.runs. Without columns read by group
@@ -448,9 +469,10 @@ func (w *writer[R]) groupRuns(rows []R) []int32 {
 }
 
 // fillRuns copies a ScopeGroup column of rows into b's segment after row
-// n0: one read of the column a run (runs: end offsets within rows).
+// n0: one read of the column a run (runs: end offsets within rows), kept
+// as a run of values (colEnc.numN, colEnc.strN).
 func fillRuns[R any](b *colEnc, c *reports.Column[R], rows []R, runs []int32, n0 int) bool {
-	vals, nv, start := b.vals, b.nv, 0
+	start := 0
 	for _, e := range runs {
 		end := int(e)
 		n := end - start
@@ -487,15 +509,9 @@ func fillRuns[R any](b *colEnc, c *reports.Column[R], rows []R, runs []int32, n0
 			return false
 		}
 		if ok && c.Kind != reports.KindString {
-			for k := nv; k < nv+n; k++ {
-				vals[k] = u
-			}
-			nv += n
+			b.numN(u, n)
 		}
 		start = end
-	}
-	if c.Kind != reports.KindString {
-		b.nv = nv
 	}
 	return true
 }
