@@ -51,6 +51,17 @@ func TestClosedLoopMatchesSimulation(t *testing.T) {
 		{"fixed, 4 slots, 12 users, think 5 s", fixed, 4, 12, 5},
 		{"exponential, 4 slots, 12 users, think 20 s", expo, 4, 12, 20},
 		{"fixed, 1 slot, 2 users, no think", fixed, 1, 2, 0},
+		// A few more users than slots with think time: some requests find
+		// every slot taken, the range where the slot rule (judgeSlots,
+		// P(wait) ≤ 0.1 at p90, 0.5 at p50) decides.
+		{"fixed, 74 users on 64 slots, think 3 s", fixed, 64, 74, 3},
+		{"fixed, 90 users on 64 slots, think 10 s", fixed, 64, 90, 10},
+		{"exponential, 37 users on 32 slots, think 2 s", expo, 32, 37, 2},
+		{"exponential, 60 users on 32 slots, think 8 s", expo, 32, 60, 8},
+		{"log-normal, 90 users on 64 slots, think 8 s", logn, 64, 90, 8},
+		{"fixed, 28 users on 16 slots, think 10 s", fixed, 16, 28, 10},
+		{"fixed, 8 users on 4 slots, think 20 s", fixed, 4, 8, 20},
+		{"exponential, 10 users on 4 slots, think 20 s", expo, 4, 10, 20},
 	}
 	const within = 0.15
 	for _, tc := range cases {
@@ -90,7 +101,23 @@ func TestClosedLoopMatchesSimulation(t *testing.T) {
 					t.Errorf("%s: model %.4g vs simulation %.4g (%+.1f%%), want within %.0f%%", row.name, row.model, mean, 100*rel, 100*within)
 				}
 			}
-			pw, _ := seedMean(runs, func(s simResult) float64 { return s.pWait })
+			// P(wait), which the slot rule bounds: within 0.05 of the
+			// simulation's share of requests that waited for a slot (where
+			// that is under 0.9: above it every percentile's rule fails
+			// the deployment either way), and the same verdict at p90 and
+			// p50 (allowed 0.1 and 0.5).
+			pw, pwSE := seedMean(runs, func(s simResult) float64 { return s.pWait })
+			if pwSE > 0.02 {
+				t.Errorf("P(wait): the simulation's standard error %.3f is too large to judge the model within 0.05: run more requests", pwSE)
+			}
+			if pw < 0.9 && math.Abs(got.PWait-pw) > 0.05 {
+				t.Errorf("P(wait): model %.3f vs simulation %.3f, want within 0.05", got.PWait, pw)
+			}
+			for _, allowed := range []float64{0.1, 0.5} {
+				if (got.PWait <= allowed) != (pw <= allowed) {
+					t.Errorf("P(wait) ≤ %.1f: model %.3f, simulation %.3f: the slot rule's verdicts differ", allowed, got.PWait, pw)
+				}
+			}
 			mb, _ := seedMean(runs, func(s simResult) float64 { return s.meanBatch })
 			t.Logf("%s; P(wait) %.3f/%.3f batch %.1f/%.1f", line, got.PWait, pw, got.MeanBatch, mb)
 		})
@@ -114,6 +141,82 @@ func BenchmarkPredictClosed(b *testing.B) {
 			r := &Replica{Steps: steps, TP: 1, PP: 1, MaxNumSeqs: 64}
 			for b.Loop() {
 				PredictClosed(r, &tc.w, tc.users)
+			}
+		})
+	}
+}
+
+// The slot rule (judgeSlots: P(wait) ≤ 0.1 at p90, ≤ 0.5 at p50) against
+// the simulation: the most users one replica takes under the model and
+// under the simulation's share of requests that waited for a slot. The
+// model may admit up to three users more (fixed lengths on many slots,
+// whose cohorts make the simulated P(wait) 0.01–0.05 higher near 0.1)
+// and one fewer (a tie within the simulation's noise); the binomial rule
+// it replaced admitted up to four more, 5 users on 1 slot for 2
+// (docs/queueing.md, "Check against a discrete-event simulation").
+func TestSlotRuleMatchesSimulation(t *testing.T) {
+	steps := linearSteps{fixedS: 0.020, perSeqS: 0.0001, perCtxTokS: 0.05e-6, prefillTokS: 8000}
+	fixed := Workload{Prompt: Fixed(1024), Output: Fixed(256)}
+	expo := Workload{Prompt: Fixed(512), Output: Dist{Mean: 200, Shape: ShapeExponential}}
+	logn := Workload{Prompt: Fixed(1024), Output: Dist{Mean: 256, P90: 512}}
+	cases := []struct {
+		name  string
+		w     Workload
+		slots int
+		think float64
+	}{
+		{"fixed, 64 slots, think 3 s", fixed, 64, 3},
+		{"fixed, 64 slots, think 10 s", fixed, 64, 10},
+		{"fixed, 16 slots, think 10 s", fixed, 16, 10},
+		{"fixed, 4 slots, think 20 s", fixed, 4, 20},
+		{"fixed, 1 slot, think 60 s", fixed, 1, 60},
+		{"exponential, 32 slots, think 2 s", expo, 32, 2},
+		{"exponential, 32 slots, think 8 s", expo, 32, 8},
+		{"exponential, 4 slots, think 20 s", expo, 4, 20},
+		{"exponential, 1 slot, think 20 s", expo, 1, 20},
+		{"log-normal, 64 slots, think 8 s", logn, 64, 8},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &Replica{Steps: steps, TP: 1, PP: 1, MaxNumSeqs: tc.slots}
+			w := tc.w
+			w.ThinkS = tc.think
+			sims := map[int]float64{}
+			simP := func(u int) float64 {
+				if u <= tc.slots {
+					return 0 // every request has a slot
+				}
+				if p, ok := sims[u]; ok {
+					return p
+				}
+				runs := make([]simResult, 2)
+				var wg sync.WaitGroup
+				for i := range runs {
+					wg.Go(func() { runs[i] = simulateClosed(r, &w, u, tc.think, uint64(11+i), 3000, 30000) })
+				}
+				wg.Wait()
+				p, _ := seedMean(runs, func(s simResult) float64 { return s.pWait })
+				sims[u] = p
+				return p
+			}
+			for _, allowed := range []float64{0.1, 0.5} {
+				model := tc.slots
+				for PredictClosed(r, &w, model+1).PWait <= allowed {
+					model++
+				}
+				// The simulation's P(wait) rises with the users: walk from
+				// the model's figure to the last count within allowed.
+				sim := model
+				for simP(sim) > allowed {
+					sim--
+				}
+				for simP(sim+1) <= allowed {
+					sim++
+				}
+				t.Logf("P(wait) ≤ %.1f: model %d users, simulation %d (P(wait) there %.3f, next %.3f)", allowed, model, sim, simP(sim), simP(sim+1))
+				if d := model - sim; d < -1 || d > 3 {
+					t.Errorf("P(wait) ≤ %.1f: the model admits %d users, the simulation %d: want from one fewer to three more", allowed, model, sim)
+				}
 			}
 		})
 	}

@@ -179,35 +179,6 @@ func TestSearchNoDeployment(t *testing.T) {
 	}
 }
 
-func TestBinomialTailAbove(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		n    int
-		a    float64
-		c    int
-		want float64
-		tol  float64
-	}{
-		// P(X ≥ 8) of 10 fair coins = (C(10,8)+C(10,9)+C(10,10))/2¹⁰ = (45+10+1)/1024.
-		{"exact", 10, 0.5, 7, 56.0 / 1024, 1e-12},
-		// P(X > 0) = 1 − (1−a)ⁿ = 1 − 0.9³ = 0.271.
-		{"any active", 3, 0.1, 0, 0.271, 1e-12},
-		{"slots for everyone", 100, 0.9, 100, 0, 0},
-		{"more slots than users", 5, 1, 64, 0, 0},
-		{"always active, too few slots", 17, 1, 16, 1, 0},
-		{"never active", 50, 0, 3, 0, 0},
-		// n > 4096: the normal approximation. P(X > n/2) for a fair coin is
-		// (1 − P(X = n/2))/2, P(X = 5000 of 10⁴) = 0.0079786.
-		{"normal", 10000, 0.5, 5000, (1 - 0.0079786) / 2, 1e-4},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := binomialTailAbove(tc.n, tc.a, tc.c); math.Abs(got-tc.want) > tc.tol {
-				t.Errorf("binomialTailAbove(%d, %v, %d) = %v, want %v ± %v", tc.n, tc.a, tc.c, got, tc.want, tc.tol)
-			}
-		})
-	}
-}
-
 // A closed loop without think time keeps every user's request in the
 // system: with no TTFT or E2E limit, the deployment must hold them all in
 // its sequence slots. 100 users and 16 slots a replica: 7 replicas (15 users
@@ -250,5 +221,50 @@ func TestClosedLoopNeedsSlots(t *testing.T) {
 	p := Params{Workload: wt, Cost: DefaultCost, GPUsPerNode: 8}
 	if d, ok := Size(r, &p); !ok || d.Replicas != 1 {
 		t.Errorf("with think time: ok %v, %d replicas (headroom %.3f), want 1", ok, d.Replicas, d.Headroom)
+	}
+}
+
+// The slot rule bounds the closed-loop model's own P(wait), the chance an
+// arriving request finds every slot taken: 4 slots, exponential outputs,
+// 20 s of think time (the step model of TestClosedLoopMatchesSimulation).
+// On one replica 11 users leave P(wait) ≤ 0.1 and 12 do not (model 0.124,
+// simulation 0.126 ± 0.000 over 2 × 30,000 requests); the binomial rule it
+// replaces, P(Binomial(12, 0.183) > 4) = 0.052, let 12 users (and 13) pass
+// there. 24 users then need 3 replicas (8 each) at p90, where 2 (12 each)
+// pass at p50 (allowed 0.5).
+func TestClosedLoopSlotRuleIsPWait(t *testing.T) {
+	steps := linearSteps{fixedS: 0.020, perSeqS: 0.0001, perCtxTokS: 0.05e-6, prefillTokS: 8000}
+	r := Replica{Steps: steps, TP: 1, PP: 1, MaxNumSeqs: 4}
+	for _, tc := range []struct {
+		name         string
+		users        int
+		pct          int
+		wantReplicas int
+		wantBinding  string
+	}{
+		{"11 users fit one replica", 11, P90, 1, LimitCapacity},
+		{"12 users do not", 12, P90, 2, LimitCapacity},
+		{"24 users need 3 replicas", 24, P90, 3, LimitCapacity},
+		{"24 users at p50 need 2", 24, P50, 2, LimitCapacity},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := Workload{Prompt: Fixed(512), Output: Dist{Mean: 200, Shape: ShapeExponential}, Users: tc.users, ThinkS: 20}
+			p := Params{Workload: w, SLO: SLO{Percentile: tc.pct}, Cost: DefaultCost, GPUsPerNode: 8}
+			d, ok := Size(r, &p)
+			if !ok || d.Replicas != tc.wantReplicas || d.Binding != tc.wantBinding {
+				t.Fatalf("Size: ok %v, %d replicas, binding %q (P(wait) %.3f, headroom %.3f); want %d replicas, binding %q", ok, d.Replicas, d.Binding, d.Latency.PWait, d.Headroom, tc.wantReplicas, tc.wantBinding)
+			}
+			allowed := 1 - float64(tc.pct)/100
+			for _, n := range []int{d.Replicas - 1, d.Replicas} {
+				if n < 1 {
+					continue
+				}
+				e := Evaluate(&r, n, &p)
+				want := (allowed - e.Latency.PWait) / allowed
+				if e.Binding != LimitCapacity || e.Headroom != want || e.MeetsSLO != (want >= 0) {
+					t.Errorf("%d replicas: meets %v, binding %q, headroom %v; want binding capacity, headroom (%.1f − P(wait) %.4f)/%.1f = %v", n, e.MeetsSLO, e.Binding, e.Headroom, allowed, e.Latency.PWait, allowed, want)
+				}
+			}
+		})
 	}
 }

@@ -126,7 +126,7 @@ func Evaluate(rep *Replica, replicas int, p *Params) Deployment {
 	}
 	d.MeetsSLO, d.Binding, d.Headroom = judge(&d.Latency, &p.SLO, d.TokSPerUser)
 	if w.Users > 0 && d.Latency.Stable && p.SLO.TTFTMs <= 0 && p.SLO.E2EMs <= 0 {
-		d.MeetsSLO, d.Binding, d.Headroom = judgeSlots(d.MeetsSLO, d.Binding, d.Headroom, rep, replicas, w, rate, p.SLO.pct())
+		d.MeetsSLO, d.Binding, d.Headroom = judgeSlots(d.MeetsSLO, d.Binding, d.Headroom, d.Latency.PWait, p.SLO.pct())
 	}
 	d.Cost = costOf(p.Price, &p.Cost, d.GPUs, d.RequestRate*w.Prompt.Mean, d.RequestRate*w.Output.Mean)
 	return d
@@ -187,58 +187,19 @@ func judge(l *Latency, s *SLO, tokS float64) (bool, string, float64) {
 // hour for a first token). An SLO with a TTFT or E2E limit bounds that
 // wait; without one, the deployment must hold its users' requests in its
 // sequence slots: at the SLO's percentile pct a request finds a free slot,
-// P(more of a replica's users are active than it has slots) ≤ 1 − pct/100.
-// A user is active, its request in the system, a share a = 1 − rate·think/
-// users of the time (Little's law on the solved loop; 1 without think
-// time), so the active users of a replica with n users are Binomial(n, a),
-// the finite-source (Engset) picture of a closed loop. The headroom is
-// (allowed − P)/allowed; binding "capacity".
-func judgeSlots(met bool, bind string, head float64, rep *Replica, replicas int, w *Workload, rate float64, pct int) (bool, string, float64) {
-	n := int(math.Ceil(float64(w.Users)/float64(max(replicas, 1)) - 1e-9))
-	a := 1.0
-	if w.ThinkS > 0 && w.Users > 0 {
-		// rate is per replica here; users per replica = Users/replicas.
-		a = min(1, max(0, 1-rate*w.ThinkS/(float64(w.Users)/float64(max(replicas, 1)))))
-	}
+// pWait ≤ 1 − pct/100, pWait the closed-loop model's chance that an
+// arriving request finds every slot of the busiest replica taken (the
+// arrival theorem over its n − 1 other users, docs/queueing.md, "Closed
+// loop"). The headroom is (allowed − pWait)/allowed; binding "capacity".
+func judgeSlots(met bool, bind string, head, pWait float64, pct int) (bool, string, float64) {
 	allowed := 1 - float64(pct)/100
-	h := (allowed - binomialTailAbove(n, a, rep.Slots())) / allowed
+	h := (allowed - pWait) / allowed
 	if bind == "" || math.IsNaN(head) || h < head {
 		// The tightest limit now: met exactly when it holds (h < head, so
 		// h ≥ 0 means the others hold too).
 		return h >= 0, LimitCapacity, h
 	}
 	return met, bind, head
-}
-
-// binomialTailAbove is P(X > c) for X ~ Binomial(n, a): exact in log space
-// up to 4,096 trials, else the normal approximation with continuity
-// correction (its error there is below 1e-3 of the allowed share).
-func binomialTailAbove(n int, a float64, c int) float64 {
-	switch {
-	case c >= n || a <= 0:
-		return 0
-	case a >= 1:
-		return 1
-	case c < 0:
-		return 1
-	}
-	if n > 4096 {
-		mu, sd := float64(n)*a, math.Sqrt(float64(n)*a*(1-a))
-		return 0.5 * math.Erfc((float64(c)+0.5-mu)/(sd*math.Sqrt2))
-	}
-	ln := func(k int) float64 {
-		lg := func(x float64) float64 { v, _ := math.Lgamma(x); return v }
-		return lg(float64(n+1)) - lg(float64(k+1)) - lg(float64(n-k+1)) + float64(k)*math.Log(a) + float64(n-k)*math.Log1p(-a)
-	}
-	sum := 0.0
-	for k := c + 1; k <= n; k++ {
-		t := math.Exp(ln(k))
-		sum += t
-		if t < 1e-16*sum && float64(k) > float64(n)*a {
-			break // past the mode the terms only shrink
-		}
-	}
-	return min(sum, 1)
 }
 
 // fewest is the least number of replicas, up to maxR (which meets the
