@@ -12,13 +12,16 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/vllm-wizard
 
-## test: gofmt check, go vet, race-enabled tests, then the two tests that
-## run the full single-goroutine fit of the published data, without -race
-## (~14× slower under the detector; they skip themselves there) (the CI command)
+## test: gofmt check, go vet, race-enabled tests, then the tests of
+## single-goroutine code that skip themselves under the detector (~10–14×
+## slower there, nothing to find), without -race: the full fit of the
+## published data and the queueing simulations (the CI command)
 SLOWFIT := '^(TestDefaultIsRegenerated|TestCalibrateFitDoneWhen)$$'
+SIMTESTS := '^(TestQueueingMatchesSimulation|TestClosedLoopMatchesSimulation|TestSlotRuleMatchesSimulation)$$'
 test: fmt-check vet
 	$(GO) test -race -count=1 $(PKGS)
 	$(GO) test -count=1 -run $(SLOWFIT) ./baselines ./cmd/vllm-wizard
+	$(GO) test -count=1 -run $(SIMTESTS) ./planner/deploy
 
 vet:
 	$(GO) vet $(PKGS)

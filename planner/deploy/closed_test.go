@@ -12,6 +12,9 @@ import (
 // TestQueueingMatchesSimulation: fewer users than slots, about as many,
 // more, with and without think time.
 func TestClosedLoopMatchesSimulation(t *testing.T) {
+	if raceDetector {
+		t.Skip("the simulation runs without -race (make test runs it so): one goroutine, ~10× slower under the detector")
+	}
 	steps := linearSteps{fixedS: 0.020, perSeqS: 0.0001, perCtxTokS: 0.05e-6, prefillTokS: 8000}
 	fixed := Workload{Prompt: Fixed(1024), Output: Fixed(256)}
 	expo := Workload{Prompt: Fixed(512), Output: Dist{Mean: 200, Shape: ShapeExponential}}
@@ -155,6 +158,9 @@ func BenchmarkPredictClosed(b *testing.B) {
 // it replaced admitted up to four more, 5 users on 1 slot for 2
 // (docs/queueing.md, "Check against a discrete-event simulation").
 func TestSlotRuleMatchesSimulation(t *testing.T) {
+	if raceDetector {
+		t.Skip("the simulation runs without -race (make test runs it so): one goroutine, ~10× slower under the detector")
+	}
 	steps := linearSteps{fixedS: 0.020, perSeqS: 0.0001, perCtxTokS: 0.05e-6, prefillTokS: 8000}
 	fixed := Workload{Prompt: Fixed(1024), Output: Fixed(256)}
 	expo := Workload{Prompt: Fixed(512), Output: Dist{Mean: 200, Shape: ShapeExponential}}

@@ -13,6 +13,9 @@ import (
 // mean over several seeds of long runs, and the test checks that their own
 // standard error is small before it compares.
 func TestQueueingMatchesSimulation(t *testing.T) {
+	if raceDetector {
+		t.Skip("the simulation runs without -race (make test runs it so): one goroutine, ~10× slower under the detector")
+	}
 	// A 70B-class replica: 20 ms of weight streaming per step, 0.1 ms per
 	// sequence plus 0.05 µs per context token of KV reads, 8,000 prefill
 	// tok/s.
