@@ -207,6 +207,13 @@ func (e *rowEncoder[R]) appendCells(dst []byte, r *R, lo, hi int) ([]byte, error
 			}
 		case reports.KindFloat64:
 			if v, ok := col.Float(r); ok {
+				// A column that bypasses its cache, at the default
+				// precision: appendFloat's work without its two calls.
+				if c := st.floats; c.rest > 0 && e.float == nil && math.Float64bits(v)&expBits != expBits {
+					c.rest--
+					dst = appendG12(appendText(dst, c.prefix), v)
+					continue
+				}
 				dst = st.floats.appendFloat(dst, v, st.null, e.float, e.prec)
 				continue
 			}
@@ -233,12 +240,19 @@ func (e *rowEncoder[R]) appendCells(dst []byte, r *R, lo, hi int) ([]byte, error
 const textRoom = 64
 
 // appendText appends s. When s is at most textRoom bytes long, its storage
-// has room for textRoom (padded makes it so) and so has dst, it is one
+// has room for textRoom (padded makes it so) and so has dst, it is a
 // fixed-size copy of textRoom bytes, inlined, instead of a call to memmove
 // for a few bytes; the bytes copied past len(s) lie beyond dst's length.
 func appendText(dst, s []byte) []byte {
 	if o := len(dst); len(s) <= textRoom && cap(s) >= textRoom && cap(dst)-o >= textRoom {
-		*(*[textRoom]byte)(dst[o : o+textRoom]) = *(*[textRoom]byte)(s[:textRoom])
+		// Four 16-byte copies: one copy of [textRoom]byte would be a call
+		// to memmove, as the compiler cannot tell that s and dst do not
+		// overlap.
+		d, t := dst[o:o+textRoom], s[:textRoom]
+		*(*[16]byte)(d) = *(*[16]byte)(t)
+		*(*[16]byte)(d[16:]) = *(*[16]byte)(t[16:])
+		*(*[16]byte)(d[32:]) = *(*[16]byte)(t[32:])
+		*(*[16]byte)(d[48:]) = *(*[16]byte)(t[48:])
 		return dst[:o+len(s)]
 	}
 	return append(dst, s...)
@@ -278,6 +292,9 @@ type floatCache struct {
 	rest   int                    // values left to format without the cache
 }
 
+// expBits are a float64's exponent bits, all set in NaN and ±Inf.
+const expBits = 0x7ff0_0000_0000_0000
+
 // emptyBits marks an unused entry: a NaN, which is never cached.
 const emptyBits = 0x7ff8_0000_0000_0001
 
@@ -296,7 +313,7 @@ func newFloatCache(prefix []byte) *floatCache {
 // format formats v (nil: appendG12).
 func (c *floatCache) appendFloat(dst []byte, v float64, null []byte, format func([]byte, float64, int) []byte, prec int) []byte {
 	b := math.Float64bits(v)
-	if b&0x7ff0_0000_0000_0000 == 0x7ff0_0000_0000_0000 { // NaN or ±Inf
+	if b&expBits == expBits { // NaN or ±Inf
 		return appendText(dst, null)
 	}
 	if c.rest > 0 {
@@ -338,10 +355,42 @@ type intCache struct {
 
 func (c *intCache) appendInt(dst []byte, v int64) []byte {
 	if !c.set || v != c.v {
-		c.text = strconv.AppendInt(append(c.text[:0], c.prefix...), v, 10)
+		c.text = appendInt10(append(c.text[:0], c.prefix...), v)
 		c.v, c.set = v, true
 	}
 	return appendText(dst, c.text)
+}
+
+// appendInt10 appends strconv.AppendInt(dst, v, 10): for 0 ≤ v < 10^16
+// the digits are made in a local array and written with one 16-byte copy
+// (strconv makes them in its own buffer and appends them with a call to
+// memmove).
+func appendInt10(dst []byte, v int64) []byte {
+	if v < 0 || v >= 1e16 {
+		return strconv.AppendInt(dst, v, 10)
+	}
+	var d [32]byte // the digits end at d[16]
+	i, u := 16, uint64(v)
+	for u >= 100 {
+		q := u / 100
+		r := u - q*100
+		i -= 2
+		d[i], d[i+1] = digitPairs[2*r], digitPairs[2*r+1]
+		u = q
+	}
+	if u >= 10 {
+		i -= 2
+		d[i], d[i+1] = digitPairs[2*u], digitPairs[2*u+1]
+	} else {
+		i--
+		d[i] = '0' + byte(u)
+	}
+	if cap(dst)-len(dst) < 16 {
+		dst = slices.Grow(dst, 16)
+	}
+	o := len(dst)
+	*(*[16]byte)(dst[o : o+16]) = *(*[16]byte)(d[i:])
+	return dst[:o+16-i]
 }
 
 // strCache remembers the rendering of a column's last string: most string

@@ -1,6 +1,8 @@
 package tabular
 
 import (
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -53,6 +55,23 @@ func TestPadded(t *testing.T) {
 		p := padded([]byte(s))
 		if string(p) != s || cap(p) < textRoom {
 			t.Errorf("padded(%q) = %q with cap %d, want the same bytes with cap ≥ %d", s, p, cap(p), textRoom)
+		}
+	}
+}
+
+// TestAppendInt10: appendInt10 writes strconv's decimal text of any int64,
+// after what dst holds, with and without room in dst.
+func TestAppendInt10(t *testing.T) {
+	vals := []int64{0, 1, 9, 10, 99, 100, 101, 999, 1000, 12345, 2400000, 1e15 - 1, 1e15, 1e16 - 1, 1e16, -1, -10, math.MaxInt64, math.MinInt64}
+	for v := int64(1); v < 1e18; v *= 7 {
+		vals = append(vals, v, v-1, v+1)
+	}
+	for _, c := range []int{3, 8, 64} {
+		for _, v := range vals {
+			dst := append(make([]byte, 0, c), "ab,"...)
+			if got, want := string(appendInt10(dst, v)), "ab,"+strconv.FormatInt(v, 10); got != want {
+				t.Errorf("cap %d, %d: got %q, want %q", c, v, got, want)
+			}
 		}
 	}
 }
