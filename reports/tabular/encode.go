@@ -49,6 +49,7 @@ type rowEncoder[R any] struct {
 	// float formats a finite float; nil for appendG12, which both
 	// syntaxes use at the default precision, called directly.
 	float func(dst []byte, v float64, prec int) []byte
+	end   []byte // syn.end, padded
 }
 
 // span is the columns lo … hi-1; group marks ScopeGroup columns, whose
@@ -76,11 +77,12 @@ func newRowEncoder[R any](schema reports.Schema[R], syn *syntax, prec int) *rowE
 		e.float = syn.float
 	}
 	for i := range e.state {
-		st, prefix := &e.state[i], syn.prefix[i]
-		st.null = append(slices.Clip(prefix), syn.null...)
-		st.yes = append(slices.Clip(prefix), "true"...)
-		st.no = append(slices.Clip(prefix), "false"...)
+		st, prefix := &e.state[i], padded(syn.prefix[i])
+		st.null = padded(append(slices.Clip(prefix), syn.null...))
+		st.yes = padded(append(slices.Clip(prefix), "true"...))
+		st.no = padded(append(slices.Clip(prefix), "false"...))
 		st.ints.prefix, st.strs.prefix = prefix, prefix
+		st.ints.text, st.strs.text = make([]byte, 0, textRoom), make([]byte, 0, textRoom)
 		if e.cols[i].Kind == reports.KindFloat64 {
 			st.floats = newFloatCache(prefix)
 		}
@@ -97,6 +99,7 @@ func newRowEncoder[R any](schema reports.Schema[R], syn *syntax, prec int) *rowE
 		}
 		i = j
 	}
+	e.end = padded(syn.end)
 	e.groupNull = make([]bool, len(e.cols))
 	for i := range e.cols {
 		if schema.Group != nil && e.cols[i].GroupNull != nil {
@@ -132,7 +135,7 @@ func (e *rowEncoder[R]) appendRows(dst []byte, rows []R) ([]byte, error) {
 				return dst[:start], err
 			}
 		}
-		dst = append(dst, e.syn.end...)
+		dst = appendText(dst, e.end)
 		e.rows++
 	}
 	return dst, nil
@@ -204,15 +207,22 @@ func (e *rowEncoder[R]) appendCells(dst []byte, r *R, lo, hi int) ([]byte, error
 			}
 		case reports.KindFloat64:
 			if v, ok := col.Float(r); ok {
+				// A column that bypasses its cache, at the default
+				// precision: appendFloat's work without its two calls.
+				if c := st.floats; c.rest > 0 && e.float == nil && math.Float64bits(v)&expBits != expBits {
+					c.rest--
+					dst = appendG12(appendText(dst, c.prefix), v)
+					continue
+				}
 				dst = st.floats.appendFloat(dst, v, st.null, e.float, e.prec)
 				continue
 			}
 		case reports.KindBool:
 			if v, ok := col.Bool(r); ok {
 				if v {
-					dst = append(dst, st.yes...)
+					dst = appendText(dst, st.yes)
 				} else {
-					dst = append(dst, st.no...)
+					dst = appendText(dst, st.no)
 				}
 				continue
 			}
@@ -220,9 +230,40 @@ func (e *rowEncoder[R]) appendCells(dst []byte, r *R, lo, hi int) ([]byte, error
 		if !col.Nullable {
 			return dst, reports.MissingValue(col.Name, e.rows)
 		}
-		dst = append(dst, st.null...)
+		dst = appendText(dst, st.null)
 	}
 	return dst, nil
+}
+
+// textRoom is the size of appendText's fixed-size copy: the cached text of
+// a cell (its prefix, for JSONL the key, and the value) is mostly shorter.
+const textRoom = 64
+
+// appendText appends s. When s is at most textRoom bytes long, its storage
+// has room for textRoom (padded makes it so) and so has dst, it is a
+// fixed-size copy of textRoom bytes, inlined, instead of a call to memmove
+// for a few bytes; the bytes copied past len(s) lie beyond dst's length.
+func appendText(dst, s []byte) []byte {
+	if o := len(dst); len(s) <= textRoom && cap(s) >= textRoom && cap(dst)-o >= textRoom {
+		// Four 16-byte copies: one copy of [textRoom]byte would be a call
+		// to memmove, as the compiler cannot tell that s and dst do not
+		// overlap.
+		d, t := dst[o:o+textRoom], s[:textRoom]
+		*(*[16]byte)(d) = *(*[16]byte)(t)
+		*(*[16]byte)(d[16:]) = *(*[16]byte)(t[16:])
+		*(*[16]byte)(d[32:]) = *(*[16]byte)(t[32:])
+		*(*[16]byte)(d[48:]) = *(*[16]byte)(t[48:])
+		return dst[:o+len(s)]
+	}
+	return append(dst, s...)
+}
+
+// padded returns b with storage for at least textRoom bytes.
+func padded(b []byte) []byte {
+	if cap(b) >= textRoom {
+		return b
+	}
+	return append(make([]byte, 0, textRoom), b...)
 }
 
 // floatCacheSize is the number of values a floatCache remembers per column:
@@ -251,13 +292,18 @@ type floatCache struct {
 	rest   int                    // values left to format without the cache
 }
 
+// expBits are a float64's exponent bits, all set in NaN and ±Inf.
+const expBits = 0x7ff0_0000_0000_0000
+
 // emptyBits marks an unused entry: a NaN, which is never cached.
 const emptyBits = 0x7ff8_0000_0000_0001
 
 func newFloatCache(prefix []byte) *floatCache {
 	c := &floatCache{prefix: prefix}
+	room := make([]byte, floatCacheSize*textRoom)
 	for i := range c.bits {
 		c.bits[i] = emptyBits
+		c.text[i] = room[i*textRoom : i*textRoom : (i+1)*textRoom]
 	}
 	return c
 }
@@ -267,8 +313,8 @@ func newFloatCache(prefix []byte) *floatCache {
 // format formats v (nil: appendG12).
 func (c *floatCache) appendFloat(dst []byte, v float64, null []byte, format func([]byte, float64, int) []byte, prec int) []byte {
 	b := math.Float64bits(v)
-	if b&0x7ff0_0000_0000_0000 == 0x7ff0_0000_0000_0000 { // NaN or ±Inf
-		return append(dst, null...)
+	if b&expBits == expBits { // NaN or ±Inf
+		return appendText(dst, null)
 	}
 	if c.rest > 0 {
 		c.rest--
@@ -287,12 +333,12 @@ func (c *floatCache) appendFloat(dst []byte, v float64, null []byte, format func
 		}
 		c.tries, c.hits = 0, 0
 	}
-	return append(dst, c.text[h]...)
+	return appendText(dst, c.text[h])
 }
 
 // format appends the prefix and v formatted by format (nil: appendG12).
 func (c *floatCache) format(dst []byte, v float64, format func([]byte, float64, int) []byte, prec int) []byte {
-	dst = append(dst, c.prefix...)
+	dst = appendText(dst, c.prefix)
 	if format == nil {
 		return appendG12(dst, v)
 	}
@@ -309,10 +355,42 @@ type intCache struct {
 
 func (c *intCache) appendInt(dst []byte, v int64) []byte {
 	if !c.set || v != c.v {
-		c.text = strconv.AppendInt(append(c.text[:0], c.prefix...), v, 10)
+		c.text = appendInt10(append(c.text[:0], c.prefix...), v)
 		c.v, c.set = v, true
 	}
-	return append(dst, c.text...)
+	return appendText(dst, c.text)
+}
+
+// appendInt10 appends strconv.AppendInt(dst, v, 10): for 0 ≤ v < 10^16
+// the digits are made in a local array and written with one 16-byte copy
+// (strconv makes them in its own buffer and appends them with a call to
+// memmove).
+func appendInt10(dst []byte, v int64) []byte {
+	if v < 0 || v >= 1e16 {
+		return strconv.AppendInt(dst, v, 10)
+	}
+	var d [32]byte // the digits end at d[16]
+	i, u := 16, uint64(v)
+	for u >= 100 {
+		q := u / 100
+		r := u - q*100
+		i -= 2
+		d[i], d[i+1] = digitPairs[2*r], digitPairs[2*r+1]
+		u = q
+	}
+	if u >= 10 {
+		i -= 2
+		d[i], d[i+1] = digitPairs[2*u], digitPairs[2*u+1]
+	} else {
+		i--
+		d[i] = '0' + byte(u)
+	}
+	if cap(dst)-len(dst) < 16 {
+		dst = slices.Grow(dst, 16)
+	}
+	o := len(dst)
+	*(*[16]byte)(dst[o : o+16]) = *(*[16]byte)(d[i:])
+	return dst[:o+16-i]
 }
 
 // strCache remembers the rendering of a column's last string: most string
@@ -330,7 +408,7 @@ func (c *strCache) appendString(dst []byte, s string, nullable bool, render func
 		c.text = render(append(c.text[:0], c.prefix...), s, nullable)
 		c.s, c.set = s, true
 	}
-	return append(dst, c.text...)
+	return appendText(dst, c.text)
 }
 
 // csvSyntax is RFC 4180 as encoding/csv writes it (comma, LF line ends);

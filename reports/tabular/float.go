@@ -2,6 +2,7 @@ package tabular
 
 import (
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -50,7 +51,7 @@ func appendG12(dst []byte, v float64) []byte {
 		e10 = next
 	}
 	m := a * pow10tab[n-1-e10] // -4 ≤ e10 ≤ 11: an exact power, 10^0 … 10^15
-	u := uint64(m)
+	u := int64(m)              // m < 2^63: a signed conversion is one instruction
 	switch fr := m - float64(u); {
 	case fr > 0.499 && fr < 0.501:
 		return strconv.AppendFloat(dst, v, 'g', n, 64)
@@ -63,36 +64,41 @@ func appendG12(dst []byte, v float64) []byte {
 		// into 'g''s exponent form): leave those to strconv.
 		return strconv.AppendFloat(dst, v, 'g', n, 64)
 	}
-	var d [n]byte
-	for i := n - 2; i >= 0; i -= 2 {
-		q := u / 100
-		r := u - q*100
+	// d is longer than the digits so that the fixed-size copies below stay in it.
+	var d [32]byte
+	for i, w := n-2, uint64(u); i >= 0; i -= 2 {
+		q := w / 100
+		r := w - q*100
 		d[i], d[i+1] = digitPairs[2*r], digitPairs[2*r+1]
-		u = q
+		w = q
 	}
 	nd := n
 	for nd > 1 && d[nd-1] == '0' {
 		nd--
 	}
+	// The text is at most 1 + 2 + 3 + 12 bytes ("-0.000" and the digits)
+	// and is written with fixed-size copies into room for 32 after the sign.
+	if cap(dst)-len(dst) < 33 {
+		dst = slices.Grow(dst, 33)
+	}
+	o := len(dst)
 	if v < 0 {
 		dst = append(dst, '-')
+		o++
 	}
+	buf := dst[o : o+32]
 	if e10 < 0 {
-		dst = append(dst, '0', '.')
-		for range -e10 - 1 {
-			dst = append(dst, '0')
-		}
-		return append(dst, d[:nd]...)
+		z := -e10 - 1 // zeros after the point: 0 … 3
+		*(*[8]byte)(buf) = [8]byte{'0', '.', '0', '0', '0', '0', '0', '0'}
+		*(*[16]byte)(buf[2+z:]) = *(*[16]byte)(d[:])
+		return dst[:o+2+z+nd]
 	}
-	ip := e10 + 1 // digits before the point
+	ip := e10 + 1 // digits before the point: 1 … 12
+	*(*[16]byte)(buf) = *(*[16]byte)(d[:])
 	if nd <= ip {
-		dst = append(dst, d[:nd]...)
-		for range ip - nd {
-			dst = append(dst, '0')
-		}
-		return dst
+		return dst[:o+ip] // d[nd:ip] are the integer's trailing zeros
 	}
-	dst = append(dst, d[:ip]...)
-	dst = append(dst, '.')
-	return append(dst, d[ip:nd]...)
+	*(*[16]byte)(buf[ip+1:]) = *(*[16]byte)(d[ip:])
+	buf[ip] = '.'
+	return dst[:o+nd+1]
 }

@@ -44,6 +44,12 @@ func TestAppendG12(t *testing.T) {
 		{name: "below it an exponent", v: 9.5e-5, want: "9.5e-05"},
 		{name: "rounds up into the next decade", v: 9.9999999999996, want: "10"},
 		{name: "rounds up to 1e12, an exponent", v: 999999999999.7, want: "1e+12"},
+		{name: "three zeros after the point", v: 0.000123456789012, want: "0.000123456789012"},
+		{name: "no zero after the point", v: 0.5, want: "0.5"},
+		{name: "point after 7 digits", v: 1234567.25, want: "1234567.25"},
+		{name: "point after 8 digits", v: 12345678.5, want: "12345678.5"},
+		{name: "point after 11 digits", v: 12345678901.5, want: "12345678901.5"},
+		{name: "12 integer digits", v: 123456789012, want: "123456789012"},
 		{name: "zero", v: 0, want: "0"},
 		{name: "negative zero", v: math.Copysign(0, -1), want: "-0"},
 	}
@@ -72,6 +78,37 @@ func TestAppendG12(t *testing.T) {
 		if got, want := appendG12(nil, v), strconv.AppendFloat(nil, v, 'g', 12, 64); string(got) != string(want) {
 			t.Fatalf("%v: got %s, strconv writes %s", v, got, want)
 		}
+	}
+}
+
+// TestAppendG12Appends checks that appendG12 appends after what dst holds,
+// whether or not dst has room for the text (it writes the text with
+// fixed-size copies into spare capacity, which must start at len(dst)).
+func TestAppendG12Appends(t *testing.T) {
+	tests := []struct {
+		name     string
+		len, cap int
+	}{
+		{name: "empty with room", len: 0, cap: 64},
+		{name: "text before, room", len: 5, cap: 64},
+		{name: "text before, room for the text only", len: 5, cap: 5 + 33},
+		{name: "text before, no room", len: 7, cap: 7},
+		{name: "text before, a little room", len: 7, cap: 12},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, v := range []float64{-0.000123456789012, 0.5, 1234567.25, -12345678.5, 12345678901.5, 2048, 1e-9} {
+				dst := make([]byte, tc.len, tc.cap)
+				for i := range dst {
+					dst[i] = 'a' + byte(i)
+				}
+				before := string(dst)
+				got := appendG12(dst, v)
+				if want := before + strconv.FormatFloat(v, 'g', 12, 64); string(got) != want {
+					t.Errorf("%v: got %q, want %q", v, got, want)
+				}
+			}
+		})
 	}
 }
 
