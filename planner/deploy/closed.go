@@ -377,7 +377,7 @@ func predictClosedFor(r *Replica, w *Workload, n int, judged *SLO) Latency {
 	rho := x * k.pMean
 	for _, g := range gs {
 		if g.wait {
-			l.PWait += g.w
+			l.PWait = min(1, l.PWait+g.w) // the weights sum to 1 within rounding
 			l.MeanBatch += g.w * float64(c)
 		} else {
 			l.MeanBatch += g.w * math.Min(g.k+1, float64(c))

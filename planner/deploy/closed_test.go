@@ -227,3 +227,42 @@ func TestSlotRuleMatchesSimulation(t *testing.T) {
 		})
 	}
 }
+
+// FuzzPredictClosed: for any users, think time, slot count, step costs and
+// length distributions the closed-loop model answers (no panic, no hang)
+// with a probability P(wait), a positive rate no greater than the
+// replica's capacity, and finite latencies with p50 ≤ p90.
+func FuzzPredictClosed(f *testing.F) {
+	f.Add(uint16(48), uint32(0), uint16(64), uint16(1024), uint16(256), uint8(0), uint16(200))
+	f.Add(uint16(128), uint32(8000), uint16(64), uint16(1024), uint16(256), uint8(2), uint16(200))
+	f.Add(uint16(3), uint32(5000), uint16(1), uint16(512), uint16(200), uint8(1), uint16(20))
+	f.Add(uint16(1), uint32(1), uint16(1), uint16(1), uint16(1), uint8(0), uint16(1))
+	f.Fuzz(func(t *testing.T, users uint16, thinkMs uint32, slots uint16, prompt, output uint16, shape uint8, stepMs uint16) {
+		n := int(users%2048) + 1
+		w := Workload{Prompt: Fixed(int(prompt%16384) + 1), ThinkS: float64(thinkMs%600000) / 1000}
+		gi := int(output%8192) + 1
+		g := float64(gi)
+		switch shape % 3 {
+		case 0:
+			w.Output = Fixed(gi)
+		case 1:
+			w.Output = Dist{Mean: g, Shape: ShapeExponential}
+		default:
+			w.Output = Dist{Mean: g, P90: 1.8 * g}
+		}
+		steps := linearSteps{fixedS: float64(stepMs%2000+1) / 1000, perSeqS: 0.0001, perCtxTokS: 0.05e-6, prefillTokS: 8000}
+		r := &Replica{Steps: steps, TP: 1, PP: 1, MaxNumSeqs: int(slots%1024) + 1}
+		l := PredictClosed(r, &w, n)
+		if !(l.PWait >= 0 && l.PWait <= 1) {
+			t.Fatalf("P(wait) %v", l.PWait)
+		}
+		if !(l.RatePerReplica > 0) || l.RatePerReplica > l.CapacityPerReplica*(1+1e-9) {
+			t.Fatalf("rate %v, capacity %v", l.RatePerReplica, l.CapacityPerReplica)
+		}
+		for _, q := range [][2]float64{{l.TTFTP50, l.TTFTP90}, {l.TPOTP50, l.TPOTP90}, {l.E2EP50, l.E2EP90}} {
+			if math.IsNaN(q[0]) || math.IsInf(q[1], 0) || q[0] < 0 || q[0] > q[1]*(1+1e-9) {
+				t.Fatalf("latency p50 %v, p90 %v: %+v", q[0], q[1], l)
+			}
+		}
+	})
+}
