@@ -315,8 +315,7 @@ func (q *queue) predict() Latency {
 		}
 	}
 	var ttft, e2e []component
-	type tp struct{ w, v, sd float64 }
-	var tpot []tp
+	var tpot []tpotTerm
 	for _, st := range groupStates(p, pTail, c) {
 		n, wn, wait := st.n, st.w, st.wait
 		b := math.Min(n, float64(c-1))
@@ -328,7 +327,7 @@ func (q *queue) predict() Latency {
 		if g := q.w.Output.Mean; g > 1 {
 			sd = math.Sqrt(lam*(g*tpotN+q.extra)*p2) / (g - 1)
 		}
-		tpot = append(tpot, tp{wn, tpotN, sd})
+		tpot = append(tpot, tpotTerm{wn, tpotN, sd})
 		cycN := cycAt(n)
 		// E2E is the decode of G − 1 tokens after the first: its spread is
 		// the output length's and the batch's, so its first-token part is
@@ -384,36 +383,7 @@ func (q *queue) predict() Latency {
 		}
 		l.E2EMean *= 1e3
 	}
-	tcdf := func(x float64) float64 {
-		s, tot := 0.0, 0.0
-		for _, t := range tpot {
-			tot += t.w
-			if t.sd <= 0 {
-				if x >= t.v {
-					s += t.w
-				}
-				continue
-			}
-			s += t.w * 0.5 * math.Erfc(-(x-t.v)/(t.sd*math.Sqrt2))
-		}
-		return s / tot
-	}
-	tq := func(q float64) float64 {
-		lo, hi := 0.0, 0.0
-		for _, t := range tpot {
-			hi = max(hi, t.v+8*t.sd)
-		}
-		for range 60 {
-			mid := (lo + hi) / 2
-			if tcdf(mid) >= q {
-				hi = mid
-			} else {
-				lo = mid
-			}
-		}
-		return hi
-	}
-	l.TPOTP50, l.TPOTP90 = 1e3*tq(0.5), 1e3*tq(0.9)
+	l.TPOTP50, l.TPOTP90 = 1e3*tpotQuantile(tpot, 0.5), 1e3*tpotQuantile(tpot, 0.9)
 	return l
 }
 
